@@ -1,0 +1,254 @@
+// The ledger: one global, append-only, signed and tamper-evident event log on
+// RocksDB. It knows nothing of NRPF: streams, events, bytes, hashes and keys.
+//
+// Guarantees
+//  * Append is atomic across all the streams a request touches, checked
+//    against each stream's expected version, idempotent by command id, and
+//    durable (synced WAL) before it returns. Concurrent appenders share
+//    fsyncs and signing work (group commit).
+//  * Every record's leaf hash is in an RFC 6962 Merkle tree; every record is
+//    signed (Ed25519) over the C2SP checkpoint of the tree that ends with it.
+//  * Personal data is sealed per data subject; shredding a subject destroys
+//    its key while every hash, proof and signature still verifies.
+//
+// Thread-safety: a Ledger is safe for concurrent use from any number of
+// threads. docs/ledger-format.md describes every stored byte.
+
+#ifndef NRPF_LEDGER_LEDGER_H_
+#define NRPF_LEDGER_LEDGER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/checkpoint.h"
+#include "ledger/clock.h"
+#include "ledger/merkle.h"
+#include "ledger/status.h"
+#include "schema/record_generated.h"
+
+namespace nrpf::ledger {
+
+struct LedgerOptions {
+  // RocksDB directory of the log. Required.
+  std::string db_path;
+  // File holding the 32-byte master key that wraps subject data keys; keep it
+  // outside db_path (and outside its backups). Created 0600 when missing.
+  // Required.
+  std::string master_key_path;
+  // Directory of the Ed25519 private signing keys, one file per key id.
+  // Created 0700 when missing. Required unless read_only.
+  std::string signing_key_dir;
+  // Checkpoint origin line and signing key name, fixed when the log is
+  // created; a different value later is an error. Default: "nrpf-ledger.local/log".
+  std::string origin = "nrpf-ledger.local/log";
+  // Create an empty log (and its first signing key) when none exists. Default: true.
+  bool create_if_missing = true;
+  // Open without taking RocksDB's lock: no appends, a view as of Open; safe
+  // beside a running writer. Default: false.
+  bool read_only = false;
+  // Time source for recorded_at. Not owned. Default: SystemClock::Default().
+  const Clock* clock = nullptr;
+  // Threads that sign a commit group and verify signatures (counting the
+  // calling thread). Default: 0 = every core.
+  unsigned threads = 0;
+  // Most events taken into one commit group. Default: 2048.
+  std::size_t max_group_events = 2048;
+  // Most events in one Append request. Default: 1024.
+  std::size_t max_events_per_append = 1024;
+  // Largest stored record (event body plus sealed sections). Default: 1 MiB.
+  std::size_t max_record_bytes = 1 << 20;
+  // Most Append calls waiting to be sequenced; beyond it Append fails fast
+  // with kUnavailable so callers back off. Default: 16384.
+  std::size_t max_queued_appends = 16384;
+  // RocksDB block cache. Default: 64 MiB.
+  std::size_t block_cache_bytes = 64u << 20;
+};
+
+// Who performs an action.
+struct Actor {
+  std::string user_id;
+  std::string organisation_id;
+  std::string role;
+};
+
+// Personal data of one subject, sealed by Append before it is stored.
+struct PersonalSection {
+  std::string subject_id;
+  std::string label;      // e.g. "applicant", "dependant"
+  std::string plaintext;  // never stored in the clear
+};
+
+struct NewEvent {
+  std::string stream_id;  // 1..256 bytes, no NUL; "$ledger" is reserved
+  std::string type;       // 1..128 bytes, e.g. "case.created"
+  std::uint16_t version = 1;
+  std::string body;       // opaque to the ledger (a FlatBuffer of the domain)
+  std::vector<std::string> subjects;        // data subjects concerned
+  std::vector<PersonalSection> personal;    // their subjects are added to `subjects`
+};
+
+// expected_version: the stream's version the caller decided on; 0 means the
+// stream must not exist yet.
+struct StreamExpectation {
+  std::string stream_id;
+  std::uint64_t expected_version = 0;
+};
+
+struct AppendRequest {
+  // Idempotency key: a retry with the same id and content returns the first
+  // result and writes nothing; the same id with other content is
+  // kCommandIdReused. Empty: not idempotent. At most 128 bytes.
+  std::string command_id;
+  Actor actor;
+  std::vector<NewEvent> events;  // 1..max_events_per_append
+  std::vector<StreamExpectation> expectations;
+};
+
+struct AppendResult {
+  std::uint64_t first_position = 0;
+  std::uint32_t count = 0;
+  std::int64_t recorded_at_us = 0;
+  bool duplicate = false;  // true when this was a retry of a stored command
+};
+
+// One record as stored: the exact bytes that are hashed, and the signature
+// over the checkpoint of the tree that ends with it.
+struct StoredEvent {
+  std::uint64_t position = 0;
+  std::string bytes;
+  std::uint32_t key_id = 0;
+  Signature signature{};
+
+  // REQUIRES: bytes came from a Ledger read (they were verified there).
+  const fb::Record* record() const { return fb::GetRecord(bytes.data()); }
+};
+
+struct PublishedKey {
+  std::uint64_t first_position = 0;  // first event this key signs (genesis/rotation event + 1, or 0)
+  VerifierKey key;
+};
+
+struct VerifyOptions {
+  // Verify events [0, up_to); nullopt = everything committed at the start.
+  std::optional<std::uint64_t> up_to;
+  // Keys the caller trusts for the genesis event; empty = trust the key the
+  // genesis event introduces (and report it, to compare with the published one).
+  std::vector<VerifierKey> trusted_keys;
+  // Threads, counting the caller. Default: 0 = every core.
+  unsigned threads = 0;
+};
+
+struct VerifyReport {
+  bool ok = false;
+  std::uint64_t events_checked = 0;
+  // Set when !ok: the first position where bytes, tree or signature disagree.
+  std::optional<std::uint64_t> first_bad_position;
+  std::string reason;
+  // The verified tree head (when ok) and the keys that signed it.
+  Checkpoint checkpoint;
+  std::vector<std::string> signing_keys;  // vkeys, in order of introduction
+};
+
+class Subscription;
+
+class Ledger {
+ public:
+  // Opens or creates a log. On creation it generates the first signing key
+  // and appends the genesis event that introduces it.
+  static Result<std::unique_ptr<Ledger>> Open(const LedgerOptions& options);
+
+  // Finishes appends already queued, then closes. Appends that arrive during
+  // or after the close fail with kUnavailable.
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Blocks until the events are durable (or the request failed).
+  Result<AppendResult> Append(AppendRequest request);
+
+  // Events committed so far (= tree size).
+  std::uint64_t Size() const;
+  const std::string& origin() const;
+
+  Result<std::vector<StoredEvent>> ReadRange(std::uint64_t from, std::size_t max) const;
+  Result<StoredEvent> Read(std::uint64_t position) const;
+  // Events of a stream with stream_version >= from_version (1-based).
+  Result<std::vector<StoredEvent>> ReadStream(const std::string& stream_id,
+                                              std::uint64_t from_version, std::size_t max) const;
+  Result<std::uint64_t> StreamVersion(const std::string& stream_id) const;
+  // Events that name `subject_id`, at positions >= from.
+  Result<std::vector<StoredEvent>> ReadSubject(const std::string& subject_id, std::uint64_t from,
+                                               std::size_t max) const;
+  // The stored result of a command id; kNotFound when never committed.
+  Result<AppendResult> LookupCommand(const std::string& command_id) const;
+
+  // Plaintext of sealed section `index` of `event`. kShredded once the
+  // subject's key is destroyed.
+  Result<std::string> OpenSealed(const StoredEvent& event, std::size_t index) const;
+  // Destroys the subject's data key and compacts it out of RocksDB's files.
+  // Sealing new data for the subject afterwards fails with kShredded.
+  Status Shred(const std::string& subject_id);
+  // True when the subject's key has been destroyed.
+  Result<bool> IsShredded(const std::string& subject_id) const;
+
+  // Tree head and proofs over committed events.
+  Result<Hash> RootAt(std::uint64_t tree_size) const;
+  Result<Checkpoint> CheckpointAt(std::uint64_t tree_size) const;
+  // The C2SP signed note of tree size `tree_size` (>= 1): the checkpoint body
+  // and the signature of the event at tree_size - 1.
+  Result<std::string> SignedCheckpoint(std::uint64_t tree_size) const;
+  Result<std::vector<Hash>> ProveInclusion(std::uint64_t position, std::uint64_t tree_size) const;
+  Result<std::vector<Hash>> ProveConsistency(std::uint64_t old_size, std::uint64_t new_size) const;
+
+  // Generates a new signing key, appends "ledger.signing_key_rotated"
+  // (signed by the current key), and signs every later event with the new
+  // key. Returns the new public key.
+  Result<VerifierKey> RotateSigningKey(const Actor& actor);
+  // Every signing key the log has introduced, oldest first.
+  Result<std::vector<PublishedKey>> PublicKeys() const;
+
+  // Walks the log from position 0, recomputing leaf hashes, stored tree
+  // nodes and every signature, on every core. Reports the first position
+  // where anything disagrees.
+  VerifyReport Verify(const VerifyOptions& options) const;
+
+  // Reads from `from_position` onwards, then follows new commits live.
+  std::unique_ptr<Subscription> Subscribe(std::uint64_t from_position) const;
+
+  class Impl;
+
+ private:
+  explicit Ledger(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend class Subscription;
+};
+
+// A cursor over the log that catches up from storage and then waits for new
+// commits. Backpressure is by construction: the ledger buffers nothing per
+// subscriber; a slow reader simply reads later, from RocksDB.
+// Thread-compatible; Cancel() may be called from any thread.
+class Subscription {
+ public:
+  ~Subscription();
+  // Up to `max` events from the cursor on, waiting up to `timeout` for the
+  // first one. An empty vector means the timeout passed; kCancelled after
+  // Cancel() or when the ledger closes.
+  Result<std::vector<StoredEvent>> Next(std::size_t max, std::chrono::milliseconds timeout);
+  void Cancel();
+  std::uint64_t position() const { return next_; }
+
+ private:
+  friend class Ledger;
+  Subscription(const Ledger::Impl* impl, std::uint64_t from);
+  const Ledger::Impl* impl_;
+  std::uint64_t next_;
+  std::shared_ptr<std::atomic<bool>> cancelled_;
+};
+
+}  // namespace nrpf::ledger
+
+#endif  // NRPF_LEDGER_LEDGER_H_

@@ -1,0 +1,167 @@
+// Internal state of a Ledger, shared by ledger.cpp (open, reads, proofs),
+// append.cpp (the group-commit pipeline) and verify.cpp. Not a public header.
+//
+// The append pipeline has three stages, each on its own thread(s):
+//   sequencer  takes queued requests, checks command ids and expected
+//              versions, assigns positions, seals, hashes, extends the tree
+//              and prepares one rocksdb::WriteBatch per commit group;
+//   signers    (WorkerPool, every core) sign the group's checkpoints;
+//   committer  writes each group with a synced WAL, in order, then
+//              publishes the new size and wakes the appenders.
+// While the committer waits for one fsync, the sequencer prepares the next
+// group, so concurrent appenders share both fsyncs and signing.
+
+#ifndef NRPF_LEDGER_LEDGER_IMPL_H_
+#define NRPF_LEDGER_LEDGER_IMPL_H_
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "ledger/ledger.h"
+#include "ledger/layout.h"
+#include "ledger/sealer.h"
+#include "ledger/worker_pool.h"
+
+namespace nrpf::ledger {
+
+// rocksdb::Status -> ours, once, here at the boundary.
+Status FromRocks(const rocksdb::Status& s, const std::string& context);
+
+// Tree levels at or above this one are kept in memory as well, so a proof
+// reads at most kCachedLevel nodes from RocksDB.
+inline constexpr std::uint32_t kCachedLevel = 5;
+
+// Checks that `bytes` is a well-formed record (FlatBuffers verifier,
+// identifier, position). Returns the record view on success.
+Result<const fb::Record*> VerifyRecordBytes(std::string_view bytes, std::uint64_t position);
+
+// One queued call into the pipeline.
+struct PendingOp {
+  enum class Kind { kAppend, kShred };
+  Kind kind = Kind::kAppend;
+  AppendRequest request;             // kAppend
+  std::string subject_id;            // kShred
+  std::shared_ptr<SigningKey> rotate_to;  // kAppend of a key rotation
+  std::promise<Result<AppendResult>> done;
+};
+
+// A commit group: one WriteBatch, written with one synced write.
+struct CommitGroup {
+  struct Completion {
+    PendingOp* op = nullptr;
+    AppendResult result;
+    std::string command_id;          // "" when not idempotent
+    std::vector<PendingOp*> followers;  // retries racing the original; guarded by inflight_mu
+  };
+
+  rocksdb::WriteBatch batch;
+  std::uint64_t first_position = 0;
+  std::uint64_t end_position = 0;
+  std::vector<std::string> bodies;                  // checkpoint body per event
+  std::vector<std::shared_ptr<SigningKey>> signers;  // signer per event
+  std::vector<Completion> completions;
+  std::vector<std::string> subject_keys;  // in-flight subject entries to drop at commit
+};
+
+class Ledger::Impl {
+ public:
+  // Constant after Open.
+  LedgerOptions options;
+  const Clock* clock = nullptr;
+  std::string origin;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> cf;  // owned; destroyed before db
+  std::optional<MasterKey> master;
+  DataKey command_digest_key{};
+  std::unique_ptr<WorkerPool> pool;
+  bool read_only = false;
+
+  ~Impl();
+
+  rocksdb::ColumnFamilyHandle* Cf(layout::Cf c) const { return cf[static_cast<std::size_t>(c)]; }
+
+  // ---- Committed state: guarded by commit_mu (size also atomic for readers).
+  mutable std::mutex commit_mu;
+  mutable std::condition_variable commit_cv;
+  std::atomic<std::uint64_t> committed_size{0};
+  bool closing = false;  // guarded by commit_mu
+  Status background_error;  // guarded by commit_mu; set once a write fails
+
+  // ---- Upper tree levels (>= kCachedLevel) in memory.
+  mutable std::shared_mutex cache_mu;
+  std::vector<std::vector<Hash>> upper_nodes;  // guarded by cache_mu
+
+  // ---- Sequencer-thread state.
+  CompactRange frontier;
+  std::uint64_t next_position = 0;
+  std::int64_t last_time_us = 0;
+  std::unordered_map<std::string, std::uint64_t> stream_versions;
+  std::shared_ptr<SigningKey> signer;
+  flatbuffers::FlatBufferBuilder builder{4096};
+
+  // ---- In flight (sequenced, not yet committed): guarded by inflight_mu.
+  struct InFlightCommand {
+    Hash digest{};
+    CommitGroup* group = nullptr;
+    std::size_t completion = 0;
+  };
+  struct InFlightKey {
+    std::optional<DataKey> key;  // nullopt: being shredded
+    std::uint32_t generation = 1;
+    CommitGroup* group = nullptr;  // the group that writes this entry
+  };
+  std::mutex inflight_mu;
+  std::unordered_map<std::string, InFlightCommand> inflight_commands;
+  std::unordered_map<std::string, InFlightKey> inflight_keys;
+
+  // ---- Queue into the sequencer: guarded by queue_mu.
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::deque<PendingOp*> queue;
+  bool stop_sequencer = false;
+
+  // ---- Queue from sequencer to committer: guarded by group_mu.
+  std::mutex group_mu;
+  std::condition_variable group_cv;
+  std::deque<std::unique_ptr<CommitGroup>> groups;
+  bool stop_committer = false;
+
+  std::thread sequencer_thread;
+  std::thread committer_thread;
+
+  // append.cpp
+  void StartPipeline();
+  void StopPipeline();
+  Result<AppendResult> Submit(std::unique_ptr<PendingOp> op);
+  void SequencerLoop();
+  void CommitterLoop();
+  void SequenceGroup(std::vector<PendingOp*> ops);
+  Status CheckRequest(const AppendRequest& req) const;
+
+  // ledger.cpp
+  Result<Hash> Node(std::uint32_t level, std::uint64_t index) const;
+  NodeReader Reader() const;
+  Result<std::vector<StoredEvent>> ReadPositions(const std::vector<std::uint64_t>& positions) const;
+  Result<std::vector<StoredEvent>> ReadFrom(std::uint64_t from, std::size_t max) const;
+  Result<std::optional<std::pair<DataKey, std::uint32_t>>> LoadSubjectKey(
+      const std::string& subject_id) const;
+  Result<std::vector<PublishedKey>> LoadPublishedKeys() const;
+  Result<std::shared_ptr<SigningKey>> LoadSigningKey(const VerifierKey& vkey) const;
+  Result<std::shared_ptr<SigningKey>> CreateSigningKey() const;
+  std::string IntroducedKeyBody(const SigningKey& key) const;
+};
+
+}  // namespace nrpf::ledger
+
+#endif  // NRPF_LEDGER_LEDGER_IMPL_H_
