@@ -1,0 +1,375 @@
+// Append, read, optimistic concurrency, idempotency, subscriptions, key
+// rotation and reopening, on a real RocksDB in a scratch directory.
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "ledger/ledger.h"
+#include "ledger/merkle.h"
+#include "test_util.h"
+
+using namespace nrpf;
+using namespace nrpf::ledger;
+using nrpf::test::Event;
+using nrpf::test::Request;
+
+TEST_CASE("a new ledger starts with a genesis event that verifies", "[ledger]") {
+  test::TempDir dir;
+  auto l = test::OpenOrDie(test::OptionsIn(dir));
+  REQUIRE(l->Size() == 1);
+  auto genesis = l->Read(0);
+  REQUIRE(genesis.ok());
+  CHECK(genesis->record()->event_type()->str() == "ledger.genesis");
+  CHECK(genesis->record()->stream_id()->str() == "$ledger");
+  auto keys = l->PublicKeys();
+  REQUIRE(keys.ok());
+  REQUIRE(keys->size() == 1);
+  auto report = l->Verify({});
+  CHECK(report.ok);
+  CHECK(report.events_checked == 1);
+  CHECK(report.signing_keys == std::vector<std::string>{(*keys)[0].key.ToString()});
+}
+
+TEST_CASE("appended events are read back by position, stream and subject", "[ledger]") {
+  test::TempDir dir;
+  ManualClock clock(1'700'000'000'000'000);
+  auto l = test::OpenOrDie(test::OptionsIn(dir, &clock));
+  NewEvent a = Event("case-1", "case.created", "A");
+  a.subjects = {"person-1"};
+  NewEvent b = Event("case-2", "case.created", "B");
+  auto r = l->Append(Request("cmd-1", {a, b}, {{"case-1", 0}, {"case-2", 0}}));
+  REQUIRE(r.ok());
+  CHECK(r->first_position == 1);
+  CHECK(r->count == 2);
+  CHECK(r->recorded_at_us == 1'700'000'000'000'000);
+  CHECK_FALSE(r->duplicate);
+  clock.Advance(5);
+  REQUIRE(l->Append(Request("cmd-2", {Event("case-1", "case.amended", "C")}, {{"case-1", 1}})).ok());
+  CHECK(l->Size() == 4);
+
+  auto range = l->ReadRange(1, 10);
+  REQUIRE(range.ok());
+  REQUIRE(range->size() == 3);
+  const fb::Record* first = (*range)[0].record();
+  CHECK(first->position() == 1);
+  CHECK(first->stream_id()->str() == "case-1");
+  CHECK(first->stream_version() == 1);
+  CHECK(first->command_id()->str() == "cmd-1");
+  CHECK(first->actor()->user_id()->str() == "user-1");
+  CHECK(first->actor()->organisation_id()->str() == "council-1");
+  CHECK(first->actor()->role()->str() == "council_user");
+  CHECK(first->event_id()->size() == 16);
+  CHECK(std::string(reinterpret_cast<const char*>(first->body()->data()), first->body()->size()) == "A");
+  CHECK((*range)[2].record()->recorded_at_us() == 1'700'000'000'000'005);
+
+  auto stream = l->ReadStream("case-1", 1, 10);
+  REQUIRE(stream.ok());
+  REQUIRE(stream->size() == 2);
+  CHECK((*stream)[0].position == 1);
+  CHECK((*stream)[1].position == 3);
+  CHECK((*stream)[1].record()->stream_version() == 2);
+  auto from2 = l->ReadStream("case-1", 2, 10);
+  REQUIRE(from2.ok());
+  REQUIRE(from2->size() == 1);
+  CHECK(*l->StreamVersion("case-1") == 2);
+  CHECK(*l->StreamVersion("case-2") == 1);
+  CHECK(*l->StreamVersion("case-3") == 0);
+
+  auto subject = l->ReadSubject("person-1", 0, 10);
+  REQUIRE(subject.ok());
+  REQUIRE(subject->size() == 1);
+  CHECK((*subject)[0].position == 1);
+  CHECK(l->Verify({}).ok);
+}
+
+TEST_CASE("a stale expected version is refused with the stream's current version", "[ledger]") {
+  test::TempDir dir;
+  auto l = test::OpenOrDie(test::OptionsIn(dir));
+  REQUIRE(l->Append(Request("c1", {Event("case-1", "case.created")}, {{"case-1", 0}})).ok());
+  REQUIRE(l->Append(Request("c2", {Event("case-1", "case.amended")}, {{"case-1", 1}})).ok());
+  auto stale = l->Append(Request("c3", {Event("case-1", "case.amended")}, {{"case-1", 1}}));
+  REQUIRE_FALSE(stale.ok());
+  CHECK(stale.status().code() == Code::kWrongExpectedVersion);
+  REQUIRE(stale.status().current_version().has_value());
+  CHECK(*stale.status().current_version() == 2);
+  auto exists = l->Append(Request("c4", {Event("case-1", "case.created")}, {{"case-1", 0}}));
+  CHECK(exists.status().code() == Code::kWrongExpectedVersion);
+  CHECK(l->Size() == 3);
+}
+
+TEST_CASE("an append across streams is all or nothing", "[ledger]") {
+  test::TempDir dir;
+  auto l = test::OpenOrDie(test::OptionsIn(dir));
+  REQUIRE(l->Append(Request("c1", {Event("case-2", "case.created")})).ok());
+  const std::uint64_t before = l->Size();
+  // case-1 would be fine; case-2 is stale: neither is written.
+  auto r = l->Append(Request("c2", {Event("case-1", "case.created"), Event("case-2", "case.amended")},
+                             {{"case-1", 0}, {"case-2", 0}}));
+  CHECK(r.status().code() == Code::kWrongExpectedVersion);
+  CHECK(l->Size() == before);
+  CHECK(*l->StreamVersion("case-1") == 0);
+  // The command id of a refused request is free to use again.
+  auto ok = l->Append(Request("c2", {Event("case-1", "case.created")}, {{"case-1", 0}}));
+  CHECK(ok.ok());
+}
+
+TEST_CASE("a retried command returns the original positions and writes nothing", "[ledger]") {
+  test::TempDir dir;
+  auto l = test::OpenOrDie(test::OptionsIn(dir));
+  auto req = Request("retry-me", {Event("case-1", "case.created"), Event("case-1", "case.amended")},
+                     {{"case-1", 0}});
+  auto first = l->Append(req);
+  REQUIRE(first.ok());
+  const std::uint64_t size = l->Size();
+  auto again = l->Append(req);  // the expectation would now fail; the retry must not
+  REQUIRE(again.ok());
+  CHECK(again->duplicate);
+  CHECK(again->first_position == first->first_position);
+  CHECK(again->count == 2);
+  CHECK(again->recorded_at_us == first->recorded_at_us);
+  CHECK(l->Size() == size);
+  auto looked = l->LookupCommand("retry-me");
+  REQUIRE(looked.ok());
+  CHECK(looked->first_position == first->first_position);
+  CHECK(l->LookupCommand("never").status().code() == Code::kNotFound);
+
+  auto changed = req;
+  changed.events[0].body = "different";
+  auto reused = l->Append(changed);
+  CHECK(reused.status().code() == Code::kCommandIdReused);
+  CHECK(l->Size() == size);
+}
+
+TEST_CASE("retries racing the original are written once and all see the same positions", "[ledger]") {
+  test::TempDir dir;
+  auto l = test::OpenOrDie(test::OptionsIn(dir));
+  for (int round = 0; round < 20; ++round) {
+    const std::string id = "race-" + std::to_string(round);
+    auto req = Request(id, {Event("stream-" + std::to_string(round), "thing.happened")});
+    std::vector<std::thread> threads;
+    std::vector<Result<AppendResult>> results(8, Status::Unavailable("not run"));
+    // Unrelated traffic so the retries land in different commit groups.
+    std::thread noise([&] {
+      for (int i = 0; i < 20; ++i) (void)l->Append(Request("", {Event("noise", "n")}));
+    });
+    for (int t = 0; t < 8; ++t) threads.emplace_back([&, t] { results[t] = l->Append(req); });
+    for (auto& t : threads) t.join();
+    noise.join();
+    int originals = 0;
+    for (auto& r : results) {
+      REQUIRE(r.ok());
+      CHECK(r->first_position == results[0]->first_position);
+      originals += r->duplicate ? 0 : 1;
+    }
+    CHECK(originals == 1);
+    auto stream = l->ReadStream("stream-" + std::to_string(round), 1, 10);
+    REQUIRE(stream.ok());
+    CHECK(stream->size() == 1);
+  }
+  CHECK(l->Verify({}).ok);
+}
+
+TEST_CASE("concurrent appenders get distinct gap-free positions", "[ledger]") {
+  test::TempDir dir;
+  auto l = test::OpenOrDie(test::OptionsIn(dir));
+  constexpr int kThreads = 16;
+  constexpr int kEach = 50;
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<std::uint64_t> positions;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto r = l->Append(Request("t" + std::to_string(t) + "-" + std::to_string(i),
+                                   {Event("s" + std::to_string(t), "e")}));
+        REQUIRE(r.ok());
+        std::lock_guard<std::mutex> lock(mu);
+        positions.insert(r->first_position);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  REQUIRE(positions.size() == kThreads * kEach);
+  CHECK(*positions.begin() == 1);
+  CHECK(*positions.rbegin() == kThreads * kEach);
+  for (int t = 0; t < kThreads; ++t) CHECK(*l->StreamVersion("s" + std::to_string(t)) == kEach);
+  CHECK(l->Verify({}).ok);
+}
+
+TEST_CASE("bad requests are refused with a clear code and nothing written", "[ledger]") {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  o.max_record_bytes = 4096;
+  auto l = test::OpenOrDie(o);
+  CHECK(l->Append(Request("x", {})).status().code() == Code::kInvalidArgument);
+  CHECK(l->Append(Request("x", {Event("", "t")})).status().code() == Code::kInvalidArgument);
+  CHECK(l->Append(Request("x", {Event("s", "")})).status().code() == Code::kInvalidArgument);
+  CHECK(l->Append(Request("x", {Event(std::string("a\0b", 3), "t")})).status().code() == Code::kInvalidArgument);
+  CHECK(l->Append(Request("x", {Event("$ledger", "t")})).status().code() == Code::kInvalidArgument);
+  CHECK(l->Append(Request(std::string(200, 'c'), {Event("s", "t")})).status().code() == Code::kInvalidArgument);
+  CHECK(l->Append(Request("x", {Event("s", "t", std::string(8192, 'b'))})).status().code() == Code::kTooLarge);
+  CHECK(l->Append(Request("x", {Event("s", "t")}, {{"s", 0}, {"s", 0}})).status().code() == Code::kInvalidArgument);
+  CHECK(l->Size() == 1);
+}
+
+TEST_CASE("checkpoints are signed notes over the tree that ends with each event", "[ledger]") {
+  test::TempDir dir;
+  auto l = test::OpenOrDie(test::OptionsIn(dir));
+  for (int i = 0; i < 10; ++i) REQUIRE(l->Append(Request("", {Event("s", "e" + std::to_string(i))})).ok());
+  auto keys = l->PublicKeys();
+  REQUIRE(keys.ok());
+  const VerifierKey& key = (*keys)[0].key;
+  std::vector<Hash> leaves;
+  for (std::uint64_t size = 1; size <= l->Size(); ++size) {
+    auto event = l->Read(size - 1);
+    REQUIRE(event.ok());
+    leaves.push_back(LeafHash(event->bytes));
+    auto note_text = l->SignedCheckpoint(size);
+    REQUIRE(note_text.ok());
+    auto note = ParseSignedNote(*note_text);
+    REQUIRE(note.ok());
+    auto cp = ParseCheckpointBody(note->body);
+    REQUIRE(cp.ok());
+    CHECK(cp->origin == "test.nrpf.local/log");
+    CHECK(cp->size == size);
+    CompactRange cr;
+    for (const Hash& h : leaves) cr.Append(h, nullptr);
+    CHECK(cp->root == cr.Root());
+    CHECK(key.Verify(note->body, note->signatures[0].signature));
+    CHECK(event->key_id == key.key_id());
+    // Every event's inclusion in this checkpoint, and consistency with the previous ones.
+    for (std::uint64_t p = 0; p < size; ++p) {
+      auto proof = l->ProveInclusion(p, size);
+      REQUIRE(proof.ok());
+      CHECK(VerifyInclusion(p, size, leaves[p], *proof, cp->root).ok());
+    }
+    if (size > 1) {
+      auto old_root = l->RootAt(size - 1);
+      auto proof = l->ProveConsistency(size - 1, size);
+      REQUIRE(proof.ok());
+      CHECK(VerifyConsistency(size - 1, size, *old_root, cp->root, *proof).ok());
+    }
+  }
+  CHECK(l->ProveInclusion(0, l->Size() + 1).status().code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("key rotation is signed by the old key and later events by the new one", "[ledger]") {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  VerifierKey old_key, new_key;
+  {
+    auto l = test::OpenOrDie(o);
+    REQUIRE(l->Append(Request("", {Event("s", "before")})).ok());
+    old_key = (*l->PublicKeys())[0].key;
+    auto rotated = l->RotateSigningKey({"ops-1", "network-support", "network_support"});
+    REQUIRE(rotated.ok());
+    new_key = *rotated;
+    CHECK(new_key.key_id() != old_key.key_id());
+    REQUIRE(l->Append(Request("", {Event("s", "after")})).ok());
+    auto rotation = l->Read(2);
+    REQUIRE(rotation.ok());
+    CHECK(rotation->record()->event_type()->str() == "ledger.signing_key_rotated");
+    CHECK(rotation->key_id == old_key.key_id());
+    CHECK(l->Read(3)->key_id == new_key.key_id());
+    auto keys = l->PublicKeys();
+    REQUIRE(keys->size() == 2);
+    CHECK((*keys)[1].first_position == 3);
+    CHECK((*keys)[1].key.ToString() == new_key.ToString());
+  }
+  // Reopened, the ledger keeps signing with the new key and verifies end to end.
+  auto l = test::OpenOrDie(o);
+  REQUIRE(l->Append(Request("", {Event("s", "reopened")})).ok());
+  CHECK(l->Read(4)->key_id == new_key.key_id());
+  VerifyOptions vo;
+  vo.trusted_keys = {old_key};
+  auto report = l->Verify(vo);
+  CHECK(report.ok);
+  CHECK(report.signing_keys == std::vector<std::string>{old_key.ToString(), new_key.ToString()});
+  // A verifier that trusts another genesis key refuses the log at position 0.
+  vo.trusted_keys = {new_key};
+  report = l->Verify(vo);
+  CHECK_FALSE(report.ok);
+  CHECK(report.first_bad_position == 0u);
+}
+
+TEST_CASE("a reopened ledger continues positions, versions and the tree", "[ledger]") {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  Hash root_before{};
+  {
+    auto l = test::OpenOrDie(o);
+    for (int i = 0; i < 100; ++i) REQUIRE(l->Append(Request("c" + std::to_string(i), {Event("s", "e")})).ok());
+    root_before = *l->RootAt(l->Size());
+  }
+  auto l = test::OpenOrDie(o);
+  CHECK(l->Size() == 101);
+  CHECK(*l->RootAt(101) == root_before);
+  CHECK(*l->StreamVersion("s") == 100);
+  auto dup = l->Append(Request("c5", {Event("s", "e")}));
+  REQUIRE(dup.ok());
+  CHECK(dup->duplicate);
+  CHECK(dup->first_position == 6);
+  REQUIRE(l->Append(Request("new", {Event("s", "e")}, {{"s", 100}})).ok());
+  CHECK(l->Verify({}).ok);
+}
+
+TEST_CASE("a subscription catches up, follows live commits and can be cancelled", "[ledger]") {
+  test::TempDir dir;
+  auto l = test::OpenOrDie(test::OptionsIn(dir));
+  for (int i = 0; i < 5; ++i) REQUIRE(l->Append(Request("", {Event("s", "e")})).ok());
+  auto sub = l->Subscribe(2);
+  auto caught = sub->Next(100, std::chrono::milliseconds(0));
+  REQUIRE(caught.ok());
+  REQUIRE(caught->size() == 4);
+  CHECK((*caught)[0].position == 2);
+  CHECK(sub->position() == 6);
+  auto none = sub->Next(100, std::chrono::milliseconds(20));
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    (void)l->Append(Request("", {Event("s", "live")}));
+  });
+  auto live = sub->Next(100, std::chrono::seconds(10));
+  writer.join();
+  REQUIRE(live.ok());
+  REQUIRE(live->size() == 1);
+  CHECK((*live)[0].position == 6);
+
+  // Backpressure: a reader that asks for little gets little, and the rest waits in storage.
+  for (int i = 0; i < 10; ++i) REQUIRE(l->Append(Request("", {Event("s", "e")})).ok());
+  auto small = sub->Next(3, std::chrono::milliseconds(0));
+  REQUIRE(small->size() == 3);
+  CHECK(sub->position() == 10);
+
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    sub->Cancel();
+  });
+  auto sub2 = l->Subscribe(l->Size());
+  std::thread canceller2([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    sub2->Cancel();
+  });
+  auto cancelled = sub2->Next(10, std::chrono::seconds(10));
+  canceller.join();
+  canceller2.join();
+  CHECK(cancelled.status().code() == Code::kCancelled);
+}
+
+TEST_CASE("a read-only view opens beside a running writer", "[ledger]") {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  auto writer = test::OpenOrDie(o);
+  for (int i = 0; i < 10; ++i) REQUIRE(writer->Append(Request("", {Event("s", "e")})).ok());
+  auto ro = o;
+  ro.read_only = true;
+  auto reader = test::OpenOrDie(ro);
+  CHECK(reader->Size() == 11);
+  CHECK(reader->Verify({}).ok);
+  CHECK(reader->Append(Request("", {Event("s", "e")})).status().code() == Code::kUnavailable);
+}
