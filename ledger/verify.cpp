@@ -173,31 +173,47 @@ VerifyReport Ledger::Verify(const VerifyOptions& options) const {
       }
     });
 
-    // 3. Tree, stored nodes and key schedule, in order.
-    for (Item& it : items) {
-      if (!it.problem.empty()) return fail(it.position, it.problem);
+    // 3. Tree, stored nodes and key schedule, in order. At the first problem
+    // the chunk is cut short: earlier positions still get their signatures
+    // checked, so the report names the first position that is wrong.
+    std::size_t checked = items.size();
+    for (std::size_t i = 0; i < items.size() && checked == items.size(); ++i) {
+      Item& it = items[i];
+      if (!it.problem.empty()) {
+        checked = i;
+        break;
+      }
       completed.clear();
       tree.Append(it.leaf, &completed);
       for (const TreeNode& n : completed) {
         std::optional<Hash> stored = nodes.Get(n.level, n.index);
         if (!stored) {
-          return fail(it.position, "tree node level " + std::to_string(n.level) + " index " +
-                                       std::to_string(n.index) + " is missing");
+          it.problem = "tree node level " + std::to_string(n.level) + " index " + std::to_string(n.index) +
+                       " is missing";
+        } else if (*stored != n.hash) {
+          it.problem = n.level == 0 ? "leaf hash does not match the record bytes"
+                                    : "tree node level " + std::to_string(n.level) + " index " +
+                                          std::to_string(n.index) + " does not match";
         }
-        if (*stored != n.hash) {
-          return fail(it.position, n.level == 0 ? "leaf hash does not match the record bytes"
-                                                : "tree node level " + std::to_string(n.level) + " index " +
-                                                      std::to_string(n.index) + " does not match");
-        }
+        if (!it.problem.empty()) break;
+      }
+      if (!it.problem.empty()) {
+        checked = i;
+        break;
       }
       it.body.clear();
       AppendCheckpointBody(im.origin, it.position + 1, tree.Root(), &it.body);
       if (it.position == 0) {
-        if (!it.introduces) return fail(0, "genesis introduces no key");
-        if (!options.trusted_keys.empty()) {
+        if (!it.introduces) {
+          it.problem = "genesis introduces no key";
+        } else if (!options.trusted_keys.empty()) {
           bool trusted = false;
           for (const VerifierKey& k : options.trusted_keys) trusted |= k.ToString() == it.introduces->ToString();
-          if (!trusted) return fail(0, "genesis key " + it.introduces->ToString() + " is not trusted");
+          if (!trusted) it.problem = "genesis key " + it.introduces->ToString() + " is not trusted";
+        }
+        if (!it.problem.empty()) {
+          checked = i;
+          break;
         }
         current = it.introduces;
       }
@@ -207,8 +223,8 @@ VerifyReport Ledger::Verify(const VerifyOptions& options) const {
       if (it.introduces) report.signing_keys.push_back(it.introduces->ToString());
     }
 
-    // 4. Signatures, in parallel.
-    local_pool.ParallelFor(items.size(), [&](std::size_t b, std::size_t e) {
+    // 4. Signatures, in parallel, up to the first problem found so far.
+    local_pool.ParallelFor(checked, [&](std::size_t b, std::size_t e) {
       for (std::size_t i = b; i < e; ++i) {
         Item& it = items[i];
         if (it.sig.size() != layout::kSignatureValueSize) {

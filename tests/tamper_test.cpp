@@ -1,0 +1,166 @@
+// Tampering directly in RocksDB, behind the ledger's back: verify must name
+// the exact position where bytes, tree or signature stop agreeing.
+
+#include <catch2/catch.hpp>
+
+#include <rocksdb/db.h>
+
+#include "ledger/coding.h"
+#include "ledger/layout.h"
+#include "ledger/ledger.h"
+#include "test_util.h"
+
+using namespace nrpf;
+using namespace nrpf::ledger;
+
+namespace {
+
+constexpr std::uint64_t kEvents = 200;
+
+void Populate(const LedgerOptions& o) {
+  auto l = test::OpenOrDie(o);
+  for (std::uint64_t i = 1; i < kEvents; ++i) {
+    NewEvent e = test::Event("case-" + std::to_string(i % 7), "case.event", "body " + std::to_string(i));
+    e.personal.push_back({"person-" + std::to_string(i % 5), "applicant", "Name " + std::to_string(i)});
+    REQUIRE(l->Append(test::Request("cmd-" + std::to_string(i), {e})).ok());
+  }
+  REQUIRE(l->Size() == kEvents);
+}
+
+// Opens the raw RocksDB, lets `edit` change it, closes it again.
+void EditRaw(const std::string& path, const std::function<void(rocksdb::DB*, std::vector<rocksdb::ColumnFamilyHandle*>&)>& edit) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : layout::kCfNames) cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Options opts;
+  REQUIRE(rocksdb::DB::Open(opts, path, cfs, &handles, &raw).ok());
+  edit(raw, handles);
+  for (auto* h : handles) REQUIRE(raw->DestroyColumnFamilyHandle(h).ok());
+  delete raw;
+}
+
+void FlipByte(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& key, std::size_t offset) {
+  std::string v;
+  REQUIRE(db->Get(rocksdb::ReadOptions(), cf, key, &v).ok());
+  REQUIRE(offset < v.size());
+  v[offset] = static_cast<char>(v[offset] ^ 0x01);
+  REQUIRE(db->Put(rocksdb::WriteOptions(), cf, key, v).ok());
+}
+
+VerifyReport VerifyReadOnly(LedgerOptions o) {
+  o.read_only = true;
+  auto l = test::OpenOrDie(o);
+  return l->Verify({});
+}
+
+}  // namespace
+
+TEST_CASE("an untouched log verifies", "[tamper]") {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  Populate(o);
+  auto report = VerifyReadOnly(o);
+  CHECK(report.ok);
+  CHECK(report.events_checked == kEvents);
+}
+
+TEST_CASE("a flipped byte in a stored record is found at its position", "[tamper]") {
+  for (std::uint64_t pos : std::vector<std::uint64_t>{1, 77, kEvents - 1}) {
+    test::TempDir dir;
+    auto o = test::OptionsIn(dir);
+    Populate(o);
+    EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
+      std::string v;
+      REQUIRE(db->Get(rocksdb::ReadOptions(), h[layout::kRecords], layout::PositionKey(pos), &v).ok());
+      // Flip a byte of the body text, which keeps the FlatBuffer well formed.
+      const std::size_t at = v.find("body ");
+      REQUIRE(at != std::string::npos);
+      FlipByte(db, h[layout::kRecords], layout::PositionKey(pos), at + 1);
+    });
+    auto report = VerifyReadOnly(o);
+    CHECK_FALSE(report.ok);
+    REQUIRE(report.first_bad_position.has_value());
+    CHECK(*report.first_bad_position == pos);
+    INFO(report.reason);
+    CHECK(report.reason.find("leaf hash") != std::string::npos);
+  }
+}
+
+TEST_CASE("a record whose stored leaf hash was also rewritten fails at its signature", "[tamper]") {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  Populate(o);
+  const std::uint64_t pos = 100;  // even: its level-1 parent is only completed at 101
+  EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
+    std::string v;
+    REQUIRE(db->Get(rocksdb::ReadOptions(), h[layout::kRecords], layout::PositionKey(pos), &v).ok());
+    v[v.find("body ") + 1] ^= 0x01;
+    REQUIRE(db->Put(rocksdb::WriteOptions(), h[layout::kRecords], layout::PositionKey(pos), v).ok());
+    REQUIRE(db->Put(rocksdb::WriteOptions(), h[layout::kTree], layout::TreeKey(0, pos), AsBytes(LeafHash(v))).ok());
+  });
+  auto report = VerifyReadOnly(o);
+  CHECK_FALSE(report.ok);
+  REQUIRE(report.first_bad_position.has_value());
+  CHECK(*report.first_bad_position == pos);
+  CHECK(report.reason.find("signature") != std::string::npos);
+}
+
+TEST_CASE("a flipped byte in a stored tree node is found where the node completes", "[tamper]") {
+  struct Case {
+    std::uint32_t level;
+    std::uint64_t index;
+  };
+  for (Case c : {Case{0, 42}, Case{1, 10}, Case{3, 5}, Case{6, 1}}) {
+    test::TempDir dir;
+    auto o = test::OptionsIn(dir);
+    Populate(o);
+    EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
+      FlipByte(db, h[layout::kTree], layout::TreeKey(c.level, c.index), 7);
+    });
+    auto report = VerifyReadOnly(o);
+    CHECK_FALSE(report.ok);
+    REQUIRE(report.first_bad_position.has_value());
+    const std::uint64_t completes_at = ((c.index + 1) << c.level) - 1;
+    CHECK(*report.first_bad_position == completes_at);
+  }
+}
+
+TEST_CASE("a flipped byte in a stored signature is found at its position", "[tamper]") {
+  for (std::uint64_t pos : std::vector<std::uint64_t>{0, 50, kEvents - 1}) {
+    test::TempDir dir;
+    auto o = test::OptionsIn(dir);
+    Populate(o);
+    EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
+      FlipByte(db, h[layout::kSignatures], layout::PositionKey(pos), 4 + 20);
+    });
+    auto report = VerifyReadOnly(o);
+    CHECK_FALSE(report.ok);
+    REQUIRE(report.first_bad_position.has_value());
+    CHECK(*report.first_bad_position == pos);
+    CHECK(report.reason.find("signature") != std::string::npos);
+  }
+}
+
+TEST_CASE("a deleted record is found at the gap", "[tamper]") {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  Populate(o);
+  EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
+    REQUIRE(db->Delete(rocksdb::WriteOptions(), h[layout::kRecords], layout::PositionKey(120)).ok());
+  });
+  auto report = VerifyReadOnly(o);
+  CHECK_FALSE(report.ok);
+  CHECK(report.first_bad_position == 120u);
+}
+
+TEST_CASE("a writable open refuses a log whose last checkpoint does not verify", "[tamper]") {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  Populate(o);
+  EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
+    FlipByte(db, h[layout::kSignatures], layout::PositionKey(kEvents - 1), 10);
+  });
+  auto l = Ledger::Open(o);
+  CHECK(l.status().code() == Code::kCorruption);
+}
