@@ -1,6 +1,7 @@
 // The group-commit pipeline: sequencer -> signers -> committer. See
 // ledger_impl.h for the shape and ledger.h for the guarantees.
 
+#include <pthread.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -164,8 +165,18 @@ Result<AppendResult> Ledger::Impl::Submit(std::unique_ptr<PendingOp> op) {
 }
 
 void Ledger::Impl::StartPipeline() {
-  sequencer_thread = std::thread([this] { SequencerLoop(); });
-  committer_thread = std::thread([this] { CommitterLoop(); });
+  sequencer_thread = std::thread([this] {
+    pthread_setname_np(pthread_self(), "nrpf-sequencer");
+    SequencerLoop();
+  });
+  committer_thread = std::thread([this] {
+    pthread_setname_np(pthread_self(), "nrpf-committer");
+    CommitterLoop();
+  });
+  syncer_thread = std::thread([this] {
+    pthread_setname_np(pthread_self(), "nrpf-syncer");
+    SyncerLoop();
+  });
 }
 
 void Ledger::Impl::StopPipeline() {
@@ -181,6 +192,12 @@ void Ledger::Impl::StopPipeline() {
   }
   group_cv.notify_all();
   if (committer_thread.joinable()) committer_thread.join();
+  {
+    std::lock_guard<std::mutex> lock(sync_mu);
+    stop_syncer = true;
+  }
+  sync_cv.notify_all();
+  if (syncer_thread.joinable()) syncer_thread.join();
   {
     std::lock_guard<std::mutex> lock(commit_mu);
     closing = true;
@@ -239,6 +256,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
 
   for (PendingOp* op : ops) {
     if (op->kind == PendingOp::Kind::kShred) {
+      subject_key_cache.erase(op->subject_id);
       std::string marker("X");
       PutFixed64BE(&marker, static_cast<std::uint64_t>(now));
       (void)g->batch.Put(Cf(layout::kSubjectKeys), op->subject_id, marker);  // WriteBatch::Put only fails on size overflow
@@ -333,7 +351,15 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
           }
           continue;
         }
+        if (auto cached = subject_key_cache.find(p.subject_id); cached != subject_key_cache.end()) {
+          keys.emplace(p.subject_id, SubjectKey{cached->second.first, cached->second.second, false});
+          continue;
+        }
         auto stored = LoadSubjectKey(p.subject_id);
+        if (stored.ok() && stored->has_value()) {
+          if (subject_key_cache.size() >= kSubjectKeyCacheMax) subject_key_cache.clear();
+          subject_key_cache.emplace(p.subject_id, **stored);
+        }
         if (!stored.ok()) {
           refused = stored.status();
         } else if (stored->has_value()) {
@@ -360,12 +386,14 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
       std::lock_guard<std::mutex> lock(inflight_mu);
       inflight_keys[subject] = InFlightKey{k.key, k.generation, g.get()};
       g->subject_keys.push_back(subject);
+      if (subject_key_cache.size() >= kSubjectKeyCacheMax) subject_key_cache.clear();
+      subject_key_cache.emplace(subject, std::make_pair(k.key, k.generation));
     }
     for (const NewEvent& e : req.events) {
       const std::uint64_t pos = next_position++;
       const std::uint64_t version = ++stream_versions[e.stream_id];
       std::string event_id(16, '\0');
-      randombytes_buf(event_id.data(), event_id.size());
+      random.Fill(event_id.data(), event_id.size());
 
       std::vector<std::string> subjects = e.subjects;
       for (const PersonalSection& p : e.personal) subjects.push_back(p.subject_id);
@@ -377,7 +405,10 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
       std::vector<flatbuffers::Offset<fb::SealedSection>> sealed;
       for (const PersonalSection& p : e.personal) {
         const SubjectKey& k = keys.at(p.subject_id);
-        SealedBytes sb = SealSection(k.key, p.subject_id, p.label, event_id, p.plaintext);
+        char nonce[24];
+        random.Fill(nonce, sizeof(nonce));
+        SealedBytes sb = SealSectionWithNonce(k.key, p.subject_id, p.label, event_id, p.plaintext,
+                                              std::string_view(nonce, sizeof(nonce)));
         sealed.push_back(fb::CreateSealedSection(b, b.CreateString(p.subject_id), k.generation,
                                                  b.CreateString(p.label), Bytes(b, sb.nonce),
                                                  Bytes(b, sb.ciphertext)));
@@ -497,50 +528,87 @@ void Ledger::Impl::CommitterLoop() {
     }
     if (s.ok()) {
       rocksdb::WriteOptions wo;
-      wo.sync = true;
-      s = FromRocks(db->Write(wo, &g->batch), "committing events " + std::to_string(g->first_position) +
+      wo.sync = false;  // the syncer fsyncs the WAL before anything is acknowledged
+      s = FromRocks(db->Write(wo, &g->batch), "writing events " + std::to_string(g->first_position) +
                                                   ".." + std::to_string(g->end_position));
+    }
+    if (!s.ok()) {
+      FailGroup(std::move(g), s);
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(sync_mu);
+      written.push_back(std::move(g));
+    }
+    sync_cv.notify_one();
+  }
+}
+
+void Ledger::Impl::SyncerLoop() {
+  for (;;) {
+    std::deque<std::unique_ptr<CommitGroup>> batch;
+    {
+      std::unique_lock<std::mutex> lock(sync_mu);
+      sync_cv.wait(lock, [this] { return stop_syncer || !written.empty(); });
+      if (written.empty()) return;
+      batch.swap(written);
+    }
+    Status s = FromRocks(db->SyncWAL(), "syncing the WAL");
+    if (!s.ok()) {
+      for (auto& g : batch) FailGroup(std::move(g), s);
+      continue;
     }
     {
       std::lock_guard<std::mutex> lock(commit_mu);
-      if (s.ok()) {
-        committed_size.store(g->end_position);
-      } else if (background_error.ok()) {
-        // Later groups were sequenced on top of this one: nothing more may be
-        // written until the ledger is reopened and rebuilt from storage.
-        background_error = Status::Unavailable("the ledger stopped after a failed write (" + s.message() +
-                                               "); reopen it");
-      }
+      committed_size.store(batch.back()->end_position);
     }
     commit_cv.notify_all();
+    for (auto& g : batch) CompleteGroup(*g, Status::Ok());
+  }
+}
 
-    {
-      std::lock_guard<std::mutex> lock(inflight_mu);
-      for (CommitGroup::Completion& c : g->completions) {
-        auto it = c.command_id.empty() ? inflight_commands.end() : inflight_commands.find(c.command_id);
-        if (it != inflight_commands.end() && it->second.group == g.get()) inflight_commands.erase(it);
-      }
-      for (const std::string& subject : g->subject_keys) {
-        auto it = inflight_keys.find(subject);
-        if (it != inflight_keys.end() && it->second.group == g.get()) inflight_keys.erase(it);
-      }
+void Ledger::Impl::FailGroup(std::unique_ptr<CommitGroup> g, const Status& cause) {
+  Status s;
+  {
+    std::lock_guard<std::mutex> lock(commit_mu);
+    if (background_error.ok()) {
+      // Later groups were sequenced on top of this one: nothing more may be
+      // written until the ledger is reopened and rebuilt from storage.
+      background_error = Status::Unavailable("the ledger stopped after a failed write (" + cause.message() +
+                                             "); reopen it");
     }
-    // No lock needed from here: followers cannot attach once the entries are gone.
-    for (CommitGroup::Completion& c : g->completions) {
-      std::vector<PendingOp*> followers = std::move(c.followers);
-      AppendResult result = c.result;
+    s = background_error;
+  }
+  CompleteGroup(*g, s);
+}
+
+void Ledger::Impl::CompleteGroup(CommitGroup& g, const Status& s) {
+  {
+    std::lock_guard<std::mutex> lock(inflight_mu);
+    for (CommitGroup::Completion& c : g.completions) {
+      auto it = c.command_id.empty() ? inflight_commands.end() : inflight_commands.find(c.command_id);
+      if (it != inflight_commands.end() && it->second.group == &g) inflight_commands.erase(it);
+    }
+    for (const std::string& subject : g.subject_keys) {
+      auto it = inflight_keys.find(subject);
+      if (it != inflight_keys.end() && it->second.group == &g) inflight_keys.erase(it);
+    }
+  }
+  // No lock needed from here: followers cannot attach once the entries are gone.
+  for (CommitGroup::Completion& c : g.completions) {
+    std::vector<PendingOp*> followers = std::move(c.followers);
+    AppendResult result = c.result;
+    if (s.ok()) {
+      c.op->done.set_value(result);
+    } else {
+      c.op->done.set_value(s);
+    }
+    result.duplicate = true;
+    for (PendingOp* f : followers) {
       if (s.ok()) {
-        c.op->done.set_value(result);
+        f->done.set_value(result);
       } else {
-        c.op->done.set_value(s);
-      }
-      result.duplicate = true;
-      for (PendingOp* f : followers) {
-        if (s.ok()) {
-          f->done.set_value(result);
-        } else {
-          f->done.set_value(s);
-        }
+        f->done.set_value(s);
       }
     }
   }

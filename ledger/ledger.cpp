@@ -63,6 +63,9 @@ rocksdb::Options DbOptions(const LedgerOptions& o, std::shared_ptr<rocksdb::Cach
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.cache_index_and_filter_blocks = false;
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Point lookups that usually miss (a new command id) skip the memtable.
+  opts.memtable_whole_key_filtering = true;
+  opts.memtable_prefix_bloom_size_ratio = 0.02;
   return opts;
 }
 

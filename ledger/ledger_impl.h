@@ -6,10 +6,14 @@
 //              versions, assigns positions, seals, hashes, extends the tree
 //              and prepares one rocksdb::WriteBatch per commit group;
 //   signers    (WorkerPool, every core) sign the group's checkpoints;
-//   committer  writes each group with a synced WAL, in order, then
-//              publishes the new size and wakes the appenders.
-// While the committer waits for one fsync, the sequencer prepares the next
-// group, so concurrent appenders share both fsyncs and signing.
+//   committer  writes each group to RocksDB (WAL and memtable), in order;
+//   syncer     fsyncs the WAL once for every group written since its last
+//              sync, then publishes the new size and wakes the appenders.
+// While the syncer waits for one fsync, the committer writes the groups the
+// sequencer has prepared meanwhile, and the next fsync covers them all: a
+// group is acknowledged only after an fsync that began after it was written.
+// Groups become visible to RocksDB readers when written, but every ledger
+// read is bounded by committed_size, which moves only after the fsync.
 
 #ifndef NRPF_LEDGER_LEDGER_IMPL_H_
 #define NRPF_LEDGER_LEDGER_IMPL_H_
@@ -109,6 +113,12 @@ class Ledger::Impl {
   std::unordered_map<std::string, std::uint64_t> stream_versions;
   std::shared_ptr<SigningKey> signer;
   flatbuffers::FlatBufferBuilder builder{4096};
+  RandomPool random;
+  // Unwrapped data keys of recently sealed-for subjects, so a busy subject
+  // costs no RocksDB read and no unwrap. Bounded; cleared when full; a
+  // shredded subject is dropped from it before its marker is written.
+  static constexpr std::size_t kSubjectKeyCacheMax = 65536;
+  std::unordered_map<std::string, std::pair<DataKey, std::uint32_t>> subject_key_cache;
 
   // ---- In flight (sequenced, not yet committed): guarded by inflight_mu.
   struct InFlightCommand {
@@ -137,8 +147,15 @@ class Ledger::Impl {
   std::deque<std::unique_ptr<CommitGroup>> groups;
   bool stop_committer = false;
 
+  // ---- Written, waiting for the WAL fsync: guarded by sync_mu.
+  std::mutex sync_mu;
+  std::condition_variable sync_cv;
+  std::deque<std::unique_ptr<CommitGroup>> written;
+  bool stop_syncer = false;
+
   std::thread sequencer_thread;
   std::thread committer_thread;
+  std::thread syncer_thread;
 
   // append.cpp
   void StartPipeline();
@@ -146,6 +163,11 @@ class Ledger::Impl {
   Result<AppendResult> Submit(std::unique_ptr<PendingOp> op);
   void SequencerLoop();
   void CommitterLoop();
+  void SyncerLoop();
+  // Marks the ledger failed (once) and fails `g` with the resulting status.
+  void FailGroup(std::unique_ptr<CommitGroup> g, const Status& cause);
+  // Acknowledges (or fails) every append of a durable group.
+  void CompleteGroup(CommitGroup& g, const Status& s);
   void SequenceGroup(std::vector<PendingOp*> ops);
   Status CheckRequest(const AppendRequest& req) const;
 

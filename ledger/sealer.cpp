@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -45,10 +46,17 @@ std::string ErrnoText(const std::string& what, const std::string& path) {
 }  // namespace
 
 SealedBytes SealSection(const DataKey& key, std::string_view subject_id, std::string_view label,
-                 std::string_view event_id, std::string_view plaintext) {
+                        std::string_view event_id, std::string_view plaintext) {
+  std::string nonce(kNonceSize, '\0');
+  randombytes_buf(nonce.data(), nonce.size());
+  return SealSectionWithNonce(key, subject_id, label, event_id, plaintext, nonce);
+}
+
+SealedBytes SealSectionWithNonce(const DataKey& key, std::string_view subject_id, std::string_view label,
+                                 std::string_view event_id, std::string_view plaintext,
+                                 std::string_view nonce) {
   SealedBytes out;
-  out.nonce.resize(kNonceSize);
-  randombytes_buf(out.nonce.data(), kNonceSize);
+  out.nonce = std::string(nonce);
   out.ciphertext.resize(plaintext.size() + kTagSize);
   const std::string aad = SealAad(subject_id, label, event_id);
   unsigned long long len = 0;
@@ -74,6 +82,21 @@ Result<std::string> OpenSection(const DataKey& key, std::string_view subject_id,
   }
   plain.resize(len);
   return plain;
+}
+
+void RandomPool::Fill(char* out, std::size_t n) {
+  while (n > 0) {
+    if (used_ == buf_.size()) {
+      randombytes_buf(buf_.data(), buf_.size());
+      used_ = 0;
+    }
+    const std::size_t take = std::min(n, buf_.size() - used_);
+    std::memcpy(out, buf_.data() + used_, take);
+    sodium_memzero(buf_.data() + used_, take);  // handed-out bytes are not kept
+    used_ += take;
+    out += take;
+    n -= take;
+  }
 }
 
 DataKey NewDataKey() {

@@ -31,10 +31,26 @@ struct SealedBytes {
 // Seals/opens with a data key. `event_id` is the 16-byte id of the event.
 SealedBytes SealSection(const DataKey& key, std::string_view subject_id, std::string_view label,
                         std::string_view event_id, std::string_view plaintext);
+// As above with a caller-chosen nonce. REQUIRES: nonce is 24 bytes that
+// were never used with `key` before (random).
+SealedBytes SealSectionWithNonce(const DataKey& key, std::string_view subject_id, std::string_view label,
+                                 std::string_view event_id, std::string_view plaintext,
+                                 std::string_view nonce);
 Result<std::string> OpenSection(const DataKey& key, std::string_view subject_id, std::string_view label,
                          std::string_view event_id, const SealedBytes& sealed);
 
 DataKey NewDataKey();
+
+// Random bytes from the operating system, fetched 4 KiB at a time so a busy
+// caller does not make a system call per nonce. Thread-compatible.
+class RandomPool {
+ public:
+  void Fill(char* out, std::size_t n);
+
+ private:
+  std::array<char, 4096> buf_{};
+  std::size_t used_ = 4096;
+};
 
 // The key-encryption key. Move-only; wiped on destruction.
 class MasterKey {

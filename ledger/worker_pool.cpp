@@ -1,5 +1,7 @@
 #include "ledger/worker_pool.h"
 
+#include <pthread.h>
+
 namespace nrpf::ledger {
 
 namespace {
@@ -12,7 +14,12 @@ std::pair<std::size_t, std::size_t> Chunk(std::size_t n, unsigned parts, unsigne
 }  // namespace
 
 WorkerPool::WorkerPool(unsigned threads) {
-  for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+  for (unsigned i = 1; i < threads; ++i) {
+    workers_.emplace_back([this, i] {
+      pthread_setname_np(pthread_self(), "nrpf-worker");
+      WorkerLoop(i);
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() {

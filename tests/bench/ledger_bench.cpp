@@ -1,0 +1,160 @@
+// nrpf-bench ledger: raw Ed25519 rates, signed durable appends with 64
+// concurrent appenders, full verify, inclusion proofs and peak RSS, all in
+// one run on one machine so the ratios compare like with like.
+
+#include <sodium.h>
+
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "ledger/checkpoint.h"
+#include "ledger/ledger.h"
+#include "tests/bench/bench_util.h"
+#include "tests/bench/benchmarks.h"
+
+namespace nrpf::bench {
+
+namespace {
+
+using namespace nrpf::ledger;
+
+// Single-core Ed25519 signs (or verifies) per second over a checkpoint body
+// of the same shape the ledger signs.
+double RawRate(bool verify, double seconds) {
+  auto key = SigningKey::Generate("bench.nrpf-ledger.local/log");
+  const std::string body = CheckpointBody({"bench.nrpf-ledger.local/log", 123456, Sha256("root")});
+  const Signature sig = key->Sign(body);
+  std::uint64_t n = 0;
+  bool ok = true;
+  const auto start = SteadyClock::now();
+  while (SecondsSince(start) < seconds) {
+    for (int i = 0; i < 256; ++i) {
+      if (verify) {
+        ok &= key->verifier().Verify(body, sig);
+      } else {
+        Signature s = key->Sign(body);
+        ok &= s[0] == sig[0];
+      }
+    }
+    n += 256;
+  }
+  const double rate = static_cast<double>(n) / SecondsSince(start);
+  if (!ok) std::fprintf(stderr, "raw %s produced a wrong result\n", verify ? "verify" : "sign");
+  return rate;
+}
+
+}  // namespace
+
+int RunLedgerBench(const BenchArgs& args) {
+  JsonReport report;
+  const std::uint64_t events = args.events != 0 ? args.events : 1'000'000;
+  const int appenders = args.appenders != 0 ? args.appenders : 64;
+
+  const double sign_raw = RawRate(false, 2.0);
+  const double verify_raw = RawRate(true, 2.0);
+  std::fprintf(stderr, "raw ed25519: %.0f sign/s, %.0f verify/s (one core)\n", sign_raw, verify_raw);
+
+  const std::filesystem::path dir = args.dir / "ledger-bench";
+  std::filesystem::remove_all(dir);
+  LedgerOptions o;
+  o.db_path = (dir / "ledger").string();
+  o.master_key_path = (dir / "master.key").string();
+  o.signing_key_dir = (dir / "keys").string();
+  o.origin = "bench.nrpf-ledger.local/log";
+  auto opened = Ledger::Open(o);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
+    return 1;
+  }
+  Ledger& l = **opened;
+
+  // Signed, durable appends: one event per request, 64 appenders, each event
+  // with a body and one sealed personal section (a realistic case event).
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<bool> failed{false};
+  const std::string body(200, 'b');
+  const auto append_start = SteadyClock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < appenders; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::uint64_t i = next.fetch_add(1); i < events - 1 && !failed; i = next.fetch_add(1)) {
+        AppendRequest req;
+        req.command_id = "bench-" + std::to_string(i);
+        req.actor = {"user-" + std::to_string(t), "council-" + std::to_string(t % 91), "council_user"};
+        NewEvent e;
+        e.stream_id = "case-" + std::to_string(i % 5700);
+        e.type = "case.note_added";
+        e.body = body;
+        e.personal.push_back({"person-" + std::to_string(i % 5700), "applicant", "SYNTHETIC name and date of birth"});
+        req.events.push_back(std::move(e));
+        auto r = l.Append(std::move(req));
+        if (!r.ok()) {
+          std::fprintf(stderr, "append: %s\n", r.status().ToString().c_str());
+          failed = true;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const double append_s = SecondsSince(append_start);
+  if (failed) return 1;
+  const double append_rate = static_cast<double>(events - 1) / append_s;
+  std::fprintf(stderr, "appends: %llu events in %.1f s = %.0f/s with %d appenders (synced WAL)\n",
+               static_cast<unsigned long long>(events - 1), append_s, append_rate, appenders);
+
+  // Full verify on every core.
+  const auto verify_start = SteadyClock::now();
+  VerifyReport vr = l.Verify({});
+  const double verify_s = SecondsSince(verify_start);
+  if (!vr.ok) {
+    std::fprintf(stderr, "verify failed at %llu: %s\n",
+                 static_cast<unsigned long long>(vr.first_bad_position.value_or(0)), vr.reason.c_str());
+    return 1;
+  }
+  const double verify_rate = static_cast<double>(vr.events_checked) / verify_s;
+  std::fprintf(stderr, "verify: %llu events in %.1f s = %.0f/s\n",
+               static_cast<unsigned long long>(vr.events_checked), verify_s, verify_rate);
+
+  // Inclusion proofs at random positions of the whole tree.
+  const std::uint64_t size = l.Size();
+  const Hash root = *l.RootAt(size);
+  std::mt19937_64 rng(42);
+  std::vector<double> gen_us, ver_us;
+  for (int i = 0; i < 10000; ++i) {
+    const std::uint64_t pos = rng() % size;
+    const Hash leaf = LeafHash(l.Read(pos)->bytes);
+    auto t0 = SteadyClock::now();
+    auto proof = l.ProveInclusion(pos, size);
+    gen_us.push_back(SecondsSince(t0) * 1e6);
+    t0 = SteadyClock::now();
+    Status ok = VerifyInclusion(pos, size, leaf, *proof, root);
+    ver_us.push_back(SecondsSince(t0) * 1e6);
+    if (!ok.ok()) {
+      std::fprintf(stderr, "proof of %llu did not verify\n", static_cast<unsigned long long>(pos));
+      return 1;
+    }
+  }
+  const double proof_p50 = Percentile(gen_us, 50);
+  const double proof_verify_p50 = Percentile(ver_us, 50);
+  std::fprintf(stderr, "inclusion proof on %llu events: generate p50 %.1f us, verify p50 %.1f us\n",
+               static_cast<unsigned long long>(size), proof_p50, proof_verify_p50);
+
+  report.Set("sign_per_s_raw", std::round(sign_raw));
+  report.Set("verify_per_s_raw", std::round(verify_raw));
+  report.Set("append_per_s", std::round(append_rate));
+  report.Set("append_vs_sign", append_rate / sign_raw);
+  report.Set("verify_per_s", std::round(verify_rate));
+  report.Set("verify_vs_raw", verify_rate / verify_raw);
+  report.Set("proof_us_p50", proof_p50);
+  report.Set("proof_verify_us_p50", proof_verify_p50);
+  report.Set("events", static_cast<double>(size));
+  report.Set("peak_rss_mb", std::round(PeakRssMb()));
+  std::printf("%s\n", args.json ? report.ToString().c_str() : report.ToString().c_str());
+  opened->reset();
+  if (!args.keep) std::filesystem::remove_all(dir);
+  return 0;
+}
+
+}  // namespace nrpf::bench
