@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "ledger/coding.h"
@@ -58,7 +59,10 @@ class Digest {
   crypto_generichash_state st_;
 };
 
-Hash RequestDigest(const DataKey& key, const AppendRequest& req) {
+// Personal plaintext enters the digest only as BLAKE2b keyed with the
+// subject's own data key, which shredding destroys.
+Hash RequestDigest(const DataKey& key, const AppendRequest& req,
+                   const std::function<const DataKey&(const std::string&)>& subject_key) {
   Digest d(key);
   d.Add(req.command_id);
   d.Add(req.actor.user_id);
@@ -81,7 +85,11 @@ Hash RequestDigest(const DataKey& key, const AppendRequest& req) {
     for (const auto& p : e.personal) {
       d.Add(p.subject_id);
       d.Add(p.label);
-      d.Add(p.plaintext);
+      const DataKey& sk = subject_key(p.subject_id);
+      Hash h{};
+      crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(p.plaintext.data()),
+                         p.plaintext.size(), sk.data(), sk.size());
+      d.Add(AsBytes(h));
     }
   }
   return d.Finish();
@@ -270,7 +278,58 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
     }
 
     const AppendRequest& req = op->request;
-    const Hash digest = RequestDigest(command_digest_key, req);
+    // Data keys first: the command digest covers personal data only through
+    // them, so once a subject is shredded no stored digest can confirm a
+    // guess at what was erased (a retry then fails with kShredded).
+    struct SubjectKey {
+      DataKey key;
+      std::uint32_t generation;
+      bool fresh;
+    };
+    std::unordered_map<std::string, SubjectKey> keys;
+    Status refused;
+    for (const NewEvent& e : req.events) {
+      for (const PersonalSection& p : e.personal) {
+        if (!refused.ok() || keys.count(p.subject_id) != 0) continue;
+        std::optional<InFlightKey> inflight;
+        {
+          std::lock_guard<std::mutex> lock(inflight_mu);
+          auto it = inflight_keys.find(p.subject_id);
+          if (it != inflight_keys.end()) inflight = it->second;
+        }
+        if (inflight) {
+          if (!inflight->key) {
+            refused = Status::Shredded("the personal data of subject " + p.subject_id + " was erased");
+          } else {
+            keys.emplace(p.subject_id, SubjectKey{*inflight->key, inflight->generation, false});
+          }
+          continue;
+        }
+        if (auto cached = subject_key_cache.find(p.subject_id); cached != subject_key_cache.end()) {
+          keys.emplace(p.subject_id, SubjectKey{cached->second.first, cached->second.second, false});
+          continue;
+        }
+        auto stored = LoadSubjectKey(p.subject_id);
+        if (stored.ok() && stored->has_value()) {
+          if (subject_key_cache.size() >= kSubjectKeyCacheMax) subject_key_cache.clear();
+          subject_key_cache.emplace(p.subject_id, **stored);
+        }
+        if (!stored.ok()) {
+          refused = stored.status();
+        } else if (stored->has_value()) {
+          keys.emplace(p.subject_id, SubjectKey{(*stored)->first, (*stored)->second, false});
+        } else {
+          keys.emplace(p.subject_id, SubjectKey{NewDataKey(), 1, true});
+        }
+      }
+    }
+    if (!refused.ok()) {
+      op->done.set_value(refused);
+      continue;
+    }
+    const Hash digest = RequestDigest(command_digest_key, req, [&](const std::string& subject) -> const DataKey& {
+      return keys.at(subject).key;
+    });
     if (!req.command_id.empty()) {
       bool attached = false;
       {
@@ -310,8 +369,12 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
     }
 
     // Checks that can refuse the request, before any state changes.
-    Status refused;
+    for (const NewEvent& e : req.events) {
+      Result<std::uint64_t> cur = current_version(e.stream_id);  // loads the stream's version
+      if (!cur.ok()) refused = cur.status();
+    }
     for (const StreamExpectation& x : req.expectations) {
+      if (!refused.ok()) break;
       Result<std::uint64_t> cur = current_version(x.stream_id);
       if (!cur.ok()) {
         refused = cur.status();
@@ -323,50 +386,6 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
                                                    std::to_string(x.expected_version),
                                                *cur);
         break;
-      }
-    }
-    struct SubjectKey {
-      DataKey key;
-      std::uint32_t generation;
-      bool fresh;
-    };
-    std::unordered_map<std::string, SubjectKey> keys;
-    for (const NewEvent& e : req.events) {
-      if (!refused.ok()) break;
-      Result<std::uint64_t> cur = current_version(e.stream_id);
-      if (!cur.ok()) refused = cur.status();
-      for (const PersonalSection& p : e.personal) {
-        if (!refused.ok() || keys.count(p.subject_id) != 0) continue;
-        std::optional<InFlightKey> inflight;
-        {
-          std::lock_guard<std::mutex> lock(inflight_mu);
-          auto it = inflight_keys.find(p.subject_id);
-          if (it != inflight_keys.end()) inflight = it->second;
-        }
-        if (inflight) {
-          if (!inflight->key) {
-            refused = Status::Shredded("the personal data of subject " + p.subject_id + " was erased");
-          } else {
-            keys.emplace(p.subject_id, SubjectKey{*inflight->key, inflight->generation, false});
-          }
-          continue;
-        }
-        if (auto cached = subject_key_cache.find(p.subject_id); cached != subject_key_cache.end()) {
-          keys.emplace(p.subject_id, SubjectKey{cached->second.first, cached->second.second, false});
-          continue;
-        }
-        auto stored = LoadSubjectKey(p.subject_id);
-        if (stored.ok() && stored->has_value()) {
-          if (subject_key_cache.size() >= kSubjectKeyCacheMax) subject_key_cache.clear();
-          subject_key_cache.emplace(p.subject_id, **stored);
-        }
-        if (!stored.ok()) {
-          refused = stored.status();
-        } else if (stored->has_value()) {
-          keys.emplace(p.subject_id, SubjectKey{(*stored)->first, (*stored)->second, false});
-        } else {
-          keys.emplace(p.subject_id, SubjectKey{NewDataKey(), 1, true});
-        }
       }
     }
     if (!refused.ok()) {

@@ -88,6 +88,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
   if (!options.read_only && options.signing_key_dir.empty()) {
     return Status::InvalidArgument("signing_key_dir is required");
   }
+  // The origin doubles as the signed-note key name: no spaces, no '+'.
+  if (!SigningKey::Generate(options.origin).ok()) {
+    return Status::InvalidArgument("origin \"" + options.origin + "\" must be non-empty without spaces or '+'");
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->clock = options.clock != nullptr ? options.clock : SystemClock::Default();
@@ -123,6 +127,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
     }
     rs = db->Get(rocksdb::ReadOptions(), impl->Cf(layout::kDefault), layout::kOriginKey, &impl->origin);
     if (!rs.ok()) return FromRocks(rs, "cannot read the ledger origin");
+    if (!options.read_only && impl->origin != options.origin) {
+      return Status::FailedPrecondition("the ledger at " + options.db_path + " was created with origin \"" +
+                                        impl->origin + "\", not \"" + options.origin + "\"");
+    }
   } else {
     impl->origin = options.origin;
     rocksdb::WriteBatch meta;

@@ -42,8 +42,10 @@ struct LedgerOptions {
   // Directory of the Ed25519 private signing keys, one file per key id.
   // Created 0700 when missing. Required unless read_only.
   std::string signing_key_dir;
-  // Checkpoint origin line and signing key name, fixed when the log is
-  // created; a different value later is an error. Default: "nrpf-ledger.local/log".
+  // Checkpoint origin line and signing key name (no spaces, no '+'), fixed
+  // when the log is created; opening it for writing with another origin is
+  // kFailedPrecondition (read-only opens use the stored one).
+  // Default: "nrpf-ledger.local/log".
   std::string origin = "nrpf-ledger.local/log";
   // Create an empty log (and its first signing key) when none exists. Default: true.
   bool create_if_missing = true;

@@ -31,6 +31,7 @@ LedgerOptions CopyFixture(const test::TempDir& dir, const std::string& name) {
   o.db_path = (dir.path() / name / "ledger").string();
   o.master_key_path = (dir.path() / name / "master.key").string();
   o.signing_key_dir = (dir.path() / name / "keys").string();
+  o.origin = "fixture.nrpf-ledger.local/log";
   ::chmod(o.master_key_path.c_str(), 0600);
   for (const auto& k : std::filesystem::directory_iterator(o.signing_key_dir)) ::chmod(k.path().c_str(), 0600);
   return o;
@@ -83,9 +84,17 @@ TEST_CASE("records written by format v1 are read, opened and verified by this ve
     CHECK(report.checkpoint.root == cp->root);
     CHECK(report.signing_keys.size() == 2);
   }
-  // The old log accepts new events and still verifies.
+  // The old log accepts new events and still verifies, and a retry of a
+  // command it stored is recognised as the same command.
   o.read_only = false;
   auto l = test::OpenOrDie(o);
+  AppendRequest two{"cmd-two-streams", {"user-9", "home-office-nrpf", "home_office"}, {}, {{"case-1", 1}}};
+  two.events.push_back({"case-1", "status.checked", 2, "synthetic body 2", {}, {}});
+  two.events.push_back({"org-home-office", "workload.counted", 1, "synthetic body 3", {}, {}});
+  auto retried = l->Append(two);
+  REQUIRE(retried.ok());
+  CHECK(retried->duplicate);
+  CHECK(retried->first_position == 2);
   REQUIRE(l->Append(test::Request("cmd-new", {test::Event("case-1", "case.reopened")})).ok());
   CHECK(l->Verify({}).ok);
 }

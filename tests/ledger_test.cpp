@@ -373,3 +373,33 @@ TEST_CASE("a read-only view opens beside a running writer", "[ledger]") {
   CHECK(reader->Verify({}).ok);
   CHECK(reader->Append(Request("", {Event("s", "e")})).status().code() == Code::kUnavailable);
 }
+
+TEST_CASE("an invalid origin is refused before anything is written, a changed one on reopen", "[ledger]") {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  o.origin = "bad origin";
+  CHECK(Ledger::Open(o).status().code() == Code::kInvalidArgument);
+  o.origin = "good.example/log";
+  REQUIRE(Ledger::Open(o).ok());  // the refused attempt left nothing behind
+  o.origin = "other.example/log";
+  CHECK(Ledger::Open(o).status().code() == Code::kFailedPrecondition);
+}
+
+TEST_CASE("a retried command with personal data is a duplicate until its subject is shredded", "[ledger]") {
+  test::TempDir dir;
+  auto l = test::OpenOrDie(test::OptionsIn(dir));
+  NewEvent e = Event("case-1", "case.created");
+  e.personal.push_back({"person-1", "applicant", "SYNTHETIC Name"});
+  auto req = Request("with-personal", {e});
+  auto first = l->Append(req);
+  REQUIRE(first.ok());
+  auto retry = l->Append(req);
+  REQUIRE(retry.ok());
+  CHECK(retry->duplicate);
+  CHECK(retry->first_position == first->first_position);
+  auto other = req;
+  other.events[0].personal[0].plaintext = "SYNTHETIC Other";
+  CHECK(l->Append(other).status().code() == Code::kCommandIdReused);
+  REQUIRE(l->Shred("person-1").ok());
+  CHECK(l->Append(req).status().code() == Code::kShredded);
+}
