@@ -144,32 +144,70 @@ Status Ledger::Impl::CheckRequest(const AppendRequest& req) const {
   return Status::Ok();
 }
 
-Result<AppendResult> Ledger::Append(AppendRequest request) {
-  if (impl_->read_only) return Status::Unavailable("the ledger is open read-only");
-  NRPF_RETURN_IF_ERROR(impl_->CheckRequest(request));
+namespace {
+Status CheckClientRequest(const Ledger::Impl& im, const AppendRequest& request) {
+  if (im.read_only) return Status::Unavailable("the ledger is open read-only");
+  NRPF_RETURN_IF_ERROR(im.CheckRequest(request));
   for (const NewEvent& e : request.events) {
     if (e.stream_id == layout::kLedgerStream) {
       return Status::InvalidArgument("stream $ledger is reserved for the ledger itself");
     }
   }
+  return Status::Ok();
+}
+}  // namespace
+
+Result<AppendResult> Ledger::Append(AppendRequest request) {
+  NRPF_RETURN_IF_ERROR(CheckClientRequest(*impl_, request));
   auto op = std::make_unique<PendingOp>();
   op->request = std::move(request);
   return impl_->Submit(std::move(op));
 }
 
-Result<AppendResult> Ledger::Impl::Submit(std::unique_ptr<PendingOp> op) {
-  std::future<Result<AppendResult>> done = op->done.get_future();
+void Ledger::AppendAsync(AppendRequest request, AppendCallback done) {
+  Status s = CheckClientRequest(*impl_, request);
+  if (!s.ok()) {
+    done(s);
+    return;
+  }
+  auto op = std::make_unique<PendingOp>();
+  op->request = std::move(request);
+  op->done = std::move(done);
+  impl_->SubmitAsync(std::move(op));
+}
+
+void Finish(PendingOp* op, Result<AppendResult> result) {
+  AppendCallback done = std::move(op->done);
+  delete op;
+  done(std::move(result));
+}
+
+void Ledger::Impl::SubmitAsync(std::unique_ptr<PendingOp> op) {
+  Status refused;
   {
     std::lock_guard<std::mutex> lock(queue_mu);
-    if (stop_sequencer) return Status::Unavailable("the ledger is closing");
-    if (queue.size() >= options.max_queued_appends) {
-      return Status::Unavailable("the append queue is full (" + std::to_string(queue.size()) +
-                                 " waiting); retry later");
+    if (stop_sequencer) {
+      refused = Status::Unavailable("the ledger is closing");
+    } else if (queue.size() >= options.max_queued_appends) {
+      refused = Status::Unavailable("the append queue is full (" + std::to_string(queue.size()) +
+                                    " waiting); retry later");
+    } else {
+      queue.push_back(op.release());
     }
-    queue.push_back(op.get());
+  }
+  if (!refused.ok()) {
+    Finish(op.release(), refused);
+    return;
   }
   queue_cv.notify_one();
-  return done.get();
+}
+
+Result<AppendResult> Ledger::Impl::Submit(std::unique_ptr<PendingOp> op) {
+  std::promise<Result<AppendResult>> promise;
+  std::future<Result<AppendResult>> future = promise.get_future();
+  op->done = [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); };
+  SubmitAsync(std::move(op));
+  return future.get();
 }
 
 void Ledger::Impl::StartPipeline() {
@@ -236,7 +274,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
   {
     std::lock_guard<std::mutex> lock(commit_mu);
     if (!background_error.ok()) {
-      for (PendingOp* op : ops) op->done.set_value(background_error);
+      for (PendingOp* op : ops) Finish(op, background_error);
       return;
     }
   }
@@ -324,7 +362,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
       }
     }
     if (!refused.ok()) {
-      op->done.set_value(refused);
+      Finish(op, refused);
       continue;
     }
     const Hash digest = RequestDigest(command_digest_key, req, [&](const std::string& subject) -> const DataKey& {
@@ -332,25 +370,26 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
     });
     if (!req.command_id.empty()) {
       bool attached = false;
+      bool reused = false;
       {
         std::lock_guard<std::mutex> lock(inflight_mu);
         auto it = inflight_commands.find(req.command_id);
         if (it != inflight_commands.end()) {
-          if (it->second.digest != digest) {
-            op->done.set_value(Status(Code::kCommandIdReused, "command id " + req.command_id +
-                                                                  " was already used for another request"));
-          } else {
-            it->second.group->completions[it->second.completion].followers.push_back(op);
-          }
+          reused = it->second.digest != digest;
+          if (!reused) it->second.group->completions[it->second.completion].followers.push_back(op);
           attached = true;
         }
+      }
+      if (reused) {
+        Finish(op, Status(Code::kCommandIdReused,
+                          "command id " + req.command_id + " was already used for another request"));
       }
       if (attached) continue;
       std::string v;
       rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kCommands), req.command_id, &v);
       if (s.ok()) {
         if (v.size() != layout::kCommandValueSize || std::memcmp(v.data(), digest.data(), 32) != 0) {
-          op->done.set_value(Status(Code::kCommandIdReused,
+          Finish(op, Status(Code::kCommandIdReused,
                                     "command id " + req.command_id + " was already used for another request"));
         } else {
           AppendResult r;
@@ -358,12 +397,12 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
           r.count = DecodeFixed32BE(v.data() + 40);
           r.recorded_at_us = static_cast<std::int64_t>(DecodeFixed64BE(v.data() + 44));
           r.duplicate = true;
-          op->done.set_value(r);
+          Finish(op, r);
         }
         continue;
       }
       if (!s.IsNotFound()) {
-        op->done.set_value(FromRocks(s, "command lookup"));
+        Finish(op, FromRocks(s, "command lookup"));
         continue;
       }
     }
@@ -389,7 +428,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
       }
     }
     if (!refused.ok()) {
-      op->done.set_value(refused);
+      Finish(op, refused);
       continue;
     }
 
@@ -618,16 +657,16 @@ void Ledger::Impl::CompleteGroup(CommitGroup& g, const Status& s) {
     std::vector<PendingOp*> followers = std::move(c.followers);
     AppendResult result = c.result;
     if (s.ok()) {
-      c.op->done.set_value(result);
+      Finish(c.op, result);
     } else {
-      c.op->done.set_value(s);
+      Finish(c.op, s);
     }
     result.duplicate = true;
     for (PendingOp* f : followers) {
       if (s.ok()) {
-        f->done.set_value(result);
+        Finish(f, result);
       } else {
-        f->done.set_value(s);
+        Finish(f, s);
       }
     }
   }

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,8 +58,11 @@ struct LedgerOptions {
   // Threads that sign a commit group and verify signatures (counting the
   // calling thread). Default: 0 = every core.
   unsigned threads = 0;
-  // Most events taken into one commit group. Default: 2048.
-  std::size_t max_group_events = 2048;
+  // Most events the sequencer takes into one commit group. Small groups let
+  // sequencing, signing and the RocksDB write of consecutive groups overlap;
+  // fsyncs are shared regardless, since one fsync covers every group written
+  // before it. Default: 32.
+  std::size_t max_group_events = 32;
   // Most events in one Append request. Default: 1024.
   std::size_t max_events_per_append = 1024;
   // Largest stored record (event body plus sealed sections). Default: 1 MiB.
@@ -157,6 +161,9 @@ struct VerifyReport {
 
 class Subscription;
 
+// Receives the outcome of an AppendAsync, exactly once, on a ledger thread.
+using AppendCallback = std::function<void(Result<AppendResult>)>;
+
 class Ledger {
  public:
   // Opens or creates a log. On creation it generates the first signing key
@@ -171,6 +178,13 @@ class Ledger {
 
   // Blocks until the events are durable (or the request failed).
   Result<AppendResult> Append(AppendRequest request);
+  // The same without blocking: `done` runs once the events are durable or
+  // the request failed; on a ledger thread (or inline, for a request refused
+  // before queueing). `done` must be quick and must not block or call back
+  // into a blocking Ledger method: a network server posts it to its own
+  // executor. The ledger must outlive every pending callback (its
+  // destructor settles them all).
+  void AppendAsync(AppendRequest request, AppendCallback done);
 
   // Events committed so far (= tree size).
   std::uint64_t Size() const;
@@ -227,6 +241,9 @@ class Ledger {
   explicit Ledger(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   friend class Subscription;
+
+// Receives the outcome of an AppendAsync, exactly once, on a ledger thread.
+using AppendCallback = std::function<void(Result<AppendResult>)>;
 };
 
 // A cursor over the log that catches up from storage and then waits for new

@@ -57,8 +57,13 @@ struct PendingOp {
   AppendRequest request;             // kAppend
   std::string subject_id;            // kShred
   std::shared_ptr<SigningKey> rotate_to;  // kAppend of a key rotation
-  std::promise<Result<AppendResult>> done;
+  // Called exactly once, by whichever pipeline thread settles the op, after
+  // the op has been destroyed. Must be quick and must not block.
+  AppendCallback done;
 };
+
+// Hands `result` to the op's callback and frees the op.
+void Finish(PendingOp* op, Result<AppendResult> result);
 
 // A commit group: one WriteBatch, written with one synced write.
 struct CommitGroup {
@@ -160,6 +165,9 @@ class Ledger::Impl {
   // append.cpp
   void StartPipeline();
   void StopPipeline();
+  // Queues `op` (or settles it at once when closing or full).
+  void SubmitAsync(std::unique_ptr<PendingOp> op);
+  // SubmitAsync and wait for the result.
   Result<AppendResult> Submit(std::unique_ptr<PendingOp> op);
   void SequencerLoop();
   void CommitterLoop();

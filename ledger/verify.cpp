@@ -10,6 +10,7 @@
 
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 
@@ -65,7 +66,7 @@ class NodeCursor {
   std::map<std::uint32_t, std::unique_ptr<rocksdb::Iterator>> iters_;
 };
 
-std::optional<VerifierKey> IntroducedKey(const fb::Record* r, std::string* problem) {
+std::optional<VerifierKey> IntroducedKey(const fb::Record* r, std::string_view origin, std::string* problem) {
   const auto* body = r->body();
   if (body == nullptr) {
     *problem = "key event has no body";
@@ -84,6 +85,14 @@ std::optional<VerifierKey> IntroducedKey(const fb::Record* r, std::string* probl
   Result<VerifierKey> key = VerifierKey::Parse(k->vkey()->string_view());
   if (!key.ok()) {
     *problem = "key event vkey: " + key.status().message();
+    return std::nullopt;
+  }
+  // The body's other fields must say the same thing as its vkey.
+  const auto* pk = k->public_key();
+  if (k->origin() == nullptr || k->origin()->string_view() != origin || k->key_name() == nullptr ||
+      k->key_name()->string_view() != key->name() || k->key_hash() != key->key_id() || pk == nullptr ||
+      pk->size() != 32 || !std::equal(pk->begin(), pk->end(), key->public_key().begin())) {
+    *problem = "key event fields disagree with its vkey or the log's origin";
     return std::nullopt;
   }
   return *key;
@@ -115,8 +124,10 @@ VerifyReport Ledger::Verify(const VerifyOptions& options) const {
 
   CompactRange tree;
   std::vector<TreeNode> completed;
-  std::optional<VerifierKey> current;  // key that signs the next position
-  std::deque<VerifierKey> keys;  // key per item of the chunk; a deque keeps addresses stable
+  // Every key the log has introduced so far; a deque keeps addresses stable,
+  // so items point at their key without copying it.
+  std::deque<VerifierKey> schedule;
+  const VerifierKey* current = nullptr;  // the key that signs the next position
 
   auto fail = [&](std::uint64_t pos, std::string why) {
     report.ok = false;
@@ -169,7 +180,7 @@ VerifyReport Ledger::Verify(const VerifyOptions& options) const {
           it.problem = it.position == 0 ? "position 0 is not the genesis event" : "a second genesis event";
           continue;
         }
-        if (is_genesis || is_rotation) it.introduces = IntroducedKey(rr, &it.problem);
+        if (is_genesis || is_rotation) it.introduces = IntroducedKey(rr, im.origin, &it.problem);
       }
     });
 
@@ -215,11 +226,14 @@ VerifyReport Ledger::Verify(const VerifyOptions& options) const {
           checked = i;
           break;
         }
-        current = it.introduces;
+        schedule.push_back(*it.introduces);
+        current = &schedule.back();
       }
-      keys.push_back(*current);
-      it.key = &keys.back();
-      if (it.position != 0 && it.introduces) current = it.introduces;
+      it.key = current;
+      if (it.position != 0 && it.introduces) {
+        schedule.push_back(*it.introduces);
+        current = &schedule.back();
+      }
       if (it.introduces) report.signing_keys.push_back(it.introduces->ToString());
     }
 
@@ -243,7 +257,6 @@ VerifyReport Ledger::Verify(const VerifyOptions& options) const {
     for (Item& it : items) {
       if (!it.problem.empty()) return fail(it.position, it.problem);
     }
-    keys.clear();
     report.events_checked = chunk_end;
   }
   report.ok = true;
