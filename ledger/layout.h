@@ -5,8 +5,9 @@
 //                     "origin"  -> origin line
 //   cf "records"      fixed64be(position) -> record bytes (FlatBuffer "NRPL")
 //   cf "signatures"   fixed64be(position) -> fixed32be(key id) || ed25519 sig[64]
-//   cf "tree"         u8(level) || fixed64be(index) -> sha256[32]
-//                     (perfect subtree covering leaves [index<<level, (index+1)<<level))
+//   cf "tree"         u8(level) || fixed64be(index) -> sha256[32], level >= 1
+//                     (perfect subtree covering leaves [index<<level, (index+1)<<level);
+//                     leaf hashes, level 0, are recomputed from "records")
 //   cf "streams"      stream_id || 0x00 || fixed64be(stream version) -> fixed64be(position)
 //   cf "subjects"     subject_id || 0x00 || fixed64be(position) -> ""
 //   cf "commands"     command_id -> digest[32] || fixed64be(first position)

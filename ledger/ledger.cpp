@@ -263,6 +263,12 @@ Result<Hash> Ledger::Impl::Node(std::uint32_t level, std::uint64_t index) const 
     return Status::NotFound("tree node " + std::to_string(level) + "/" + std::to_string(index));
   }
   rocksdb::PinnableSlice value;
+  if (level == 0) {
+    // Leaves are not stored twice: the leaf hash is recomputed from the record.
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kRecords), layout::PositionKey(index), &value);
+    if (!s.ok()) return FromRocks(s, "record " + std::to_string(index));
+    return LeafHash(value.ToStringView());
+  }
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kTree), layout::TreeKey(level, index), &value);
   if (!s.ok()) return FromRocks(s, "tree node " + std::to_string(level) + "/" + std::to_string(index));
   std::optional<Hash> h = HashFromBytes(value.ToStringView());

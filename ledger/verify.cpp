@@ -2,17 +2,22 @@
 // node and every signature, with the signing-key schedule derived from the
 // log itself (genesis, then each rotation).
 //
-// Work is done in chunks. Per chunk, the caller's thread reads the stored
-// bytes in order; all threads then check record structure and leaf hashes;
-// the caller extends the tree and compares stored nodes (inherently
-// sequential, a few microseconds an event); all threads then check the
-// Ed25519 signatures, which dominate the cost.
+// Work is done in chunks of positions, in two stages that overlap. A walker
+// thread reads the stored bytes in order, checks each record's structure,
+// computes its leaf hash, extends the tree, compares the stored nodes and
+// derives the key of each position (inherently sequential, a few
+// microseconds an event); meanwhile every core checks the Ed25519
+// signatures of the chunks the walker has finished, which dominate the cost.
+// A problem stops the walker at its position; the signatures before it are
+// still checked, so the report names the lowest position that is wrong.
 
 #include <rocksdb/db.h>
 
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <pthread.h>
+#include <thread>
 
 #include "ledger/coding.h"
 #include "ledger/ledger_impl.h"
@@ -100,6 +105,169 @@ std::optional<VerifierKey> IntroducedKey(const fb::Record* r, std::string_view o
 
 }  // namespace
 
+namespace {
+
+// A chunk of positions on its way through the walk.
+struct Chunk {
+  std::vector<Item> items;
+  std::size_t checked = 0;  // items [0, checked) passed steps 1-3 and await signatures
+};
+
+// Steps 1-3 of the walk, in order, on one thread: read, check records and
+// leaves, extend the tree and compare stored nodes, derive each position's
+// key. Runs ahead of the signature checks by a bounded number of chunks.
+class FrontWalker {
+ public:
+  FrontWalker(const Ledger::Impl& im, const VerifyOptions& options, const rocksdb::Snapshot* snap,
+              std::uint64_t size, VerifyReport* report)
+      : im_(im), options_(options), size_(size), report_(report), nodes_(im.db.get(), im.Cf(layout::kTree), snap) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap;
+    ro.fill_cache = false;
+    rec_.reset(im.db->NewIterator(ro, im.Cf(layout::kRecords)));
+    sig_.reset(im.db->NewIterator(ro, im.Cf(layout::kSignatures)));
+    rec_->SeekToFirst();
+    sig_->SeekToFirst();
+  }
+
+  // Fills `chunk` with positions from `start`; false when it stopped early
+  // (a problem at chunk.items[chunk.checked]).
+  bool Next(std::uint64_t start, Chunk* chunk) {
+    const std::uint64_t end = std::min<std::uint64_t>(size_, start + kChunk);
+    chunk->items.clear();
+    chunk->items.resize(end - start);
+    chunk->checked = chunk->items.size();
+    for (std::size_t i = 0; i < chunk->items.size(); ++i) {
+      Item& it = chunk->items[i];
+      it.position = start + i;
+      if (!Read(&it) || !Parse(&it) || !Extend(&it)) {
+        chunk->checked = i;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  const Hash Root() const { return tree_.Root(); }
+
+ private:
+  bool Read(Item* it) {
+    const std::uint64_t pos = it->position;
+    if (!rec_->Valid() || rec_->key().size() != 8 || DecodeFixed64BE(rec_->key().data()) != pos) {
+      it->problem = rec_->status().ok() ? "record is missing" : "cannot read record: " + rec_->status().ToString();
+      return false;
+    }
+    it->bytes = rec_->value().ToString();
+    rec_->Next();
+    while (sig_->Valid() && sig_->key().size() == 8 && DecodeFixed64BE(sig_->key().data()) < pos) sig_->Next();
+    if (sig_->Valid() && sig_->key().size() == 8 && DecodeFixed64BE(sig_->key().data()) == pos) {
+      it->sig = sig_->value().ToString();
+      sig_->Next();
+    }
+    return true;
+  }
+
+  bool Parse(Item* it) {
+    Result<const fb::Record*> r = VerifyRecordBytes(it->bytes, it->position);
+    if (!r.ok()) {
+      it->problem = r.status().message();
+      return false;
+    }
+    it->leaf = LeafHash(it->bytes);
+    const fb::Record* rr = *r;
+    const bool ledger_stream = rr->stream_id() && rr->stream_id()->string_view() == layout::kLedgerStream;
+    const std::string_view type = rr->event_type() ? rr->event_type()->string_view() : "";
+    const bool is_genesis = ledger_stream && type == layout::kGenesisType;
+    const bool is_rotation = ledger_stream && type == layout::kKeyRotatedType;
+    if ((it->position == 0) != is_genesis) {
+      it->problem = it->position == 0 ? "position 0 is not the genesis event" : "a second genesis event";
+      return false;
+    }
+    if (is_genesis || is_rotation) it->introduces = IntroducedKey(rr, im_.origin, &it->problem);
+    return it->problem.empty();
+  }
+
+  bool Extend(Item* it) {
+    completed_.clear();
+    tree_.Append(it->leaf, &completed_);
+    for (const TreeNode& n : completed_) {
+      if (n.level == 0) continue;  // the leaf is the record's own hash
+      std::optional<Hash> stored = nodes_.Get(n.level, n.index);
+      if (!stored) {
+        it->problem = "tree node level " + std::to_string(n.level) + " index " + std::to_string(n.index) +
+                      " is missing";
+        return false;
+      }
+      if (*stored != n.hash) {
+        it->problem = "stored tree node level " + std::to_string(n.level) + " index " + std::to_string(n.index) +
+                      " does not match the records";
+        return false;
+      }
+    }
+    it->body.clear();
+    AppendCheckpointBody(im_.origin, it->position + 1, tree_.Root(), &it->body);
+    if (it->position == 0) {
+      if (!it->introduces) {
+        it->problem = "genesis introduces no key";
+        return false;
+      }
+      if (!options_.trusted_keys.empty()) {
+        bool trusted = false;
+        for (const VerifierKey& k : options_.trusted_keys) trusted |= k.ToString() == it->introduces->ToString();
+        if (!trusted) {
+          it->problem = "genesis key " + it->introduces->ToString() + " is not trusted";
+          return false;
+        }
+      }
+      schedule_.push_back(*it->introduces);
+      current_ = &schedule_.back();
+    }
+    it->key = current_;
+    if (it->position != 0 && it->introduces) {
+      schedule_.push_back(*it->introduces);
+      current_ = &schedule_.back();
+    }
+    if (it->introduces) report_->signing_keys.push_back(it->introduces->ToString());
+    return true;
+  }
+
+  const Ledger::Impl& im_;
+  const VerifyOptions& options_;
+  const std::uint64_t size_;
+  VerifyReport* report_;
+  std::unique_ptr<rocksdb::Iterator> rec_;
+  std::unique_ptr<rocksdb::Iterator> sig_;
+  NodeCursor nodes_;
+  CompactRange tree_;
+  std::vector<TreeNode> completed_;
+  // Every key introduced so far; a deque keeps addresses stable, so items
+  // point at their key without copying it.
+  std::deque<VerifierKey> schedule_;
+  const VerifierKey* current_ = nullptr;
+};
+
+// Step 4 for items [0, n) of a chunk.
+void CheckSignatures(std::vector<Item>& items, std::size_t n, WorkerPool& pool) {
+  pool.ParallelFor(n, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) {
+      Item& it = items[i];
+      if (it.sig.size() != layout::kSignatureValueSize) {
+        it.problem = "signature is missing or malformed";
+        continue;
+      }
+      if (DecodeFixed32BE(it.sig.data()) != it.key->key_id()) {
+        it.problem = "signed by key id " + ToHex(it.sig.substr(0, 4)) + ", expected " + it.key->ToString();
+        continue;
+      }
+      Signature s{};
+      std::memcpy(s.data(), it.sig.data() + 4, 64);
+      if (!it.key->Verify(it.body, s)) it.problem = "signature does not verify over the checkpoint";
+    }
+  });
+}
+
+}  // namespace
+
 VerifyReport Ledger::Verify(const VerifyOptions& options) const {
   const Impl& im = *impl_;
   VerifyReport report;
@@ -111,156 +279,70 @@ VerifyReport Ledger::Verify(const VerifyOptions& options) const {
     ~SnapshotRelease() { db->ReleaseSnapshot(s); }
   } release{im.db.get(), snap};
   const std::uint64_t size = options.up_to ? std::min(*options.up_to, committed) : committed;
-  WorkerPool local_pool(options.threads != 0 ? options.threads : im.pool->threads());
+  WorkerPool pool(options.threads != 0 ? options.threads : im.pool->threads());
 
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap;
-  ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> rec(im.db->NewIterator(ro, im.Cf(layout::kRecords)));
-  std::unique_ptr<rocksdb::Iterator> sig(im.db->NewIterator(ro, im.Cf(layout::kSignatures)));
-  rec->SeekToFirst();
-  sig->SeekToFirst();
-  NodeCursor nodes(im.db.get(), im.Cf(layout::kTree), snap);
-
-  CompactRange tree;
-  std::vector<TreeNode> completed;
-  // Every key the log has introduced so far; a deque keeps addresses stable,
-  // so items point at their key without copying it.
-  std::deque<VerifierKey> schedule;
-  const VerifierKey* current = nullptr;  // the key that signs the next position
-
-  auto fail = [&](std::uint64_t pos, std::string why) {
-    report.ok = false;
-    report.first_bad_position = pos;
-    report.reason = std::move(why);
-    return report;
-  };
-
-  std::vector<Item> items;
-  for (std::uint64_t chunk_start = 0; chunk_start < size; chunk_start += kChunk) {
-    const std::uint64_t chunk_end = std::min<std::uint64_t>(size, chunk_start + kChunk);
-    items.clear();
-    items.resize(chunk_end - chunk_start);
-
-    // 1. Read stored bytes in order (gaps are reported at the missing position).
-    for (std::uint64_t pos = chunk_start; pos < chunk_end; ++pos) {
-      Item& it = items[pos - chunk_start];
-      it.position = pos;
-      if (!rec->Valid() || rec->key().size() != 8 || DecodeFixed64BE(rec->key().data()) != pos) {
-        if (!rec->status().ok()) return fail(pos, "cannot read record: " + rec->status().ToString());
-        it.problem = "record is missing";
-        continue;
-      }
-      it.bytes = rec->value().ToString();
-      rec->Next();
-      while (sig->Valid() && sig->key().size() == 8 && DecodeFixed64BE(sig->key().data()) < pos) sig->Next();
-      if (sig->Valid() && sig->key().size() == 8 && DecodeFixed64BE(sig->key().data()) == pos) {
-        it.sig = sig->value().ToString();
-        sig->Next();
-      }
+  // The front walker runs on its own thread, up to kAhead chunks ahead of the
+  // signature checks, which use every core.
+  constexpr std::size_t kAhead = 2;
+  FrontWalker front(im, options, snap, size, &report);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::unique_ptr<Chunk>> ready;  // guarded by mu
+  bool front_done = false;                   // guarded by mu
+  bool stop = false;                         // guarded by mu
+  std::thread walker([&] {
+    pthread_setname_np(pthread_self(), "nrpf-verify");
+    bool ok = true;
+    for (std::uint64_t start = 0; start < size && ok;) {
+      auto chunk = std::make_unique<Chunk>();
+      ok = front.Next(start, chunk.get());
+      start += chunk->items.size();
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return stop || ready.size() < kAhead; });
+      if (stop) return;
+      ready.push_back(std::move(chunk));
+      cv.notify_all();
     }
+    std::lock_guard<std::mutex> lock(mu);
+    front_done = true;
+    cv.notify_all();
+  });
 
-    // 2. Record structure and leaf hashes, in parallel.
-    local_pool.ParallelFor(items.size(), [&](std::size_t b, std::size_t e) {
-      for (std::size_t i = b; i < e; ++i) {
-        Item& it = items[i];
-        if (!it.problem.empty()) continue;
-        Result<const fb::Record*> r = VerifyRecordBytes(it.bytes, it.position);
-        if (!r.ok()) {
-          it.problem = r.status().message();
-          continue;
-        }
-        it.leaf = LeafHash(it.bytes);
-        const fb::Record* rr = *r;
-        const bool ledger_stream = rr->stream_id() && rr->stream_id()->string_view() == layout::kLedgerStream;
-        const std::string_view type = rr->event_type() ? rr->event_type()->string_view() : "";
-        const bool is_genesis = ledger_stream && type == layout::kGenesisType;
-        const bool is_rotation = ledger_stream && type == layout::kKeyRotatedType;
-        if ((it.position == 0) != is_genesis) {
-          it.problem = it.position == 0 ? "position 0 is not the genesis event" : "a second genesis event";
-          continue;
-        }
-        if (is_genesis || is_rotation) it.introduces = IntroducedKey(rr, im.origin, &it.problem);
-      }
-    });
-
-    // 3. Tree, stored nodes and key schedule, in order. At the first problem
-    // the chunk is cut short: earlier positions still get their signatures
-    // checked, so the report names the first position that is wrong.
-    std::size_t checked = items.size();
-    for (std::size_t i = 0; i < items.size() && checked == items.size(); ++i) {
-      Item& it = items[i];
+  for (;;) {
+    std::unique_ptr<Chunk> chunk;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return front_done || !ready.empty(); });
+      if (ready.empty()) break;
+      chunk = std::move(ready.front());
+      ready.pop_front();
+      cv.notify_all();
+    }
+    CheckSignatures(chunk->items, chunk->checked, pool);
+    const Item* bad = nullptr;
+    for (const Item& it : chunk->items) {
       if (!it.problem.empty()) {
-        checked = i;
+        bad = &it;
         break;
       }
-      completed.clear();
-      tree.Append(it.leaf, &completed);
-      for (const TreeNode& n : completed) {
-        std::optional<Hash> stored = nodes.Get(n.level, n.index);
-        if (!stored) {
-          it.problem = "tree node level " + std::to_string(n.level) + " index " + std::to_string(n.index) +
-                       " is missing";
-        } else if (*stored != n.hash) {
-          it.problem = n.level == 0 ? "leaf hash does not match the record bytes"
-                                    : "tree node level " + std::to_string(n.level) + " index " +
-                                          std::to_string(n.index) + " does not match";
-        }
-        if (!it.problem.empty()) break;
-      }
-      if (!it.problem.empty()) {
-        checked = i;
-        break;
-      }
-      it.body.clear();
-      AppendCheckpointBody(im.origin, it.position + 1, tree.Root(), &it.body);
-      if (it.position == 0) {
-        if (!it.introduces) {
-          it.problem = "genesis introduces no key";
-        } else if (!options.trusted_keys.empty()) {
-          bool trusted = false;
-          for (const VerifierKey& k : options.trusted_keys) trusted |= k.ToString() == it.introduces->ToString();
-          if (!trusted) it.problem = "genesis key " + it.introduces->ToString() + " is not trusted";
-        }
-        if (!it.problem.empty()) {
-          checked = i;
-          break;
-        }
-        schedule.push_back(*it.introduces);
-        current = &schedule.back();
-      }
-      it.key = current;
-      if (it.position != 0 && it.introduces) {
-        schedule.push_back(*it.introduces);
-        current = &schedule.back();
-      }
-      if (it.introduces) report.signing_keys.push_back(it.introduces->ToString());
     }
-
-    // 4. Signatures, in parallel, up to the first problem found so far.
-    local_pool.ParallelFor(checked, [&](std::size_t b, std::size_t e) {
-      for (std::size_t i = b; i < e; ++i) {
-        Item& it = items[i];
-        if (it.sig.size() != layout::kSignatureValueSize) {
-          it.problem = "signature is missing or malformed";
-          continue;
-        }
-        if (DecodeFixed32BE(it.sig.data()) != it.key->key_id()) {
-          it.problem = "signed by key id " + ToHex(it.sig.substr(0, 4)) + ", expected " + it.key->ToString();
-          continue;
-        }
-        Signature s{};
-        std::memcpy(s.data(), it.sig.data() + 4, 64);
-        if (!it.key->Verify(it.body, s)) it.problem = "signature does not verify over the checkpoint";
+    if (bad != nullptr) {
+      report.ok = false;
+      report.first_bad_position = bad->position;
+      report.reason = bad->problem;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        stop = true;
+        cv.notify_all();
       }
-    });
-    for (Item& it : items) {
-      if (!it.problem.empty()) return fail(it.position, it.problem);
+      walker.join();
+      return report;
     }
-    report.events_checked = chunk_end;
+    report.events_checked += chunk->items.size();
   }
+  walker.join();
   report.ok = true;
-  report.checkpoint = Checkpoint{im.origin, size, tree.Root()};
+  report.checkpoint = Checkpoint{im.origin, size, front.Root()};
   return report;
 }
 

@@ -2,22 +2,16 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+
 namespace nrpf::ledger {
 
-namespace {
-std::pair<std::size_t, std::size_t> Chunk(std::size_t n, unsigned parts, unsigned slot) {
-  const std::size_t base = n / parts;
-  const std::size_t extra = n % parts;
-  const std::size_t begin = slot * base + std::min<std::size_t>(slot, extra);
-  return {begin, begin + base + (slot < extra ? 1 : 0)};
-}
-}  // namespace
 
 WorkerPool::WorkerPool(unsigned threads) {
   for (unsigned i = 1; i < threads; ++i) {
-    workers_.emplace_back([this, i] {
+    workers_.emplace_back([this] {
       pthread_setname_np(pthread_self(), "nrpf-worker");
-      WorkerLoop(i);
+      WorkerLoop();
     });
   }
 }
@@ -42,22 +36,31 @@ void WorkerPool::ParallelFor(std::size_t n,
     std::lock_guard<std::mutex> lock(mu_);
     job_ = &fn;
     job_n_ = n;
+    // Small blocks handed out on demand: a participant that loses its core
+    // to another thread does not hold the others up with a fixed share.
+    job_grain_ = std::max<std::size_t>(1, n / (std::size_t{threads()} * 8));
+    next_.store(0);
     pending_ = static_cast<unsigned>(workers_.size());
     ++generation_;
   }
   work_cv_.notify_all();
-  auto [begin, end] = Chunk(n, threads(), 0);
-  if (begin < end) fn(begin, end);
+  RunBlocks(fn, n, job_grain_);
   std::unique_lock<std::mutex> lock(mu_);
   done_cv_.wait(lock, [this] { return pending_ == 0; });
   job_ = nullptr;
 }
 
-void WorkerPool::WorkerLoop(unsigned slot) {
+void WorkerPool::RunBlocks(const std::function<void(std::size_t, std::size_t)>& fn, std::size_t n,
+                           std::size_t grain) {
+  for (std::size_t b = next_.fetch_add(grain); b < n; b = next_.fetch_add(grain)) fn(b, std::min(n, b + grain));
+}
+
+void WorkerPool::WorkerLoop() {
   std::uint64_t seen = 0;
   for (;;) {
     const std::function<void(std::size_t, std::size_t)>* job;
     std::size_t n;
+    std::size_t grain;
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || generation_ != seen; });
@@ -65,9 +68,9 @@ void WorkerPool::WorkerLoop(unsigned slot) {
       seen = generation_;
       job = job_;
       n = job_n_;
+      grain = job_grain_;
     }
-    auto [begin, end] = Chunk(n, threads(), slot);
-    if (begin < end) (*job)(begin, end);
+    RunBlocks(*job, n, grain);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (--pending_ == 0) done_cv_.notify_one();

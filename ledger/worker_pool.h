@@ -4,6 +4,7 @@
 #ifndef NRPF_LEDGER_WORKER_POOL_H_
 #define NRPF_LEDGER_WORKER_POOL_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -23,12 +24,14 @@ class WorkerPool {
 
   unsigned threads() const { return static_cast<unsigned>(workers_.size()) + 1; }
 
-  // Calls fn(begin, end) on disjoint chunks covering [0, n), in parallel, and
-  // returns when all chunks are done. Not reentrant: one caller at a time.
+  // Calls fn(begin, end) on disjoint blocks covering [0, n), in parallel
+  // (blocks are claimed on demand), and returns when all are done. Not
+  // reentrant: one caller at a time.
   void ParallelFor(std::size_t n, const std::function<void(std::size_t, std::size_t)>& fn);
 
  private:
-  void WorkerLoop(unsigned slot);
+  void WorkerLoop();
+  void RunBlocks(const std::function<void(std::size_t, std::size_t)>& fn, std::size_t n, std::size_t grain);
 
   std::vector<std::thread> workers_;
 
@@ -38,6 +41,8 @@ class WorkerPool {
   // Guarded by mu_.
   const std::function<void(std::size_t, std::size_t)>* job_ = nullptr;
   std::size_t job_n_ = 0;
+  std::size_t job_grain_ = 1;
+  std::atomic<std::size_t> next_{0};  // next unclaimed index of the current job
   std::uint64_t generation_ = 0;
   unsigned pending_ = 0;
   bool stopping_ = false;

@@ -23,9 +23,7 @@ namespace {
 
 using namespace nrpf::ledger;
 
-// Single-core Ed25519 signs (or verifies) per second over a checkpoint body
-// of the same shape the ledger signs.
-double RawRate(bool verify, double seconds) {
+double RawRateOnce(bool verify, double seconds) {
   auto key = SigningKey::Generate("bench.nrpf-ledger.local/log");
   const std::string body = CheckpointBody({"bench.nrpf-ledger.local/log", 123456, Sha256("root")});
   const Signature sig = key->Sign(body);
@@ -46,6 +44,15 @@ double RawRate(bool verify, double seconds) {
   const double rate = static_cast<double>(n) / SecondsSince(start);
   if (!ok) std::fprintf(stderr, "raw %s produced a wrong result\n", verify ? "verify" : "sign");
   return rate;
+}
+
+// Single-core Ed25519 signs (or verifies) per second over a checkpoint body
+// of the same shape the ledger signs: the best of `windows` windows, so a
+// moment of interference from the host does not pass for the core's speed.
+double RawRate(bool verify, double seconds, int windows = 5) {
+  double best = 0;
+  for (int w = 0; w < windows; ++w) best = std::max(best, RawRateOnce(verify, seconds / windows));
+  return best;
 }
 
 }  // namespace
