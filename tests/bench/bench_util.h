@@ -3,12 +3,18 @@
 #ifndef NRPF_TESTS_BENCH_BENCH_UTIL_H_
 #define NRPF_TESTS_BENCH_BENCH_UTIL_H_
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,6 +37,46 @@ inline double PeakRssMb() {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
+}
+
+// CPU seconds used so far by each thread of this process, by thread name
+// (threads of the same name are added up), from /proc/self/task.
+inline std::map<std::string, double> ThreadCpuSeconds() {
+  std::map<std::string, double> out;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 0; i < 13 && rest >> field; ++i) {
+      if (i == 11) utime = std::stod(field);
+      if (i == 12) stime = std::stod(field);
+    }
+    out[stat.substr(open + 1, close - open - 1)] += (utime + stime) / tick;
+  }
+  return out;
+}
+
+// Median microseconds of a 4 KiB write + fdatasync in `dir`: the floor under
+// any durable acknowledgement on this disk.
+inline double FsyncMicrosP50(const std::filesystem::path& dir, int rounds = 200) {
+  const std::string path = (dir / "fsync-probe").string();
+  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  if (fd < 0) return -1;
+  std::vector<double> us;
+  char block[4096] = {};
+  for (int i = 0; i < rounds; ++i) {
+    const auto t0 = SteadyClock::now();
+    if (::write(fd, block, sizeof(block)) != static_cast<ssize_t>(sizeof(block)) || ::fdatasync(fd) != 0) break;
+    us.push_back(SecondsSince(t0) * 1e6);
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  return us.empty() ? -1 : Percentile(us, 50);
 }
 
 // Ordered key -> number, printed as one JSON object.

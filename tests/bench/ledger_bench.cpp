@@ -119,6 +119,7 @@ int RunLedgerBench(const BenchArgs& args) {
       issue(t);
     });
   };
+  const auto cpu_before = ThreadCpuSeconds();
   const auto append_start = SteadyClock::now();
   for (int t = 0; t < appenders; ++t) issue(t);
   {
@@ -126,8 +127,20 @@ int RunLedgerBench(const BenchArgs& args) {
     done_cv.wait(lock, [&] { return finished == appenders; });
   }
   const double append_s = SecondsSince(append_start);
+  const auto cpu_after = ThreadCpuSeconds();
   if (failed) return 1;
   const double append_rate = static_cast<double>(async_events) / append_s;
+  double cpu_total = 0;
+  for (const auto& [name, seconds] : cpu_after) {
+    const double used = seconds - (cpu_before.count(name) ? cpu_before.at(name) : 0.0);
+    if (used <= 0) continue;
+    cpu_total += used;
+    std::fprintf(stderr, "  thread %-16s %5.1f us CPU per append, %3.0f%% of a core\n", name.c_str(),
+                 used / static_cast<double>(async_events) * 1e6, used / append_s * 100);
+  }
+  const double fsync_p50 = FsyncMicrosP50(dir);
+  std::fprintf(stderr, "  all threads      %5.1f us CPU per append, %3.0f%% of the 2 cores; fsync p50 %.0f us\n",
+               cpu_total / static_cast<double>(async_events) * 1e6, cpu_total / append_s / 2 * 100, fsync_p50);
   std::fprintf(stderr, "appends: %llu events in %.1f s = %.0f/s with %d asynchronous appenders (synced WAL)\n",
                static_cast<unsigned long long>(async_events), append_s, append_rate, appenders);
 
@@ -194,6 +207,8 @@ int RunLedgerBench(const BenchArgs& args) {
   report.Set("append_per_s", std::round(append_rate));
   report.Set("append_vs_sign", append_rate / sign_raw);
   report.Set("append_per_s_blocking_threads", std::round(threads_rate));
+  report.Set("append_cpu_us_per_event", cpu_total / static_cast<double>(async_events) * 1e6);
+  report.Set("fsync_us_p50", std::round(fsync_p50));
   report.Set("verify_per_s", std::round(verify_rate));
   report.Set("verify_vs_raw", verify_rate / verify_raw);
   report.Set("proof_us_p50", proof_p50);
