@@ -280,15 +280,9 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
   auto current_version = [this](const std::string& stream) -> Result<std::uint64_t> {
     auto it = stream_versions.find(stream);
     if (it != stream_versions.end()) return it->second;
-    std::unique_ptr<rocksdb::Iterator> iter(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kStreams)));
-    const std::string prefix = layout::IndexPrefix(stream);
-    iter->SeekForPrev(layout::IndexKey(stream, UINT64_MAX));
-    if (!iter->status().ok()) return FromRocks(iter->status(), "reading stream " + stream);
-    std::uint64_t v = 0;
-    if (iter->Valid() && iter->key().starts_with(prefix) && iter->key().size() == prefix.size() + 8) {
-      v = DecodeFixed64BE(iter->key().data() + prefix.size());
-    }
-    stream_versions.emplace(stream, v);
+    // Not in flight: the stored version is the whole truth.
+    Result<std::uint64_t> v = StoredStreamVersion(stream);
+    if (v.ok()) stream_versions.emplace(stream, *v);
     return v;
   };
 
@@ -380,17 +374,11 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
       std::string v;
       rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kCommands), req.command_id, &v);
       if (s.ok()) {
-        if (v.size() != layout::kCommandValueSize || std::memcmp(v.data(), digest.data(), 32) != 0) {
-          Finish(op, Status(Code::kCommandIdReused,
-                                    "command id " + req.command_id + " was already used for another request"));
-        } else {
-          AppendResult r;
-          r.first_position = DecodeFixed64BE(v.data() + 32);
-          r.count = DecodeFixed32BE(v.data() + 40);
-          r.recorded_at_us = static_cast<std::int64_t>(DecodeFixed64BE(v.data() + 44));
-          r.duplicate = true;
-          Finish(op, r);
+        Result<AppendResult> stored = DecodeCommandEntry(v);
+        if (stored.ok() && std::memcmp(v.data(), digest.data(), 32) != 0) {
+          stored = Status(Code::kCommandIdReused, "command id " + req.command_id + " was already used for another request");
         }
+        Finish(op, std::move(stored));
         continue;
       }
       if (!s.IsNotFound()) {

@@ -422,13 +422,27 @@ Result<std::vector<StoredEvent>> Ledger::ReadStream(const std::string& stream_id
   return impl_->ReadPositions(*pos);
 }
 
-Result<std::uint64_t> Ledger::StreamVersion(const std::string& stream_id) const {
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->Cf(layout::kStreams)));
+Result<std::uint64_t> Ledger::Impl::StoredStreamVersion(const std::string& stream_id) const {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kStreams)));
   const std::string prefix = layout::IndexPrefix(stream_id);
   it->SeekForPrev(layout::IndexKey(stream_id, UINT64_MAX));
   if (!it->status().ok()) return FromRocks(it->status(), "reading stream " + stream_id);
   if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) return std::uint64_t{0};
   return DecodeFixed64BE(it->key().data() + prefix.size());
+}
+
+Result<std::uint64_t> Ledger::StreamVersion(const std::string& stream_id) const {
+  return impl_->StoredStreamVersion(stream_id);
+}
+
+Result<AppendResult> DecodeCommandEntry(std::string_view v) {
+  if (v.size() != layout::kCommandValueSize) return Status::Corruption("command entry is malformed");
+  AppendResult r;
+  r.first_position = DecodeFixed64BE(v.data() + 32);
+  r.count = DecodeFixed32BE(v.data() + 40);
+  r.recorded_at_us = static_cast<std::int64_t>(DecodeFixed64BE(v.data() + 44));
+  r.duplicate = true;
+  return r;
 }
 
 Result<std::vector<StoredEvent>> Ledger::ReadSubject(const std::string& subject_id, std::uint64_t from,
@@ -443,13 +457,7 @@ Result<AppendResult> Ledger::LookupCommand(const std::string& command_id) const 
   std::string v;
   rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->Cf(layout::kCommands), command_id, &v);
   if (!s.ok()) return FromRocks(s, "command " + command_id);
-  if (v.size() != layout::kCommandValueSize) return Status::Corruption("command entry is malformed");
-  AppendResult r;
-  r.first_position = DecodeFixed64BE(v.data() + 32);
-  r.count = DecodeFixed32BE(v.data() + 40);
-  r.recorded_at_us = static_cast<std::int64_t>(DecodeFixed64BE(v.data() + 44));
-  r.duplicate = true;
-  return r;
+  return DecodeCommandEntry(v);
 }
 
 // ---- Sealed data.

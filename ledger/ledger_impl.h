@@ -50,6 +50,9 @@ inline constexpr std::uint32_t kCachedLevel = 5;
 // identifier, position). Returns the record view on success.
 Result<const fb::Record*> VerifyRecordBytes(std::string_view bytes, std::uint64_t position);
 
+// The stored result of a command (cf "commands" value), marked duplicate.
+Result<AppendResult> DecodeCommandEntry(std::string_view value);
+
 // One queued call into the pipeline.
 struct PendingOp {
   enum class Kind { kAppend, kShred };
@@ -181,6 +184,8 @@ class Ledger::Impl {
 
   // ledger.cpp
   Result<Hash> Node(std::uint32_t level, std::uint64_t index) const;
+  // The stream's version as stored (committed events only).
+  Result<std::uint64_t> StoredStreamVersion(const std::string& stream_id) const;
   NodeReader Reader() const;
   Result<std::vector<StoredEvent>> ReadPositions(const std::vector<std::uint64_t>& positions) const;
   Result<std::vector<StoredEvent>> ReadFrom(std::uint64_t from, std::size_t max) const;

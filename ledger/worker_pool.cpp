@@ -38,7 +38,7 @@ void WorkerPool::ParallelFor(std::size_t n,
     job_n_ = n;
     // Small blocks handed out on demand: a participant that loses its core
     // to another thread does not hold the others up with a fixed share.
-    job_grain_ = std::max<std::size_t>(1, n / (std::size_t{threads()} * 8));
+    job_grain_ = std::max<std::size_t>(1, n / (std::size_t{threads()} * 32));
     next_.store(0);
     pending_ = static_cast<unsigned>(workers_.size());
     ++generation_;
