@@ -13,6 +13,7 @@ struct BenchArgs {
   std::uint64_t events = 0;      // 0 = the subcommand's default
   std::filesystem::path dir;     // scratch directory for data
   bool keep = false;             // keep the scratch data afterwards
+  bool reuse = false;            // measure the data a --keep run left (no appends)
   int appenders = 0;             // concurrent appenders/clients; 0 = the subcommand's default
 };
 

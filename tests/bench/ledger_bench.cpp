@@ -67,7 +67,7 @@ int RunLedgerBench(const BenchArgs& args) {
   std::fprintf(stderr, "raw ed25519: %.0f sign/s, %.0f verify/s (one core)\n", sign_raw, verify_raw);
 
   const std::filesystem::path dir = args.dir / "ledger-bench";
-  std::filesystem::remove_all(dir);
+  if (!args.reuse) std::filesystem::remove_all(dir);
   LedgerOptions o;
   o.db_path = (dir / "ledger").string();
   o.master_key_path = (dir / "master.key").string();
@@ -80,90 +80,93 @@ int RunLedgerBench(const BenchArgs& args) {
   }
   Ledger& l = **opened;
 
-  // Signed, durable appends: one event per request, each event with a body
-  // and one sealed personal section (a realistic case event). Measured two
-  // ways: 64 logical appenders on the asynchronous API (how the network
-  // server drives the ledger: each appender sends its next event when the
-  // previous one is durable), and 64 OS threads on the blocking API.
-  const std::string body(200, 'b');
-  auto make_request = [&](std::uint64_t i, int t) {
-    AppendRequest req;
-    req.command_id = "bench-" + std::to_string(i);
-    req.actor = {"user-" + std::to_string(t), "council-" + std::to_string(t % 91), "council_user"};
-    NewEvent e;
-    e.stream_id = "case-" + std::to_string(i % 5700);
-    e.type = "case.note_added";
-    e.body = body;
-    e.personal.push_back({"person-" + std::to_string(i % 5700), "applicant", "SYNTHETIC name and date of birth"});
-    req.events.push_back(std::move(e));
-    return req;
-  };
-  std::atomic<bool> failed{false};
-  const std::uint64_t async_events = (events - 1) * 3 / 4;  // the rest go through blocking threads
-  std::atomic<std::uint64_t> next{0};
-  std::mutex done_mu;
-  std::condition_variable done_cv;
-  int finished = 0;
-  std::function<void(int)> issue = [&](int t) {
-    const std::uint64_t i = next.fetch_add(1);
-    if (i >= async_events || failed) {
-      std::lock_guard<std::mutex> lock(done_mu);
-      if (++finished == appenders) done_cv.notify_all();
-      return;
-    }
-    l.AppendAsync(make_request(i, t), [&, t](Result<AppendResult> r) {
-      if (!r.ok()) {
-        std::fprintf(stderr, "append: %s\n", r.status().ToString().c_str());
-        failed = true;
+  double append_rate = 0, threads_rate = 0, cpu_total = 0, fsync_p50 = 0;
+  std::uint64_t async_events = 1;
+  if (!args.reuse) {
+    // Signed, durable appends: one event per request, each event with a body
+    // and one sealed personal section (a realistic case event). Measured two
+    // ways: 64 logical appenders on the asynchronous API (how the network
+    // server drives the ledger: each appender sends its next event when the
+    // previous one is durable), and 64 OS threads on the blocking API.
+    const std::string body(200, 'b');
+    auto make_request = [&](std::uint64_t i, int t) {
+      AppendRequest req;
+      req.command_id = "bench-" + std::to_string(i);
+      req.actor = {"user-" + std::to_string(t), "council-" + std::to_string(t % 91), "council_user"};
+      NewEvent e;
+      e.stream_id = "case-" + std::to_string(i % 5700);
+      e.type = "case.note_added";
+      e.body = body;
+      e.personal.push_back({"person-" + std::to_string(i % 5700), "applicant", "SYNTHETIC name and date of birth"});
+      req.events.push_back(std::move(e));
+      return req;
+    };
+    std::atomic<bool> failed{false};
+    async_events = (events - 1) * 3 / 4;  // the rest go through blocking threads
+    std::atomic<std::uint64_t> next{0};
+    std::mutex done_mu;
+    std::condition_variable done_cv;
+    int finished = 0;
+    std::function<void(int)> issue = [&](int t) {
+      const std::uint64_t i = next.fetch_add(1);
+      if (i >= async_events || failed) {
+        std::lock_guard<std::mutex> lock(done_mu);
+        if (++finished == appenders) done_cv.notify_all();
+        return;
       }
-      issue(t);
-    });
-  };
-  const auto cpu_before = ThreadCpuSeconds();
-  const auto append_start = SteadyClock::now();
-  for (int t = 0; t < appenders; ++t) issue(t);
-  {
-    std::unique_lock<std::mutex> lock(done_mu);
-    done_cv.wait(lock, [&] { return finished == appenders; });
-  }
-  const double append_s = SecondsSince(append_start);
-  const auto cpu_after = ThreadCpuSeconds();
-  if (failed) return 1;
-  const double append_rate = static_cast<double>(async_events) / append_s;
-  double cpu_total = 0;
-  for (const auto& [name, seconds] : cpu_after) {
-    const double used = seconds - (cpu_before.count(name) ? cpu_before.at(name) : 0.0);
-    if (used <= 0) continue;
-    cpu_total += used;
-    std::fprintf(stderr, "  thread %-16s %5.1f us CPU per append, %3.0f%% of a core\n", name.c_str(),
-                 used / static_cast<double>(async_events) * 1e6, used / append_s * 100);
-  }
-  const double fsync_p50 = FsyncMicrosP50(dir);
-  std::fprintf(stderr, "  all threads      %5.1f us CPU per append, %3.0f%% of the 2 cores; fsync p50 %.0f us\n",
-               cpu_total / static_cast<double>(async_events) * 1e6, cpu_total / append_s / 2 * 100, fsync_p50);
-  std::fprintf(stderr, "appends: %llu events in %.1f s = %.0f/s with %d asynchronous appenders (synced WAL)\n",
-               static_cast<unsigned long long>(async_events), append_s, append_rate, appenders);
-
-  std::atomic<std::uint64_t> next_blocking{async_events};
-  const auto threads_start = SteadyClock::now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < appenders; ++t) {
-    threads.emplace_back([&, t] {
-      for (std::uint64_t i = next_blocking.fetch_add(1); i < events - 1 && !failed; i = next_blocking.fetch_add(1)) {
-        auto r = l.Append(make_request(i, t));
+      l.AppendAsync(make_request(i, t), [&, t](Result<AppendResult> r) {
         if (!r.ok()) {
           std::fprintf(stderr, "append: %s\n", r.status().ToString().c_str());
           failed = true;
         }
-      }
-    });
+        issue(t);
+      });
+    };
+    const auto cpu_before = ThreadCpuSeconds();
+    const auto append_start = SteadyClock::now();
+    for (int t = 0; t < appenders; ++t) issue(t);
+    {
+      std::unique_lock<std::mutex> lock(done_mu);
+      done_cv.wait(lock, [&] { return finished == appenders; });
+    }
+    const double append_s = SecondsSince(append_start);
+    const auto cpu_after = ThreadCpuSeconds();
+    if (failed) return 1;
+    append_rate = static_cast<double>(async_events) / append_s;
+    for (const auto& [name, seconds] : cpu_after) {
+      const double used = seconds - (cpu_before.count(name) ? cpu_before.at(name) : 0.0);
+      if (used <= 0) continue;
+      cpu_total += used;
+      std::fprintf(stderr, "  thread %-16s %5.1f us CPU per append, %3.0f%% of a core\n", name.c_str(),
+                   used / static_cast<double>(async_events) * 1e6, used / append_s * 100);
+    }
+    fsync_p50 = FsyncMicrosP50(dir);
+    std::fprintf(stderr, "  all threads      %5.1f us CPU per append, %3.0f%% of the 2 cores; fsync p50 %.0f us\n",
+                 cpu_total / static_cast<double>(async_events) * 1e6, cpu_total / append_s / 2 * 100, fsync_p50);
+    std::fprintf(stderr, "appends: %llu events in %.1f s = %.0f/s with %d asynchronous appenders (synced WAL)\n",
+                 static_cast<unsigned long long>(async_events), append_s, append_rate, appenders);
+
+    std::atomic<std::uint64_t> next_blocking{async_events};
+    const auto threads_start = SteadyClock::now();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < appenders; ++t) {
+      threads.emplace_back([&, t] {
+        for (std::uint64_t i = next_blocking.fetch_add(1); i < events - 1 && !failed; i = next_blocking.fetch_add(1)) {
+          auto r = l.Append(make_request(i, t));
+          if (!r.ok()) {
+            std::fprintf(stderr, "append: %s\n", r.status().ToString().c_str());
+            failed = true;
+          }
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    const double threads_s = SecondsSince(threads_start);
+    if (failed) return 1;
+    threads_rate = static_cast<double>(events - 1 - async_events) / threads_s;
+    std::fprintf(stderr, "appends: %llu events in %.1f s = %.0f/s with %d blocking appender threads\n",
+                 static_cast<unsigned long long>(events - 1 - async_events), threads_s, threads_rate, appenders);
   }
-  for (auto& th : threads) th.join();
-  const double threads_s = SecondsSince(threads_start);
-  if (failed) return 1;
-  const double threads_rate = static_cast<double>(events - 1 - async_events) / threads_s;
-  std::fprintf(stderr, "appends: %llu events in %.1f s = %.0f/s with %d blocking appender threads\n",
-               static_cast<unsigned long long>(events - 1 - async_events), threads_s, threads_rate, appenders);
 
   // Full verify on every core.
   const auto verify_start = SteadyClock::now();
@@ -217,7 +220,7 @@ int RunLedgerBench(const BenchArgs& args) {
   report.Set("peak_rss_mb", std::round(PeakRssMb()));
   std::printf("%s\n", args.json ? report.ToString().c_str() : report.ToString().c_str());
   opened->reset();
-  if (!args.keep) std::filesystem::remove_all(dir);
+  if (!args.keep && !args.reuse) std::filesystem::remove_all(dir);
   return 0;
 }
 

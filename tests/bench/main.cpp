@@ -1,8 +1,9 @@
 // nrpf-bench: performance measurements (not tests).
 //
-//   nrpf-bench ledger [--json] [--events N] [--appenders N] [--dir DIR] [--keep]
+//   nrpf-bench ledger [--json] [--events N] [--appenders N] [--dir DIR] [--keep | --reuse]
 //
-// Human-readable progress goes to stderr; the result is one JSON object on
+// --keep leaves the log in DIR; --reuse measures such a log again without
+// appending (verify and proofs only). Human-readable progress goes to stderr; the result is one JSON object on
 // stdout. --dir must be on the disk being measured (not tmpfs). Default:
 // ./bench-data.
 
@@ -14,7 +15,7 @@
 
 namespace {
 int Usage() {
-  std::fprintf(stderr, "usage: nrpf-bench ledger [--json] [--events N] [--appenders N] [--dir DIR] [--keep]\n");
+  std::fprintf(stderr, "usage: nrpf-bench ledger [--json] [--events N] [--appenders N] [--dir DIR] [--keep | --reuse]\n");
   return 2;
 }
 }  // namespace
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
       args.json = true;
     } else if (a == "--keep") {
       args.keep = true;
+    } else if (a == "--reuse") {
+      args.reuse = true;
     } else if (a == "--events" && i + 1 < argc) {
       args.events = std::stoull(argv[++i]);
     } else if (a == "--appenders" && i + 1 < argc) {
