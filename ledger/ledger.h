@@ -232,7 +232,8 @@ class Ledger {
   // where anything disagrees.
   VerifyReport Verify(const VerifyOptions& options) const;
 
-  // Reads from `from_position` onwards, then follows new commits live.
+  // Reads from `from_position` onwards, then follows new commits live. When
+  // the ledger closes, a waiting Next() returns kCancelled.
   std::unique_ptr<Subscription> Subscribe(std::uint64_t from_position) const;
 
   class Impl;
@@ -250,6 +251,7 @@ using AppendCallback = std::function<void(Result<AppendResult>)>;
 // commits. Backpressure is by construction: the ledger buffers nothing per
 // subscriber; a slow reader simply reads later, from RocksDB.
 // Thread-compatible; Cancel() may be called from any thread.
+// REQUIRES: destroyed before the Ledger that made it.
 class Subscription {
  public:
   ~Subscription();

@@ -27,8 +27,10 @@ void Populate(const LedgerOptions& o) {
   REQUIRE(l->Size() == kEvents);
 }
 
+using RawEdit = std::function<void(rocksdb::DB*, std::vector<rocksdb::ColumnFamilyHandle*>&)>;
+
 // Opens the raw RocksDB, lets `edit` change it, closes it again.
-void EditRaw(const std::string& path, const std::function<void(rocksdb::DB*, std::vector<rocksdb::ColumnFamilyHandle*>&)>& edit) {
+void EditRaw(const std::string& path, const RawEdit& edit) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : layout::kCfNames) cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -54,6 +56,16 @@ VerifyReport VerifyReadOnly(LedgerOptions o) {
   return l->Verify({});
 }
 
+// A fresh populated log, changed behind the ledger's back by `edit`, then
+// verified read-only.
+VerifyReport TamperAndVerify(const RawEdit& edit) {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  Populate(o);
+  EditRaw(o.db_path, edit);
+  return VerifyReadOnly(o);
+}
+
 }  // namespace
 
 TEST_CASE("an untouched log verifies", "[tamper]") {
@@ -67,10 +79,7 @@ TEST_CASE("an untouched log verifies", "[tamper]") {
 
 TEST_CASE("a flipped byte in a stored record is found at its position", "[tamper]") {
   for (std::uint64_t pos : std::vector<std::uint64_t>{1, 77, kEvents - 1}) {
-    test::TempDir dir;
-    auto o = test::OptionsIn(dir);
-    Populate(o);
-    EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
+    auto report = TamperAndVerify([&](rocksdb::DB* db, auto& h) {
       std::string v;
       REQUIRE(db->Get(rocksdb::ReadOptions(), h[layout::kRecords], layout::PositionKey(pos), &v).ok());
       // Flip a byte of the body text, which keeps the FlatBuffer well formed.
@@ -78,7 +87,6 @@ TEST_CASE("a flipped byte in a stored record is found at its position", "[tamper
       REQUIRE(at != std::string::npos);
       FlipByte(db, h[layout::kRecords], layout::PositionKey(pos), at + 1);
     });
-    auto report = VerifyReadOnly(o);
     CHECK_FALSE(report.ok);
     REQUIRE(report.first_bad_position.has_value());
     // The event's own signature (over a root that includes the original
@@ -90,11 +98,8 @@ TEST_CASE("a flipped byte in a stored record is found at its position", "[tamper
 }
 
 TEST_CASE("a record rewritten together with its stored parent node fails at its signature", "[tamper]") {
-  test::TempDir dir;
-  auto o = test::OptionsIn(dir);
-  Populate(o);
   const std::uint64_t pos = 100;  // its level-1 parent covers 100..101, its level-2 one 100..103
-  EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
+  auto report = TamperAndVerify([&](rocksdb::DB* db, auto& h) {
     std::string v, sibling;
     REQUIRE(db->Get(rocksdb::ReadOptions(), h[layout::kRecords], layout::PositionKey(pos), &v).ok());
     REQUIRE(db->Get(rocksdb::ReadOptions(), h[layout::kRecords], layout::PositionKey(pos + 1), &sibling).ok());
@@ -104,7 +109,6 @@ TEST_CASE("a record rewritten together with its stored parent node fails at its 
     REQUIRE(db->Put(rocksdb::WriteOptions(), h[layout::kTree], layout::TreeKey(1, pos / 2),
                     AsBytes(NodeHash(LeafHash(v), LeafHash(sibling)))).ok());
   });
-  auto report = VerifyReadOnly(o);
   CHECK_FALSE(report.ok);
   REQUIRE(report.first_bad_position.has_value());
   CHECK(*report.first_bad_position == pos);
@@ -117,13 +121,9 @@ TEST_CASE("a flipped byte in a stored tree node is found where the node complete
     std::uint64_t index;
   };
   for (Case c : {Case{1, 10}, Case{2, 7}, Case{3, 5}, Case{6, 1}}) {
-    test::TempDir dir;
-    auto o = test::OptionsIn(dir);
-    Populate(o);
-    EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
+    auto report = TamperAndVerify([&](rocksdb::DB* db, auto& h) {
       FlipByte(db, h[layout::kTree], layout::TreeKey(c.level, c.index), 7);
     });
-    auto report = VerifyReadOnly(o);
     CHECK_FALSE(report.ok);
     REQUIRE(report.first_bad_position.has_value());
     const std::uint64_t completes_at = ((c.index + 1) << c.level) - 1;
@@ -133,13 +133,9 @@ TEST_CASE("a flipped byte in a stored tree node is found where the node complete
 
 TEST_CASE("a flipped byte in a stored signature is found at its position", "[tamper]") {
   for (std::uint64_t pos : std::vector<std::uint64_t>{0, 50, kEvents - 1}) {
-    test::TempDir dir;
-    auto o = test::OptionsIn(dir);
-    Populate(o);
-    EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
+    auto report = TamperAndVerify([&](rocksdb::DB* db, auto& h) {
       FlipByte(db, h[layout::kSignatures], layout::PositionKey(pos), 4 + 20);
     });
-    auto report = VerifyReadOnly(o);
     CHECK_FALSE(report.ok);
     REQUIRE(report.first_bad_position.has_value());
     CHECK(*report.first_bad_position == pos);
@@ -148,13 +144,9 @@ TEST_CASE("a flipped byte in a stored signature is found at its position", "[tam
 }
 
 TEST_CASE("a deleted record is found at the gap", "[tamper]") {
-  test::TempDir dir;
-  auto o = test::OptionsIn(dir);
-  Populate(o);
-  EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
+  auto report = TamperAndVerify([&](rocksdb::DB* db, auto& h) {
     REQUIRE(db->Delete(rocksdb::WriteOptions(), h[layout::kRecords], layout::PositionKey(120)).ok());
   });
-  auto report = VerifyReadOnly(o);
   CHECK_FALSE(report.ok);
   CHECK(report.first_bad_position == 120u);
 }
