@@ -86,6 +86,14 @@ struct CommitGroup {
   std::vector<std::string> subject_keys;  // in-flight subject entries to drop at commit
 };
 
+// A data subject's key as the sequencer uses it for one request.
+struct SubjectKey {
+  DataKey key;
+  std::uint32_t generation = 1;
+  bool fresh = false;  // created for this request: stored with it
+};
+using SubjectKeys = std::unordered_map<std::string, SubjectKey>;
+
 class Ledger::Impl {
  public:
   // Constant after Open.
@@ -179,7 +187,21 @@ class Ledger::Impl {
   void FailGroup(std::unique_ptr<CommitGroup> g, const Status& cause);
   // Acknowledges (or fails) every append of a durable group.
   void CompleteGroup(CommitGroup& g, const Status& s);
+  // sequencer.cpp (sequencer thread only)
   void SequenceGroup(std::vector<PendingOp*> ops);
+  Result<std::uint64_t> SequencedStreamVersion(const std::string& stream);
+  Status LoadDataKeys(const AppendRequest& req, SubjectKeys* keys);
+  // True when `op` repeats a command id (settled, or attached to the
+  // original in flight); false when it is new.
+  bool SettleIfRepeated(PendingOp* op, const Hash& digest);
+  Status CheckExpectations(const AppendRequest& req);
+  void SequenceShred(PendingOp* op, CommitGroup* g, std::int64_t now);
+  void SequenceAppend(PendingOp* op, const SubjectKeys& keys, const Hash& digest, CommitGroup* g,
+                      std::int64_t now);
+  // The record bytes (valid until the next call) and its sorted subjects.
+  std::string_view BuildRecord(const AppendRequest& req, const NewEvent& e, std::uint64_t pos,
+                               std::uint64_t version, std::int64_t now, const SubjectKeys& keys,
+                               std::vector<std::string>* subjects);
   Status CheckRequest(const AppendRequest& req) const;
 
   // ledger.cpp

@@ -1,0 +1,367 @@
+// Sequencing one commit group: deciding each queued request (idempotency,
+// expected versions, data keys), assigning positions, sealing, building the
+// records, extending the tree, and signing the group's checkpoints on every
+// core. Runs on the sequencer thread only; see ledger_impl.h.
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "ledger/coding.h"
+#include "ledger/ledger_impl.h"
+
+namespace nrpf::ledger {
+
+namespace {
+
+// Keyed BLAKE2b over a length-prefixed encoding of the whole request. Keyed
+// (with a key derived from the master key) so the stored digest reveals
+// nothing about the request. The encoding is built in one buffer and hashed
+// in one call: many small hash updates cost more than the hashing.
+class Digest {
+ public:
+  void Add(std::string_view s) {
+    PutFixed64BE(&buf_, s.size());
+    buf_.append(s);
+  }
+  void Add(std::uint64_t v) { PutFixed64BE(&buf_, v); }
+  Hash Finish(const DataKey& key) const {
+    Hash h{};
+    crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(buf_.data()), buf_.size(),
+                       key.data(), key.size());
+    return h;
+  }
+
+ private:
+  std::string buf_;
+};
+
+// Personal plaintext enters the digest only as BLAKE2b keyed with the
+// subject's own data key, which shredding destroys.
+Hash RequestDigest(const DataKey& key, const AppendRequest& req,
+                   const std::function<const DataKey&(const std::string&)>& subject_key) {
+  Digest d;
+  d.Add(req.command_id);
+  d.Add(req.actor.user_id);
+  d.Add(req.actor.organisation_id);
+  d.Add(req.actor.role);
+  d.Add(req.expectations.size());
+  for (const auto& x : req.expectations) {
+    d.Add(x.stream_id);
+    d.Add(x.expected_version);
+  }
+  d.Add(req.events.size());
+  for (const NewEvent& e : req.events) {
+    d.Add(e.stream_id);
+    d.Add(e.type);
+    d.Add(e.version);
+    d.Add(e.body);
+    d.Add(e.subjects.size());
+    for (const auto& s : e.subjects) d.Add(s);
+    d.Add(e.personal.size());
+    for (const auto& p : e.personal) {
+      d.Add(p.subject_id);
+      d.Add(p.label);
+      const DataKey& sk = subject_key(p.subject_id);
+      Hash h{};
+      crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(p.plaintext.data()),
+                         p.plaintext.size(), sk.data(), sk.size());
+      d.Add(AsBytes(h));
+    }
+  }
+  return d.Finish(key);
+}
+
+flatbuffers::Offset<flatbuffers::Vector<std::uint8_t>> Bytes(flatbuffers::FlatBufferBuilder& b,
+                                                              std::string_view s) {
+  return b.CreateVector(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+}
+
+Status CommandIdReused(const std::string& command_id) {
+  return Status(Code::kCommandIdReused, "command id " + command_id + " was already used for another request");
+}
+
+}  // namespace
+
+Result<std::uint64_t> Ledger::Impl::SequencedStreamVersion(const std::string& stream) {
+  auto it = stream_versions.find(stream);
+  if (it != stream_versions.end()) return it->second;
+  // Nothing of this stream is in flight: the stored version is the whole truth.
+  Result<std::uint64_t> v = StoredStreamVersion(stream);
+  if (v.ok()) stream_versions.emplace(stream, *v);
+  return v;
+}
+
+Status Ledger::Impl::LoadDataKeys(const AppendRequest& req, SubjectKeys* keys) {
+  for (const NewEvent& e : req.events) {
+    for (const PersonalSection& p : e.personal) {
+      if (keys->count(p.subject_id) != 0) continue;
+      std::optional<InFlightKey> inflight;
+      {
+        std::lock_guard<std::mutex> lock(inflight_mu);
+        auto it = inflight_keys.find(p.subject_id);
+        if (it != inflight_keys.end()) inflight = it->second;
+      }
+      if (inflight) {
+        if (!inflight->key) return Status::Shredded("the personal data of subject " + p.subject_id + " was erased");
+        keys->emplace(p.subject_id, SubjectKey{*inflight->key, inflight->generation, false});
+        continue;
+      }
+      if (auto cached = subject_key_cache.find(p.subject_id); cached != subject_key_cache.end()) {
+        keys->emplace(p.subject_id, SubjectKey{cached->second.first, cached->second.second, false});
+        continue;
+      }
+      auto stored = LoadSubjectKey(p.subject_id);
+      if (!stored.ok()) return stored.status();
+      if (stored->has_value()) {
+        if (subject_key_cache.size() >= kSubjectKeyCacheMax) subject_key_cache.clear();
+        subject_key_cache.emplace(p.subject_id, **stored);
+        keys->emplace(p.subject_id, SubjectKey{(*stored)->first, (*stored)->second, false});
+      } else {
+        keys->emplace(p.subject_id, SubjectKey{NewDataKey(), 1, true});
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+bool Ledger::Impl::SettleIfRepeated(PendingOp* op, const Hash& digest) {
+  const std::string& id = op->request.command_id;
+  if (id.empty()) return false;
+  bool attached = false;
+  bool reused = false;
+  {
+    std::lock_guard<std::mutex> lock(inflight_mu);
+    auto it = inflight_commands.find(id);
+    if (it != inflight_commands.end()) {
+      // The original is still in flight: settle this retry with it.
+      reused = it->second.digest != digest;
+      if (!reused) it->second.group->completions[it->second.completion].followers.push_back(op);
+      attached = true;
+    }
+  }
+  if (reused) Finish(op, CommandIdReused(id));
+  if (attached) return true;
+  std::string v;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kCommands), id, &v);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) {
+    Finish(op, FromRocks(s, "command lookup"));
+    return true;
+  }
+  Result<AppendResult> stored = DecodeCommandEntry(v);
+  if (stored.ok() && std::memcmp(v.data(), digest.data(), digest.size()) != 0) stored = CommandIdReused(id);
+  Finish(op, std::move(stored));
+  return true;
+}
+
+Status Ledger::Impl::CheckExpectations(const AppendRequest& req) {
+  for (const NewEvent& e : req.events) {
+    Result<std::uint64_t> cur = SequencedStreamVersion(e.stream_id);  // loads the versions to assign
+    if (!cur.ok()) return cur.status();
+  }
+  for (const StreamExpectation& x : req.expectations) {
+    Result<std::uint64_t> cur = SequencedStreamVersion(x.stream_id);
+    if (!cur.ok()) return cur.status();
+    if (*cur != x.expected_version) {
+      return Status::WrongExpectedVersion("stream " + x.stream_id + " is at version " + std::to_string(*cur) +
+                                              ", expected " + std::to_string(x.expected_version),
+                                          *cur);
+    }
+  }
+  return Status::Ok();
+}
+
+void Ledger::Impl::SequenceShred(PendingOp* op, CommitGroup* g, std::int64_t now) {
+  subject_key_cache.erase(op->subject_id);
+  std::string marker("X");
+  PutFixed64BE(&marker, static_cast<std::uint64_t>(now));
+  (void)g->batch.Put(Cf(layout::kSubjectKeys), op->subject_id, marker);  // Put fails only past 4 GiB
+  {
+    std::lock_guard<std::mutex> lock(inflight_mu);
+    inflight_keys[op->subject_id] = InFlightKey{std::nullopt, 0, g};
+  }
+  g->subject_keys.push_back(op->subject_id);
+  g->completions.push_back({op, AppendResult{next_position, 0, now, false}, "", {}});
+}
+
+std::string_view Ledger::Impl::BuildRecord(const AppendRequest& req, const NewEvent& e, std::uint64_t pos,
+                                           std::uint64_t version, std::int64_t now, const SubjectKeys& keys,
+                                           std::vector<std::string>* subjects) {
+  std::string event_id(16, '\0');
+  random.Fill(event_id.data(), event_id.size());
+  *subjects = e.subjects;
+  for (const PersonalSection& p : e.personal) subjects->push_back(p.subject_id);
+  std::sort(subjects->begin(), subjects->end());
+  subjects->erase(std::unique(subjects->begin(), subjects->end()), subjects->end());
+
+  flatbuffers::FlatBufferBuilder& b = builder;
+  b.Clear();
+  std::vector<flatbuffers::Offset<fb::SealedSection>> sealed;
+  for (const PersonalSection& p : e.personal) {
+    const SubjectKey& k = keys.at(p.subject_id);
+    char nonce[24];
+    random.Fill(nonce, sizeof(nonce));
+    SealedBytes sb = SealSectionWithNonce(k.key, p.subject_id, p.label, event_id, p.plaintext,
+                                          std::string_view(nonce, sizeof(nonce)));
+    sealed.push_back(fb::CreateSealedSection(b, b.CreateString(p.subject_id), k.generation, b.CreateString(p.label),
+                                             Bytes(b, sb.nonce), Bytes(b, sb.ciphertext)));
+  }
+  std::vector<flatbuffers::Offset<flatbuffers::String>> subject_offsets;
+  for (const std::string& s : *subjects) subject_offsets.push_back(b.CreateString(s));
+  auto actor = fb::CreateActor(b, b.CreateString(req.actor.user_id), b.CreateString(req.actor.organisation_id),
+                               b.CreateString(req.actor.role));
+  auto stream = b.CreateString(e.stream_id);
+  auto eid = Bytes(b, event_id);
+  auto cmd = b.CreateString(req.command_id);
+  auto type = b.CreateString(e.type);
+  auto body = Bytes(b, e.body);
+  auto subj = b.CreateVector(subject_offsets);
+  auto seal = b.CreateVector(sealed);
+  fb::RecordBuilder rb(b);
+  rb.add_position(pos);
+  rb.add_stream_id(stream);
+  rb.add_stream_version(version);
+  rb.add_event_id(eid);
+  rb.add_command_id(cmd);
+  rb.add_recorded_at_us(now);
+  rb.add_actor(actor);
+  rb.add_event_type(type);
+  rb.add_event_version(e.version);
+  rb.add_body(body);
+  rb.add_subjects(subj);
+  rb.add_sealed(seal);
+  fb::FinishRecordBuffer(b, rb.Finish());
+  return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
+}
+
+void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const Hash& digest, CommitGroup* g,
+                                  std::int64_t now) {
+  const AppendRequest& req = op->request;
+  CommitGroup::Completion done{
+      op, AppendResult{next_position, static_cast<std::uint32_t>(req.events.size()), now, false}, req.command_id, {}};
+  for (const auto& [subject, k] : keys) {
+    if (!k.fresh) continue;
+    std::string value("K");
+    PutFixed32BE(&value, k.generation);
+    value += master->Wrap(subject, k.key);
+    (void)g->batch.Put(Cf(layout::kSubjectKeys), subject, value);
+    {
+      std::lock_guard<std::mutex> lock(inflight_mu);
+      inflight_keys[subject] = InFlightKey{k.key, k.generation, g};
+    }
+    g->subject_keys.push_back(subject);
+    if (subject_key_cache.size() >= kSubjectKeyCacheMax) subject_key_cache.clear();
+    subject_key_cache.emplace(subject, std::make_pair(k.key, k.generation));
+  }
+  std::vector<TreeNode> nodes;
+  std::vector<std::string> subjects;
+  for (const NewEvent& e : req.events) {
+    const std::uint64_t pos = next_position++;
+    const std::uint64_t version = ++stream_versions[e.stream_id];
+    const std::string_view bytes = BuildRecord(req, e, pos, version, now, keys, &subjects);
+    (void)g->batch.Put(Cf(layout::kRecords), layout::PositionKey(pos), bytes);
+    nodes.clear();
+    frontier.Append(LeafHash(bytes), &nodes);
+    for (const TreeNode& n : nodes) {
+      if (n.level == 0) continue;  // leaf hashes are recomputed from the records
+      (void)g->batch.Put(Cf(layout::kTree), layout::TreeKey(n.level, n.index), AsBytes(n.hash));
+      if (n.level >= kCachedLevel) {
+        std::unique_lock<std::shared_mutex> lock(cache_mu);
+        const std::size_t slot = n.level - kCachedLevel;
+        if (upper_nodes.size() <= slot) upper_nodes.resize(slot + 1);
+        upper_nodes[slot].push_back(n.hash);
+      }
+    }
+    (void)g->batch.Put(Cf(layout::kStreams), layout::IndexKey(e.stream_id, version), layout::PositionKey(pos));
+    for (const std::string& s : subjects) {
+      (void)g->batch.Put(Cf(layout::kSubjects), layout::IndexKey(s, pos), rocksdb::Slice());
+    }
+    std::string cp;
+    AppendCheckpointBody(origin, pos + 1, frontier.Root(), &cp);
+    g->bodies.push_back(std::move(cp));
+    g->signers.push_back(signer);
+    if (pos == 0) {
+      (void)g->batch.Put(Cf(layout::kSigningKeys), layout::PositionKey(0), signer->verifier().ToString());
+    }
+    if (op->rotate_to) {
+      // This event is signed by the outgoing key; the next by the new one.
+      signer = op->rotate_to;
+      (void)g->batch.Put(Cf(layout::kSigningKeys), layout::PositionKey(pos + 1), signer->verifier().ToString());
+    }
+  }
+  if (!req.command_id.empty()) {
+    std::string v(reinterpret_cast<const char*>(digest.data()), digest.size());
+    PutFixed64BE(&v, done.result.first_position);
+    PutFixed32BE(&v, done.result.count);
+    PutFixed64BE(&v, static_cast<std::uint64_t>(now));
+    (void)g->batch.Put(Cf(layout::kCommands), req.command_id, v);
+    std::lock_guard<std::mutex> lock(inflight_mu);
+    inflight_commands[req.command_id] = InFlightCommand{digest, g, g->completions.size()};
+  }
+  std::lock_guard<std::mutex> lock(inflight_mu);  // retries may attach as followers from here on
+  g->completions.push_back(std::move(done));
+}
+
+void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
+  {
+    std::lock_guard<std::mutex> lock(commit_mu);
+    if (!background_error.ok()) {
+      for (PendingOp* op : ops) Finish(op, background_error);
+      return;
+    }
+  }
+  auto g = std::make_unique<CommitGroup>();
+  g->first_position = next_position;
+  last_time_us = std::max(last_time_us, clock->NowMicros());
+  const std::int64_t now = last_time_us;
+
+  for (PendingOp* op : ops) {
+    if (op->kind == PendingOp::Kind::kShred) {
+      SequenceShred(op, g.get(), now);
+      continue;
+    }
+    // Data keys first: the command digest covers personal data only through
+    // them, so once a subject is shredded no stored digest can confirm a
+    // guess at what was erased (a retry then fails with kShredded).
+    SubjectKeys keys;
+    Status s = LoadDataKeys(op->request, &keys);
+    if (!s.ok()) {
+      Finish(op, s);
+      continue;
+    }
+    const Hash digest = RequestDigest(command_digest_key, op->request,
+                                      [&](const std::string& subject) -> const DataKey& { return keys.at(subject).key; });
+    if (SettleIfRepeated(op, digest)) continue;
+    s = CheckExpectations(op->request);  // before any state changes
+    if (!s.ok()) {
+      Finish(op, s);
+      continue;
+    }
+    SequenceAppend(op, keys, digest, g.get(), now);
+  }
+  g->end_position = next_position;
+  if (g->completions.empty()) return;
+
+  // Sign every checkpoint of the group on every core.
+  const std::size_t n = g->bodies.size();
+  std::vector<Signature> sigs(n);
+  pool->ParallelFor(n, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) sigs[i] = g->signers[i]->Sign(g->bodies[i]);
+  });
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string v;
+    PutFixed32BE(&v, g->signers[i]->verifier().key_id());
+    v.append(reinterpret_cast<const char*>(sigs[i].data()), sigs[i].size());
+    (void)g->batch.Put(Cf(layout::kSignatures), layout::PositionKey(g->first_position + i), v);
+  }
+
+  std::unique_lock<std::mutex> lock(group_mu);
+  group_cv.wait(lock, [this] { return groups.size() < 2; });  // one writing, one ready
+  groups.push_back(std::move(g));
+  lock.unlock();
+  group_cv.notify_all();
+}
+
+}  // namespace nrpf::ledger
