@@ -70,6 +70,10 @@ struct LedgerOptions {
   // Most Append calls waiting to be sequenced; beyond it Append fails fast
   // with kUnavailable so callers back off. Default: 16384.
   std::size_t max_queued_appends = 16384;
+  // Sync the WAL before acknowledging appends. Only synthetic bulk loads
+  // (nrpf-bench generate) turn it off: without it an acknowledged append can
+  // be lost to a power cut (not to a process crash). Default: true.
+  bool sync = true;
   // RocksDB block cache. Default: 64 MiB.
   std::size_t block_cache_bytes = 64u << 20;
 };
@@ -242,9 +246,6 @@ class Ledger {
   explicit Ledger(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   friend class Subscription;
-
-// Receives the outcome of an AppendAsync, exactly once, on a ledger thread.
-using AppendCallback = std::function<void(Result<AppendResult>)>;
 };
 
 // A cursor over the log that catches up from storage and then waits for new

@@ -24,6 +24,10 @@ std::string_view CodeName(Code code) {
 std::string Status::ToString() const {
   if (ok()) return "ok";
   std::string out(CodeName(code_));
+  if (!reason_.empty()) {
+    out += '/';
+    out += reason_;
+  }
   out += ": ";
   out += message_;
   return out;

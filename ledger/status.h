@@ -65,13 +65,24 @@ class [[nodiscard]] Status {
   // Set only for kWrongExpectedVersion.
   std::optional<std::uint64_t> current_version() const { return current_version_; }
 
-  // "wrong_expected_version: stream case-1 is at version 3, expected 2"
+  // A finer stable code under code(), e.g. "wrong_tenant" under
+  // kPermissionDenied; empty when the code says it all. Reasons are part of
+  // the public contract like codes: only ever added.
+  const std::string& reason() const { return reason_; }
+  Status&& WithReason(std::string reason) && {
+    reason_ = std::move(reason);
+    return std::move(*this);
+  }
+
+  // "wrong_expected_version: stream case-1 is at version 3, expected 2", or
+  // with a reason "permission_denied/wrong_tenant: ..."
   std::string ToString() const;
 
  private:
   Code code_ = Code::kOk;
   std::string message_;
   std::optional<std::uint64_t> current_version_;
+  std::string reason_;
 };
 
 // A value or the Status that explains its absence.

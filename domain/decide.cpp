@@ -1,0 +1,773 @@
+#include "domain/decide.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "domain/event_builder.h"
+#include "domain/events.h"
+#include "domain/permissions.h"
+
+namespace nrpf::domain {
+
+namespace {
+
+namespace t = event_type;
+
+Status Invalid(std::string field, std::string message) {
+  return Status::InvalidArgument(std::move(message)).WithReason(field + "_invalid");
+}
+Status Missing(std::string reason, std::string message) {
+  return Status::NotFound(std::move(message)).WithReason(std::move(reason));
+}
+Status Refuse(std::string reason, std::string message) {
+  return Status::FailedPrecondition(std::move(message)).WithReason(std::move(reason));
+}
+
+template <typename E>
+bool InRange(E value, E max) {
+  return static_cast<unsigned>(value) <= static_cast<unsigned>(max);
+}
+
+// Longest text a field may hold; beyond it the input is refused rather than cut.
+constexpr std::size_t kMaxName = 200;
+constexpr std::size_t kMaxText = 20000;
+constexpr std::size_t kMaxId = 64;
+
+Status CheckId(const std::string& field, const std::string& id) {
+  if (id.empty() || id.size() > kMaxId) return Invalid(field, field + " must be 1..64 characters");
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return Invalid(field, field + " may hold only letters, digits, '-', '_' and '.'");
+  }
+  return Status::Ok();
+}
+
+Status CheckText(const std::string& field, const std::string& text, std::size_t max) {
+  if (text.size() > max) return Invalid(field, field + " is longer than " + std::to_string(max));
+  if (text.find('\0') != std::string::npos) return Invalid(field, field + " holds a NUL byte");
+  return Status::Ok();
+}
+
+Status CheckDate(const std::string& field, const std::string& date) {
+  if (!IsIsoDate(date)) return Invalid(field, field + " must be a date written YYYY-MM-DD");
+  return Status::Ok();
+}
+
+Status CheckPerson(const std::string& field, const Person& p) {
+  if (p.given_names.empty() && p.family_name.empty()) {
+    return Invalid(field + "_name", field + " needs a name");
+  }
+  NRPF_RETURN_IF_ERROR(CheckText(field + "_name", p.given_names, kMaxName));
+  NRPF_RETURN_IF_ERROR(CheckText(field + "_name", p.family_name, kMaxName));
+  NRPF_RETURN_IF_ERROR(CheckDate(field + "_date_of_birth", p.date_of_birth));
+  NRPF_RETURN_IF_ERROR(CheckText(field + "_nationality", p.nationality, kMaxName));
+  NRPF_RETURN_IF_ERROR(CheckText(field + "_home_office_reference", p.home_office_reference, kMaxName));
+  NRPF_RETURN_IF_ERROR(CheckText(field + "_address", p.address, kMaxText));
+  NRPF_RETURN_IF_ERROR(CheckText(field + "_relationship", p.relationship, kMaxName));
+  for (const auto& [type, number] : p.documents) {
+    if (!InRange(type, fb::DocumentType::MAX)) return Invalid(field + "_document", "unknown document type");
+    if (number.empty()) return Invalid(field + "_document", "a document needs its number");
+    NRPF_RETURN_IF_ERROR(CheckText(field + "_document", number, kMaxName));
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> ChangedFields(const Person& a, const Person& b) {
+  std::vector<std::string> out;
+  if (a.given_names != b.given_names) out.push_back("given_names");
+  if (a.family_name != b.family_name) out.push_back("family_name");
+  if (a.date_of_birth != b.date_of_birth) out.push_back("date_of_birth");
+  if (a.nationality != b.nationality) out.push_back("nationality");
+  if (a.home_office_reference != b.home_office_reference) out.push_back("home_office_reference");
+  if (a.documents != b.documents) out.push_back("documents");
+  if (a.address != b.address) out.push_back("address");
+  if (a.relationship != b.relationship) out.push_back("relationship");
+  return out;
+}
+
+class Decider {
+ public:
+  Decider(const DecideInput& input, const StateReader& state) : in_(input), state_(state) {}
+
+  Result<Decision> Run(const Command& command) {
+    actor_ = state_.User(in_.actor_user_id);
+    actor_org_ = actor_ != nullptr ? state_.Organisation(actor_->organisation_id) : nullptr;
+    Status s = std::visit([this](const auto& c) { return Decide(c); }, command);
+    if (!s.ok()) return s;
+    return std::move(out_);
+  }
+
+ private:
+  // ---- helpers ----
+
+  ledger::NewEvent& Emit(std::string stream, std::string_view type,
+                         flatbuffers::FlatBufferBuilder& fbb) {
+    out_.events.push_back(FinishEvent(std::move(stream), type, fbb));
+    return out_.events.back();
+  }
+
+  void Expect(std::string stream, std::uint64_t version) {
+    for (const auto& e : out_.expectations) {
+      if (e.stream_id == stream) return;
+    }
+    out_.expectations.push_back({std::move(stream), version});
+  }
+
+  // Loads the case a command names, checks the version the user saw and the
+  // actor's permission, and makes the decision conditional on that version.
+  Status LoadCase(const std::string& case_id, Action action) {
+    case_ = state_.Case(case_id);
+    if (case_ == nullptr || !case_->exists()) {
+      // Refuse unknown and foreign cases the same way only after checking the
+      // account, so a locked user learns nothing about which ids exist.
+      NRPF_RETURN_IF_ERROR(Authorize(actor_, actor_org_, action, nullptr, nullptr));
+      return Missing("case_not_found", "no case " + case_id);
+    }
+    case_org_ = state_.Organisation(case_->organisation_id);
+    NRPF_RETURN_IF_ERROR(Authorize(actor_, actor_org_, action, case_, case_org_));
+    if (case_->removed) return Refuse("case_removed", "case " + case_id + " was removed as a duplicate");
+    if (in_.expected_version && *in_.expected_version != case_->version) {
+      return Status::WrongExpectedVersion("case " + case_id + " is at version " +
+                                              std::to_string(case_->version) + ", you saw " +
+                                              std::to_string(*in_.expected_version),
+                                          case_->version)
+          .WithReason("stale_version");
+    }
+    out_.case_id = case_id;
+    Expect(CaseStream(case_id), case_->version);
+    return Status::Ok();
+  }
+
+  Status RequireOpen() const {
+    if (case_->status == fb::CaseStatus::Closed) {
+      return Refuse("case_closed", "case " + case_->case_id + " is closed; reopen it first");
+    }
+    return Status::Ok();
+  }
+
+  // A user of the case's council who can hold cases.
+  Status CheckCaseworker(const std::string& organisation_id, const std::string& user_id) const {
+    if (user_id.empty()) return Status::Ok();
+    const UserState* u = state_.User(user_id);
+    if (u == nullptr || u->deleted) return Missing("user_not_found", "no user " + user_id);
+    if (u->organisation_id != organisation_id || !IsCouncilRole(u->role)) {
+      return Invalid("caseworker", "the caseworker must be a user of the case's council");
+    }
+    return Status::Ok();
+  }
+
+  Status CheckTeam(const std::string& organisation_id, const std::string& team_id) const {
+    if (team_id.empty()) return Status::Ok();
+    const OrganisationState* org = state_.Organisation(organisation_id);
+    if (org == nullptr || org->teams.count(team_id) == 0) {
+      return Missing("team_not_found", "no team " + team_id + " in " + organisation_id);
+    }
+    return Status::Ok();
+  }
+
+  std::string NextAlertId() const {
+    return "A" + std::to_string(case_->alerts.size() + raised_here_ + 1);
+  }
+
+  void RaiseAlert(fb::AlertKind kind, const std::string& query_id) {
+    flatbuffers::FlatBufferBuilder fbb(128);
+    const std::string alert_id = NextAlertId();
+    ++raised_here_;
+    fbb.Finish(fb::CreateAlertRaisedDirect(fbb, case_->case_id.c_str(), alert_id.c_str(), kind,
+                                           case_->caseworker_id.c_str(), query_id.c_str()));
+    Emit(CaseStream(case_->case_id), t::kAlertRaised, fbb);
+  }
+
+  void CloseAlertEvent(const AlertState& alert, fb::AlertClosedBecause because) {
+    flatbuffers::FlatBufferBuilder fbb(128);
+    fbb.Finish(fb::CreateAlertClosedDirect(fbb, case_->case_id.c_str(), alert.alert_id.c_str(),
+                                           alert.kind, in_.actor_user_id.c_str(), because));
+    Emit(CaseStream(case_->case_id), t::kAlertClosed, fbb);
+  }
+
+  void NoteSection(ledger::NewEvent& e, const std::string& text) {
+    if (!text.empty()) AddSection(e, case_->applicant.subject, section_label::kNote, EncodeNote(text));
+  }
+
+  // ---- organisations and accounts ----
+
+  Status Decide(const RegisterOrganisation& c) {
+    NRPF_RETURN_IF_ERROR(Authorize(actor_, actor_org_, Action::kRegisterOrganisation, nullptr, nullptr));
+    NRPF_RETURN_IF_ERROR(CheckId("organisation_id", c.organisation_id));
+    if (c.name.empty()) return Invalid("name", "an organisation needs a name");
+    NRPF_RETURN_IF_ERROR(CheckText("name", c.name, kMaxName));
+    if (!InRange(c.kind, fb::OrganisationKind::MAX)) return Invalid("kind", "unknown organisation kind");
+    if (!InRange(c.nation, fb::Nation::MAX)) return Invalid("nation", "unknown nation");
+    if (state_.Organisation(c.organisation_id) != nullptr) {
+      return Refuse("organisation_exists", "organisation " + c.organisation_id + " already exists");
+    }
+    flatbuffers::FlatBufferBuilder fbb(128);
+    fbb.Finish(fb::CreateOrganisationRegisteredDirect(fbb, c.organisation_id.c_str(), c.kind,
+                                                      c.name.c_str(), c.nation, true));
+    Emit(OrganisationStream(c.organisation_id), t::kOrganisationRegistered, fbb);
+    Expect(OrganisationStream(c.organisation_id), 0);
+    return Status::Ok();
+  }
+
+  Status Decide(const CreateTeam& c) {
+    const OrganisationState* org = state_.Organisation(c.organisation_id);
+    NRPF_RETURN_IF_ERROR(AuthorizeUserAdmin(actor_, actor_org_, c.organisation_id));
+    if (org == nullptr) return Missing("organisation_not_found", "no organisation " + c.organisation_id);
+    NRPF_RETURN_IF_ERROR(CheckId("team_id", c.team_id));
+    if (c.name.empty()) return Invalid("name", "a team needs a name");
+    NRPF_RETURN_IF_ERROR(CheckText("name", c.name, kMaxName));
+    if (org->teams.count(c.team_id) != 0) return Refuse("team_exists", "team " + c.team_id + " exists");
+    flatbuffers::FlatBufferBuilder fbb(128);
+    fbb.Finish(fb::CreateTeamCreatedDirect(fbb, c.organisation_id.c_str(), c.team_id.c_str(),
+                                           c.name.c_str()));
+    Emit(OrganisationStream(c.organisation_id), t::kTeamCreated, fbb);
+    Expect(OrganisationStream(c.organisation_id), org->version);
+    return Status::Ok();
+  }
+
+  // Roles an organisation of `kind` may hold.
+  static bool RoleFits(fb::OrganisationKind kind, fb::Role role) {
+    switch (kind) {
+      case fb::OrganisationKind::Council:
+        return IsCouncilRole(role) || role == fb::Role::Auditor;
+      case fb::OrganisationKind::HomeOffice:
+        return IsHomeOfficeRole(role) || role == fb::Role::Auditor;
+      case fb::OrganisationKind::NetworkSupport:
+        return role == fb::Role::NetworkSupport || role == fb::Role::Auditor;
+      case fb::OrganisationKind::AuditBody:
+        return role == fb::Role::Auditor;
+    }
+    return false;
+  }
+
+  Status Decide(const CreateUser& c) {
+    NRPF_RETURN_IF_ERROR(AuthorizeUserAdmin(actor_, actor_org_, c.organisation_id));
+    const OrganisationState* org = state_.Organisation(c.organisation_id);
+    if (org == nullptr) return Missing("organisation_not_found", "no organisation " + c.organisation_id);
+    NRPF_RETURN_IF_ERROR(CheckId("user_id", c.user_id));
+    if (!InRange(c.role, fb::Role::MAX) || !RoleFits(org->kind, c.role)) {
+      return Invalid("role", "that role does not exist in this kind of organisation");
+    }
+    if (c.role == fb::Role::NetworkSupport && actor_->role != fb::Role::NetworkSupport) {
+      return Status::PermissionDenied("only network support creates network support accounts")
+          .WithReason("role_not_permitted");
+    }
+    NRPF_RETURN_IF_ERROR(CheckTeam(c.organisation_id, c.team_id));
+    if (c.name.empty()) return Invalid("name", "a user needs a name");
+    NRPF_RETURN_IF_ERROR(CheckText("name", c.name, kMaxName));
+    NRPF_RETURN_IF_ERROR(CheckText("email", c.email, kMaxName));
+    if (state_.User(c.user_id) != nullptr) return Refuse("user_exists", "user " + c.user_id + " exists");
+    flatbuffers::FlatBufferBuilder fbb(128);
+    fbb.Finish(fb::CreateUserCreatedDirect(fbb, c.user_id.c_str(), c.organisation_id.c_str(), c.role,
+                                           c.team_id.c_str()));
+    ledger::NewEvent& e = Emit(UserStream(c.user_id), t::kUserCreated, fbb);
+    AddSection(e, StaffSubject(c.user_id), section_label::kStaff, EncodeStaff(c.name, c.email));
+    Expect(UserStream(c.user_id), 0);
+    return Status::Ok();
+  }
+
+  // Loads an account for an admin command.
+  Result<const UserState*> LoadTargetUser(const std::string& user_id) {
+    const UserState* target = state_.User(user_id);
+    if (target == nullptr) {
+      NRPF_RETURN_IF_ERROR(Authorize(actor_, actor_org_, Action::kManageUsers, nullptr, nullptr));
+      return Missing("user_not_found", "no user " + user_id);
+    }
+    NRPF_RETURN_IF_ERROR(AuthorizeUserAdmin(actor_, actor_org_, target->organisation_id));
+    if (target->deleted) return Refuse("account_deleted", "user " + user_id + " is deleted");
+    if (in_.expected_version && *in_.expected_version != target->version) {
+      return Status::WrongExpectedVersion("user " + user_id + " moved on", target->version)
+          .WithReason("stale_version");
+    }
+    Expect(UserStream(user_id), target->version);
+    return target;
+  }
+
+  Status Decide(const DeleteUser& c) {
+    auto target = LoadTargetUser(c.user_id);
+    if (!target.ok()) return target.status();
+    if (c.user_id == in_.actor_user_id) return Refuse("cannot_delete_self", "an admin cannot delete their own account");
+    flatbuffers::FlatBufferBuilder fbb(64);
+    fbb.Finish(fb::CreateUserDeletedDirect(fbb, c.user_id.c_str()));
+    Emit(UserStream(c.user_id), t::kUserDeleted, fbb);
+    return Status::Ok();
+  }
+
+  Status Decide(const ChangeUserRole& c) {
+    auto target = LoadTargetUser(c.user_id);
+    if (!target.ok()) return target.status();
+    const OrganisationState* org = state_.Organisation((*target)->organisation_id);
+    if (!InRange(c.role, fb::Role::MAX) || org == nullptr || !RoleFits(org->kind, c.role)) {
+      return Invalid("role", "that role does not exist in this kind of organisation");
+    }
+    if ((*target)->role == c.role) return Refuse("role_unchanged", "the user already has that role");
+    flatbuffers::FlatBufferBuilder fbb(64);
+    fbb.Finish(fb::CreateUserRoleChangedDirect(fbb, c.user_id.c_str(), (*target)->role, c.role));
+    Emit(UserStream(c.user_id), t::kUserRoleChanged, fbb);
+    return Status::Ok();
+  }
+
+  Status Decide(const LockUser& c) {
+    // Locking after failed logins is the service acting for the account
+    // itself; an admin lock is an admin command.
+    const UserState* target = state_.User(c.user_id);
+    if (c.reason == fb::LockReason::FailedLogins && c.user_id == in_.actor_user_id) {
+      if (target == nullptr || target->deleted) return Missing("user_not_found", "no user " + c.user_id);
+      Expect(UserStream(c.user_id), target->version);
+    } else {
+      auto loaded = LoadTargetUser(c.user_id);
+      if (!loaded.ok()) return loaded.status();
+      target = *loaded;
+    }
+    if (target->locked) return Refuse("already_locked", "user " + c.user_id + " is already locked");
+    flatbuffers::FlatBufferBuilder fbb(64);
+    fbb.Finish(fb::CreateUserLockedDirect(fbb, c.user_id.c_str(), c.reason, c.failed_attempts));
+    Emit(UserStream(c.user_id), t::kUserLocked, fbb);
+    return Status::Ok();
+  }
+
+  Status Decide(const UnlockUser& c) {
+    auto target = LoadTargetUser(c.user_id);
+    if (!target.ok()) return target.status();
+    if (!(*target)->locked) return Refuse("not_locked", "user " + c.user_id + " is not locked");
+    flatbuffers::FlatBufferBuilder fbb(64);
+    fbb.Finish(fb::CreateUserUnlockedDirect(fbb, c.user_id.c_str()));
+    Emit(UserStream(c.user_id), t::kUserUnlocked, fbb);
+    return Status::Ok();
+  }
+
+  Status Decide(const ResetPassword& c) {
+    auto target = LoadTargetUser(c.user_id);
+    if (!target.ok()) return target.status();
+    flatbuffers::FlatBufferBuilder fbb(64);
+    fbb.Finish(fb::CreatePasswordResetByAdminDirect(fbb, c.user_id.c_str()));
+    Emit(UserStream(c.user_id), t::kPasswordReset, fbb);
+    return Status::Ok();
+  }
+
+  Status Decide(const ChangeSlaPolicy& c) {
+    NRPF_RETURN_IF_ERROR(Authorize(actor_, actor_org_, Action::kChangeSlaPolicy, nullptr, nullptr));
+    if (c.rules.empty()) return Invalid("rules", "a policy needs at least one rule");
+    flatbuffers::FlatBufferBuilder fbb(128);
+    std::vector<flatbuffers::Offset<fb::SlaRule>> rules;
+    for (const auto& [clock, rule] : c.rules) {
+      if (!InRange(clock, fb::SlaClock::MAX) || !InRange(rule.unit, fb::SlaUnit::MAX)) {
+        return Invalid("rules", "unknown clock or unit");
+      }
+      if (rule.amount == 0 || rule.amount > 365) return Invalid("rules", "an amount must be 1..365");
+      rules.push_back(fb::CreateSlaRule(fbb, clock, rule.unit, rule.amount));
+    }
+    const SlaPolicy& current = state_.Policy();
+    fbb.Finish(fb::CreateSlaPolicyChangedDirect(fbb, current.version + 1, &rules));
+    Emit(std::string(kSlaPolicyStream), t::kSlaPolicyChanged, fbb);
+    Expect(std::string(kSlaPolicyStream), current.version);
+    return Status::Ok();
+  }
+
+  // ---- look-up and case creation ----
+
+  Status Decide(const RtpfLookup& c) {
+    NRPF_RETURN_IF_ERROR(Authorize(actor_, actor_org_, Action::kRtpfLookup, nullptr, nullptr));
+    if (!InRange(c.document_type, fb::DocumentType::MAX)) return Invalid("document_type", "unknown document type");
+    if (c.document_number.empty()) return Invalid("document_number", "a document number is needed");
+    NRPF_RETURN_IF_ERROR(CheckText("document_number", c.document_number, kMaxName));
+    NRPF_RETURN_IF_ERROR(CheckDate("date_of_birth", c.date_of_birth));
+    const RtpfResult& r = in_.rtpf;
+    flatbuffers::FlatBufferBuilder fbb(128);
+    fbb.Finish(fb::CreateRtpfLookupPerformedDirect(
+        fbb, in_.new_lookup_id.c_str(), actor_->organisation_id.c_str(), c.document_type, r.matched,
+        r.status, r.leave_valid, r.recourse_to_public_funds, r.matched_case_id.c_str()));
+    ledger::NewEvent& e = Emit(RtpfStream(actor_->organisation_id), t::kRtpfLookup, fbb);
+    flatbuffers::FlatBufferBuilder inputs(128);
+    inputs.Finish(fb::CreateRtpfInputsDirect(inputs, c.document_type, c.document_number.c_str(),
+                                             c.date_of_birth.c_str()));
+    AddSection(e, "rtpf-" + in_.new_lookup_id, section_label::kRtpfInputs,
+               std::string(reinterpret_cast<const char*>(inputs.GetBufferPointer()), inputs.GetSize()));
+    return Status::Ok();
+  }
+
+  Status Decide(const CreateCase& c) {
+    NRPF_RETURN_IF_ERROR(Authorize(actor_, actor_org_, Action::kCreateCase, nullptr, nullptr));
+    const std::string& org_id = actor_->organisation_id;
+    NRPF_RETURN_IF_ERROR(CheckId("case_id", in_.new_case_id));
+    NRPF_RETURN_IF_ERROR(CheckPerson("applicant", c.applicant));
+    if (c.dependants.size() > 30) return Invalid("dependants", "at most 30 dependants");
+    for (const Person& d : c.dependants) NRPF_RETURN_IF_ERROR(CheckPerson("dependant", d));
+    if (!InRange(c.household_type, fb::HouseholdType::MAX)) return Invalid("household_type", "unknown household type");
+    if (!InRange(c.legislation, fb::Legislation::MAX)) return Invalid("legislation", "unknown legislation");
+    if (!InRange(c.urgent_reason, fb::UrgentReason::MAX)) return Invalid("urgent_reason", "unknown urgent reason");
+    if (c.urgent && c.urgent_reason == fb::UrgentReason::None) {
+      return Invalid("urgent_reason", "an urgent request needs its reason");
+    }
+    NRPF_RETURN_IF_ERROR(CheckDate("referral_date", c.referral_date));
+    NRPF_RETURN_IF_ERROR(CheckTeam(org_id, c.team_id));
+    NRPF_RETURN_IF_ERROR(CheckCaseworker(org_id, c.caseworker_id));
+    if (const CaseState* existing = state_.Case(in_.new_case_id); existing != nullptr && existing->exists()) {
+      return Refuse("case_exists", "case " + in_.new_case_id + " exists");
+    }
+    const std::string& id = in_.new_case_id;
+    std::vector<std::string> dependant_subjects;
+    for (std::size_t i = 0; i < c.dependants.size(); ++i) {
+      dependant_subjects.push_back(DependantSubject(id, static_cast<std::uint32_t>(i + 1)));
+    }
+    const std::string applicant = ApplicantSubject(id);
+    flatbuffers::FlatBufferBuilder fbb(256);
+    auto dep_offsets = StringOffsets(fbb, dependant_subjects);
+    fbb.Finish(fb::CreateCaseCreatedDirect(
+        fbb, id.c_str(), org_id.c_str(), c.team_id.c_str(), c.caseworker_id.c_str(),
+        applicant.c_str(), &dep_offsets, c.household_type, c.legislation,
+        c.referral_date.c_str(), c.advised_details_shared, c.urgent, c.urgent_reason,
+        state_.Policy().version, actor_org_->nation, c.rtpf_lookup_id.c_str()));
+    ledger::NewEvent& e = Emit(CaseStream(id), t::kCaseCreated, fbb);
+    AddSection(e, applicant, section_label::kPerson, EncodePerson(c.applicant));
+    for (std::size_t i = 0; i < c.dependants.size(); ++i) {
+      AddSection(e, dependant_subjects[i], section_label::kPerson, EncodePerson(c.dependants[i]));
+    }
+    Expect(CaseStream(id), 0);
+    out_.case_id = id;
+    return Status::Ok();
+  }
+
+  // ---- case edits ----
+
+  Status Decide(const AllocateCaseworker& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
+    NRPF_RETURN_IF_ERROR(CheckCaseworker(case_->organisation_id, c.caseworker_id));
+    if (c.caseworker_id == case_->caseworker_id) return Refuse("unchanged", "already allocated to that caseworker");
+    flatbuffers::FlatBufferBuilder fbb(128);
+    fbb.Finish(fb::CreateCaseworkerAllocatedDirect(fbb, c.case_id.c_str(), c.caseworker_id.c_str(),
+                                                   case_->caseworker_id.c_str()));
+    Emit(CaseStream(c.case_id), t::kCaseworkerAllocated, fbb);
+    return Status::Ok();
+  }
+
+  Status Decide(const ChangeTeam& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
+    NRPF_RETURN_IF_ERROR(CheckTeam(case_->organisation_id, c.team_id));
+    if (c.team_id == case_->team_id) return Refuse("unchanged", "the case is already in that team");
+    flatbuffers::FlatBufferBuilder fbb(128);
+    fbb.Finish(fb::CreateTeamChangedDirect(fbb, c.case_id.c_str(), c.team_id.c_str(), case_->team_id.c_str()));
+    Emit(CaseStream(c.case_id), t::kTeamChanged, fbb);
+    return Status::Ok();
+  }
+
+  Status Decide(const AmendApplicant& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
+    NRPF_RETURN_IF_ERROR(CheckPerson("applicant", c.details));
+    if (!InRange(c.household_type, fb::HouseholdType::MAX)) return Invalid("household_type", "unknown household type");
+    if (!InRange(c.legislation, fb::Legislation::MAX)) return Invalid("legislation", "unknown legislation");
+    std::vector<std::string> changed =
+        case_->applicant.details ? ChangedFields(*case_->applicant.details, c.details)
+                                 : std::vector<std::string>{"all"};
+    if (c.household_type != case_->household_type) changed.push_back("household_type");
+    if (c.legislation != case_->legislation) changed.push_back("legislation");
+    if (changed.empty()) return Refuse("unchanged", "nothing was changed");
+    flatbuffers::FlatBufferBuilder fbb(128);
+    auto changed_offsets = StringOffsets(fbb, changed);
+    fbb.Finish(fb::CreateApplicantAmendedDirect(fbb, c.case_id.c_str(), case_->applicant.subject.c_str(),
+                                                &changed_offsets, c.household_type, c.legislation));
+    ledger::NewEvent& e = Emit(CaseStream(c.case_id), t::kApplicantAmended, fbb);
+    AddSection(e, case_->applicant.subject, section_label::kPerson, EncodePerson(c.details));
+    return Status::Ok();
+  }
+
+  Status Decide(const AddDependant& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
+    NRPF_RETURN_IF_ERROR(RequireOpen());
+    NRPF_RETURN_IF_ERROR(CheckPerson("dependant", c.details));
+    if (case_->dependants.size() >= 30) return Invalid("dependants", "at most 30 dependants");
+    const std::string subject =
+        DependantSubject(c.case_id, static_cast<std::uint32_t>(case_->dependants.size() + 1));
+    flatbuffers::FlatBufferBuilder fbb(128);
+    fbb.Finish(fb::CreateDependantAddedDirect(fbb, c.case_id.c_str(), subject.c_str()));
+    ledger::NewEvent& e = Emit(CaseStream(c.case_id), t::kDependantAdded, fbb);
+    AddSection(e, subject, section_label::kPerson, EncodePerson(c.details));
+    return Status::Ok();
+  }
+
+  Status Decide(const RemoveDependant& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
+    const auto it = std::find_if(case_->dependants.begin(), case_->dependants.end(),
+                                 [&](const PersonState& d) { return d.subject == c.subject && !d.removed; });
+    if (it == case_->dependants.end()) return Missing("dependant_not_found", "no dependant " + c.subject);
+    flatbuffers::FlatBufferBuilder fbb(128);
+    fbb.Finish(fb::CreateDependantRemovedDirect(fbb, c.case_id.c_str(), c.subject.c_str()));
+    Emit(CaseStream(c.case_id), t::kDependantRemoved, fbb);
+    return Status::Ok();
+  }
+
+  Status FinanceEvent(const RecordFinance& c, bool amendment) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditFinance));
+    NRPF_RETURN_IF_ERROR(RequireOpen());
+    NRPF_RETURN_IF_ERROR(CheckDate("start_date", c.start_date));
+    if (c.person_costs_weekly_pence < 0 || c.accommodation_costs_weekly_pence < 0 ||
+        c.person_costs_weekly_pence > 100'000'000 || c.accommodation_costs_weekly_pence > 100'000'000) {
+      return Invalid("costs", "weekly costs must be between 0 and 1,000,000 pounds");
+    }
+    const FinanceState& f = case_->finance;
+    std::vector<std::string> changed;
+    if (amendment) {
+      if (!f.active) return Refuse("no_finance", "there is no current finance record to amend");
+      if (c.start_date != f.start_date) changed.push_back("start_date");
+      if (c.person_costs_weekly_pence != f.person_costs_weekly_pence) changed.push_back("person_costs");
+      if (c.accommodation_costs_weekly_pence != f.accommodation_costs_weekly_pence) {
+        changed.push_back("accommodation_costs");
+      }
+      if (c.accommodation_provided != f.accommodation_provided) changed.push_back("accommodation_provided");
+      if (changed.empty()) return Refuse("unchanged", "nothing was changed");
+    } else if (f.active) {
+      return Refuse("finance_exists", "finance is already recorded; amend it instead");
+    }
+    flatbuffers::FlatBufferBuilder fbb(128);
+    auto changed_offsets = StringOffsets(fbb, changed);
+    fbb.Finish(fb::CreateFinanceRecordedDirect(fbb, c.case_id.c_str(), c.start_date.c_str(),
+                                               c.person_costs_weekly_pence,
+                                               c.accommodation_costs_weekly_pence,
+                                               c.accommodation_provided, amendment ? &changed_offsets : nullptr));
+    Emit(CaseStream(c.case_id), amendment ? t::kFinanceAmended : t::kFinanceRecorded, fbb);
+    return Status::Ok();
+  }
+
+  Status Decide(const RecordFinance& c) { return FinanceEvent(c, false); }
+  Status Decide(const AmendFinance& c) { return FinanceEvent(c, true); }
+
+  void EndFinanceEvent(const std::string& end_date) {
+    flatbuffers::FlatBufferBuilder fbb(64);
+    fbb.Finish(fb::CreateFinanceEndedDirect(fbb, case_->case_id.c_str(), end_date.c_str()));
+    Emit(CaseStream(case_->case_id), t::kFinanceEnded, fbb);
+  }
+
+  Status Decide(const EndFinance& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditFinance));
+    NRPF_RETURN_IF_ERROR(CheckDate("end_date", c.end_date));
+    if (!case_->finance.active) return Refuse("no_finance", "there is no current finance record");
+    if (c.end_date < case_->finance.start_date) return Invalid("end_date", "support cannot end before it started");
+    EndFinanceEvent(c.end_date);
+    return Status::Ok();
+  }
+
+  Status Decide(const RecordAdvice& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
+    NRPF_RETURN_IF_ERROR(CheckDate("advised_on", c.advised_on));
+    if (!InRange(c.of, fb::AdvisedOf::MAX)) return Invalid("of", "unknown kind of advice");
+    NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
+    flatbuffers::FlatBufferBuilder fbb(64);
+    fbb.Finish(fb::CreatePersonAdvisedDirect(fbb, c.case_id.c_str(), c.advised_on.c_str(), c.of));
+    NoteSection(Emit(CaseStream(c.case_id), t::kPersonAdvised, fbb), c.note);
+    return Status::Ok();
+  }
+
+  // ---- the Home Office's immigration page ----
+
+  // Both an initial check and a later update raise an immigration update
+  // alert; a status meaning recourse to public funds also raises the closure
+  // required alert, unless one is already open.
+  void RaiseImmigrationAlerts(fb::ImmigrationStatus status) {
+    RaiseAlert(fb::AlertKind::ImmigrationUpdate, "");
+    if (MeansRecourseToPublicFunds(status) && case_->OpenAlertOfKind(fb::AlertKind::ClosureRequired) == nullptr) {
+      RaiseAlert(fb::AlertKind::ClosureRequired, "");
+    }
+  }
+
+  Status Decide(const CompleteStatusCheck& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kRecordImmigration));
+    NRPF_RETURN_IF_ERROR(RequireOpen());
+    if (!InRange(c.status, fb::ImmigrationStatus::MAX)) return Invalid("status", "unknown immigration status");
+    NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
+    flatbuffers::FlatBufferBuilder fbb(64);
+    fbb.Finish(fb::CreateStatusCheckCompletedDirect(fbb, c.case_id.c_str(), c.status,
+                                                    MeansRecourseToPublicFunds(c.status),
+                                                    case_->immigration.checks == 0));
+    NoteSection(Emit(CaseStream(c.case_id), t::kStatusCheckCompleted, fbb), c.note);
+    RaiseImmigrationAlerts(c.status);
+    return Status::Ok();
+  }
+
+  Status Decide(const UpdateImmigrationStatus& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kRecordImmigration));
+    NRPF_RETURN_IF_ERROR(RequireOpen());
+    if (!InRange(c.status, fb::ImmigrationStatus::MAX)) return Invalid("status", "unknown immigration status");
+    NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
+    flatbuffers::FlatBufferBuilder fbb(64);
+    fbb.Finish(fb::CreateImmigrationStatusUpdatedDirect(fbb, c.case_id.c_str(), c.status,
+                                                        case_->immigration.status,
+                                                        MeansRecourseToPublicFunds(c.status)));
+    NoteSection(Emit(CaseStream(c.case_id), t::kImmigrationStatusUpdated, fbb), c.note);
+    RaiseImmigrationAlerts(c.status);
+    return Status::Ok();
+  }
+
+  Status Decide(const CloseAlert& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
+    const AlertState* alert = case_->FindAlert(c.alert_id);
+    if (alert == nullptr) return Missing("alert_not_found", "no alert " + c.alert_id);
+    if (!alert->open) return Refuse("alert_already_closed", "alert " + c.alert_id + " is already closed");
+    if (alert->kind == fb::AlertKind::ClosureRequired) {
+      return Refuse("closure_alert_needs_case_closure",
+                    "a closure required alert stays until the case is closed");
+    }
+    if (alert->kind == fb::AlertKind::NewHomeOfficeQuery) {
+      const QueryState* q = case_->FindQuery(alert->query_id);
+      if (q != nullptr && !q->answered) {
+        return Refuse("query_unanswered", "answer the Home Office query to close its alert");
+      }
+    }
+    CloseAlertEvent(*alert, fb::AlertClosedBecause::Reviewed);
+    return Status::Ok();
+  }
+
+  // ---- queries ----
+
+  Status Decide(const RaiseQuery& c) {
+    const bool from_council = actor_ != nullptr && IsCouncilRole(actor_->role);
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, from_council ? Action::kRaiseQueryToHomeOffice
+                                                           : Action::kRaiseQueryToCouncil));
+    NRPF_RETURN_IF_ERROR(RequireOpen());
+    if (!InRange(c.topic, fb::QueryTopic::MAX)) return Invalid("topic", "unknown query topic");
+    if (!InRange(c.urgent_reason, fb::UrgentReason::MAX)) return Invalid("urgent_reason", "unknown urgent reason");
+    if (c.urgent && !from_council) return Invalid("urgent", "only a council raises an urgent request");
+    if (c.urgent && c.urgent_reason == fb::UrgentReason::None) {
+      return Invalid("urgent_reason", "an urgent request needs its reason");
+    }
+    if (c.text.empty()) return Invalid("text", "a query needs its text");
+    NRPF_RETURN_IF_ERROR(CheckText("text", c.text, kMaxText));
+    const std::string query_id = "Q" + std::to_string(case_->queries.size() + 1);
+    const auto direction = from_council ? fb::QueryDirection::CouncilToHomeOffice
+                                        : fb::QueryDirection::HomeOfficeToCouncil;
+    flatbuffers::FlatBufferBuilder fbb(128);
+    fbb.Finish(fb::CreateQueryRaisedDirect(fbb, c.case_id.c_str(), query_id.c_str(), direction, c.topic,
+                                           c.urgent, c.urgent ? c.urgent_reason : fb::UrgentReason::None,
+                                           state_.Policy().version));
+    NoteSection(Emit(CaseStream(c.case_id), t::kQueryRaised, fbb), c.text);
+    if (!from_council) RaiseAlert(fb::AlertKind::NewHomeOfficeQuery, query_id);
+    return Status::Ok();
+  }
+
+  Status Decide(const AnswerQuery& c) {
+    const bool council = actor_ != nullptr && IsCouncilRole(actor_->role);
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, council ? Action::kAnswerHomeOfficeQuery
+                                                      : Action::kAnswerCouncilQuery));
+    const QueryState* q = case_->FindQuery(c.query_id);
+    if (q == nullptr) return Missing("query_not_found", "no query " + c.query_id);
+    const auto expected = council ? fb::QueryDirection::HomeOfficeToCouncil
+                                  : fb::QueryDirection::CouncilToHomeOffice;
+    if (q->direction != expected) return Refuse("own_query", "a party answers the other party's queries");
+    if (q->answered) return Refuse("query_already_answered", "query " + c.query_id + " is answered");
+    if (c.text.empty()) return Invalid("text", "an answer needs its text");
+    NRPF_RETURN_IF_ERROR(CheckText("text", c.text, kMaxText));
+    flatbuffers::FlatBufferBuilder fbb(64);
+    fbb.Finish(fb::CreateQueryAnsweredDirect(fbb, c.case_id.c_str(), c.query_id.c_str(), q->direction));
+    NoteSection(Emit(CaseStream(c.case_id), t::kQueryAnswered, fbb), c.text);
+    if (council) {
+      for (const AlertState& a : case_->alerts) {
+        if (a.open && a.kind == fb::AlertKind::NewHomeOfficeQuery && a.query_id == c.query_id) {
+          CloseAlertEvent(a, fb::AlertClosedBecause::QueryAnswered);
+        }
+      }
+    } else {
+      RaiseAlert(fb::AlertKind::QueryResponse, c.query_id);
+    }
+    return Status::Ok();
+  }
+
+  // ---- closure, reopening, duplicates ----
+
+  Status Decide(const CloseCase& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kCloseOrReopenCase));
+    NRPF_RETURN_IF_ERROR(RequireOpen());
+    NRPF_RETURN_IF_ERROR(CheckDate("closure_date", c.closure_date));
+    if (!InRange(c.reason, fb::ClosureReason::MAX)) return Invalid("reason", "unknown closure reason");
+    NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
+    if (case_->finance.active) {
+      if (c.closure_date < case_->finance.start_date) {
+        return Invalid("closure_date", "a supported case cannot close before its support started");
+      }
+      EndFinanceEvent(c.closure_date);  // the closure date is the end of financial support
+    }
+    flatbuffers::FlatBufferBuilder fbb(64);
+    fbb.Finish(fb::CreateCaseClosedDirect(fbb, c.case_id.c_str(), c.closure_date.c_str(), c.reason));
+    NoteSection(Emit(CaseStream(c.case_id), t::kCaseClosed, fbb), c.note);
+    // The Home Office gives no updates on closed cases, so no alert outlives
+    // the case; the closure required alert ends exactly here.
+    for (const AlertState& a : case_->alerts) {
+      if (a.open) CloseAlertEvent(a, fb::AlertClosedBecause::CaseClosed);
+    }
+    return Status::Ok();
+  }
+
+  Status Decide(const ReopenCase& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kCloseOrReopenCase));
+    NRPF_RETURN_IF_ERROR(CheckDate("reopened_on", c.reopened_on));
+    if (case_->status != fb::CaseStatus::Closed) return Refuse("case_open", "case " + c.case_id + " is open");
+    flatbuffers::FlatBufferBuilder fbb(64);
+    fbb.Finish(fb::CreateCaseReopenedDirect(fbb, c.case_id.c_str(), c.reopened_on.c_str()));
+    Emit(CaseStream(c.case_id), t::kCaseReopened, fbb);
+    return Status::Ok();
+  }
+
+  Status Decide(const FlagDuplicate& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kFlagDuplicate));
+    const CaseState* keep = state_.Case(c.duplicate_of);
+    if (c.duplicate_of == c.case_id) return Invalid("duplicate_of", "a case cannot duplicate itself");
+    if (keep == nullptr || !keep->exists() || keep->removed || keep->organisation_id != case_->organisation_id) {
+      return Missing("case_not_found", "no case " + c.duplicate_of + " in your council");
+    }
+    if (!case_->duplicate_of.empty()) return Refuse("already_flagged", "the case is already flagged");
+    flatbuffers::FlatBufferBuilder fbb(64);
+    fbb.Finish(fb::CreateDuplicateFlaggedDirect(fbb, c.case_id.c_str(), c.duplicate_of.c_str()));
+    Emit(CaseStream(c.case_id), t::kDuplicateFlagged, fbb);
+    return Status::Ok();
+  }
+
+  Status Decide(const RemoveDuplicate& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kRemoveDuplicate));
+    if (case_->duplicate_of.empty()) {
+      return Refuse("not_flagged", "the council has not flagged case " + c.case_id + " as a duplicate");
+    }
+    std::vector<std::string> subjects{case_->applicant.subject};
+    for (const PersonState& d : case_->dependants) subjects.push_back(d.subject);
+    for (const AlertState& a : case_->alerts) {
+      if (a.open) CloseAlertEvent(a, fb::AlertClosedBecause::CaseRemoved);
+    }
+    flatbuffers::FlatBufferBuilder fbb(128);
+    auto subject_offsets = StringOffsets(fbb, subjects);
+    fbb.Finish(fb::CreateDuplicateRemovedDirect(fbb, c.case_id.c_str(), &subject_offsets));
+    Emit(CaseStream(c.case_id), t::kDuplicateRemoved, fbb);
+    out_.shred_subjects = std::move(subjects);
+    return Status::Ok();
+  }
+
+  const DecideInput& in_;
+  const StateReader& state_;
+  const UserState* actor_ = nullptr;
+  const OrganisationState* actor_org_ = nullptr;
+  const CaseState* case_ = nullptr;
+  const OrganisationState* case_org_ = nullptr;
+  std::size_t raised_here_ = 0;  // alerts raised by this decision so far
+  Decision out_;
+};
+
+}  // namespace
+
+bool IsIsoDate(std::string_view date) {
+  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (date[i] < '0' || date[i] > '9') return false;
+  }
+  const int y = std::stoi(std::string(date.substr(0, 4)));
+  const unsigned m = static_cast<unsigned>(std::stoi(std::string(date.substr(5, 2))));
+  const unsigned d = static_cast<unsigned>(std::stoi(std::string(date.substr(8, 2))));
+  return y >= 1900 && std::chrono::year_month_day(std::chrono::year(y), std::chrono::month(m),
+                                                  std::chrono::day(d)).ok();
+}
+
+ledger::Actor ActorOf(const UserState& user) {
+  return {user.user_id, user.organisation_id, std::string(fb::EnumNameRole(user.role))};
+}
+
+Result<Decision> Decide(const Command& command, const DecideInput& input, const StateReader& state) {
+  return Decider(input, state).Run(command);
+}
+
+}  // namespace nrpf::domain

@@ -1,0 +1,193 @@
+// The state of the NRPF domain's aggregates (organisations, users, cases, the
+// SLA policy) as folded from their events. decide() reads it; projections/
+// keep it current and build read models around it; nrpf-replay folds the same
+// structs as of a past time. Plain values: copyable, no locking of their own.
+
+#ifndef NRPF_DOMAIN_MODEL_H_
+#define NRPF_DOMAIN_MODEL_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "schema/nrpf_events_generated.h"
+
+namespace nrpf::domain {
+
+namespace fb = ::nrpf::domain::fb;
+
+// The personal details of an applicant or dependant (sealed in the log).
+struct Person {
+  std::string given_names;
+  std::string family_name;
+  std::string date_of_birth;  // YYYY-MM-DD
+  std::string nationality;
+  std::string home_office_reference;
+  std::vector<std::pair<fb::DocumentType, std::string>> documents;
+  std::string address;
+  std::string relationship;
+
+  std::string FullName() const;
+  bool operator==(const Person&) const = default;
+};
+
+struct OrganisationState {
+  std::string organisation_id;
+  fb::OrganisationKind kind = fb::OrganisationKind::Council;
+  std::string name;
+  fb::Nation nation = fb::Nation::EnglandAndWales;
+  bool subscribed = true;
+  std::map<std::string, std::string> teams;  // team id -> name
+  std::uint64_t version = 0;                 // of stream org-<id>
+};
+
+struct UserState {
+  std::string user_id;
+  std::string organisation_id;
+  std::string team_id;
+  fb::Role role = fb::Role::CouncilUser;
+  bool deleted = false;
+  bool locked = false;
+  std::uint32_t password_resets = 0;
+  std::optional<std::string> name;   // sealed "staff"; nullopt once unreadable
+  std::optional<std::string> email;
+  std::uint64_t version = 0;         // of stream user-<id>
+};
+
+struct PersonState {
+  std::string subject;
+  std::optional<Person> details;  // nullopt when erased or not opened
+  bool removed = false;           // dependants: removed from the household
+};
+
+struct FinanceState {
+  bool recorded = false;               // ever recorded
+  bool active = false;                 // recorded and not ended
+  std::string first_start_date;        // first support ever recorded (1,000-day counter)
+  std::string start_date;
+  std::string end_date;
+  std::int64_t person_costs_weekly_pence = 0;
+  std::int64_t accommodation_costs_weekly_pence = 0;
+  bool accommodation_provided = false;
+  std::uint32_t amendments = 0;
+};
+
+struct ImmigrationState {
+  std::uint32_t checks = 0;            // completed status checks
+  std::int64_t first_checked_at_us = 0;
+  bool known = false;
+  fb::ImmigrationStatus status = fb::ImmigrationStatus::NoRecordFound;
+  bool recourse_to_public_funds = false;
+  std::int64_t updated_at_us = 0;
+  std::optional<std::string> note;     // what the Home Office returned
+};
+
+struct AlertState {
+  std::string alert_id;
+  fb::AlertKind kind = fb::AlertKind::ImmigrationUpdate;
+  std::string query_id;
+  std::string caseworker_id;
+  std::int64_t raised_at_us = 0;
+  std::uint64_t raised_position = 0;
+  bool open = true;
+  std::int64_t closed_at_us = 0;
+  std::string closed_by;
+  fb::AlertClosedBecause because = fb::AlertClosedBecause::Reviewed;
+};
+
+struct QueryState {
+  std::string query_id;
+  fb::QueryDirection direction = fb::QueryDirection::CouncilToHomeOffice;
+  fb::QueryTopic topic = fb::QueryTopic::StatusUpdate;
+  bool urgent = false;
+  fb::UrgentReason urgent_reason = fb::UrgentReason::None;
+  std::uint32_t sla_policy_version = 0;
+  std::int64_t raised_at_us = 0;
+  std::string raised_by;
+  std::optional<std::string> question;
+  bool answered = false;
+  std::int64_t answered_at_us = 0;
+  std::string answered_by;
+  std::optional<std::string> answer;
+};
+
+struct AdviceRecord {
+  std::string advised_on;
+  fb::AdvisedOf of = fb::AdvisedOf::DetailsSharedWithHomeOffice;
+  std::int64_t recorded_at_us = 0;
+  std::string recorded_by;
+};
+
+struct CaseState {
+  std::string case_id;
+  std::uint64_t version = 0;  // of stream case-<id>; 0 = no such case
+  std::string organisation_id;
+  fb::Nation nation = fb::Nation::EnglandAndWales;
+  std::string team_id;
+  std::string caseworker_id;
+  fb::CaseStatus status = fb::CaseStatus::OpenReferral;
+  fb::HouseholdType household_type = fb::HouseholdType::FamilyWithChildren;
+  fb::Legislation legislation = fb::Legislation::ChildrenAct1989S17;
+  std::string referral_date;
+  bool advised_details_shared = false;
+  bool urgent = false;
+  fb::UrgentReason urgent_reason = fb::UrgentReason::None;
+  std::uint32_t sla_policy_version = 0;
+  std::int64_t created_at_us = 0;
+  std::string created_by;
+  std::int64_t updated_at_us = 0;
+
+  PersonState applicant;
+  std::vector<PersonState> dependants;
+  FinanceState finance;
+  ImmigrationState immigration;
+  std::vector<AlertState> alerts;
+  std::vector<QueryState> queries;
+  std::vector<AdviceRecord> advice;
+
+  std::string closure_date;
+  fb::ClosureReason closure_reason = fb::ClosureReason::Other;
+  std::optional<std::string> closure_note;
+  std::int64_t closed_at_us = 0;      // latest closure
+  std::uint32_t closures = 0;
+  std::uint32_t reopenings = 0;
+
+  std::string duplicate_of;  // set when flagged as a duplicate of another case
+  bool removed = false;      // removed as a duplicate; personal data erased
+  bool personal_data_erased = false;
+
+  bool exists() const { return version > 0; }
+  bool open() const { return exists() && !removed && status != fb::CaseStatus::Closed; }
+  const AlertState* FindAlert(const std::string& alert_id) const;
+  const QueryState* FindQuery(const std::string& query_id) const;
+  const AlertState* OpenAlertOfKind(fb::AlertKind kind) const;
+  std::size_t OpenAlerts(fb::AlertKind kind) const;
+};
+
+// One rule of an SLA policy: how long a party has to act.
+struct SlaRuleValue {
+  fb::SlaUnit unit = fb::SlaUnit::WorkingDays;
+  std::uint32_t amount = 0;
+};
+
+// The SLA policy in force: clock -> rule. Version 0 is the built-in default
+// (docs/domain.md "SLA clocks"), used until a policy.changed event.
+struct SlaPolicy {
+  std::uint32_t version = 0;
+  std::map<fb::SlaClock, SlaRuleValue> rules;
+  std::int64_t in_force_from_us = 0;
+
+  static SlaPolicy Default();
+  SlaRuleValue Rule(fb::SlaClock clock) const;
+};
+
+// Which immigration statuses mean the person has recourse to public funds
+// (and so raise a closure-required alert).
+bool MeansRecourseToPublicFunds(fb::ImmigrationStatus status);
+
+}  // namespace nrpf::domain
+
+#endif  // NRPF_DOMAIN_MODEL_H_

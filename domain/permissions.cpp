@@ -1,0 +1,172 @@
+#include "domain/permissions.h"
+
+namespace nrpf::domain {
+
+namespace {
+
+Status Deny(std::string reason, std::string message) {
+  return Status::PermissionDenied(std::move(message)).WithReason(std::move(reason));
+}
+
+// Role x action, before tenancy.
+bool RoleMay(fb::Role role, Action action) {
+  switch (role) {
+    case fb::Role::CouncilUser:
+    case fb::Role::CouncilAdmin:
+      switch (action) {
+        case Action::kSearch:
+        case Action::kRtpfLookup:
+        case Action::kCreateCase:
+        case Action::kEditCase:
+        case Action::kEditFinance:
+        case Action::kRaiseQueryToHomeOffice:
+        case Action::kAnswerHomeOfficeQuery:
+        case Action::kCloseOrReopenCase:
+        case Action::kFlagDuplicate:
+        case Action::kReadCase:
+        case Action::kReadCaseMetadata:
+        case Action::kSlaWorkload:
+          return true;
+        case Action::kManageUsers:
+        case Action::kReports:
+          return role == fb::Role::CouncilAdmin;
+        default:
+          return false;
+      }
+    case fb::Role::HomeOffice:
+    case fb::Role::HomeOfficeAdmin:
+      switch (action) {
+        case Action::kSearch:
+        case Action::kReadCase:
+        case Action::kReadCaseMetadata:
+        case Action::kRecordImmigration:
+        case Action::kAnswerCouncilQuery:
+        case Action::kRaiseQueryToCouncil:
+        case Action::kSlaWorkload:
+          return true;
+        case Action::kManageUsers:
+        case Action::kReports:
+          return role == fb::Role::HomeOfficeAdmin;
+        default:
+          return false;
+      }
+    case fb::Role::NetworkSupport:
+      switch (action) {
+        case Action::kReadCaseMetadata:
+        case Action::kManageUsers:
+        case Action::kRegisterOrganisation:
+        case Action::kRemoveDuplicate:
+        case Action::kChangeSlaPolicy:
+        case Action::kSlaWorkload:
+        case Action::kReports:
+          return true;
+        default:
+          return false;
+      }
+    case fb::Role::Auditor:
+      switch (action) {
+        case Action::kReadCase:
+        case Action::kReadCaseMetadata:
+        case Action::kReports:
+        case Action::kSlaWorkload:
+        case Action::kAudit:
+          return true;
+        default:
+          return false;
+      }
+  }
+  return false;
+}
+
+Status CheckAccount(const UserState* actor, const OrganisationState* actor_org) {
+  if (actor == nullptr || actor_org == nullptr || actor->user_id.empty()) {
+    return Deny("unknown_user", "no such user account");
+  }
+  if (actor->deleted) return Deny("account_deleted", "user " + actor->user_id + " is deleted");
+  if (actor->locked) return Deny("account_locked", "user " + actor->user_id + " is locked");
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string_view ActionName(Action action) {
+  switch (action) {
+    case Action::kSearch: return "search";
+    case Action::kRtpfLookup: return "rtpf_lookup";
+    case Action::kCreateCase: return "create_case";
+    case Action::kEditCase: return "edit_case";
+    case Action::kEditFinance: return "edit_finance";
+    case Action::kRaiseQueryToHomeOffice: return "raise_query_to_home_office";
+    case Action::kRaiseQueryToCouncil: return "raise_query_to_council";
+    case Action::kAnswerHomeOfficeQuery: return "answer_home_office_query";
+    case Action::kAnswerCouncilQuery: return "answer_council_query";
+    case Action::kCloseOrReopenCase: return "close_or_reopen_case";
+    case Action::kFlagDuplicate: return "flag_duplicate";
+    case Action::kRecordImmigration: return "record_immigration";
+    case Action::kReadCase: return "read_case";
+    case Action::kReadCaseMetadata: return "read_case_metadata";
+    case Action::kManageUsers: return "manage_users";
+    case Action::kRegisterOrganisation: return "register_organisation";
+    case Action::kRemoveDuplicate: return "remove_duplicate";
+    case Action::kChangeSlaPolicy: return "change_sla_policy";
+    case Action::kReports: return "reports";
+    case Action::kSlaWorkload: return "sla_workload";
+    case Action::kAudit: return "audit";
+  }
+  return "unknown";
+}
+
+bool IsCouncilRole(fb::Role role) {
+  return role == fb::Role::CouncilUser || role == fb::Role::CouncilAdmin;
+}
+bool IsHomeOfficeRole(fb::Role role) {
+  return role == fb::Role::HomeOffice || role == fb::Role::HomeOfficeAdmin;
+}
+bool IsAdminRole(fb::Role role) {
+  return role == fb::Role::CouncilAdmin || role == fb::Role::HomeOfficeAdmin ||
+         role == fb::Role::NetworkSupport;
+}
+
+Status Authorize(const UserState* actor, const OrganisationState* actor_org, Action action,
+                 const CaseState* case_state, const OrganisationState* case_org) {
+  NRPF_RETURN_IF_ERROR(CheckAccount(actor, actor_org));
+  const fb::Role role = actor->role;
+  if (!RoleMay(role, action)) {
+    if (action == Action::kEditFinance && IsHomeOfficeRole(role)) {
+      return Deny("finance_read_only", "the Home Office reads finance and never edits it");
+    }
+    if (action == Action::kReadCase && role == fb::Role::NetworkSupport) {
+      return Deny("no_personal_data", "network support has no access to case personal data");
+    }
+    return Deny("role_not_permitted", std::string(fb::EnumNameRole(role)) + " may not " +
+                                          std::string(ActionName(action)));
+  }
+  if (case_state == nullptr) return Status::Ok();
+  if (IsCouncilRole(role)) {
+    if (case_state->organisation_id != actor->organisation_id) {
+      return Deny("wrong_tenant", "the case belongs to another council");
+    }
+  } else if (IsHomeOfficeRole(role)) {
+    if (case_org == nullptr || !case_org->subscribed) {
+      return Deny("not_subscribed", "the case's council is not subscribed to the service");
+    }
+  } else if (role == fb::Role::Auditor) {
+    const bool system_wide = actor_org->kind == fb::OrganisationKind::AuditBody ||
+                             actor_org->kind == fb::OrganisationKind::NetworkSupport;
+    if (!system_wide && case_state->organisation_id != actor->organisation_id) {
+      return Deny("wrong_tenant", "the auditor is scoped to another organisation");
+    }
+  }
+  return Status::Ok();
+}
+
+Status AuthorizeUserAdmin(const UserState* actor, const OrganisationState* actor_org,
+                          std::string_view organisation_id) {
+  NRPF_RETURN_IF_ERROR(Authorize(actor, actor_org, Action::kManageUsers, nullptr, nullptr));
+  if (actor->role != fb::Role::NetworkSupport && actor->organisation_id != organisation_id) {
+    return Deny("wrong_tenant", "admins manage only their own organisation's accounts");
+  }
+  return Status::Ok();
+}
+
+}  // namespace nrpf::domain

@@ -1,0 +1,72 @@
+// The permission table of docs/domain.md, transport-free. Every command and
+// every read goes through Authorize() before anything else looks at state.
+//
+//   role              | may
+//   council user      | search, RTPF look-up, create and edit own council's cases, finance,
+//                     | queries, close alerts, close/reopen, flag duplicate
+//   council admin     | the same + user accounts of own council, reports
+//   Home Office       | read cases of subscribed councils (finance read-only), record status
+//                     | checks and updates, answer and raise queries, SLA workload
+//   Home Office admin | the same + user accounts of the Home Office, reports
+//   network support   | register organisations and teams, user accounts of any organisation,
+//                     | remove duplicates, SLA policy; never case personal data
+//   auditor           | read-only: cases (own organisation's, or all when the auditor belongs
+//                     | to an audit body), reports, verification
+//
+// A deleted or locked account may do nothing.
+
+#ifndef NRPF_DOMAIN_PERMISSIONS_H_
+#define NRPF_DOMAIN_PERMISSIONS_H_
+
+#include <string_view>
+
+#include "domain/model.h"
+#include "ledger/status.h"
+
+namespace nrpf::domain {
+
+enum class Action {
+  kSearch,
+  kRtpfLookup,
+  kCreateCase,
+  kEditCase,             // allocation, team, applicant, dependants, advice, alerts
+  kEditFinance,
+  kRaiseQueryToHomeOffice,
+  kRaiseQueryToCouncil,
+  kAnswerHomeOfficeQuery,  // a council answers the Home Office
+  kAnswerCouncilQuery,     // the Home Office answers a council
+  kCloseOrReopenCase,
+  kFlagDuplicate,
+  kRecordImmigration,
+  kReadCase,             // personal data included
+  kReadCaseMetadata,     // ids, states and dates only
+  kManageUsers,
+  kRegisterOrganisation,
+  kRemoveDuplicate,
+  kChangeSlaPolicy,
+  kReports,
+  kSlaWorkload,
+  kAudit,
+};
+
+std::string_view ActionName(Action action);
+
+// Whether `actor` (of `actor_org`) may perform `action`, on `case_state` of
+// council `case_org` when the action concerns a case (both may be null
+// otherwise). Refusals are kPermissionDenied with a reason:
+// "unknown_user", "account_deleted", "account_locked", "role_not_permitted",
+// "wrong_tenant", "not_subscribed", "finance_read_only", "no_personal_data".
+Status Authorize(const UserState* actor, const OrganisationState* actor_org, Action action,
+                 const CaseState* case_state, const OrganisationState* case_org);
+
+// Whether `actor` may manage the accounts of `organisation_id`.
+Status AuthorizeUserAdmin(const UserState* actor, const OrganisationState* actor_org,
+                          std::string_view organisation_id);
+
+bool IsCouncilRole(fb::Role role);
+bool IsHomeOfficeRole(fb::Role role);
+bool IsAdminRole(fb::Role role);
+
+}  // namespace nrpf::domain
+
+#endif  // NRPF_DOMAIN_PERMISSIONS_H_

@@ -1,0 +1,300 @@
+#include "domain/service.h"
+
+#include <sodium.h>
+
+#include "domain/fold.h"
+#include "domain/permissions.h"
+#include "ledger/coding.h"
+
+namespace nrpf::domain {
+
+namespace {
+
+// Decides as the "system" actor: the bootstrap of an empty log, before any
+// account exists to act.
+class SystemReader final : public StateReader {
+ public:
+  explicit SystemReader(const StateReader& base) : base_(base) {
+    user_.user_id = "system";
+    user_.organisation_id = "system";
+    user_.role = fb::Role::NetworkSupport;
+    org_.organisation_id = "system";
+    org_.kind = fb::OrganisationKind::NetworkSupport;
+  }
+  const OrganisationState* Organisation(std::string_view id) const override {
+    return id == "system" ? &org_ : base_.Organisation(id);
+  }
+  const UserState* User(std::string_view id) const override {
+    return id == "system" ? &user_ : base_.User(id);
+  }
+  const CaseState* Case(std::string_view id) const override { return base_.Case(id); }
+  const SlaPolicy& Policy() const override { return base_.Policy(); }
+  const UserState& user() const { return user_; }
+
+ private:
+  const StateReader& base_;
+  UserState user_;
+  OrganisationState org_;
+};
+
+std::string RandomId() {
+  unsigned char bytes[8];
+  randombytes_buf(bytes, sizeof(bytes));
+  return ledger::ToHex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+void RedactPersonalData(CaseState& c) {
+  c.applicant.details.reset();
+  for (PersonState& d : c.dependants) d.details.reset();
+  c.immigration.note.reset();
+  c.closure_note.reset();
+  for (QueryState& q : c.queries) {
+    q.question.reset();
+    q.answer.reset();
+  }
+}
+
+}  // namespace
+
+CaseService::CaseService(ledger::Ledger* ledger, ServiceOptions options)
+    : ledger_(ledger),
+      options_(options),
+      clock_(options.clock != nullptr ? options.clock : SystemClock::Default()),
+      projector_(std::make_unique<projections::Projector>(ledger)) {}
+
+CaseService::~CaseService() { projector_->Stop(); }
+
+Result<std::unique_ptr<CaseService>> CaseService::Open(ledger::Ledger* ledger, ServiceOptions options) {
+  std::unique_ptr<CaseService> service(new CaseService(ledger, options));
+  NRPF_RETURN_IF_ERROR(service->projector_->CatchUp());
+  service->projector_->Start();
+  service->next_case_number_ =
+      service->projector_->Read([](const projections::Projections& p) { return p.max_case_number(); }) + 1;
+  NRPF_RETURN_IF_ERROR(service->FinishErasures());
+  return service;
+}
+
+// A duplicate's removal is appended before its subjects are shredded; a
+// crash in between leaves keys to destroy at the next start.
+Status CaseService::FinishErasures() {
+  const std::set<std::string> subjects =
+      projector_->Read([](const projections::Projections& p) { return p.erased_subjects(); });
+  for (const std::string& subject : subjects) {
+    Result<bool> shredded = ledger_->IsShredded(subject);
+    if (!shredded.ok()) return shredded.status();
+    if (!*shredded) NRPF_RETURN_IF_ERROR(ledger_->Shred(subject));
+  }
+  return Status::Ok();
+}
+
+Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
+  if (request.command_id.size() > 128) {
+    return Status::InvalidArgument("command id longer than 128 bytes").WithReason("command_id_invalid");
+  }
+  if (!request.command_id.empty()) {
+    Result<ledger::AppendResult> stored = ledger_->LookupCommand(request.command_id);
+    if (stored.ok()) return Replay(request.command_id, *stored);
+    if (stored.status().code() != Code::kNotFound) return stored.status();
+  }
+  const bool creates_case = std::holds_alternative<CreateCase>(request.command);
+  for (int attempt = 0;; ++attempt) {
+    const std::string case_id = creates_case ? std::to_string(next_case_number_.fetch_add(1)) : "";
+    bool retry = false;
+    Result<CommandOutcome> out = ExecuteOnce(request, case_id, &retry);
+    if (out.ok() || !retry || attempt >= options_.max_conflict_retries) return out;
+    // Another writer moved a stream on: wait until the projections show it,
+    // then decide again on the new state.
+    NRPF_RETURN_IF_ERROR(projector_->WaitFor(ledger_->Size(), options_.projection_wait));
+  }
+}
+
+Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
+                                                const std::string& new_case_id, bool* retry) {
+  DecideInput in;
+  in.actor_user_id = request.actor_user_id;
+  in.now_us = clock_->NowMicros();
+  in.expected_version = request.expected_version;
+  in.new_case_id = new_case_id;
+  const auto* lookup = std::get_if<RtpfLookup>(&request.command);
+  if (lookup != nullptr) in.new_lookup_id = RandomId();
+
+  CommandOutcome outcome;
+  ledger::AppendRequest append;
+  Result<Decision> decision = projector_->Read([&](const projections::Projections& state) -> Result<Decision> {
+    const UserState* actor = state.User(request.actor_user_id);
+    if (lookup != nullptr && actor != nullptr) {
+      in.rtpf = state.RtpfCheck(lookup->document_type, lookup->document_number, lookup->date_of_birth,
+                                actor->organisation_id, in.now_us);
+    }
+    Result<Decision> d = Decide(request.command, in, state);
+    if (!d.ok()) return d;
+    append.actor = ActorOf(*actor);
+    if (const auto* create = std::get_if<CreateCase>(&request.command)) {
+      projections::SearchQuery q;
+      q.name = create->applicant.FullName();
+      q.date_of_birth = create->applicant.date_of_birth;
+      q.organisations = {actor->organisation_id};
+      q.limit = 10;
+      for (projections::SearchHit& hit : state.Search(q)) {
+        if (hit.name_matched && hit.date_of_birth_matched) outcome.possible_duplicates.push_back(std::move(hit));
+      }
+    }
+    return d;
+  });
+  if (!decision.ok()) return decision.status();
+
+  append.command_id = request.command_id;
+  append.events = std::move(decision->events);
+  append.expectations = std::move(decision->expectations);
+  Result<ledger::AppendResult> written = ledger_->Append(std::move(append));
+  if (!written.ok()) {
+    if (written.status().code() == Code::kWrongExpectedVersion &&
+        (!request.expected_version.has_value() || !new_case_id.empty())) {
+      *retry = true;
+    }
+    return written.status();
+  }
+  if (written->duplicate) return Replay(request.command_id, *written);
+  for (const std::string& subject : decision->shred_subjects) NRPF_RETURN_IF_ERROR(ledger_->Shred(subject));
+
+  NRPF_RETURN_IF_ERROR(projector_->WaitFor(written->first_position + written->count, options_.projection_wait));
+  outcome.first_position = written->first_position;
+  outcome.events = written->count;
+  outcome.case_id = decision->case_id;
+  outcome.lookup_id = in.new_lookup_id;
+  outcome.rtpf = in.rtpf;
+  if (!outcome.case_id.empty()) {
+    outcome.case_version = projector_->Read([&](const projections::Projections& state) -> std::uint64_t {
+      const CaseState* c = state.Case(outcome.case_id);
+      return c == nullptr ? 0 : c->version;
+    });
+  }
+  return outcome;
+}
+
+Result<CommandOutcome> CaseService::Replay(const std::string& command_id, const ledger::AppendResult& stored) {
+  (void)command_id;
+  NRPF_RETURN_IF_ERROR(projector_->WaitFor(stored.first_position + stored.count, options_.projection_wait));
+  CommandOutcome outcome;
+  outcome.first_position = stored.first_position;
+  outcome.events = stored.count;
+  outcome.duplicate = true;
+  Result<ledger::StoredEvent> first = ledger_->Read(stored.first_position);
+  if (!first.ok()) return first.status();
+  std::string_view id;
+  const ledger::fb::Record* r = first->record();
+  const std::string_view stream = r->stream_id() ? r->stream_id()->string_view() : std::string_view();
+  if (KindOfStream(stream, &id) == StreamKind::kCase) {
+    outcome.case_id = std::string(id);
+    outcome.case_version = projector_->Read([&](const projections::Projections& state) -> std::uint64_t {
+      const CaseState* c = state.Case(outcome.case_id);
+      return c == nullptr ? 0 : c->version;
+    });
+  }
+  return outcome;
+}
+
+Result<bool> CaseService::Bootstrap(const RegisterOrganisation& network_support, const CreateUser& first_admin) {
+  for (const Command& command : {Command(network_support), Command(first_admin)}) {
+    DecideInput in;
+    in.actor_user_id = "system";
+    in.now_us = clock_->NowMicros();
+    ledger::AppendRequest append;
+    bool already = false;
+    Result<Decision> d = projector_->Read([&](const projections::Projections& state) -> Result<Decision> {
+      if (std::holds_alternative<RegisterOrganisation>(command) &&
+          state.Organisation(network_support.organisation_id) != nullptr) {
+        already = true;
+      }
+      SystemReader reader(state);
+      append.actor = ActorOf(reader.user());
+      return Decide(command, in, reader);
+    });
+    if (already) return false;
+    if (!d.ok()) return d.status();
+    append.command_id = "bootstrap:" + std::string(CommandName(command));
+    append.events = std::move(d->events);
+    append.expectations = std::move(d->expectations);
+    Result<ledger::AppendResult> written = ledger_->Append(std::move(append));
+    if (!written.ok()) return written.status();
+    NRPF_RETURN_IF_ERROR(projector_->WaitFor(written->first_position + written->count, options_.projection_wait));
+  }
+  return true;
+}
+
+Result<CaseState> CaseService::ReadCase(const std::string& actor_user_id, const std::string& case_id) const {
+  return projector_->Read([&](const projections::Projections& state) -> Result<CaseState> {
+    const UserState* actor = state.User(actor_user_id);
+    const OrganisationState* actor_org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+    const CaseState* c = state.Case(case_id);
+    if (c == nullptr || !c->exists()) {
+      NRPF_RETURN_IF_ERROR(Authorize(actor, actor_org, Action::kReadCaseMetadata, nullptr, nullptr));
+      return Status::NotFound("no case " + case_id).WithReason("case_not_found");
+    }
+    const OrganisationState* case_org = state.Organisation(c->organisation_id);
+    Status full = Authorize(actor, actor_org, Action::kReadCase, c, case_org);
+    if (full.ok()) return *c;
+    NRPF_RETURN_IF_ERROR(Authorize(actor, actor_org, Action::kReadCaseMetadata, c, case_org));
+    CaseState redacted = *c;
+    RedactPersonalData(redacted);
+    return redacted;
+  });
+}
+
+Result<projections::HomeCounters> CaseService::Counters(const std::string& actor_user_id, bool my_cases,
+                                                        const std::string& team_id) const {
+  const std::int64_t now = clock_->NowMicros();
+  return projector_->Read([&](const projections::Projections& state) -> Result<projections::HomeCounters> {
+    const UserState* actor = state.User(actor_user_id);
+    const OrganisationState* org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+    NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kReadCaseMetadata, nullptr, nullptr));
+    projections::CounterScope scope{actor->organisation_id, team_id, my_cases ? actor_user_id : ""};
+    return state.Counters(scope, now);
+  });
+}
+
+Result<std::vector<projections::CaseRow>> CaseService::Caseload(const std::string& actor_user_id,
+                                                                projections::CaseloadFilter filter) const {
+  return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<projections::CaseRow>> {
+    const UserState* actor = state.User(actor_user_id);
+    const OrganisationState* org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+    NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kReadCaseMetadata, nullptr, nullptr));
+    filter.organisation_id = actor->organisation_id;
+    return state.Caseload(filter);
+  });
+}
+
+Result<std::vector<projections::SearchHit>> CaseService::Search(const std::string& actor_user_id,
+                                                                projections::SearchQuery query) const {
+  return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<projections::SearchHit>> {
+    const UserState* actor = state.User(actor_user_id);
+    const OrganisationState* org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+    NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kSearch, nullptr, nullptr));
+    query.organisations.clear();
+    if (IsHomeOfficeRole(actor->role)) {
+      for (const auto& [org_id, ids] : state.organisation_cases()) {
+        const OrganisationState* o = state.Organisation(org_id);
+        if (o != nullptr && o->subscribed) query.organisations.push_back(org_id);
+      }
+    } else {
+      query.organisations.push_back(actor->organisation_id);
+    }
+    return state.Search(query);
+  });
+}
+
+Result<std::vector<SlaClockInstance>> CaseService::Clocks(const std::string& actor_user_id,
+                                                          projections::ClockFilter filter) const {
+  return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<SlaClockInstance>> {
+    const UserState* actor = state.User(actor_user_id);
+    const OrganisationState* org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+    NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kSlaWorkload, nullptr, nullptr));
+    if (IsCouncilRole(actor->role)) filter.organisation_id = actor->organisation_id;
+    if (actor->role == fb::Role::Auditor && org->kind == fb::OrganisationKind::Council) {
+      filter.organisation_id = actor->organisation_id;
+    }
+    return state.Clocks(filter);
+  });
+}
+
+}  // namespace nrpf::domain

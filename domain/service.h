@@ -1,0 +1,115 @@
+// CaseService: the one entry point a transport calls. It runs a command
+// through decide() against the projections, appends the decision to the
+// ledger (sealed, signed, durable), waits until the projections include it,
+// and answers with the ledger position of the write. Reads check the same
+// permission table and redact what the role may not see.
+//
+// Thread-safe: any number of threads may call any method.
+
+#ifndef NRPF_DOMAIN_SERVICE_H_
+#define NRPF_DOMAIN_SERVICE_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/commands.h"
+#include "domain/decide.h"
+#include "ledger/clock.h"
+#include "ledger/ledger.h"
+#include "projections/projector.h"
+
+namespace nrpf::domain {
+
+struct ServiceOptions {
+  // Time source for rules (RTPF two-year window, counters). Not owned.
+  // Default: SystemClock::Default().
+  const Clock* clock = nullptr;
+  // How long a command waits for the projections to include its write.
+  // Default: 10 s.
+  std::chrono::milliseconds projection_wait{10000};
+  // Re-decisions after another writer moved the same stream on, for commands
+  // that did not name the version the user saw. Default: 8.
+  int max_conflict_retries = 8;
+};
+
+struct CommandRequest {
+  std::string actor_user_id;
+  // Idempotency key: a retry returns the first outcome and writes nothing.
+  std::string command_id;
+  // The version of the case (or account) the user saw; a newer one is
+  // wrong_expected_version/stale_version.
+  std::optional<std::uint64_t> expected_version;
+  Command command;
+};
+
+struct CommandOutcome {
+  std::uint64_t first_position = 0;  // ledger position of the first event written
+  std::uint32_t events = 0;
+  bool duplicate = false;            // a retry of a stored command
+  std::string case_id;               // the case acted on or created
+  std::uint64_t case_version = 0;    // after the write
+  std::string lookup_id;             // RTPF look-ups
+  RtpfResult rtpf;                   // RTPF look-ups
+  // Create case: existing cases of the council that look like the same person.
+  std::vector<projections::SearchHit> possible_duplicates;
+};
+
+// Who may see what of a case.
+enum class CaseVisibility { kFull, kMetadataOnly };
+
+class CaseService {
+ public:
+  // Folds the log, starts following it, and finishes any erasure a crash
+  // interrupted. REQUIRES: `ledger` outlives the service.
+  static Result<std::unique_ptr<CaseService>> Open(ledger::Ledger* ledger, ServiceOptions options);
+  ~CaseService();
+
+  Result<CommandOutcome> Execute(const CommandRequest& request);
+
+  // Creates the network-support organisation and its first admin when the
+  // log has no organisation yet; a no-op (returning false) otherwise. The
+  // events are recorded as the "system" actor.
+  Result<bool> Bootstrap(const RegisterOrganisation& network_support, const CreateUser& first_admin);
+
+  // A case as `actor` may see it: network support gets no personal data.
+  Result<CaseState> ReadCase(const std::string& actor_user_id, const std::string& case_id) const;
+  // Home-page counters of the actor's organisation; `my_cases` narrows to
+  // the actor's own cases, `team_id` to a team.
+  Result<projections::HomeCounters> Counters(const std::string& actor_user_id, bool my_cases,
+                                             const std::string& team_id) const;
+  // Caseload of the actor's council (filter.organisation_id is set here).
+  Result<std::vector<projections::CaseRow>> Caseload(const std::string& actor_user_id,
+                                                     projections::CaseloadFilter filter) const;
+  // Search among the cases the actor may read (filter.organisations set here).
+  Result<std::vector<projections::SearchHit>> Search(const std::string& actor_user_id,
+                                                     projections::SearchQuery query) const;
+  // SLA clocks the actor may see: a council its own, the Home Office and
+  // auditors every subscribed council's (or one, by filter).
+  Result<std::vector<SlaClockInstance>> Clocks(const std::string& actor_user_id,
+                                               projections::ClockFilter filter) const;
+
+  const projections::Projector& projector() const { return *projector_; }
+  ledger::Ledger& ledger() { return *ledger_; }
+
+ private:
+  CaseService(ledger::Ledger* ledger, ServiceOptions options);
+  Result<CommandOutcome> ExecuteOnce(const CommandRequest& request, const std::string& new_case_id,
+                                     bool* retry);
+  Result<CommandOutcome> Replay(const std::string& command_id, const ledger::AppendResult& stored);
+  Status FinishErasures();
+
+  ledger::Ledger* const ledger_;
+  const ServiceOptions options_;
+  const Clock* const clock_;
+  std::unique_ptr<projections::Projector> projector_;
+  std::atomic<std::uint64_t> next_case_number_{1};
+};
+
+}  // namespace nrpf::domain
+
+#endif  // NRPF_DOMAIN_SERVICE_H_

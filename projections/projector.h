@@ -1,0 +1,84 @@
+// Projector: keeps a Projections current with the ledger. It folds the log
+// from position 0 at start (CatchUp), then follows new commits on its own
+// thread, in position order, so the live state is always a prefix fold of the
+// log: exactly what a rebuild produces.
+//
+// Thread-safe: readers share a lock with each other; the follower thread takes
+// it exclusively for each applied batch (decoding and opening sealed sections
+// happen outside the lock).
+
+#ifndef NRPF_PROJECTIONS_PROJECTOR_H_
+#define NRPF_PROJECTIONS_PROJECTOR_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+
+#include "ledger/ledger.h"
+#include "projections/projections.h"
+
+namespace nrpf::projections {
+
+// Opens sealed sections through `ledger`; shredded sections come back empty.
+domain::SectionOpener LedgerOpener(const ledger::Ledger& ledger);
+
+// Folds events [state->next_position(), up_to) of `ledger` into `state`.
+Status FoldLog(const ledger::Ledger& ledger, std::uint64_t up_to, Projections* state);
+
+// A fresh fold of the whole log as it stands: what a dropped projection
+// rebuilds to.
+Result<std::unique_ptr<Projections>> Rebuild(const ledger::Ledger& ledger);
+
+class Projector {
+ public:
+  // REQUIRES: `ledger` outlives the Projector.
+  explicit Projector(const ledger::Ledger* ledger);
+  ~Projector();
+  Projector(const Projector&) = delete;
+  Projector& operator=(const Projector&) = delete;
+
+  // Folds everything committed so far, on the calling thread.
+  Status CatchUp();
+  // Follows new commits on a background thread until Stop() or destruction.
+  void Start();
+  void Stop();
+
+  // Blocks until every event before `position` is applied. kUnavailable
+  // after `timeout`, or when the follower stopped on an error.
+  Status WaitFor(std::uint64_t position, std::chrono::milliseconds timeout) const;
+  std::uint64_t next_position() const { return next_position_.load(); }
+
+  // Runs fn(const Projections&) under the shared lock and returns its result.
+  template <typename F>
+  auto Read(F&& fn) const {
+    std::shared_lock lock(mu_);
+    return fn(static_cast<const Projections&>(*state_));
+  }
+
+ private:
+  void Follow();
+  Status ApplyBatch(const std::vector<ledger::StoredEvent>& events);
+
+  const ledger::Ledger* const ledger_;
+  const domain::SectionOpener opener_;
+
+  mutable std::shared_mutex mu_;
+  std::unique_ptr<Projections> state_;  // guarded by mu_
+
+  mutable std::mutex wait_mu_;
+  mutable std::condition_variable applied_cv_;
+  std::atomic<std::uint64_t> next_position_{0};
+  Status follow_error_;  // guarded by wait_mu_
+
+  std::unique_ptr<ledger::Subscription> subscription_;
+  std::atomic<bool> stop_{false};
+  std::thread follower_;
+};
+
+}  // namespace nrpf::projections
+
+#endif  // NRPF_PROJECTIONS_PROJECTOR_H_

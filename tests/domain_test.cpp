@@ -1,0 +1,464 @@
+// The case lifecycle of docs/domain.md, step by step, through the real
+// service: rules, ledger and projections together.
+
+#include <catch2/catch.hpp>
+
+#include "projections/projector.h"
+#include "tests/domain_world.h"
+
+namespace nrpf::test {
+namespace {
+
+std::size_t OpenAlerts(const CaseState& c, fb::AlertKind kind) { return c.OpenAlerts(kind); }
+
+TEST_CASE("step 1: an RTPF look-up matches only a recorded grant of leave, exactly entered", "[domain]") {
+  World w;
+  RtpfLookup lookup{fb::DocumentType::Passport, "P12345678", "1990-05-17"};
+  CommandOutcome none = w.Do("camden-cw1", lookup);
+  CHECK_FALSE(none.rtpf.matched);
+  CHECK_FALSE(none.lookup_id.empty());
+
+  const std::string id = w.NewCase("camden");
+  w.Do("ho-1", CompleteStatusCheck{id, fb::ImmigrationStatus::LeaveWithNrpfCondition, "granted leave"});
+  CommandOutcome own = w.Do("camden-cw1", lookup);
+  CHECK(own.rtpf.matched);
+  CHECK(own.rtpf.leave_valid);
+  CHECK_FALSE(own.rtpf.recourse_to_public_funds);
+  CHECK(own.rtpf.status == fb::ImmigrationStatus::LeaveWithNrpfCondition);
+  CHECK(own.rtpf.matched_case_id == id);
+
+  // Another council learns the status but not that camden holds a case.
+  CommandOutcome other = w.Do("leeds-cw1", lookup);
+  CHECK(other.rtpf.matched);
+  CHECK(other.rtpf.matched_case_id.empty());
+
+  // The checker needs the exact document number and date of birth.
+  CHECK_FALSE(w.Do("camden-cw1", RtpfLookup{fb::DocumentType::Passport, "P1234567", "1990-05-17"}).rtpf.matched);
+  CHECK_FALSE(w.Do("camden-cw1", RtpfLookup{fb::DocumentType::Passport, "P12345678", "1990-05-18"}).rtpf.matched);
+
+  // A grant recorded more than two years ago is no longer returned.
+  w.clock.Advance(732 * kDayUs);
+  CHECK_FALSE(w.Do("camden-cw1", lookup).rtpf.matched);
+}
+
+TEST_CASE("step 2: search finds a person by name variant, date of birth, reference and document", "[domain][search]") {
+  World w;
+  const std::string id = w.NewCase("camden", SamplePerson("Mohammed", "Hussein", "1985-01-02"));
+  w.NewCase("camden", SamplePerson("Maria", "Lopez", "1979-11-30"));
+  auto search = [&](projections::SearchQuery q, const std::string& who = "camden-cw1") {
+    auto r = w.service->Search(who, std::move(q));
+    REQUIRE(r.ok());
+    return std::move(r).value();
+  };
+  projections::SearchQuery by_name;
+  by_name.name = "Muhammad Husain";
+  auto hits = search(by_name);
+  REQUIRE_FALSE(hits.empty());
+  CHECK(hits[0].case_id == id);
+  CHECK(hits[0].name_matched);
+
+  projections::SearchQuery by_dob;
+  by_dob.date_of_birth = "1985-01-02";
+  hits = search(by_dob);
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0].case_id == id);
+
+  projections::SearchQuery by_doc;
+  by_doc.document_number = "p 1234 5678";  // spacing and case are ignored
+  CHECK(search(by_doc).size() == 2);
+  projections::SearchQuery by_ref;
+  by_ref.home_office_reference = "s1234567";
+  CHECK(search(by_ref).size() == 2);
+
+  // Another council never sees camden's people.
+  CHECK(search(by_name, "leeds-cw1").empty());
+  // The Home Office searches every subscribed council.
+  CHECK_FALSE(search(by_name, "ho-1").empty());
+  // Network support may not search personal data.
+  CHECK(w.service->Search("ns-admin", by_name).status().code() == Code::kPermissionDenied);
+}
+
+TEST_CASE("step 3: a new case is an open referral whose personal data is sealed in the log", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  const CaseState c = w.Case(id);
+  CHECK(c.status == fb::CaseStatus::OpenReferral);
+  CHECK(c.organisation_id == "camden");
+  CHECK(c.caseworker_id == "camden-cw1");
+  REQUIRE(c.applicant.details);
+  CHECK(c.applicant.details->family_name == "Okafor");
+  REQUIRE(c.dependants.size() == 1);
+  CHECK(c.dependants[0].details->given_names == "Tobi");
+  CHECK(c.advised_details_shared);
+  CHECK(c.version == 1);
+
+  // The stored record holds ciphertext only.
+  auto events = w.ledger->ReadStream(CaseStream(id), 1, 10);
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 1);
+  const std::string& bytes = (*events)[0].bytes;
+  CHECK(bytes.find("Okafor") == std::string::npos);
+  CHECK(bytes.find("1990-05-17") == std::string::npos);
+  CHECK(bytes.find("P12345678") == std::string::npos);
+  CHECK((*events)[0].record()->sealed()->size() == 2);
+
+  // Case ids are assigned in sequence.
+  CHECK(std::stoull(w.NewCase("leeds")) == std::stoull(id) + 1);
+}
+
+TEST_CASE("step 3: a likely duplicate is flagged at creation despite a misspelt name", "[domain][search]") {
+  World w;
+  const std::string first = w.NewCase("camden", SamplePerson("Oksana", "Kowalczyk", "1988-07-09"));
+  CreateCase again;
+  again.team_id = "team-a";
+  again.applicant = SamplePerson("Oxana", "Kowalcyk", "1988-07-09");
+  again.applicant.documents.clear();
+  again.applicant.home_office_reference.clear();
+  again.referral_date = "2025-03-02";
+  CommandOutcome out = w.Do("camden-cw2", again);
+  REQUIRE(out.possible_duplicates.size() == 1);
+  CHECK(out.possible_duplicates[0].case_id == first);
+  // A different person with the same birthday is not a likely duplicate.
+  again.applicant = SamplePerson("Samuel", "Mensah", "1988-07-09");
+  CHECK(w.Do("camden-cw2", again).possible_duplicates.empty());
+  // Nor is the same person in another council (who cannot see camden's cases).
+  again.applicant = SamplePerson("Oksana", "Kowalczyk", "1988-07-09");
+  CHECK(w.Do("leeds-cw1", again).possible_duplicates.empty());
+}
+
+TEST_CASE("step 4: finance makes the case open financially supported; the Home Office only reads it", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  RecordFinance f;
+  f.case_id = id;
+  f.start_date = "2025-03-03";
+  f.person_costs_weekly_pence = 12000;
+  f.accommodation_costs_weekly_pence = 30000;
+  f.accommodation_provided = true;
+  CHECK(Refusal(w.Try("ho-1", f)) == "permission_denied/finance_read_only");
+  w.Do("camden-cw1", f);
+  CaseState c = w.Case(id);
+  CHECK(c.status == fb::CaseStatus::OpenFinanciallySupported);
+  CHECK(c.finance.person_costs_weekly_pence == 12000);
+  CHECK(Refusal(w.Try("camden-cw1", f)) == "failed_precondition/finance_exists");
+
+  auto ho_view = w.service->ReadCase("ho-1", id);
+  REQUIRE(ho_view.ok());
+  CHECK(ho_view->finance.accommodation_costs_weekly_pence == 30000);
+
+  AmendFinance a;
+  static_cast<RecordFinance&>(a) = f;
+  a.person_costs_weekly_pence = 15000;
+  w.Do("camden-cw1", a);
+  CHECK(w.Case(id).finance.person_costs_weekly_pence == 15000);
+  CHECK(w.Case(id).finance.amendments == 1);
+  CHECK(Refusal(w.Try("camden-cw1", a)) == "failed_precondition/unchanged");
+
+  auto counters = w.service->Counters("camden-cw1", false, "");
+  REQUIRE(counters.ok());
+  CHECK(counters->open_financially_supported == 1);
+  CHECK(counters->open_referrals == 0);
+}
+
+TEST_CASE("step 5: a completed status check raises an immigration update alert the council closes", "[domain][alerts]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  CommandOutcome out = w.Do("ho-1", CompleteStatusCheck{id, fb::ImmigrationStatus::ApplicationPending, "pending"});
+  CHECK(out.events == 2);  // the check and the alert the rules raised
+  CaseState c = w.Case(id);
+  REQUIRE(c.alerts.size() == 1);
+  CHECK(c.alerts[0].kind == fb::AlertKind::ImmigrationUpdate);
+  CHECK(c.alerts[0].caseworker_id == "camden-cw1");
+  CHECK(c.immigration.status == fb::ImmigrationStatus::ApplicationPending);
+  CHECK(c.immigration.note == std::optional<std::string>("pending"));
+
+  // The allocated caseworker gets an e-mail.
+  auto outbox = w.service->projector().Read([](const projections::Projections& p) { return p.Outbox(0, 100); });
+  REQUIRE(outbox.size() == 1);
+  CHECK(outbox[0].recipient_user_id == "camden-cw1");
+  CHECK(outbox[0].case_id == id);
+  CHECK(outbox[0].kind == fb::AlertKind::ImmigrationUpdate);
+
+  auto home = w.service->Counters("camden-cw1", true, "");
+  REQUIRE(home.ok());
+  CHECK(home->immigration_update_alerts == 1);
+  CHECK(w.service->Counters("camden-cw2", true, "")->immigration_update_alerts == 0);  // "my cases"
+
+  w.Do("camden-cw1", CloseAlert{id, c.alerts[0].alert_id});
+  c = w.Case(id);
+  CHECK_FALSE(c.alerts[0].open);
+  CHECK(c.alerts[0].closed_by == "camden-cw1");
+  CHECK(w.service->Counters("camden-cw1", true, "")->immigration_update_alerts == 0);
+  CHECK(Refusal(w.Try("camden-cw1", CloseAlert{id, c.alerts[0].alert_id})) ==
+        "failed_precondition/alert_already_closed");
+  CHECK(Refusal(w.Try("camden-cw1", CloseAlert{id, "A99"})) == "not_found/alert_not_found");
+
+  // A later update raises another.
+  w.Do("ho-1", UpdateImmigrationStatus{id, fb::ImmigrationStatus::AppealPending, "appeal lodged"});
+  CHECK(OpenAlerts(w.Case(id), fb::AlertKind::ImmigrationUpdate) == 1);
+}
+
+TEST_CASE("step 6: queries run both ways as a chain with their alerts", "[domain][alerts]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  RaiseQuery q;
+  q.case_id = id;
+  q.topic = fb::QueryTopic::Expedite;
+  q.text = "please expedite";
+  w.Do("camden-cw1", q);
+  CaseState c = w.Case(id);
+  REQUIRE(c.queries.size() == 1);
+  CHECK(c.queries[0].direction == fb::QueryDirection::CouncilToHomeOffice);
+  CHECK(c.alerts.empty());  // a council's own query raises nothing for itself
+  CHECK(Refusal(w.Try("camden-cw1", AnswerQuery{id, "Q1", "self"})) == "failed_precondition/own_query");
+
+  w.Do("ho-1", AnswerQuery{id, "Q1", "expedite requested"});
+  c = w.Case(id);
+  CHECK(c.queries[0].answered);
+  CHECK(c.queries[0].answer == std::optional<std::string>("expedite requested"));
+  REQUIRE(c.OpenAlerts(fb::AlertKind::QueryResponse) == 1);
+  CHECK(w.service->Counters("camden-cw1", true, "")->query_responses == 1);
+  CHECK(Refusal(w.Try("ho-1", AnswerQuery{id, "Q1", "again"})) == "failed_precondition/query_already_answered");
+  w.Do("camden-cw1", CloseAlert{id, c.OpenAlertOfKind(fb::AlertKind::QueryResponse)->alert_id});
+
+  RaiseQuery ho;
+  ho.case_id = id;
+  ho.topic = fb::QueryTopic::HomeOfficeInformationRequest;
+  ho.text = "is the family still supported?";
+  w.Do("ho-1", ho);
+  c = w.Case(id);
+  REQUIRE(c.OpenAlerts(fb::AlertKind::NewHomeOfficeQuery) == 1);
+  CHECK(w.service->Counters("camden-cw1", false, "")->new_home_office_queries == 1);
+  // The alert goes with the answer, not before.
+  CHECK(Refusal(w.Try("camden-cw1", CloseAlert{id, c.OpenAlertOfKind(fb::AlertKind::NewHomeOfficeQuery)->alert_id})) ==
+        "failed_precondition/query_unanswered");
+  w.Do("camden-cw1", AnswerQuery{id, "Q2", "yes"});
+  c = w.Case(id);
+  CHECK(c.OpenAlerts(fb::AlertKind::NewHomeOfficeQuery) == 0);
+  CHECK(c.queries.size() == 2);
+
+  // Urgent needs a reason; only councils raise urgent requests.
+  q.urgent = true;
+  CHECK(Refusal(w.Try("camden-cw1", q)) == "invalid_argument/urgent_reason_invalid");
+  q.urgent_reason = fb::UrgentReason::LegalProceedings;
+  w.Do("camden-cw1", q);
+  CHECK(w.Case(id).queries.back().urgent);
+}
+
+TEST_CASE("step 7: a status with recourse to public funds raises a closure alert that stays until closure", "[domain][alerts]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  w.Do("ho-1", CompleteStatusCheck{id, fb::ImmigrationStatus::LeaveWithRecourseToPublicFunds, "granted"});
+  CaseState c = w.Case(id);
+  REQUIRE(c.OpenAlerts(fb::AlertKind::ClosureRequired) == 1);
+  CHECK(c.immigration.recourse_to_public_funds);
+  const std::string alert = c.OpenAlertOfKind(fb::AlertKind::ClosureRequired)->alert_id;
+  CHECK(Refusal(w.Try("camden-cw1", CloseAlert{id, alert})) == "failed_precondition/closure_alert_needs_case_closure");
+  // A second recourse update does not stack a second closure alert.
+  w.Do("ho-1", UpdateImmigrationStatus{id, fb::ImmigrationStatus::IndefiniteLeaveToRemain, "ILR"});
+  CHECK(w.Case(id).OpenAlerts(fb::AlertKind::ClosureRequired) == 1);
+  CHECK(w.service->Counters("camden-cw1", true, "")->closure_required_alerts == 1);
+
+  w.Do("camden-cw1", CloseCase{id, "2025-03-10", fb::ClosureReason::RecourseToPublicFundsGranted, ""});
+  c = w.Case(id);
+  CHECK(c.OpenAlerts(fb::AlertKind::ClosureRequired) == 0);
+  CHECK(c.FindAlert(alert)->because == fb::AlertClosedBecause::CaseClosed);
+  CHECK(w.service->Counters("camden-cw1", true, "")->closure_required_alerts == 0);
+}
+
+TEST_CASE("step 8: closing ends financial support on the closure date; reopening starts again", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  RecordFinance f;
+  f.case_id = id;
+  f.start_date = "2025-03-03";
+  f.person_costs_weekly_pence = 1000;
+  w.Do("camden-cw1", f);
+  CHECK(Refusal(w.Try("camden-cw1", CloseCase{id, "2025-02-01", fb::ClosureReason::Other, ""})) ==
+        "invalid_argument/closure_date_invalid");
+  w.Do("camden-cw1", CloseCase{id, "2025-06-30", fb::ClosureReason::MovedToAnotherArea, "moved"});
+  CaseState c = w.Case(id);
+  CHECK(c.status == fb::CaseStatus::Closed);
+  CHECK(c.closure_date == "2025-06-30");
+  CHECK_FALSE(c.finance.active);
+  CHECK(c.finance.end_date == "2025-06-30");
+  CHECK(Refusal(w.Try("camden-cw1", RecordFinance(f))) == "failed_precondition/case_closed");
+  CHECK(Refusal(w.Try("ho-1", CompleteStatusCheck{id, fb::ImmigrationStatus::NoRecordFound, ""})) ==
+        "failed_precondition/case_closed");
+
+  w.Do("camden-cw1", ReopenCase{id, "2025-09-01"});
+  c = w.Case(id);
+  CHECK(c.status == fb::CaseStatus::OpenReferral);
+  CHECK(c.reopenings == 1);
+  CHECK(Refusal(w.Try("camden-cw1", ReopenCase{id, "2025-09-02"})) == "failed_precondition/case_open");
+  f.start_date = "2025-09-01";
+  w.Do("camden-cw1", f);
+  c = w.Case(id);
+  CHECK(c.status == fb::CaseStatus::OpenFinanciallySupported);
+  CHECK(c.finance.first_start_date == "2025-03-03");  // the 1,000-day count runs from the first support
+}
+
+TEST_CASE("step 9: a flagged duplicate is removed by network support and its personal data erased", "[domain]") {
+  World w;
+  const std::string keep = w.NewCase("camden");
+  const std::string dup = w.NewCase("camden");
+  RemoveDuplicate remove{dup};
+  CHECK(Refusal(w.Try("ns-admin", remove)) == "failed_precondition/not_flagged");
+  CHECK(Refusal(w.Try("camden-cw1", FlagDuplicate{dup, dup})) == "invalid_argument/duplicate_of_invalid");
+  w.Do("camden-cw1", FlagDuplicate{dup, keep});
+  CHECK(Refusal(w.Try("camden-cw1", remove)) == "permission_denied/role_not_permitted");
+  w.Do("ns-admin", remove);
+
+  const CaseState c = w.Case(dup);
+  CHECK(c.removed);
+  CHECK_FALSE(c.applicant.details);
+  CHECK_FALSE(c.dependants[0].details);
+  CHECK(*w.ledger->IsShredded(ApplicantSubject(dup)));
+  CHECK(*w.ledger->IsShredded(DependantSubject(dup, 1)));
+  CHECK_FALSE(*w.ledger->IsShredded(ApplicantSubject(keep)));
+  auto stored = w.ledger->ReadStream(CaseStream(dup), 1, 1);
+  REQUIRE(stored.ok());
+  CHECK(w.ledger->OpenSealed((*stored)[0], 0).status().code() == Code::kShredded);
+  CHECK(w.ledger->Verify({}).ok);
+  CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{dup, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""})) ==
+        "failed_precondition/case_removed");
+  // It no longer counts and is no longer found.
+  projections::SearchQuery q;
+  q.name = "Amina Okafor";
+  auto hits = w.service->Search("camden-cw1", q);
+  REQUIRE(hits.ok());
+  REQUIRE(hits->size() == 1);
+  CHECK((*hits)[0].case_id == keep);
+  CHECK(w.service->Counters("camden-cw1", false, "")->open_referrals == 1);
+}
+
+TEST_CASE("step 10: advice given to the person is recorded with its date", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  w.Do("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::HomeOfficeInformationReturned, "told in person"});
+  const CaseState c = w.Case(id);
+  REQUIRE(c.advice.size() == 1);
+  CHECK(c.advice[0].advised_on == "2025-03-04");
+  CHECK(c.advice[0].of == fb::AdvisedOf::HomeOfficeInformationReturned);
+  CHECK(c.advice[0].recorded_by == "camden-cw1");
+  CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{id, "2025-02-30", fb::AdvisedOf::HomeOfficeInformationReturned, ""})) ==
+        "invalid_argument/advised_on_invalid");
+}
+
+TEST_CASE("a command carrying a stale case version is refused with the current version", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  const std::uint64_t seen = w.Case(id).version;
+  w.Do("camden-cw1", AllocateCaseworker{id, "camden-cw2"}, seen);
+  auto stale = w.Try("camden-cw2", ChangeTeam{id, "team-b"}, seen);
+  CHECK(Refusal(stale) == "wrong_expected_version/stale_version");
+  CHECK(stale.status().current_version() == std::optional<std::uint64_t>(seen + 1));
+  CHECK(w.Try("camden-cw2", ChangeTeam{id, "team-b"}, seen + 1).ok());
+}
+
+TEST_CASE("a retried command returns the first outcome and writes nothing", "[domain]") {
+  World w;
+  CreateCase c;
+  c.team_id = "team-a";
+  c.applicant = SamplePerson("Grace", "Mensah", "1992-10-10");
+  c.referral_date = "2025-03-01";
+  auto first = w.Try("camden-cw1", c, std::nullopt, "cmd-1");
+  REQUIRE(first.ok());
+  const std::uint64_t size = w.ledger->Size();
+  auto retry = w.Try("camden-cw1", c, std::nullopt, "cmd-1");
+  REQUIRE(retry.ok());
+  CHECK(retry->duplicate);
+  CHECK(retry->case_id == first->case_id);
+  CHECK(retry->first_position == first->first_position);
+  CHECK(w.ledger->Size() == size);
+}
+
+TEST_CASE("bad input is refused with a stable reason and writes nothing", "[domain]") {
+  World w;
+  const std::uint64_t size = w.ledger->Size();
+  CreateCase c;
+  c.referral_date = "2025-03-01";
+  CHECK(Refusal(w.Try("camden-cw1", c)) == "invalid_argument/applicant_name_invalid");
+  c.applicant = SamplePerson("A", "B", "1990-13-01");
+  CHECK(Refusal(w.Try("camden-cw1", c)) == "invalid_argument/applicant_date_of_birth_invalid");
+  c.applicant.date_of_birth = "1990-01-01";
+  c.team_id = "no-such-team";
+  CHECK(Refusal(w.Try("camden-cw1", c)) == "not_found/team_not_found");
+  c.team_id = "team-a";
+  c.caseworker_id = "leeds-cw1";
+  CHECK(Refusal(w.Try("camden-cw1", c)) == "invalid_argument/caseworker_invalid");
+  c.caseworker_id.clear();
+  c.household_type = static_cast<fb::HouseholdType>(42);
+  CHECK(Refusal(w.Try("camden-cw1", c)) == "invalid_argument/household_type_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", AllocateCaseworker{"99999", "camden-cw1"})) == "not_found/case_not_found");
+  CHECK(Refusal(w.Try("nobody", AllocateCaseworker{"1", "camden-cw1"})) == "permission_denied/unknown_user");
+  CHECK(w.ledger->Size() == size);
+}
+
+TEST_CASE("caseload lists filter by state, team, caseworker, legislation and household", "[domain]") {
+  World w;
+  const std::string a = w.NewCase("camden");
+  const std::string b = w.NewCase("camden");
+  w.Do("camden-cw1", ChangeTeam{b, "team-b"});
+  RecordFinance f;
+  f.case_id = a;
+  f.start_date = "2025-03-03";
+  w.Do("camden-cw1", f);
+  auto list = [&](projections::CaseloadFilter filter) {
+    auto r = w.service->Caseload("camden-admin", std::move(filter));
+    REQUIRE(r.ok());
+    std::vector<std::string> ids;
+    for (const auto& row : *r) ids.push_back(row.case_id);
+    return ids;
+  };
+  projections::CaseloadFilter all;
+  CHECK(list(all) == std::vector<std::string>{a, b});
+  projections::CaseloadFilter supported;
+  supported.status = fb::CaseStatus::OpenFinanciallySupported;
+  CHECK(list(supported) == std::vector<std::string>{a});
+  projections::CaseloadFilter team;
+  team.team_id = "team-b";
+  CHECK(list(team) == std::vector<std::string>{b});
+  projections::CaseloadFilter care;
+  care.legislation = fb::Legislation::CareAct2014;
+  CHECK(list(care).empty());
+  projections::CaseloadFilter families;
+  families.household_type = fb::HouseholdType::FamilyWithChildren;
+  families.caseworker_id = "camden-cw1";
+  CHECK(list(families).size() == 2);
+  // Leeds sees none of them.
+  CHECK(w.service->Caseload("leeds-admin", all)->empty());
+}
+
+TEST_CASE("the 1,000-day counter counts open supported cases from their first support", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  RecordFinance f;
+  f.case_id = id;
+  f.start_date = "2025-03-03";
+  w.Do("camden-cw1", f);
+  CHECK(w.service->Counters("camden-cw1", true, "")->thousand_day_cases == 0);
+  w.clock.Advance(999 * kDayUs);
+  CHECK(w.service->Counters("camden-cw1", true, "")->thousand_day_cases == 0);
+  w.clock.Advance(1 * kDayUs);
+  CHECK(w.service->Counters("camden-cw1", true, "")->thousand_day_cases == 1);
+  CHECK(w.service->Counters("camden-cw2", true, "")->thousand_day_cases == 0);
+  CHECK(w.service->Counters("camden-admin", false, "")->thousand_day_cases == 1);
+}
+
+TEST_CASE("projections rebuilt from the log equal the live ones after every lifecycle step", "[domain][rebuild]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  w.Do("ho-1", CompleteStatusCheck{id, fb::ImmigrationStatus::LeaveWithRecourseToPublicFunds, "granted"});
+  const std::string dup = w.NewCase("camden");
+  w.Do("camden-cw1", FlagDuplicate{dup, id});
+  w.Do("ns-admin", RemoveDuplicate{dup});
+  w.Do("camden-cw1", CloseCase{id, "2025-03-05", fb::ClosureReason::RecourseToPublicFundsGranted, ""});
+  const std::string live = w.service->projector().Read([](const projections::Projections& p) { return p.Dump(); });
+  auto rebuilt = projections::Rebuild(*w.ledger);
+  REQUIRE(rebuilt.ok());
+  CHECK((*rebuilt)->Dump() == live);
+}
+
+}  // namespace
+}  // namespace nrpf::test

@@ -1,0 +1,135 @@
+// A small world for the domain tests: a real ledger and CaseService on a
+// manual clock, with network support, the Home Office, an audit body and four
+// councils (two in England, one in Scotland, one in Northern Ireland), each
+// with an admin, two caseworkers and a team.
+
+#ifndef NRPF_TESTS_DOMAIN_WORLD_H_
+#define NRPF_TESTS_DOMAIN_WORLD_H_
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+
+#include "domain/service.h"
+#include "tests/test_util.h"
+
+namespace nrpf::test {
+
+using namespace nrpf::domain;  // NOLINT: tests speak the domain's language
+
+// 2025-03-03 (a Monday) 10:00 UTC.
+inline constexpr std::int64_t kWorldStart = 1740996000000000;
+inline constexpr std::int64_t kHourUs = 3'600'000'000;
+inline constexpr std::int64_t kDayUs = 24 * kHourUs;
+
+inline Person SamplePerson(std::string given, std::string family, std::string dob) {
+  Person p;
+  p.given_names = std::move(given);
+  p.family_name = std::move(family);
+  p.date_of_birth = std::move(dob);
+  p.nationality = "Nigerian";
+  p.home_office_reference = "S1234567";
+  p.documents = {{fb::DocumentType::Passport, "P12345678"}};
+  p.address = "1 Test Street";
+  return p;
+}
+
+class World {
+ public:
+  explicit World(std::int64_t start_us = kWorldStart) : clock(start_us) {
+    ledger = OpenOrDie(OptionsIn(dir, &clock));
+    ServiceOptions so;
+    so.clock = &clock;
+    auto opened = CaseService::Open(ledger.get(), so);
+    REQUIRE(opened.ok());
+    service = std::move(opened).value();
+    auto boot = service->Bootstrap(
+        {"network-support", fb::OrganisationKind::NetworkSupport, "NRPF Network", fb::Nation::EnglandAndWales},
+        {"ns-admin", "network-support", fb::Role::NetworkSupport, "", "Operator", "op@example.invalid"});
+    REQUIRE(boot.ok());
+    Do("ns-admin", RegisterOrganisation{"home-office", fb::OrganisationKind::HomeOffice, "Home Office NRPF team",
+                                        fb::Nation::EnglandAndWales});
+    Do("ns-admin", CreateUser{"ho-admin", "home-office", fb::Role::HomeOfficeAdmin, "", "HO Admin", ""});
+    Do("ns-admin", CreateUser{"ho-1", "home-office", fb::Role::HomeOffice, "", "HO Officer", ""});
+    Do("ns-admin", RegisterOrganisation{"audit-body", fb::OrganisationKind::AuditBody, "Auditors",
+                                        fb::Nation::EnglandAndWales});
+    Do("ns-admin", CreateUser{"auditor-1", "audit-body", fb::Role::Auditor, "", "Auditor", ""});
+    for (auto [id, nation] : {std::pair{"camden", fb::Nation::EnglandAndWales},
+                              std::pair{"leeds", fb::Nation::EnglandAndWales},
+                              std::pair{"glasgow", fb::Nation::Scotland},
+                              std::pair{"belfast", fb::Nation::NorthernIreland}}) {
+      const std::string c = id;
+      Do("ns-admin", RegisterOrganisation{c, fb::OrganisationKind::Council, c + " council", nation});
+      Do("ns-admin", CreateUser{c + "-admin", c, fb::Role::CouncilAdmin, "", c + " admin", ""});
+      Do(c + "-admin", CreateTeam{c, "team-a", "Team A"});
+      Do(c + "-admin", CreateTeam{c, "team-b", "Team B"});
+      Do(c + "-admin", CreateUser{c + "-cw1", c, fb::Role::CouncilUser, "team-a", c + " caseworker 1", ""});
+      Do(c + "-admin", CreateUser{c + "-cw2", c, fb::Role::CouncilUser, "team-b", c + " caseworker 2", ""});
+    }
+    Do("camden-admin", CreateUser{"camden-auditor", "camden", fb::Role::Auditor, "", "Camden auditor", ""});
+  }
+
+  Result<CommandOutcome> Try(const std::string& actor, Command command,
+                             std::optional<std::uint64_t> expected = std::nullopt,
+                             std::string command_id = {}) {
+    CommandRequest r;
+    r.actor_user_id = actor;
+    r.command = std::move(command);
+    r.expected_version = expected;
+    r.command_id = std::move(command_id);
+    return service->Execute(r);
+  }
+
+  CommandOutcome Do(const std::string& actor, Command command,
+                    std::optional<std::uint64_t> expected = std::nullopt) {
+    const std::string name(CommandName(command));
+    Result<CommandOutcome> r = Try(actor, std::move(command), expected);
+    INFO(actor << " " << name << ": " << r.status().ToString());
+    REQUIRE(r.ok());
+    return std::move(r).value();
+  }
+
+  // A case of `council`, created by its first caseworker and allocated to them.
+  std::string NewCase(const std::string& council, Person applicant = SamplePerson("Amina", "Okafor", "1990-05-17"),
+                      bool urgent = false) {
+    CreateCase c;
+    c.team_id = "team-a";
+    c.caseworker_id = council + "-cw1";
+    c.applicant = std::move(applicant);
+    c.dependants = {SamplePerson("Tobi", "Okafor", "2016-02-01")};
+    c.dependants[0].relationship = "child";
+    c.dependants[0].documents.clear();
+    c.dependants[0].home_office_reference.clear();
+    c.household_type = fb::HouseholdType::FamilyWithChildren;
+    c.legislation = fb::Legislation::ChildrenAct1989S17;
+    c.referral_date = "2025-03-01";
+    c.advised_details_shared = true;
+    c.urgent = urgent;
+    c.urgent_reason = urgent ? fb::UrgentReason::SafeguardingOrChildProtection : fb::UrgentReason::None;
+    return Do(council + "-cw1", c).case_id;
+  }
+
+  CaseState Case(const std::string& id) const {
+    return service->projector().Read([&](const projections::Projections& p) {
+      const CaseState* c = p.Case(id);
+      REQUIRE(c != nullptr);
+      return *c;
+    });
+  }
+
+  TempDir dir;
+  ManualClock clock;
+  std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<CaseService> service;
+};
+
+// The stable "code/reason" of a refusal.
+inline std::string Refusal(const Result<CommandOutcome>& r) {
+  if (r.ok()) return "ok";
+  return std::string(CodeName(r.status().code())) + "/" + r.status().reason();
+}
+
+}  // namespace nrpf::test
+
+#endif  // NRPF_TESTS_DOMAIN_WORLD_H_
