@@ -25,6 +25,7 @@ constexpr std::uint32_t kFoldLowEnd = 0x02B0;
 constexpr std::uint32_t kFoldHighBegin = 0x1E00;
 constexpr std::uint32_t kFoldHighEnd = 0x1F00;
 
+// clang-format off
 constexpr char kFoldLow[kFoldLowEnd - kFoldLowBegin][3] = {
     "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",  // U+00C0
     "d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "ss",  // U+00D0
@@ -77,6 +78,7 @@ constexpr char kFoldHigh[kFoldHighEnd - kFoldHighBegin][3] = {
     "o", "o", "o", "o", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u",  // U+1EE0
     "u", "u", "y", "y", "y", "y", "y", "y", "y", "y", "ll", "ll", "v", "v", "y", "y",  // U+1EF0
 };
+// clang-format on
 
 enum class CharKind { kLetters, kSeparator, kDrop };
 
@@ -136,13 +138,13 @@ CharKind Classify(char32_t cp, const char** letters) {
     *letters = f;
     return CharKind::kLetters;
   }
-  if (cp >= 0x2000 && cp <= 0x206F) {  // General Punctuation.
-    if (cp <= 0x200A) return CharKind::kSeparator;                  // Spaces.
-    if (cp <= 0x200F) return CharKind::kDrop;                       // Zero-width, LRM, RLM.
-    if (cp >= 0x2018 && cp <= 0x201B) return CharKind::kDrop;       // Single quotes.
-    if (cp >= 0x202A && cp <= 0x202E) return CharKind::kDrop;       // Bidi embedding.
-    if (cp >= 0x2032 && cp <= 0x2037) return CharKind::kDrop;       // Primes.
-    if (cp >= 0x2060) return CharKind::kDrop;                       // Word joiner, invisibles.
+  if (cp >= 0x2000 && cp <= 0x206F) {                          // General Punctuation.
+    if (cp <= 0x200A) return CharKind::kSeparator;             // Spaces.
+    if (cp <= 0x200F) return CharKind::kDrop;                  // Zero-width, LRM, RLM.
+    if (cp >= 0x2018 && cp <= 0x201B) return CharKind::kDrop;  // Single quotes.
+    if (cp >= 0x202A && cp <= 0x202E) return CharKind::kDrop;  // Bidi embedding.
+    if (cp >= 0x2032 && cp <= 0x2037) return CharKind::kDrop;  // Primes.
+    if (cp >= 0x2060) return CharKind::kDrop;                  // Word joiner, invisibles.
     return CharKind::kSeparator;  // Dashes, double quotes, bullets, line separators...
   }
   if (cp == 0x3000) return CharKind::kSeparator;  // IDEOGRAPHIC SPACE
@@ -204,7 +206,8 @@ std::size_t DecodeUtf8(std::string_view s, std::size_t i, char32_t* cp) {
 //   ch, tch, tsch, cz -> c   (the "ch" sound: Chukwuemeka, Kovalchuk, Czesław)
 //   ch before r or l -> k    (Christopher, Chloe)
 //   c before e, i, y -> s; other c -> k;  q -> k;  z -> s
-//   x -> ks, but x at the start -> s                     (Alexander = Aleksandr)
+//   x, and k/ck/c followed by s with no vowel between -> x; x at the start
+//        -> s  (Alexander = Aleksandr = Oleksandr -> "alxndr", Oxana = Oksana)
 //   gh -> g at the start or before a vowel; otherwise silent (Leigh, Wright)
 //   w -> v at the start or before a vowel (Wolodymyr = Volodymyr, Chukwu);
 //        otherwise silent (Andrew)
@@ -212,8 +215,8 @@ std::size_t DecodeUtf8(std::string_view s, std::size_t i, char32_t* cp) {
 //   at the start -> h; after a consonant -> silent (Siobhan, Bhatt);
 //   at the end after a vowel -> silent (Fatimah = Fatima, Sarah, Abdullah);
 //   between vowels -> h (Mohammed -> m-h-m-d);
-//   after a vowel and before a consonant -> x, a distinct "coda h", so
-//        Ahmed/Ahmad -> "axmd" and Mahmoud -> "mxmd" stay apart from
+//   after a vowel and before a consonant -> q, a distinct "coda h", so
+//        Ahmed/Ahmad -> "aqmd" and Mahmoud -> "mqmd" stay apart from
 //        Mohammed -> "mhmd" (different names with the same consonants).
 // Vowels a e i o u, and y
 //   y at the start before a vowel is the consonant y (Yusuf -> "ysf").
@@ -257,7 +260,11 @@ void AppendKey(const char* s, std::size_t n, std::string* out) {
     }
     const char c = code == kGlide ? 'y' : code;
     if (!vowel_since_last && out->size() > start && out->back() == c) return;
-    out->push_back(c);
+    if (c == 's' && !vowel_since_last && out->size() > start && out->back() == 'k') {
+      out->back() = 'x';  // ks, cks, x: one letter.
+    } else {
+      out->push_back(c);
+    }
     vowel_since_last = false;
   };
 
@@ -333,7 +340,7 @@ void AppendKey(const char* s, std::size_t n, std::string* out) {
         } else if (IsVowelOrY(next)) {
           emit('h');
         } else {
-          emit('x');
+          emit('q');
         }
         break;
       case 'k':
@@ -377,12 +384,7 @@ void AppendKey(const char* s, std::size_t n, std::string* out) {
         if (i == 0 || IsVowelOrY(next)) emit('v');
         break;
       case 'x':
-        if (i == 0) {
-          emit('s');
-        } else {
-          emit('k');
-          emit('s');
-        }
+        emit(i == 0 ? 's' : 'x');
         break;
       case 'z':
         if (next == 'h') {
@@ -401,24 +403,16 @@ void AppendKey(const char* s, std::size_t n, std::string* out) {
 }
 
 // ---------------------------------------------------------------------------
-// Tokens and similarity
+// Prepared names
 // ---------------------------------------------------------------------------
 
-constexpr std::size_t kMaxTokens = 16;
-constexpr double kMatchThreshold = 0.7;   // Token pairs below this do not match.
-constexpr double kInitialScore = 0.8;     // "j" vs "john".
-constexpr double kConcatFactor = 0.97;    // "abdul rahman" vs "abdulrahman".
-constexpr double kStripFactor = 0.9;      // "alhassan" vs "hassan".
-constexpr double kArticleScore = 0.9;     // "al" vs "el".
-constexpr double kParticleWeight = 0.25;
-constexpr double kInitialWeight = 0.5;
-constexpr double kExtraTokenCost = 0.5;   // Relative cost of a token present on one side only.
-constexpr double kMaxUnequalScore = 0.99; // Cap for names whose normalised forms differ.
+constexpr std::size_t kMaxTokens = 16;        // Later tokens are ignored.
+constexpr std::size_t kMaxTokenLetters = 64;  // Later letters of a token are ignored.
 
 bool IsParticle(std::string_view t) {
   static constexpr std::string_view kParticles[] = {
-      "al",  "el",  "ul",  "ad",   "ar",    "as",  "at",  "bin", "ibn", "bint", "binti",
-      "van", "von", "der", "den",  "de",    "da",  "del", "della", "dos", "das"};
+      "al",  "el",  "ul",  "ad",  "ar", "as", "at",  "bin",   "ibn", "bint", "binti",
+      "van", "von", "der", "den", "de", "da", "del", "della", "dos", "das"};
   for (std::string_view p : kParticles) {
     if (t == p) return true;
   }
@@ -429,111 +423,230 @@ bool IsArabicArticle(std::string_view t) {
   return t == "al" || t == "el" || t == "ul" || t == "ad" || t == "ar" || t == "as" || t == "at";
 }
 
-struct Token {
-  std::string text;
-  std::string key;
-  std::string strip_text;  // Text without a leading al/el article, or "".
-  std::string strip_key;
+// "alhassan" -> "hassan": al/el, then a consonant, then 5+ letters in all.
+bool HasStrippableArticle(std::string_view t) {
+  return t.size() >= 7 && (t[0] == 'a' || t[0] == 'e') && t[1] == 'l' && !IsVowelOrY(t[2]);
+}
+
+constexpr double kParticleWeight = 0.25;
+constexpr double kInitialWeight = 0.5;
+
+struct TokenView {
+  std::string_view text;
+  std::uint32_t letters = 0;  // Bit c - 'a' set for each letter c in text.
+  std::string_view key;
+  std::string_view strip_text;  // text without a leading al/el article, or "".
+  std::string_view strip_key;
   double weight = 1;
   bool particle = false;
   bool initial = false;
 };
 
-// A normalised name split into tokens, with keys, ready for comparison.
-// Reusable: Assign keeps allocated capacity.
+// A normalised name split into tokens with their keys, as views into an
+// encoded blob (see EncodeName).
 struct PreparedName {
-  std::string norm;
-  std::vector<Token> tokens;  // First n are valid.
-  std::vector<Token> pairs;   // pairs[i] = tokens i and i+1 run together; first n-1 valid.
+  std::string_view norm;
   std::size_t n = 0;
-
-  void Assign(std::string_view normalised);
+  std::array<TokenView, kMaxTokens> tokens;
+  std::array<TokenView, kMaxTokens> pairs;  // pairs[i]: tokens i and i+1 run together.
 };
 
-void SetKey(std::string_view text, std::string* key) {
-  key->clear();
-  AppendKey(text.data(), text.size(), key);
-}
-
-void PreparedName::Assign(std::string_view normalised) {
-  norm.assign(normalised);
-  n = 0;
+// Splits `norm` into at most kMaxTokens tokens of at most kMaxTokenLetters.
+std::size_t SplitTokens(std::string_view norm, std::array<std::string_view, kMaxTokens>* out) {
+  std::size_t n = 0;
   std::size_t pos = 0;
   while (pos < norm.size() && n < kMaxTokens) {
     std::size_t end = norm.find(' ', pos);
-    if (end == std::string::npos) end = norm.size();
-    if (tokens.size() <= n) tokens.emplace_back();
-    Token& t = tokens[n];
-    const std::string_view text(norm.data() + pos, end - pos);
-    t.text.assign(text);
-    SetKey(text, &t.key);
-    t.particle = IsParticle(text);
-    t.initial = text.size() == 1;
-    t.weight = t.particle ? kParticleWeight : t.initial ? kInitialWeight : 1.0;
-    t.strip_text.clear();
-    t.strip_key.clear();
-    if (text.size() >= 7 && (text[0] == 'a' || text[0] == 'e') && text[1] == 'l' &&
-        !IsVowelOrY(text[2])) {
-      t.strip_text.assign(text.substr(2));
-      SetKey(t.strip_text, &t.strip_key);
-    }
-    ++n;
+    if (end == std::string_view::npos) end = norm.size();
+    (*out)[n++] = norm.substr(pos, std::min(end - pos, kMaxTokenLetters));
     pos = end + 1;
   }
-  if (pairs.size() + 1 < n) pairs.resize(n - 1);
+  return n;
+}
+
+// Encodes a normalised name with everything Similarity needs precomputed, so
+// that stored names are compared without recomputing keys. Layout:
+//   u8 n; u32 norm length (little-endian);
+//   n x {u8 text length, u8 key length, u8 strip-key length, u8 flags};
+//   (n-1) x {u8 pair-key length};
+//   norm; token keys; strip keys; pair texts; pair keys.
+void EncodeName(std::string_view norm, std::string* blob) {
+  std::array<std::string_view, kMaxTokens> texts;
+  const std::size_t n = SplitTokens(norm, &texts);
+  const std::size_t header = 1 + 4 + 4 * n + (n > 0 ? n - 1 : 0);
+  blob->assign(header, '\0');
+  (*blob)[0] = static_cast<char>(n);
+  const auto norm_len = static_cast<std::uint32_t>(norm.size());
+  for (int k = 0; k < 4; ++k) (*blob)[1 + k] = static_cast<char>((norm_len >> (8 * k)) & 0xFF);
+  blob->append(norm);
+  auto set_len = [blob](std::size_t at, std::size_t len) {
+    (*blob)[at] = static_cast<char>(static_cast<unsigned char>(len));
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t before = blob->size();
+    AppendKey(texts[i].data(), texts[i].size(), blob);
+    const std::size_t at = 5 + 4 * i;
+    set_len(at, texts[i].size());
+    set_len(at + 1, blob->size() - before);
+    const bool particle = IsParticle(texts[i]);
+    const bool initial = texts[i].size() == 1;
+    (*blob)[at + 3] = static_cast<char>((particle ? 1 : 0) | (initial ? 2 : 0));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!HasStrippableArticle(texts[i])) continue;
+    const std::size_t before = blob->size();
+    AppendKey(texts[i].data() + 2, texts[i].size() - 2, blob);
+    set_len(5 + 4 * i + 2, blob->size() - before);
+  }
   for (std::size_t i = 0; i + 1 < n; ++i) {
-    Token& p = pairs[i];
-    p.text.assign(tokens[i].text);
-    p.text.append(tokens[i + 1].text);
-    SetKey(p.text, &p.key);
-    p.weight = tokens[i].weight + tokens[i + 1].weight;
+    blob->append(texts[i]);
+    blob->append(texts[i + 1]);
+  }
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    char pair[2 * kMaxTokenLetters];
+    std::memcpy(pair, texts[i].data(), texts[i].size());
+    std::memcpy(pair + texts[i].size(), texts[i + 1].data(), texts[i + 1].size());
+    const std::size_t before = blob->size();
+    AppendKey(pair, texts[i].size() + texts[i + 1].size(), blob);
+    set_len(5 + 4 * n + i, blob->size() - before);
   }
 }
 
+std::uint32_t LetterMask(std::string_view text) {
+  std::uint32_t mask = 0;
+  for (char c : text) mask |= 1u << ((c - 'a') & 31);
+  return mask;
+}
+
+void DecodeName(std::string_view blob, PreparedName* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(blob.data());
+  const std::size_t n = u[0];
+  const std::uint32_t norm_len =
+      static_cast<std::uint32_t>(u[1]) | (static_cast<std::uint32_t>(u[2]) << 8) |
+      (static_cast<std::uint32_t>(u[3]) << 16) | (static_cast<std::uint32_t>(u[4]) << 24);
+  const unsigned char* meta = u + 5;
+  const unsigned char* pair_meta = meta + 4 * n;
+  std::size_t pos = 5 + 4 * n + (n > 0 ? n - 1 : 0);
+  p->n = n;
+  p->norm = blob.substr(pos, norm_len);
+  pos += norm_len;
+  std::size_t text_pos = 0;  // Offset of token i in norm.
+  for (std::size_t i = 0; i < n; ++i) {
+    TokenView& t = p->tokens[i];
+    t.text = p->norm.substr(text_pos, meta[4 * i]);
+    t.letters = LetterMask(t.text);
+    const std::size_t space = p->norm.find(' ', text_pos);  // The token may be truncated.
+    text_pos = space == std::string_view::npos ? p->norm.size() : space + 1;
+    t.key = blob.substr(pos, meta[4 * i + 1]);
+    pos += t.key.size();
+    t.particle = (meta[4 * i + 3] & 1) != 0;
+    t.initial = (meta[4 * i + 3] & 2) != 0;
+    t.weight = t.particle ? kParticleWeight : t.initial ? kInitialWeight : 1.0;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    TokenView& t = p->tokens[i];
+    const std::size_t strip_len = meta[4 * i + 2];
+    t.strip_key = blob.substr(pos, strip_len);
+    pos += strip_len;
+    t.strip_text = strip_len > 0 ? t.text.substr(2) : std::string_view();
+  }
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    TokenView& pr = p->pairs[i];
+    pr.text = blob.substr(pos, p->tokens[i].text.size() + p->tokens[i + 1].text.size());
+    pos += pr.text.size();
+    pr.weight = p->tokens[i].weight + p->tokens[i + 1].weight;
+    pr.letters = p->tokens[i].letters | p->tokens[i + 1].letters;
+    pr.particle = false;
+    pr.initial = false;
+    pr.strip_text = pr.strip_key = std::string_view();
+  }
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    p->pairs[i].key = blob.substr(pos, pair_meta[i]);
+    pos += pair_meta[i];
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Similarity
+// ---------------------------------------------------------------------------
+
+constexpr double kMatchThreshold = 0.7;    // Token pairs below this do not match.
+constexpr double kInitialScore = 0.8;      // "j" vs "john".
+constexpr double kConcatFactor = 0.97;     // "abdul rahman" vs "abdulrahman".
+constexpr double kStripFactor = 0.9;       // "alhassan" vs "hassan".
+constexpr double kArticleScore = 0.9;      // "al" vs "el".
+constexpr double kExtraTokenCost = 0.5;    // Relative cost of a token on one side only.
+constexpr double kMaxUnequalScore = 0.99;  // Cap for names whose normalised forms differ.
+
+struct PopcountTable {
+  std::array<std::uint8_t, 256> v{};
+  constexpr PopcountTable() {
+    for (std::size_t i = 0; i < 256; ++i) v[i] = static_cast<std::uint8_t>((i & 1) + v[i / 2]);
+  }
+};
+constexpr PopcountTable kPopcount;
+
 std::size_t LengthGap(std::size_t a, std::size_t b) { return a > b ? a - b : b - a; }
 
-// Similarity of two distinct single tokens from spelling and phonetic key.
-double SpellingSimilarity(std::string_view a, std::string_view a_key, std::string_view b,
-                          std::string_view b_key) {
+// Similarity of two single tokens from their spelling and phonetic keys:
+//   same spelling                   1
+//   one edit (typo)                 1 - 1/L        (L: the longer length)
+//   two edits                       0.8 (1 - 2/L)  (a match only in long tokens)
+//   same key ("sound alike")        at least 0.75 + 0.25 (1 - d/L), d = edits
+// Keys count as equal only if the tokens start with the same letter or the key
+// has 4+ letters: initial-vowel folding alone must not make Omar ~ Amir.
+double SpellingSimilarity(std::string_view a, std::string_view a_key, std::uint32_t a_letters,
+                          std::string_view b, std::string_view b_key, std::uint32_t b_letters) {
   if (a == b) return 1;
   const auto longest = static_cast<std::uint32_t>(std::max(a.size(), b.size()));
-  // Equal keys count only when they cannot come from initial-vowel folding
-  // alone on a short key (Omar / Amir both give "amr").
-  const bool sound_alike =
-      !a_key.empty() && a_key == b_key && (a[0] == b[0] || a_key.size() >= 4);
-  if (!sound_alike && LengthGap(a.size(), b.size()) > 2) return 0;
+  const bool sound_alike = !a_key.empty() && a_key == b_key && (a[0] == b[0] || a_key.size() >= 4);
+  if (!sound_alike) {
+    if (LengthGap(a.size(), b.size()) > 2) return 0;
+    // Each edit changes the set of letters used by at most two, so more than
+    // four differing letters means more than two edits.
+    const std::uint32_t differ = a_letters ^ b_letters;
+    if (kPopcount.v[differ & 0xFF] + kPopcount.v[(differ >> 8) & 0xFF] +
+            kPopcount.v[(differ >> 16) & 0xFF] + kPopcount.v[differ >> 24] >
+        4) {
+      return 0;
+    }
+  }
   const std::uint32_t d = EditDistance(a, b, sound_alike ? longest : 2);
   const double closeness = 1.0 - static_cast<double>(d) / longest;
   double s = 0;
   if (d == 1) {
-    s = closeness;  // One typo.
+    s = closeness;
   } else if (d == 2) {
-    s = 0.8 * closeness;  // Two edits are only a match in long tokens.
+    s = 0.8 * closeness;
   }
   if (sound_alike) s = std::max(s, 0.75 + 0.25 * closeness);
   return s;
 }
 
-double TokenSimilarity(const Token& a, const Token& b) {
+double TokenSimilarity(const TokenView& a, const TokenView& b) {
   if (a.text == b.text) return 1;
   if (a.initial || b.initial) return a.text[0] == b.text[0] ? kInitialScore : 0;
   if (a.particle && b.particle) {
     return IsArabicArticle(a.text) && IsArabicArticle(b.text) ? kArticleScore : 0;
   }
-  double s = SpellingSimilarity(a.text, a.key, b.text, b.key);
+  double s = SpellingSimilarity(a.text, a.key, a.letters, b.text, b.key, b.letters);
   if (!a.strip_text.empty()) {
-    s = std::max(s, kStripFactor * SpellingSimilarity(a.strip_text, a.strip_key, b.text, b.key));
+    s = std::max(
+        s, kStripFactor * SpellingSimilarity(a.strip_text, a.strip_key, LetterMask(a.strip_text),
+                                             b.text, b.key, b.letters));
   }
   if (!b.strip_text.empty()) {
-    s = std::max(s, kStripFactor * SpellingSimilarity(a.text, a.key, b.strip_text, b.strip_key));
+    s = std::max(s, kStripFactor * SpellingSimilarity(a.text, a.key, a.letters, b.strip_text,
+                                                      b.strip_key, LetterMask(b.strip_text)));
   }
   return s;
 }
 
-// Similarity of tokens a_i a_{i+1} run together against b_j.
-double ConcatSimilarity(const Token& pair, const Token& single) {
+// Similarity of two adjacent tokens run together against one token.
+double ConcatSimilarity(const TokenView& pair, const TokenView& single) {
   if (single.initial || single.particle) return 0;
-  return kConcatFactor * SpellingSimilarity(pair.text, pair.key, single.text, single.key);
+  return kConcatFactor * SpellingSimilarity(pair.text, pair.key, pair.letters, single.text,
+                                            single.key, single.letters);
 }
 
 struct Unit {
@@ -543,6 +656,13 @@ struct Unit {
   std::uint8_t j;
 };
 
+// Pairs tokens greedily, best pair first (ties by kind, then positions), each
+// token used at most once, only pairs scoring >= kMatchThreshold. Then
+//   score = sum(s * w) / (sum(w) + 2 * conflicting + kExtraTokenCost * extra)
+// where sums run over both tokens of each pair (w: 1, 0.5 for an initial,
+// 0.25 for a particle), `conflicting` is the unmatched weight present on both
+// sides (different names) and `extra` the rest of the unmatched weight (a
+// name part one record lacks).
 double Similarity(const PreparedName& a, const PreparedName& b) {
   if (a.n == 0 || b.n == 0) return 0;
   if (a.norm == b.norm) return 1;
@@ -562,7 +682,8 @@ double Similarity(const PreparedName& a, const PreparedName& b) {
     for (std::size_t j = 0; j < b.n; ++j) add(ConcatSimilarity(a.pairs[i], b.tokens[j]), 1, i, j);
   }
   for (std::size_t i = 0; i < a.n; ++i) {
-    for (std::size_t j = 0; j + 1 < b.n; ++j) add(ConcatSimilarity(b.pairs[j], a.tokens[i]), 2, i, j);
+    for (std::size_t j = 0; j + 1 < b.n; ++j)
+      add(ConcatSimilarity(b.pairs[j], a.tokens[i]), 2, i, j);
   }
   std::sort(units.begin(), units.begin() + static_cast<std::ptrdiff_t>(nu),
             [](const Unit& x, const Unit& y) {
@@ -572,11 +693,10 @@ double Similarity(const PreparedName& a, const PreparedName& b) {
               return x.j < y.j;
             });
 
-  // Greedy one-to-one pairing, best first.
   std::array<bool, kMaxTokens> used_a{};
   std::array<bool, kMaxTokens> used_b{};
-  double matched = 0;         // Sum of score * weight over matched tokens.
-  double matched_weight = 0;  // Sum of weight over matched tokens.
+  double matched = 0;
+  double matched_weight = 0;
   for (std::size_t u = 0; u < nu; ++u) {
     const Unit& m = units[u];
     const std::size_t a_last = m.kind == 1 ? m.i + 1 : m.i;
@@ -598,8 +718,6 @@ double Similarity(const PreparedName& a, const PreparedName& b) {
   for (std::size_t j = 0; j < b.n; ++j) {
     if (!used_b[j]) left_b += b.tokens[j].weight;
   }
-  // Tokens left on both sides are different names (full cost); tokens left
-  // on one side only may just be missing there (reduced cost).
   const double conflicting = std::min(left_a, left_b);
   const double extra = std::max(left_a, left_b) - conflicting;
   const double score = matched / (matched_weight + 2 * conflicting + kExtraTokenCost * extra);
@@ -609,27 +727,44 @@ double Similarity(const PreparedName& a, const PreparedName& b) {
 // ---------------------------------------------------------------------------
 // Index keys
 // ---------------------------------------------------------------------------
+//
+// Stored names are posted only under exact keys: each token's key, the key of
+// each adjacent pair run together (tag kTagPair), the key of a token without
+// its al/el article, and (tag kTagIrregular) the keys of single-letter deletions of a
+// token that are more than one key edit away from the token's key (rare:
+// "rahman" -> "rqmn", but "rahan" -> "rhn"). A query probes, for each token
+// key K (once per distinct key; kTagRepeated for names repeating it): K itself
+// (a strong hit), every key one edit from K (deletion, adjacent transposition,
+// substitution or insertion of one key letter; weak hits), the irregular
+// deletion keys of the query token (weak), and K among stored irregular
+// deletions (weak). So a name is reached whenever some query token is within
+// one key edit, or one letter, of one of its tokens (keys of one letter, and
+// deletions from keys of two, excepted). Nothing is posted twice, so each
+// stored token is scanned at most a few times per query token.
 
 // A key packs up to 12 key letters, 5 bits each (1..26, so the length is
 // implicit), and a tag in the top 4 bits. Longer keys are truncated.
-constexpr std::uint64_t kTagExact = 0;     // A token's (or token pair's) key.
-constexpr std::uint64_t kTagDeletion = 1;  // A key with one letter deleted.
+constexpr std::uint64_t kTagExact = 0;
+constexpr std::uint64_t kTagIrregular = 1;
+constexpr std::uint64_t kTagRepeated = 2;  // A key two or more tokens of the name share.
+constexpr std::uint64_t kTagPair = 3;      // The key of two adjacent tokens run together.
 constexpr std::size_t kPackedLetters = 12;
-constexpr std::size_t kMinKeyForDeletions = 3;  // Deleting from "al" gives hopeless lists.
+// One-letter keys have no neighbourhood probes, and two-letter keys none
+// that delete a letter: one-letter keys match too much of the index.
+constexpr std::size_t kMinKeyForNeighbours = 2;
+// The letters keys are made of ('a' only ever first).
+constexpr std::string_view kKeyAlphabet = "abcdfghjklmnpqrstvxy";
 
-std::uint64_t PackKey(std::string_view key, std::size_t skip, std::uint64_t tag) {
+std::uint64_t PackKey(std::string_view key, std::uint64_t tag) {
   std::uint64_t v = 0;
-  std::size_t taken = 0;
-  for (std::size_t k = 0; k < key.size() && taken < kPackedLetters; ++k) {
-    if (k == skip) continue;
+  const std::size_t len = std::min(key.size(), kPackedLetters);
+  for (std::size_t k = 0; k < len; ++k) {
     v = (v << 5) | static_cast<std::uint64_t>(key[k] - 'a' + 1);
-    ++taken;
   }
   return v | (tag << 60);
 }
-constexpr std::size_t kNoSkip = static_cast<std::size_t>(-1);
 
-bool Indexable(const Token& t) { return !t.particle && !t.initial; }
+bool Indexable(const TokenView& t) { return !t.particle && !t.initial; }
 
 bool AnyIndexable(const PreparedName& p) {
   for (std::size_t i = 0; i < p.n; ++i) {
@@ -638,67 +773,154 @@ bool AnyIndexable(const PreparedName& p) {
   return false;
 }
 
+// Calls f(key) for the key of each single-letter deletion of `text` that is
+// neither `key` nor one key edit from it.
+template <typename F>
+void ForEachIrregularDeletion(std::string_view text, std::string_view key, F&& f) {
+  if (text.size() < 3 || key.empty()) return;
+  char buf[kMaxTokenLetters];
+  std::string k2;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (i > 0 && text[i] == text[i - 1]) continue;  // Same string as deleting i-1.
+    std::memcpy(buf, text.data(), i);
+    std::memcpy(buf + i, text.data() + i + 1, text.size() - i - 1);
+    k2.clear();
+    AppendKey(buf, text.size() - 1, &k2);
+    if (k2.empty() || k2 == key || EditDistance(k2, key, 1) <= 1) continue;
+    f(std::string_view(k2));
+  }
+}
+
 // All packed keys a stored name is posted under, ascending and unique.
 void StoredKeys(const PreparedName& p, std::vector<std::uint64_t>* out) {
   out->clear();
   const bool any = AnyIndexable(p);
   for (std::size_t i = 0; i < p.n; ++i) {
-    const Token& t = p.tokens[i];
-    if (any && !Indexable(t)) continue;
-    if (t.key.empty()) continue;
-    out->push_back(PackKey(t.key, kNoSkip, kTagExact));
-    if (t.key.size() >= kMinKeyForDeletions) {
-      for (std::size_t k = 0; k < t.key.size(); ++k) out->push_back(PackKey(t.key, k, kTagDeletion));
-    }
-    if (!t.strip_key.empty()) out->push_back(PackKey(t.strip_key, kNoSkip, kTagExact));
+    const TokenView& t = p.tokens[i];
+    if ((any && !Indexable(t)) || t.key.empty()) continue;
+    out->push_back(PackKey(t.key, kTagExact));
+    if (!t.strip_key.empty()) out->push_back(PackKey(t.strip_key, kTagExact));
+    ForEachIrregularDeletion(
+        t.text, t.key, [out](std::string_view k) { out->push_back(PackKey(k, kTagIrregular)); });
   }
   for (std::size_t i = 0; i + 1 < p.n; ++i) {
-    if (!p.pairs[i].key.empty()) out->push_back(PackKey(p.pairs[i].key, kNoSkip, kTagExact));
+    if (!p.pairs[i].key.empty()) out->push_back(PackKey(p.pairs[i].key, kTagPair));
+  }
+  for (std::size_t i = 0; i < p.n; ++i) {
+    const TokenView& t = p.tokens[i];
+    if ((any && !Indexable(t)) || t.key.empty()) continue;
+    for (std::size_t j = i + 1; j < p.n; ++j) {
+      if (p.tokens[j].key == t.key && (!any || Indexable(p.tokens[j]))) {
+        out->push_back(PackKey(t.key, kTagRepeated));
+        break;
+      }
+    }
   }
   std::sort(out->begin(), out->end());
   out->erase(std::unique(out->begin(), out->end()), out->end());
 }
 
-// A key a query looks up, and which query tokens a hit on it stands for:
-// `strong` bits for an exact key match, `weak` bits for a match within one
-// deletion on either side.
+// Query tokens beyond this many do not steer blocking (they still count in
+// the score): a search mark holds one "exact", one "run-together" and one
+// "near" bit per token.
+constexpr std::size_t kMaxBlockingTokens = 8;
+
+// A key a query looks up, and the query tokens a hit on it stands for:
+// `strong` for an exact key match, `pair` for an exact match between two
+// tokens run together and one token (weaker: "minh eze" runs together to the
+// key of "mensah"), `weak` for a match within one edit.
 struct Probe {
   std::uint64_t key;
   std::uint32_t strong;
+  std::uint32_t pair;
   std::uint32_t weak;
 };
+
+void AddNeighbourProbes(std::string_view key, std::uint32_t bit, std::vector<Probe>* out) {
+  char buf[kPackedLetters + 2];
+  const std::size_t n = std::min(key.size(), kPackedLetters);
+  auto add = [&](std::size_t len) {
+    out->push_back(Probe{PackKey(std::string_view(buf, len), kTagExact), 0, 0, bit});
+  };
+  // Deletions (not down to one letter: such keys match too much).
+  for (std::size_t i = 0; i < n && n > 2; ++i) {
+    std::memcpy(buf, key.data(), i);
+    std::memcpy(buf + i, key.data() + i + 1, n - i - 1);
+    add(n - 1);
+  }
+  // Adjacent transpositions.
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    if (key[i] == key[i + 1]) continue;
+    std::memcpy(buf, key.data(), n);
+    std::swap(buf[i], buf[i + 1]);
+    add(n);
+  }
+  // Substitutions.
+  for (std::size_t i = 0; i < n; ++i) {
+    std::memcpy(buf, key.data(), n);
+    for (char c : kKeyAlphabet) {
+      if (c == key[i] || (c == 'a' && i > 0)) continue;
+      buf[i] = c;
+      add(n);
+    }
+  }
+  // Insertions.
+  for (std::size_t i = 0; i <= n; ++i) {
+    std::memcpy(buf, key.data(), i);
+    std::memcpy(buf + i + 1, key.data() + i, n - i);
+    for (char c : kKeyAlphabet) {
+      if (c == 'a' && i > 0) continue;
+      buf[i] = c;
+      add(n + 1);
+    }
+  }
+}
 
 void QueryProbes(const PreparedName& q, std::vector<Probe>* out) {
   out->clear();
   const bool any = AnyIndexable(q);
-  auto add = [out](std::uint64_t key, std::uint32_t strong, std::uint32_t weak) {
-    out->push_back(Probe{key, strong, weak});
-  };
-  for (std::size_t i = 0; i < q.n; ++i) {
-    const Token& t = q.tokens[i];
+  const std::size_t n = std::min(q.n, kMaxBlockingTokens);
+  for (std::size_t i = 0; i < n; ++i) {
+    const TokenView& t = q.tokens[i];
     if ((any && !Indexable(t)) || t.key.empty()) continue;
-    const std::uint32_t bit = 1u << i;
-    add(PackKey(t.key, kNoSkip, kTagExact), bit, 0);
-    add(PackKey(t.key, kNoSkip, kTagDeletion), 0, bit);  // Stored token has one letter more.
-    if (t.key.size() >= kMinKeyForDeletions) {
-      for (std::size_t k = 0; k < t.key.size(); ++k) {
-        add(PackKey(t.key, k, kTagExact), 0, bit);     // Stored token has one letter less.
-        add(PackKey(t.key, k, kTagDeletion), 0, bit);  // One letter differs.
+    // Tokens sharing a key probe once, for the first of them: one stored
+    // "Mohamed" must not count as matching both in "Mohamed Ali Mohamed".
+    // Stored names that repeat the key match all of them (kTagRepeated).
+    std::uint32_t same = 0;
+    bool earlier = false;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (q.tokens[j].key == t.key && (!any || Indexable(q.tokens[j]))) {
+        if (j < i) earlier = true;
+        same |= 1u << j;
       }
     }
-    if (!t.strip_key.empty()) add(PackKey(t.strip_key, kNoSkip, kTagExact), bit, 0);
+    if (earlier) continue;
+    const std::uint32_t bit = 1u << i;
+    out->push_back(Probe{PackKey(t.key, kTagExact), bit, 0, 0});
+    out->push_back(Probe{PackKey(t.key, kTagPair), 0, bit, 0});  // Stored split, query joined.
+    if (same != bit) out->push_back(Probe{PackKey(t.key, kTagRepeated), same, 0, 0});
+    out->push_back(Probe{PackKey(t.key, kTagIrregular), 0, 0, bit});
+    if (t.key.size() >= kMinKeyForNeighbours) AddNeighbourProbes(t.key, bit, out);
+    ForEachIrregularDeletion(t.text, t.key, [out, bit](std::string_view k) {
+      out->push_back(Probe{PackKey(k, kTagExact), 0, 0, bit});
+      out->push_back(Probe{PackKey(k, kTagIrregular), 0, 0, bit});
+    });
+    if (!t.strip_key.empty()) out->push_back(Probe{PackKey(t.strip_key, kTagExact), bit, 0, 0});
   }
-  for (std::size_t i = 0; i + 1 < q.n; ++i) {
+  for (std::size_t i = 0; i + 1 < n; ++i) {
     if (q.pairs[i].key.empty()) continue;
+    // Query split, stored joined. (Not kTagPair: a stored "mohamed ali x"
+    // must not count its one "mohamed" for both tokens of "mohamed mohamed
+    // ali" through the pair "mohamed ali".)
     const std::uint32_t bits = (1u << i) | (1u << (i + 1));
-    add(PackKey(q.pairs[i].key, kNoSkip, kTagExact), bits, 0);
+    out->push_back(Probe{PackKey(q.pairs[i].key, kTagExact), 0, bits, 0});
   }
-  std::sort(out->begin(), out->end(),
-            [](const Probe& x, const Probe& y) { return x.key < y.key; });
+  std::sort(out->begin(), out->end(), [](const Probe& x, const Probe& y) { return x.key < y.key; });
   std::size_t w = 0;
   for (std::size_t r = 0; r < out->size(); ++r) {
     if (w > 0 && (*out)[w - 1].key == (*out)[r].key) {
       (*out)[w - 1].strong |= (*out)[r].strong;
+      (*out)[w - 1].pair |= (*out)[r].pair;
       (*out)[w - 1].weak |= (*out)[r].weak;
     } else {
       (*out)[w++] = (*out)[r];
@@ -716,15 +938,48 @@ std::uint64_t Fnv1a64(std::string_view s) {
   return h;
 }
 
-// Per-thread scratch for Search: one mark word per slot (low 16 bits: query
-// tokens matched exactly; high 16: matched within one edit), always left
-// all-zero between searches.
+// Hits of a search mark (bytes 0, 1, 2: the query tokens matched by exact
+// key, through two tokens run together, within one edit): 3 per exact token,
+// 2 per run-together-only token, 1 per near-only token.
+std::uint32_t Hits(std::uint32_t mark) {
+  const std::uint32_t exact = mark & 0xFFu;
+  const std::uint32_t pair = (mark >> 8) & ~exact & 0xFFu;
+  const std::uint32_t near = (mark >> 16) & ~(exact | pair) & 0xFFu;
+  return 3u * kPopcount.v[exact] + 2u * kPopcount.v[pair] + kPopcount.v[near];
+}
+constexpr std::size_t kMaxHits = 3 * kMaxBlockingTokens;
+
+// A posting is slot << 32 | (high 32 bits of the id's FNV-1a hash). Lists
+// ascend by slot, so scanning one sweeps the search marks in address order;
+// the hash rides along so that choosing among equally ranked candidates needs
+// no random memory access.
+std::uint64_t MakePosting(std::string_view id, std::uint32_t slot) {
+  return (std::uint64_t{slot} << 32) | (Fnv1a64(id) >> 32);
+}
+std::uint32_t PostingSlot(std::uint64_t posting) {
+  return static_cast<std::uint32_t>(posting >> 32);
+}
+std::uint32_t PostingHash(std::uint64_t posting) { return static_cast<std::uint32_t>(posting); }
+
+// A bitmap over hashed keys that have ever been posted (bits are not cleared
+// on Remove; a stale bit only costs a hash-table lookup). Most probes of a
+// query's edit neighbourhood miss, and the bitmap answers those from cache.
+constexpr std::size_t kKeyFilterBits = std::size_t{1} << 20;
+std::size_t KeyFilterBit(std::uint64_t key) {
+  return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> 44);  // Top 20 bits.
+}
+
+// Per-thread scratch for Search. `marks` has one mark per slot (see Hits)
+// and is all-zero between searches.
 struct SearchScratch {
   std::vector<std::uint32_t> marks;
-  std::vector<std::uint32_t> touched;
+  std::vector<std::uint64_t> touched;  // Postings.
+  std::vector<std::uint8_t> touched_hits;
   std::vector<Probe> probes;
-  PreparedName query;
-  PreparedName candidate;
+  std::vector<std::uint32_t> candidates;  // Slots.
+  std::vector<std::uint64_t> tied;        // Postings.
+  std::vector<std::uint64_t> edge;        // Postings.
+  std::string query_blob;
 };
 
 SearchScratch& Scratch() {
@@ -738,8 +993,7 @@ std::size_t VectorBytes(const std::vector<T>& v) {
 }
 
 std::size_t StringBytes(const std::string& s) {
-  // libstdc++ keeps up to 15 chars inline.
-  return s.capacity() > 15 ? s.capacity() + 1 : 0;
+  return s.capacity() > 15 ? s.capacity() + 1 : 0;  // libstdc++ keeps 15 chars inline.
 }
 
 }  // namespace
@@ -817,8 +1071,9 @@ std::uint32_t EditDistance(std::string_view a, std::string_view b, std::uint32_t
   std::uint32_t* prev2 = rows;
   std::uint32_t* prev = rows + (m + 1);
   std::uint32_t* cur = rows + 2 * (m + 1);
-  std::fill(rows, rows + 3 * (m + 1), over);
+  // Row 0; every other cell is written before it is read.
   for (std::size_t j = 0; j <= m && j <= bound; ++j) prev[j] = static_cast<std::uint32_t>(j);
+  if (bound < m) prev[bound + 1] = over;
   std::uint32_t prev_min = 0;
 
   for (std::size_t i = 1; i <= n; ++i) {
@@ -850,10 +1105,14 @@ std::uint32_t EditDistance(std::string_view a, std::string_view b, std::uint32_t
 }
 
 double NameSimilarity(std::string_view a, std::string_view b) {
+  std::string blob_a;
+  std::string blob_b;
+  EncodeName(NormaliseName(a), &blob_a);
+  EncodeName(NormaliseName(b), &blob_b);
   PreparedName pa;
   PreparedName pb;
-  pa.Assign(NormaliseName(a));
-  pb.Assign(NormaliseName(b));
+  DecodeName(blob_a, &pa);
+  DecodeName(blob_b, &pb);
   return Similarity(pa, pb);
 }
 
@@ -861,46 +1120,51 @@ double NameSimilarity(std::string_view a, std::string_view b) {
 // NameIndex
 // ---------------------------------------------------------------------------
 
-void NameIndex::AddKeys(std::uint32_t slot, const std::string& normalised) {
+bool NameIndex::MayHaveKey(std::uint64_t key) const {
+  const std::size_t bit = KeyFilterBit(key);
+  return (key_filter_[bit / 64] >> (bit % 64)) & 1;
+}
+
+void NameIndex::AddKeys(std::uint64_t posting, const std::string& blob) {
+  if (key_filter_.empty()) key_filter_.resize(kKeyFilterBits / 64);
   PreparedName p;
-  p.Assign(normalised);
+  DecodeName(blob, &p);
   std::vector<std::uint64_t> keys;
   StoredKeys(p, &keys);
   for (std::uint64_t k : keys) {
-    std::vector<std::uint32_t>& list = postings_[k];
-    if (list.empty() || list.back() < slot) {
-      list.push_back(slot);
-    } else {
-      auto it = std::lower_bound(list.begin(), list.end(), slot);
-      if (it == list.end() || *it != slot) list.insert(it, slot);
-    }
+    key_filter_[KeyFilterBit(k) / 64] |= std::uint64_t{1} << (KeyFilterBit(k) % 64);
+    std::vector<std::uint64_t>& list = postings_[k];
+    auto it = std::lower_bound(list.begin(), list.end(), posting);
+    if (it == list.end() || *it != posting) list.insert(it, posting);
   }
 }
 
-void NameIndex::RemoveKeys(std::uint32_t slot, const std::string& normalised) {
+void NameIndex::RemoveKeys(std::uint64_t posting, const std::string& blob) {
   PreparedName p;
-  p.Assign(normalised);
+  DecodeName(blob, &p);
   std::vector<std::uint64_t> keys;
   StoredKeys(p, &keys);
   for (std::uint64_t k : keys) {
     auto found = postings_.find(k);
     if (found == postings_.end()) continue;
-    std::vector<std::uint32_t>& list = found->second;
-    auto it = std::lower_bound(list.begin(), list.end(), slot);
-    if (it != list.end() && *it == slot) list.erase(it);
+    std::vector<std::uint64_t>& list = found->second;
+    auto it = std::lower_bound(list.begin(), list.end(), posting);
+    if (it != list.end() && *it == posting) list.erase(it);
     if (list.empty()) postings_.erase(found);
   }
 }
 
 void NameIndex::Put(const std::string& id, std::string_view full_name) {
-  std::string normalised = NormaliseName(full_name);
+  std::string blob;
+  EncodeName(NormaliseName(full_name), &blob);
   auto found = slot_of_.find(id);
   if (found != slot_of_.end()) {
     Entry& e = entries_[found->second];
-    if (e.name == normalised) return;
-    RemoveKeys(found->second, e.name);
-    e.name = std::move(normalised);
-    AddKeys(found->second, e.name);
+    if (e.blob == blob) return;
+    const std::uint64_t posting = MakePosting(id, found->second);
+    RemoveKeys(posting, e.blob);
+    e.blob = std::move(blob);
+    AddKeys(posting, e.blob);
     return;
   }
   std::uint32_t slot;
@@ -910,15 +1174,12 @@ void NameIndex::Put(const std::string& id, std::string_view full_name) {
   } else {
     slot = static_cast<std::uint32_t>(entries_.size());
     entries_.emplace_back();
-    id_hash_.push_back(0);
   }
   Entry& e = entries_[slot];
   e.id = id;
-  e.name = std::move(normalised);
-  e.live = true;
-  id_hash_[slot] = Fnv1a64(id);
+  e.blob = std::move(blob);
   slot_of_.emplace(id, slot);
-  AddKeys(slot, e.name);
+  AddKeys(MakePosting(id, slot), e.blob);
 }
 
 void NameIndex::Remove(const std::string& id) {
@@ -927,63 +1188,75 @@ void NameIndex::Remove(const std::string& id) {
   const std::uint32_t slot = found->second;
   slot_of_.erase(found);
   Entry& e = entries_[slot];
-  RemoveKeys(slot, e.name);
-  e.id.clear();
-  e.id.shrink_to_fit();
-  e.name.clear();
-  e.name.shrink_to_fit();
-  e.live = false;
-  id_hash_[slot] = 0;
+  RemoveKeys(MakePosting(id, slot), e.blob);
+  std::string().swap(e.id);
+  std::string().swap(e.blob);
   free_slots_.push_back(slot);
 }
 
 std::vector<NameIndex::Match> NameIndex::Search(std::string_view query, double min_score,
                                                 std::size_t limit) const {
   std::vector<Match> results;
-  if (limit == 0 || slot_of_.empty()) return results;
+  if (limit == 0 || slot_of_.empty() || key_filter_.empty()) return results;
   SearchScratch& s = Scratch();
-  s.query.Assign(NormaliseName(query));
-  if (s.query.n == 0) return results;
-  QueryProbes(s.query, &s.probes);
+  EncodeName(NormaliseName(query), &s.query_blob);
+  PreparedName q;
+  DecodeName(s.query_blob, &q);
+  if (q.n == 0) return results;
+  QueryProbes(q, &s.probes);
 
-  // Gather: mark every slot reached by a probe with the query tokens it hit.
+  // Gather: mark each slot reached by a probe with the query tokens it hit.
+  // Exact-key probes go first. If they alone reach enough names to fill the
+  // scoring cap, near-key probes only add to names already reached: for
+  // queries of up to two tokens a name reached only by near keys has no more
+  // hits than any name reached by exact keys, so it could at best tie for a
+  // place at the cut.
   if (s.marks.size() < entries_.size()) s.marks.resize(entries_.size(), 0);
-  s.touched.clear();
-  for (const Probe& probe : s.probes) {
-    auto found = postings_.find(probe.key);
-    if (found == postings_.end()) continue;
-    const std::uint32_t bits = probe.strong | (probe.weak << 16);
-    for (std::uint32_t slot : found->second) {
-      std::uint32_t& mark = s.marks[slot];
-      if (mark == 0) s.touched.push_back(slot);
-      mark |= bits;
+  std::uint32_t* const marks = s.marks.data();
+  std::vector<std::uint64_t>& touched = s.touched;
+  touched.clear();
+  for (int pass = 0; pass < 2; ++pass) {
+    const bool only_add = pass == 1 && touched.size() >= kMaxScoredCandidates;
+    for (const Probe& probe : s.probes) {
+      if ((probe.strong != 0 || probe.pair != 0) != (pass == 0)) continue;
+      if (!MayHaveKey(probe.key)) continue;
+      auto found = postings_.find(probe.key);
+      if (found == postings_.end()) continue;
+      const std::uint32_t bits = probe.strong | (probe.pair << 8) | (probe.weak << 16);
+      if (only_add) {
+        for (std::uint64_t posting : found->second) {
+          std::uint32_t& mark = marks[PostingSlot(posting)];
+          if (mark != 0) mark |= bits;
+        }
+      } else {
+        for (std::uint64_t posting : found->second) {
+          std::uint32_t& mark = marks[PostingSlot(posting)];
+          if (mark == 0) touched.push_back(posting);
+          mark |= bits;
+        }
+      }
     }
   }
 
-  // Rank: 3 points per query token matched exactly, 1 per token matched
-  // within an edit. Clears the marks as it goes.
-  struct Candidate {
-    std::uint32_t slot;
-    std::uint32_t hits;
-  };
-  std::vector<Candidate> candidates;
-  candidates.reserve(s.touched.size());
-  std::array<std::size_t, 3 * kMaxTokens + 1> per_hits{};
-  for (std::uint32_t slot : s.touched) {
-    const std::uint32_t strong = s.marks[slot] & 0xFFFF;
-    const std::uint32_t weak = (s.marks[slot] >> 16) & ~strong;
-    s.marks[slot] = 0;
-    const auto hits = static_cast<std::uint32_t>(3 * std::popcount(strong) + std::popcount(weak));
-    candidates.push_back(Candidate{slot, hits});
+  // Rank by hits (clearing the marks), then keep the kMaxScoredCandidates
+  // with most hits. Within the hits level that straddles the cut, choose by
+  // id hash, then id: never by slot, which depends on the history of Put and
+  // Remove.
+  const std::size_t num_touched = touched.size();
+  std::array<std::size_t, kMaxHits + 1> per_hits{};
+  s.touched_hits.resize(num_touched);
+  std::uint8_t* const touched_hits = s.touched_hits.data();
+  for (std::size_t k = 0; k < num_touched; ++k) {
+    std::uint32_t& mark = marks[PostingSlot(touched[k])];
+    const auto hits = static_cast<std::uint8_t>(Hits(mark));
+    mark = 0;
+    touched_hits[k] = hits;
     ++per_hits[hits];
   }
-
-  // Keep the kMaxScoredCandidates best by hits. Within the hits level that
-  // straddles the cut, choose by id hash, then id: never by slot, which
-  // depends on the history of Put and Remove.
-  if (candidates.size() > kMaxScoredCandidates) {
+  const bool capped = num_touched > kMaxScoredCandidates;
+  std::uint32_t cut = 0;
+  if (capped) {
     std::size_t above = 0;
-    std::uint32_t cut = 0;
     for (std::size_t h = per_hits.size(); h-- > 0;) {
       if (above + per_hits[h] >= kMaxScoredCandidates) {
         cut = static_cast<std::uint32_t>(h);
@@ -991,34 +1264,66 @@ std::vector<NameIndex::Match> NameIndex::Search(std::string_view query, double m
       }
       above += per_hits[h];
     }
-    std::vector<Candidate> keep;
-    std::vector<Candidate> tied;
-    keep.reserve(kMaxScoredCandidates);
-    for (const Candidate& c : candidates) {
-      if (c.hits > cut) {
-        keep.push_back(c);
-      } else if (c.hits == cut) {
-        tied.push_back(c);
-      }
+  }
+  std::vector<std::uint32_t>& candidates = s.candidates;
+  std::vector<std::uint64_t>& tied = s.tied;
+  candidates.clear();
+  tied.clear();
+  for (std::size_t k = 0; k < num_touched; ++k) {
+    const std::uint32_t hits = touched_hits[k];
+    if (!capped || hits > cut) {
+      candidates.push_back(PostingSlot(touched[k]));
+    } else if (hits == cut) {
+      tied.push_back(touched[k]);
     }
-    const std::size_t room = kMaxScoredCandidates - keep.size();
-    auto by_id = [this](const Candidate& x, const Candidate& y) {
-      if (id_hash_[x.slot] != id_hash_[y.slot]) return id_hash_[x.slot] < id_hash_[y.slot];
-      return entries_[x.slot].id < entries_[y.slot].id;
-    };
+  }
+  if (capped) {
+    const std::size_t room = kMaxScoredCandidates - candidates.size();
     if (tied.size() > room) {
-      std::nth_element(tied.begin(), tied.begin() + static_cast<std::ptrdiff_t>(room), tied.end(),
-                       by_id);
-      tied.resize(room);
+      // Radix-select on the top byte of the hash; order only the bucket the
+      // cut falls in exactly.
+      std::array<std::size_t, 256> buckets{};
+      for (std::uint64_t posting : tied) ++buckets[PostingHash(posting) >> 24];
+      std::size_t below = 0;
+      std::uint32_t boundary = 0;
+      while (below + buckets[boundary] < room) below += buckets[boundary++];
+      std::vector<std::uint64_t>& edge = s.edge;
+      edge.clear();
+      std::size_t kept = 0;
+      for (std::size_t k = 0; k < tied.size(); ++k) {
+        const std::uint32_t bucket = PostingHash(tied[k]) >> 24;
+        if (bucket < boundary) {
+          tied[kept++] = tied[k];
+        } else if (bucket == boundary) {
+          edge.push_back(tied[k]);
+        }
+      }
+      std::sort(edge.begin(), edge.end(), [this](std::uint64_t x, std::uint64_t y) {
+        if (PostingHash(x) != PostingHash(y)) return PostingHash(x) < PostingHash(y);
+        return entries_[PostingSlot(x)].id < entries_[PostingSlot(y)].id;
+      });
+      tied.resize(kept);
+      tied.insert(tied.end(), edge.begin(),
+                  edge.begin() + static_cast<std::ptrdiff_t>(room - kept));
     }
-    keep.insert(keep.end(), tied.begin(), tied.end());
-    candidates.swap(keep);
+    for (std::uint64_t posting : tied) candidates.push_back(PostingSlot(posting));
   }
 
-  for (const Candidate& c : candidates) {
-    const Entry& e = entries_[c.slot];
-    s.candidate.Assign(e.name);
-    const double score = Similarity(s.query, s.candidate);
+  // Score. Candidates are scattered over memory: fetch each entry a few
+  // candidates ahead, and its blob a little less far ahead.
+  constexpr std::size_t kEntryAhead = 8;
+  constexpr std::size_t kBlobAhead = 4;
+  PreparedName c;
+  for (std::size_t k = 0; k < candidates.size(); ++k) {
+    if (k + kEntryAhead < candidates.size()) {
+      __builtin_prefetch(&entries_[candidates[k + kEntryAhead]]);
+    }
+    if (k + kBlobAhead < candidates.size()) {
+      __builtin_prefetch(entries_[candidates[k + kBlobAhead]].blob.data());
+    }
+    const Entry& e = entries_[candidates[k]];
+    DecodeName(e.blob, &c);
+    const double score = Similarity(q, c);
     if (score >= min_score) results.push_back(Match{e.id, score});
   }
   std::sort(results.begin(), results.end(), [](const Match& x, const Match& y) {
@@ -1030,18 +1335,18 @@ std::vector<NameIndex::Match> NameIndex::Search(std::string_view query, double m
 }
 
 std::size_t NameIndex::ApproximateMemoryBytes() const {
-  std::size_t bytes = VectorBytes(entries_) + VectorBytes(id_hash_) + VectorBytes(free_slots_);
-  for (const Entry& e : entries_) bytes += StringBytes(e.id) + StringBytes(e.name);
-  // Hash nodes: key, value, next pointer and (for strings) the cached hash,
+  std::size_t bytes = VectorBytes(entries_) + VectorBytes(free_slots_) + VectorBytes(key_filter_);
+  for (const Entry& e : entries_) bytes += StringBytes(e.id) + StringBytes(e.blob);
+  // Hash nodes: value, next pointer and (for string keys) the cached hash,
   // plus one bucket pointer each.
   bytes += slot_of_.bucket_count() * sizeof(void*);
   for (const auto& [id, slot] : slot_of_) {
-    bytes += sizeof(std::pair<const std::string, std::uint32_t>) + 2 * sizeof(void*) +
-             StringBytes(id);
+    bytes +=
+        sizeof(std::pair<const std::string, std::uint32_t>) + 2 * sizeof(void*) + StringBytes(id);
   }
   bytes += postings_.bucket_count() * sizeof(void*);
   for (const auto& [key, list] : postings_) {
-    bytes += sizeof(std::pair<const std::uint64_t, std::vector<std::uint32_t>>) + sizeof(void*) +
+    bytes += sizeof(std::pair<const std::uint64_t, std::vector<std::uint64_t>>) + sizeof(void*) +
              VectorBytes(list);
   }
   return bytes;
