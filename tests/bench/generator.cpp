@@ -216,6 +216,7 @@ class Simulation {
       Exec(c.admin, DeleteUser{leaver});
       AddCaseworker(c);
     }
+    if (Chance(0.2)) Exec(c.admin, ChangeUserRole{Pick(c.caseworkers), fb::Role::CouncilAdmin});
     const std::string& u = Pick(c.caseworkers);
     if (Exec(u, LockUser{u, fb::LockReason::FailedLogins, 5})) {
       const std::string who = u;
@@ -368,6 +369,11 @@ class Simulation {
     if (Chance(0.08)) {
       At(now + Uniform(30, 500) * kDay, [=, this] {
         Exec(worker, AddDependant{id, RandomPerson(clock_.NowMicros(), 0, 1, "child")});
+      });
+    }
+    if (Chance(0.03)) {
+      At(now + Uniform(30, 500) * kDay, [=, this] {
+        Exec(worker, RemoveDependant{id, DependantSubject(id, 1)});  // a child left the household
       });
     }
     if (Chance(0.2)) {
