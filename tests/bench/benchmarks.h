@@ -15,9 +15,19 @@ struct BenchArgs {
   bool keep = false;             // keep the scratch data afterwards
   bool reuse = false;            // measure the data a --keep run left (no appends)
   int appenders = 0;             // concurrent appenders/clients; 0 = the subcommand's default
+  std::uint64_t cases = 0;       // generate/domain: cases to create; 0 = enough for `events`
+  std::uint64_t seed = 1;        // generate/domain: the caseload's seed
+  int councils = 0;              // generate/domain: 0 = the subcommand's default
 };
 
 int RunLedgerBench(const BenchArgs& args);
+int RunGenerate(const BenchArgs& args);
+int RunDomainBench(const BenchArgs& args);
+
+// Single-core Ed25519 signs (or verifies) per second over a checkpoint body
+// of the same shape the ledger signs: the best of `windows` windows, so a
+// moment of interference from the host does not pass for the core's speed.
+double RawRate(bool verify, double seconds, int windows = 5);
 
 }  // namespace nrpf::bench
 

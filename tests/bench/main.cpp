@@ -1,6 +1,13 @@
 // nrpf-bench: performance measurements (not tests).
 //
-//   nrpf-bench ledger [--json] [--events N] [--appenders N] [--dir DIR] [--keep | --reuse]
+//   nrpf-bench ledger   [--json] [--events N] [--appenders N] [--dir DIR] [--keep | --reuse]
+//   nrpf-bench generate [--events N] [--cases N] [--councils N] [--seed S] [--dir DIR]
+//   nrpf-bench domain   [--json] [--events N] [--cases N] [--councils N] [--seed S]
+//                       [--appenders N] [--dir DIR] [--keep | --reuse]
+//
+// generate writes a synthetic caseload (labelled synthetic throughout) into
+// DIR/ledger, keys beside it; domain generates one (or, with --reuse, uses
+// the one in DIR) and measures commands, rebuild, reads and search on it.
 //
 // --keep leaves the log in DIR; --reuse measures such a log again without
 // appending (verify and proofs only). Human-readable progress goes to stderr; the result is one JSON object on
@@ -15,7 +22,11 @@
 
 namespace {
 int Usage() {
-  std::fprintf(stderr, "usage: nrpf-bench ledger [--json] [--events N] [--appenders N] [--dir DIR] [--keep | --reuse]\n");
+  std::fprintf(stderr,
+               "usage: nrpf-bench ledger   [--json] [--events N] [--appenders N] [--dir DIR] [--keep | --reuse]\n"
+               "       nrpf-bench generate [--events N] [--cases N] [--councils N] [--seed S] [--dir DIR]\n"
+               "       nrpf-bench domain   [--json] [--events N] [--cases N] [--councils N] [--seed S]\n"
+               "                           [--appenders N] [--dir DIR] [--keep | --reuse]\n");
   return 2;
 }
 }  // namespace
@@ -37,6 +48,12 @@ int main(int argc, char** argv) {
       args.events = std::stoull(argv[++i]);
     } else if (a == "--appenders" && i + 1 < argc) {
       args.appenders = std::stoi(argv[++i]);
+    } else if (a == "--cases" && i + 1 < argc) {
+      args.cases = std::stoull(argv[++i]);
+    } else if (a == "--seed" && i + 1 < argc) {
+      args.seed = std::stoull(argv[++i]);
+    } else if (a == "--councils" && i + 1 < argc) {
+      args.councils = std::stoi(argv[++i]);
     } else if (a == "--dir" && i + 1 < argc) {
       args.dir = argv[++i];
     } else {
@@ -44,5 +61,7 @@ int main(int argc, char** argv) {
     }
   }
   if (command == "ledger") return nrpf::bench::RunLedgerBench(args);
+  if (command == "generate") return nrpf::bench::RunGenerate(args);
+  if (command == "domain") return nrpf::bench::RunDomainBench(args);
   return Usage();
 }

@@ -1,0 +1,286 @@
+// nrpf-bench generate: a synthetic caseload into a data directory.
+// nrpf-bench domain: commands through decide + append + projections from 64
+// concurrent clients, projection rebuild, case reads and person search, on a
+// generated caseload of at least 1,000,000 events, beside the raw
+// single-core sign rate measured in the same run.
+
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "projections/projector.h"
+#include "tests/bench/bench_util.h"
+#include "tests/bench/benchmarks.h"
+#include "tests/bench/generator.h"
+
+namespace nrpf::bench {
+
+namespace {
+
+using namespace nrpf::domain;  // NOLINT
+
+ledger::LedgerOptions OptionsFor(const std::filesystem::path& dir, const Clock* clock, bool sync) {
+  ledger::LedgerOptions o;
+  o.db_path = (dir / "ledger").string();
+  o.master_key_path = (dir / "master.key").string();
+  o.signing_key_dir = (dir / "keys").string();
+  o.origin = "bench.nrpf-ledger.local/log";
+  o.clock = clock;
+  o.sync = sync;
+  return o;
+}
+
+struct Opened {
+  std::unique_ptr<ManualClock> clock;
+  std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<CaseService> service;
+};
+
+Result<Opened> OpenService(const std::filesystem::path& dir, bool sync) {
+  Opened o;
+  o.clock = std::make_unique<ManualClock>(0);
+  auto ledger = ledger::Ledger::Open(OptionsFor(dir, o.clock.get(), sync));
+  if (!ledger.ok()) return ledger.status();
+  o.ledger = std::move(ledger).value();
+  // Simulated time resumes where the log left it.
+  if (o.ledger->Size() > 0) {
+    auto last = o.ledger->Read(o.ledger->Size() - 1);
+    if (!last.ok()) return last.status();
+    o.clock->Set(last->record()->recorded_at_us() + 1);
+  }
+  ServiceOptions so;
+  so.clock = o.clock.get();
+  auto service = CaseService::Open(o.ledger.get(), so);
+  if (!service.ok()) return service.status();
+  o.service = std::move(service).value();
+  return o;
+}
+
+GeneratorOptions GeneratorFor(const BenchArgs& args, std::uint64_t default_events) {
+  GeneratorOptions g;
+  g.seed = args.seed;
+  g.councils = args.councils > 0 ? static_cast<std::size_t>(args.councils) : 60;
+  g.max_events = args.events > 0 ? args.events : default_events;
+  // About twelve events a case over the whole span; the event limit ends the run.
+  g.cases = args.cases > 0 ? args.cases : static_cast<std::size_t>(g.max_events / 12);
+  g.years = 3;
+  return g;
+}
+
+Result<GeneratorReport> GenerateInto(const std::filesystem::path& dir, const GeneratorOptions& g) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir / "ledger", ec);
+  std::filesystem::create_directories(dir);
+  // A synthetic bulk load: no WAL sync (docs/benchmarks.md).
+  auto opened = OpenService(dir, /*sync=*/false);
+  if (!opened.ok()) return opened.status();
+  opened->clock->Set(g.start_us);
+  return GenerateCaseload(*opened->service, *opened->clock, g);
+}
+
+void ReportGeneration(const GeneratorReport& r, double seconds, JsonReport* json) {
+  json->Set("synthetic", 1);
+  json->Set("events", static_cast<double>(r.events));
+  json->Set("cases", static_cast<double>(r.cases));
+  json->Set("organisations", static_cast<double>(r.organisations));
+  json->Set("users", static_cast<double>(r.users));
+  json->Set("commands", static_cast<double>(r.commands));
+  json->Set("generate_s", seconds);
+  json->Set("generate_events_per_s", static_cast<double>(r.events) / seconds);
+  for (const auto& [name, n] : r.commands_by_name) std::fprintf(stderr, "  %-28s %llu\n", name.c_str(), static_cast<unsigned long long>(n));
+  for (const auto& [reason, n] : r.refusals_by_reason) {
+    std::fprintf(stderr, "  refused %-40s %llu\n", reason.c_str(), static_cast<unsigned long long>(n));
+  }
+}
+
+// What the read and command phases work on: open cases by council.
+struct Caseload {
+  std::vector<std::string> councils;
+  std::vector<std::vector<std::string>> open_cases;  // by council
+  std::vector<std::pair<std::string, std::string>> people;  // (council, applicant name)
+};
+
+Caseload SnapshotCaseload(const CaseService& service) {
+  Caseload out;
+  service.projector().Read([&](const projections::Projections& p) {
+    for (const auto& [org, ids] : p.organisation_cases()) {
+      const OrganisationState* o = p.Organisation(org);
+      if (o == nullptr || o->kind != fb::OrganisationKind::Council) continue;
+      std::vector<std::string> open;
+      for (const std::string& id : ids) {
+        const CaseState* c = p.Case(id);
+        if (c->open()) open.push_back(id);
+        if (c->applicant.details && out.people.size() < 200000) out.people.emplace_back(org, c->applicant.details->FullName());
+      }
+      if (open.empty()) continue;
+      out.councils.push_back(org);
+      out.open_cases.push_back(std::move(open));
+    }
+    return 0;
+  });
+  return out;
+}
+
+std::string Misspelt(std::string name, std::mt19937_64& rng) {
+  if (name.size() < 5) return name;
+  const std::size_t i = 1 + rng() % (name.size() - 3);
+  if (name[i] != ' ' && name[i + 1] != ' ') std::swap(name[i], name[i + 1]);
+  return name;
+}
+
+}  // namespace
+
+int RunGenerate(const BenchArgs& args) {
+  const GeneratorOptions g = GeneratorFor(args, 100000);
+  std::fprintf(stderr, "generating a synthetic caseload (seed %llu) into %s\n",
+               static_cast<unsigned long long>(g.seed), args.dir.c_str());
+  const auto start = SteadyClock::now();
+  auto report = GenerateInto(args.dir, g);
+  if (!report.ok()) {
+    std::fprintf(stderr, "generate failed: %s\n", report.status().ToString().c_str());
+    return 1;
+  }
+  JsonReport json;
+  ReportGeneration(*report, SecondsSince(start), &json);
+  json.Set("peak_rss_mb", PeakRssMb());
+  std::printf("%s\n", json.ToString().c_str());
+  return 0;
+}
+
+int RunDomainBench(const BenchArgs& args) {
+  JsonReport json;
+  const double sign_raw_start = RawRate(false, 2.0);
+  if (!args.reuse) {
+    const GeneratorOptions g = GeneratorFor(args, 1000000);
+    std::fprintf(stderr, "generating %llu events of synthetic caseload into %s\n",
+                 static_cast<unsigned long long>(g.max_events), args.dir.c_str());
+    const auto start = SteadyClock::now();
+    auto report = GenerateInto(args.dir, g);
+    if (!report.ok()) {
+      std::fprintf(stderr, "generate failed: %s\n", report.status().ToString().c_str());
+      return 1;
+    }
+    ReportGeneration(*report, SecondsSince(start), &json);
+  }
+
+  // Durable from here on: the command phase syncs the WAL like production.
+  auto start = SteadyClock::now();
+  auto opened = OpenService(args.dir, /*sync=*/true);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "open failed: %s\n", opened.status().ToString().c_str());
+    return 1;
+  }
+  CaseService& service = *opened->service;
+  const std::uint64_t events = opened->ledger->Size();
+  json.Set("events", static_cast<double>(events));
+  json.Set("open_catch_up_s", SecondsSince(start));
+
+  std::fprintf(stderr, "rebuilding projections from %llu events\n", static_cast<unsigned long long>(events));
+  start = SteadyClock::now();
+  {
+    auto rebuilt = projections::Rebuild(*opened->ledger);
+    if (!rebuilt.ok()) {
+      std::fprintf(stderr, "rebuild failed: %s\n", rebuilt.status().ToString().c_str());
+      return 1;
+    }
+    json.Set("rebuild_events_per_s", static_cast<double>(events) / SecondsSince(start));
+    json.Set("cases", static_cast<double>((*rebuilt)->case_count()));
+  }
+
+  const Caseload load = SnapshotCaseload(service);
+  if (load.councils.empty()) {
+    std::fprintf(stderr, "the caseload has no open cases\n");
+    return 1;
+  }
+  std::mt19937_64 rng(args.seed);
+
+  std::fprintf(stderr, "case reads and searches\n");
+  std::vector<double> read_us;
+  for (int i = 0; i < 50000; ++i) {
+    const std::size_t c = rng() % load.councils.size();
+    const std::string& id = load.open_cases[c][rng() % load.open_cases[c].size()];
+    const std::string reader = load.councils[c] + "-admin";
+    const auto t = SteadyClock::now();
+    auto r = service.ReadCase(reader, id);
+    read_us.push_back(SecondsSince(t) * 1e6);
+    if (!r.ok()) {
+      std::fprintf(stderr, "read failed: %s\n", r.status().ToString().c_str());
+      return 1;
+    }
+  }
+  json.Set("case_read_us_p50", Percentile(read_us, 50));
+  json.Set("case_read_us_p99", Percentile(read_us, 99));
+
+  std::vector<double> search_us;
+  std::size_t found = 0;
+  for (int i = 0; i < 10000 && !load.people.empty(); ++i) {
+    const auto& [org, name] = load.people[rng() % load.people.size()];
+    projections::SearchQuery q;
+    q.name = (i % 2 == 0) ? name : Misspelt(name, rng);
+    const auto t = SteadyClock::now();
+    auto r = service.Search(org + "-admin", q);
+    search_us.push_back(SecondsSince(t) * 1e6);
+    if (r.ok() && !r->empty()) ++found;
+  }
+  json.Set("search_us_p50", Percentile(search_us, 50));
+  json.Set("search_us_p99", Percentile(search_us, 99));
+  json.Set("search_found_fraction", static_cast<double>(found) / static_cast<double>(search_us.size()));
+
+  // 64 concurrent clients: councils record advice and raise queries, the
+  // Home Office records status checks (each raising alerts by the rules).
+  const int clients = args.appenders > 0 ? args.appenders : 64;
+  const int per_client = 400;
+  std::fprintf(stderr, "%d clients x %d commands\n", clients, per_client);
+  std::atomic<std::uint64_t> done{0}, refused{0};
+  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(clients));
+  start = SteadyClock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937_64 r(args.seed * 1000 + static_cast<std::uint64_t>(t));
+      const bool home_office = t % 4 == 3;
+      for (int i = 0; i < per_client; ++i) {
+        const std::size_t c = r() % load.councils.size();
+        const std::string& id = load.open_cases[c][r() % load.open_cases[c].size()];
+        CommandRequest req;
+        if (home_office) {
+          req.actor_user_id = "ho-" + std::to_string(1 + r() % 8);
+          req.command = UpdateImmigrationStatus{id, fb::ImmigrationStatus::ApplicationPending, "[synthetic] bench"};
+        } else if (i % 2 == 0) {
+          req.actor_user_id = load.councils[c] + "-admin";
+          req.command = RecordAdvice{id, "2024-05-01", fb::AdvisedOf::HomeOfficeInformationReturned, "[synthetic] bench"};
+        } else {
+          req.actor_user_id = load.councils[c] + "-admin";
+          req.command = RaiseQuery{id, fb::QueryTopic::StatusUpdate, false, fb::UrgentReason::None, "[synthetic] bench"};
+        }
+        const auto t0 = SteadyClock::now();
+        auto out = service.Execute(req);
+        latencies[static_cast<std::size_t>(t)].push_back(SecondsSince(t0) * 1e6);
+        (out.ok() ? done : refused)++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const double seconds = SecondsSince(start);
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  const double sign_raw = std::max(sign_raw_start, RawRate(false, 2.0));
+  json.Set("sign_per_s_raw", sign_raw);
+  json.Set("commands_per_s", static_cast<double>(done.load()) / seconds);
+  json.Set("commands_vs_sign", static_cast<double>(done.load()) / seconds / sign_raw);
+  json.Set("commands_refused", static_cast<double>(refused.load()));
+  json.Set("command_us_p50", Percentile(all, 50));
+  json.Set("command_us_p99", Percentile(all, 99));
+  json.Set("clients", clients);
+  json.Set("peak_rss_mb", PeakRssMb());
+  std::printf("%s\n", json.ToString().c_str());
+  if (!args.keep && !args.reuse) {
+    opened = Status::Cancelled("closing");
+    std::error_code ec;
+    std::filesystem::remove_all(args.dir, ec);
+  }
+  return 0;
+}
+
+}  // namespace nrpf::bench
