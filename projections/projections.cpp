@@ -232,15 +232,13 @@ void Projections::IndexPeople(const CaseState& before, const CaseState& after) {
 
 void Projections::IndexPerson(const std::string& org, const std::string& case_id,
                               const PersonState* old_person, const PersonState* new_person) {
-  auto erase_pair = [](std::multimap<std::string, std::string>& m, const std::string& key,
+  auto erase_pair = [](StringMap<std::vector<std::string>>& m, const std::string& key,
                        const std::string& subject) {
-    auto [lo, hi] = m.equal_range(key);
-    for (auto it = lo; it != hi; ++it) {
-      if (it->second == subject) {
-        m.erase(it);
-        return;
-      }
-    }
+    auto it = m.find(key);
+    if (it == m.end()) return;
+    auto pos = std::find(it->second.begin(), it->second.end(), subject);
+    if (pos != it->second.end()) it->second.erase(pos);
+    if (it->second.empty()) m.erase(it);
   };
   auto keys_of = [](const domain::Person& p) {
     std::vector<std::string> keys;
@@ -258,16 +256,14 @@ void Projections::IndexPerson(const std::string& org, const std::string& case_id
   NameIndex& names = names_[org];
   if (!new_person->details) {
     names.Remove(subject);
-    case_of_subject_.erase(subject);
-    org_of_subject_.erase(subject);
+    subjects_.erase(subject);
     return;
   }
   const domain::Person& p = *new_person->details;
   names.Put(subject, p.FullName());
-  by_birth_date_.emplace(p.date_of_birth, subject);
-  for (const std::string& k : keys_of(p)) by_reference_.emplace(k, subject);
-  case_of_subject_[subject] = case_id;
-  org_of_subject_[subject] = org;
+  by_birth_date_[p.date_of_birth].push_back(subject);
+  for (const std::string& k : keys_of(p)) by_reference_[k].push_back(subject);
+  subjects_[subject] = {case_id, org};
 }
 
 HomeCounters Projections::Counters(const CounterScope& scope, std::int64_t now_us) const {
@@ -330,9 +326,9 @@ std::vector<CaseRow> Projections::Caseload(const CaseloadFilter& f) const {
 }
 
 const domain::Person* Projections::PersonOf(const std::string& subject) const {
-  auto cid = case_of_subject_.find(subject);
-  if (cid == case_of_subject_.end()) return nullptr;
-  const CaseState* c = Case(cid->second);
+  auto info = subjects_.find(subject);
+  if (info == subjects_.end()) return nullptr;
+  const CaseState* c = Case(info->second.case_id);
   if (c == nullptr) return nullptr;
   if (c->applicant.subject == subject) return c->applicant.details ? &*c->applicant.details : nullptr;
   for (const PersonState& d : c->dependants) {
@@ -345,11 +341,11 @@ std::vector<SearchHit> Projections::Search(const SearchQuery& q) const {
   const std::set<std::string> orgs(q.organisations.begin(), q.organisations.end());
   std::map<std::string, SearchHit> hits;  // subject -> hit
   auto hit_for = [&](const std::string& subject) -> SearchHit* {
-    auto org = org_of_subject_.find(subject);
-    if (org == org_of_subject_.end() || orgs.count(org->second) == 0) return nullptr;
+    auto info = subjects_.find(subject);
+    if (info == subjects_.end() || orgs.count(info->second.organisation_id) == 0) return nullptr;
     SearchHit& h = hits[subject];
     h.subject = subject;
-    h.case_id = case_of_subject_.at(subject);
+    h.case_id = info->second.case_id;
     return &h;
   };
   std::map<std::string, double> name_scores;
@@ -366,18 +362,20 @@ std::vector<SearchHit> Projections::Search(const SearchQuery& q) const {
     }
   }
   if (!q.date_of_birth.empty()) {
-    auto [lo, hi] = by_birth_date_.equal_range(q.date_of_birth);
-    for (auto it = lo; it != hi; ++it) {
-      if (SearchHit* h = hit_for(it->second)) h->date_of_birth_matched = true;
+    if (auto it = by_birth_date_.find(q.date_of_birth); it != by_birth_date_.end()) {
+      for (const std::string& subject : it->second) {
+        if (SearchHit* h = hit_for(subject)) h->date_of_birth_matched = true;
+      }
     }
   }
   for (const std::string& ref : {q.home_office_reference, q.document_number}) {
     if (ref.empty()) continue;
     const std::string norm = NormaliseReference(ref);
     for (const char* prefix : {"ref:", "doc:"}) {
-      auto [lo, hi] = by_reference_.equal_range(prefix + norm);
-      for (auto it = lo; it != hi; ++it) {
-        if (SearchHit* h = hit_for(it->second)) h->reference_matched = true;
+      auto it = by_reference_.find(prefix + norm);
+      if (it == by_reference_.end()) continue;
+      for (const std::string& subject : it->second) {
+        if (SearchHit* h = hit_for(subject)) h->reference_matched = true;
       }
     }
   }
@@ -420,10 +418,11 @@ domain::RtpfResult Projections::RtpfCheck(fb::DocumentType type, std::string_vie
   domain::RtpfResult best;
   std::int64_t best_at = 0;
   const std::int64_t two_years_ago = now_us - 731 * kMicrosPerDay;
-  auto [lo, hi] = by_reference_.equal_range("doc:" + NormaliseReference(number));
-  for (auto it = lo; it != hi; ++it) {
-    const CaseState* c = Case(case_of_subject_.at(it->second));
-    if (c == nullptr || c->removed || it->second != c->applicant.subject || !c->applicant.details) continue;
+  auto keyed = by_reference_.find("doc:" + NormaliseReference(number));
+  if (keyed == by_reference_.end()) return best;
+  for (const std::string& subject : keyed->second) {
+    const CaseState* c = Case(subjects_.at(subject).case_id);
+    if (c == nullptr || c->removed || subject != c->applicant.subject || !c->applicant.details) continue;
     const domain::Person& p = *c->applicant.details;
     const bool document_matches = std::any_of(p.documents.begin(), p.documents.end(), [&](const auto& d) {
       return d.first == type && d.second == number;  // entered exactly, as the checker requires
@@ -491,7 +490,12 @@ std::string Projections::Dump() const {
                     (rule.unit == fb::SlaUnit::Hours ? "h" : "wd"));
     }
   }
-  for (const auto& [id, c] : cases_) DumpCase(&out, c);
+  std::vector<const CaseState*> cases;
+  cases.reserve(cases_.size());
+  for (const auto& [id, c] : cases_) cases.push_back(&c);
+  std::sort(cases.begin(), cases.end(),
+            [](const CaseState* a, const CaseState* b) { return CaseIdLess()(a->case_id, b->case_id); });
+  for (const CaseState* c : cases) DumpCase(&out, *c);
   for (const auto& [org, ids] : org_cases_) {
     Line l(&out, "org_cases");
     l("org", org)("count", static_cast<std::uint64_t>(ids.size()));
@@ -499,10 +503,20 @@ std::string Projections::Dump() const {
   for (const auto& [org, idx] : names_) {
     Line(&out, "name_index")("org", org)("size", static_cast<std::uint64_t>(idx.size()));
   }
-  for (const auto& [dob, subject] : by_birth_date_) Line(&out, "dob")("key", dob)("subject", subject);
-  for (const auto& [ref, subject] : by_reference_) Line(&out, "ref")("key", ref)("subject", subject);
-  for (const auto& [subject, case_id] : case_of_subject_) {
-    Line(&out, "subject")("id", subject)("case", case_id)("org", org_of_subject_.at(subject));
+  for (const char* kind : {"dob", "ref"}) {
+    const auto& index = kind[0] == 'd' ? by_birth_date_ : by_reference_;
+    std::map<std::string_view, const std::vector<std::string>*> sorted;
+    for (const auto& [key, subjects] : index) sorted.emplace(key, &subjects);
+    for (const auto& [key, subjects] : sorted) {
+      Line l(&out, kind);
+      l("key", key);
+      for (const std::string& subject : *subjects) l("subject", subject);
+    }
+  }
+  std::map<std::string_view, const SubjectInfo*> subjects;
+  for (const auto& [subject, info] : subjects_) subjects.emplace(subject, &info);
+  for (const auto& [subject, info] : subjects) {
+    Line(&out, "subject")("id", subject)("case", info->case_id)("org", info->organisation_id);
   }
   for (const auto& [pos, n] : outbox_) {
     Line(&out, "outbox")("pos", pos)("to", n.recipient_user_id)("case", n.case_id)("alert", n.alert_id)(

@@ -21,6 +21,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "domain/decide.h"
@@ -111,6 +112,14 @@ struct ClockFilter {
   std::int64_t started_before_us = INT64_MAX;
 };
 
+// Hash maps keyed by string that also look up by string_view.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
 // Case ids are decimal numbers assigned in sequence: shorter sorts first.
 struct CaseIdLess {
   using is_transparent = void;
@@ -171,19 +180,22 @@ class Projections final : public domain::StateReader {
   std::uint64_t next_position_ = 0;
   std::map<std::string, domain::OrganisationState, std::less<>> orgs_;
   std::map<std::string, domain::UserState, std::less<>> users_;
-  std::map<std::string, domain::CaseState, CaseIdLess> cases_;
+  StringMap<domain::CaseState> cases_;  // Dump() sorts
   std::map<std::string, std::set<std::string, CaseIdLess>> org_cases_;  // organisation -> case ids
   domain::SlaPolicy policy_;
   domain::SlaPolicyHistory policies_;
   std::uint64_t max_case_number_ = 0;
   std::uint64_t lookups_ = 0;
 
-  // Search: names per council; exact keys to (case id, subject).
+  // Search: names per council; exact keys to subjects, in the order indexed.
+  struct SubjectInfo {
+    std::string case_id;
+    std::string organisation_id;
+  };
   std::map<std::string, NameIndex> names_;  // organisation -> subject names
-  std::multimap<std::string, std::string> by_birth_date_;      // dob -> subject
-  std::multimap<std::string, std::string> by_reference_;       // normalised ref/doc -> subject
-  std::map<std::string, std::string> case_of_subject_;         // subject -> case id
-  std::map<std::string, std::string> org_of_subject_;          // subject -> organisation
+  StringMap<std::vector<std::string>> by_birth_date_;  // dob -> subjects
+  StringMap<std::vector<std::string>> by_reference_;   // "ref:"/"doc:" + normalised -> subjects
+  StringMap<SubjectInfo> subjects_;
 
   std::map<std::uint64_t, Notification> outbox_;
   std::set<std::string> erased_subjects_;

@@ -1,21 +1,99 @@
 #include "projections/projector.h"
 
+#include <deque>
+#include <functional>
+
 namespace nrpf::projections {
 
 namespace {
 
 constexpr std::size_t kBatch = 1024;
+// Decoded batches the reader may run ahead of the fold.
+constexpr std::size_t kReadAhead = 4;
 
-Status DecodeAll(const std::vector<ledger::StoredEvent>& events, const domain::SectionOpener& opener,
-                 std::vector<domain::EventView>* views) {
-  views->clear();
-  views->reserve(events.size());
-  for (const ledger::StoredEvent& e : events) {
+// Events and their views; the views borrow from `events`, so a batch moves
+// only as a whole, by pointer.
+struct DecodedBatch {
+  std::vector<ledger::StoredEvent> events;
+  std::vector<domain::EventView> views;
+};
+
+Status Decode(DecodedBatch* batch, const domain::SectionOpener& opener) {
+  batch->views.clear();
+  batch->views.reserve(batch->events.size());
+  for (const ledger::StoredEvent& e : batch->events) {
     Result<domain::EventView> v = domain::DecodeEvent(e, opener);
     if (!v.ok()) return v.status();
-    views->push_back(std::move(*v));
+    batch->views.push_back(std::move(*v));
   }
   return Status::Ok();
+}
+
+// Folds [from, up_to): a helper thread reads and decodes (RocksDB reads,
+// body verifiers, opening sealed sections) up to kReadAhead batches ahead
+// while `apply` consumes them in order on the calling thread, so a fold uses
+// two cores.
+Status FoldPipelined(const ledger::Ledger& ledger, const domain::SectionOpener& opener, std::uint64_t from,
+                     std::uint64_t up_to, const std::function<Status(const DecodedBatch&)>& apply) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::unique_ptr<DecodedBatch>> ready;  // guarded by mu
+  Status reader_status;                            // guarded by mu
+  bool reader_done = false;                        // guarded by mu
+  bool stop = false;                               // guarded by mu
+  std::thread reader([&] {
+    Status s;
+    for (std::uint64_t next = from; next < up_to && s.ok();) {
+      auto batch = std::make_unique<DecodedBatch>();
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kBatch, up_to - next));
+      Result<std::vector<ledger::StoredEvent>> events = ledger.ReadRange(next, want);
+      if (!events.ok()) {
+        s = events.status();
+        break;
+      }
+      if (events->empty()) {
+        s = Status::NotFound("the log ends before position " + std::to_string(up_to));
+        break;
+      }
+      batch->events = std::move(*events);
+      next += batch->events.size();
+      s = Decode(batch.get(), opener);
+      if (!s.ok()) break;
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return stop || ready.size() < kReadAhead; });
+      if (stop) break;
+      ready.push_back(std::move(batch));
+      cv.notify_all();
+    }
+    std::lock_guard lock(mu);
+    reader_status = s;
+    reader_done = true;
+    cv.notify_all();
+  });
+  Status s;
+  for (;;) {
+    std::unique_ptr<DecodedBatch> batch;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return reader_done || !ready.empty(); });
+      if (ready.empty()) {
+        s = reader_status;
+        break;
+      }
+      batch = std::move(ready.front());
+      ready.pop_front();
+      cv.notify_all();
+    }
+    s = apply(*batch);
+    if (!s.ok()) break;
+  }
+  {
+    std::lock_guard lock(mu);
+    stop = true;
+    cv.notify_all();
+  }
+  reader.join();
+  return s;
 }
 
 }  // namespace
@@ -29,18 +107,12 @@ domain::SectionOpener LedgerOpener(const ledger::Ledger& ledger) {
 }
 
 Status FoldLog(const ledger::Ledger& ledger, std::uint64_t up_to, Projections* state) {
-  const domain::SectionOpener opener = LedgerOpener(ledger);
-  std::vector<domain::EventView> views;
-  while (state->next_position() < up_to) {
-    const std::size_t want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(kBatch, up_to - state->next_position()));
-    Result<std::vector<ledger::StoredEvent>> batch = ledger.ReadRange(state->next_position(), want);
-    if (!batch.ok()) return batch.status();
-    if (batch->empty()) return Status::NotFound("the log ends before position " + std::to_string(up_to));
-    NRPF_RETURN_IF_ERROR(DecodeAll(*batch, opener, &views));
-    for (const domain::EventView& v : views) state->Apply(v);
-  }
-  return Status::Ok();
+  if (state->next_position() >= up_to) return Status::Ok();
+  return FoldPipelined(ledger, LedgerOpener(ledger), state->next_position(), up_to,
+                       [state](const DecodedBatch& batch) {
+                         for (const domain::EventView& v : batch.views) state->Apply(v);
+                         return Status::Ok();
+                       });
 }
 
 Result<std::unique_ptr<Projections>> Rebuild(const ledger::Ledger& ledger) {
@@ -56,18 +128,19 @@ Projector::~Projector() { Stop(); }
 
 Status Projector::CatchUp() {
   const std::uint64_t size = ledger_->Size();
-  while (next_position_.load() < size) {
-    Result<std::vector<ledger::StoredEvent>> batch = ledger_->ReadRange(next_position_.load(), kBatch);
-    if (!batch.ok()) return batch.status();
-    if (batch->empty()) break;
-    NRPF_RETURN_IF_ERROR(ApplyBatch(*batch));
-  }
-  return Status::Ok();
+  if (next_position_.load() >= size) return Status::Ok();
+  return FoldPipelined(*ledger_, opener_, next_position_.load(), size,
+                       [this](const DecodedBatch& batch) { return ApplyViews(batch.views); });
 }
 
-Status Projector::ApplyBatch(const std::vector<ledger::StoredEvent>& events) {
-  std::vector<domain::EventView> views;
-  NRPF_RETURN_IF_ERROR(DecodeAll(events, opener_, &views));
+Status Projector::ApplyBatch(std::vector<ledger::StoredEvent> events) {
+  DecodedBatch batch;
+  batch.events = std::move(events);
+  NRPF_RETURN_IF_ERROR(Decode(&batch, opener_));
+  return ApplyViews(batch.views);
+}
+
+Status Projector::ApplyViews(const std::vector<domain::EventView>& views) {
   {
     std::unique_lock lock(mu_);
     for (const domain::EventView& v : views) {
@@ -103,7 +176,7 @@ void Projector::Stop() {
 void Projector::Follow() {
   while (!stop_) {
     Result<std::vector<ledger::StoredEvent>> batch = subscription_->Next(kBatch, std::chrono::milliseconds(200));
-    Status s = batch.ok() ? (batch->empty() ? Status::Ok() : ApplyBatch(*batch)) : batch.status();
+    Status s = batch.ok() ? (batch->empty() ? Status::Ok() : ApplyBatch(std::move(*batch))) : batch.status();
     if (!s.ok()) {
       if (s.code() != Code::kCancelled) {
         std::lock_guard wait(wait_mu_);

@@ -61,7 +61,8 @@ class Projector {
 
  private:
   void Follow();
-  Status ApplyBatch(const std::vector<ledger::StoredEvent>& events);
+  Status ApplyBatch(std::vector<ledger::StoredEvent> events);
+  Status ApplyViews(const std::vector<domain::EventView>& views);
 
   const ledger::Ledger* const ledger_;
   const domain::SectionOpener opener_;
