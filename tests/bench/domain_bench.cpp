@@ -233,7 +233,11 @@ int RunDomainBench(const BenchArgs& args) {
   const int per_client = 400;
   std::fprintf(stderr, "%d clients x %d commands\n", clients, per_client);
   std::atomic<std::uint64_t> done{0}, refused{0};
+  std::atomic<int> finished{0};
+  std::atomic<bool> release{false};
   std::vector<std::vector<double>> latencies(static_cast<std::size_t>(clients));
+  const std::map<std::string, double> cpu_before = ThreadCpuSeconds();
+  const std::uint64_t size_before = opened->ledger->Size();
   start = SteadyClock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < clients; ++t) {
@@ -259,10 +263,28 @@ int RunDomainBench(const BenchArgs& args) {
         latencies[static_cast<std::size_t>(t)].push_back(SecondsSince(t0) * 1e6);
         (out.ok() ? done : refused)++;
       }
+      // Stay alive until the main thread has read this thread's CPU time.
+      finished++;
+      while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     });
   }
-  for (auto& th : threads) th.join();
+  while (finished.load() < clients) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const double seconds = SecondsSince(start);
+  // Where the CPU went, per thread name (the clients are "nrpf-bench").
+  const std::map<std::string, double> cpu_after = ThreadCpuSeconds();
+  release = true;
+  for (auto& th : threads) th.join();
+  const double written = static_cast<double>(opened->ledger->Size() - size_before);
+  double cpu_total = 0;
+  for (const auto& [name, after] : cpu_after) {
+    auto b = cpu_before.find(name);
+    const double used = after - (b == cpu_before.end() ? 0 : b->second);
+    cpu_total += used;
+    std::fprintf(stderr, "  cpu %-16s %7.2f s  %6.1f us/event\n", name.c_str(), used, used * 1e6 / written);
+  }
+  json.Set("command_events_written", written);
+  json.Set("command_cpu_us_per_event", cpu_total * 1e6 / written);
+  json.Set("command_cpu_cores_busy", cpu_total / seconds);
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   const double sign_raw = std::max(sign_raw_start, RawRate(false, 2.0));
