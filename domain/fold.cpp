@@ -247,14 +247,7 @@ void ApplyToCase(CaseState& c, const EventView& e) {
     c.removed = true;
     c.closed_at_us = e.recorded_at_us;
     c.personal_data_erased = true;
-    c.applicant.details.reset();
-    for (PersonState& d : c.dependants) d.details.reset();
-    c.immigration.note.reset();
-    c.closure_note.reset();
-    for (QueryState& q : c.queries) {
-      q.question.reset();
-      q.answer.reset();
-    }
+    c.DropPersonalData();
   }
 }
 

@@ -35,6 +35,17 @@ std::size_t CaseState::OpenAlerts(fb::AlertKind kind) const {
   return n;
 }
 
+void CaseState::DropPersonalData() {
+  applicant.details.reset();
+  for (PersonState& d : dependants) d.details.reset();
+  immigration.note.reset();
+  closure_note.reset();
+  for (QueryState& q : queries) {
+    q.question.reset();
+    q.answer.reset();
+  }
+}
+
 // The seeds fix two timeframes: urgent requests within 24 hours and a
 // council's answer to a Home Office query within 10 working days. The Home
 // Office's initial status check and its answer to a routine query are the
@@ -66,6 +77,11 @@ bool MeansRecourseToPublicFunds(fb::ImmigrationStatus status) {
     default:
       return false;
   }
+}
+
+bool IsGrantOfLeave(fb::ImmigrationStatus status) {
+  return MeansRecourseToPublicFunds(status) || status == fb::ImmigrationStatus::LeaveWithNrpfCondition ||
+         status == fb::ImmigrationStatus::EuPreSettledStatus;
 }
 
 }  // namespace nrpf::domain

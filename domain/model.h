@@ -165,6 +165,9 @@ struct CaseState {
   const QueryState* FindQuery(const std::string& query_id) const;
   const AlertState* OpenAlertOfKind(fb::AlertKind kind) const;
   std::size_t OpenAlerts(fb::AlertKind kind) const;
+  // Forgets every piece of personal data: people's details and the notes,
+  // questions and answers that may describe them.
+  void DropPersonalData();
 };
 
 // One rule of an SLA policy: how long a party has to act.
@@ -187,6 +190,8 @@ struct SlaPolicy {
 // Which immigration statuses mean the person has recourse to public funds
 // (and so raise a closure-required alert).
 bool MeansRecourseToPublicFunds(fb::ImmigrationStatus status);
+// Which statuses are a grant of leave (what the RTPF checker returns).
+bool IsGrantOfLeave(fb::ImmigrationStatus status);
 
 }  // namespace nrpf::domain
 

@@ -43,17 +43,6 @@ std::string RandomId() {
   return ledger::ToHex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
-void RedactPersonalData(CaseState& c) {
-  c.applicant.details.reset();
-  for (PersonState& d : c.dependants) d.details.reset();
-  c.immigration.note.reset();
-  c.closure_note.reset();
-  for (QueryState& q : c.queries) {
-    q.question.reset();
-    q.answer.reset();
-  }
-}
-
 }  // namespace
 
 CaseService::CaseService(ledger::Ledger* ledger, ServiceOptions options)
@@ -236,7 +225,7 @@ Result<CaseState> CaseService::ReadCase(const std::string& actor_user_id, const 
     if (full.ok()) return *c;
     NRPF_RETURN_IF_ERROR(Authorize(actor, actor_org, Action::kReadCaseMetadata, c, case_org));
     CaseState redacted = *c;
-    RedactPersonalData(redacted);
+    redacted.DropPersonalData();
     return redacted;
   });
 }

@@ -36,21 +36,6 @@ std::string DateDaysBefore(std::int64_t now_us, int days) {
   return DateString(std::chrono::year_month_day(today - std::chrono::days(days)));
 }
 
-bool IsGrantOfLeave(fb::ImmigrationStatus s) {
-  switch (s) {
-    case fb::ImmigrationStatus::LeaveWithNrpfCondition:
-    case fb::ImmigrationStatus::LeaveWithRecourseToPublicFunds:
-    case fb::ImmigrationStatus::IndefiniteLeaveToRemain:
-    case fb::ImmigrationStatus::RefugeeOrHumanitarianProtection:
-    case fb::ImmigrationStatus::EuSettledStatus:
-    case fb::ImmigrationStatus::EuPreSettledStatus:
-    case fb::ImmigrationStatus::BritishCitizen:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Canonical text output for Dump(): "key=value" fields separated by '|',
 // values with '|', '\n' and '\\' escaped.
 class Line {
@@ -429,7 +414,7 @@ domain::RtpfResult Projections::RtpfCheck(fb::DocumentType type, std::string_vie
     });
     if (!document_matches || p.date_of_birth != date_of_birth) continue;
     const domain::ImmigrationState& im = c->immigration;
-    if (!im.known || !IsGrantOfLeave(im.status) || im.updated_at_us < two_years_ago) continue;
+    if (!im.known || !domain::IsGrantOfLeave(im.status) || im.updated_at_us < two_years_ago) continue;
     if (im.updated_at_us <= best_at) continue;
     best_at = im.updated_at_us;
     best.matched = true;
