@@ -234,7 +234,8 @@ class Decider {
       case fb::OrganisationKind::HomeOffice:
         return IsHomeOfficeRole(role) || role == fb::Role::Auditor;
       case fb::OrganisationKind::NetworkSupport:
-        return role == fb::Role::NetworkSupport || role == fb::Role::Auditor;
+        // No auditors here: network support must never see personal data.
+        return role == fb::Role::NetworkSupport;
       case fb::OrganisationKind::AuditBody:
         return role == fb::Role::Auditor;
     }
@@ -297,6 +298,7 @@ class Decider {
   Status Decide(const ChangeUserRole& c) {
     auto target = LoadTargetUser(c.user_id);
     if (!target.ok()) return target.status();
+    if (c.user_id == in_.actor_user_id) return Refuse("cannot_change_own_role", "nobody changes their own role");
     const OrganisationState* org = state_.Organisation((*target)->organisation_id);
     if (!InRange(c.role, fb::Role::MAX) || org == nullptr || !RoleFits(org->kind, c.role)) {
       return Invalid("role", "that role does not exist in this kind of organisation");
@@ -401,6 +403,7 @@ class Decider {
       return Invalid("urgent_reason", "an urgent request needs its reason");
     }
     NRPF_RETURN_IF_ERROR(CheckDate("referral_date", c.referral_date));
+    if (!c.rtpf_lookup_id.empty()) NRPF_RETURN_IF_ERROR(CheckId("rtpf_lookup_id", c.rtpf_lookup_id));
     NRPF_RETURN_IF_ERROR(CheckTeam(org_id, c.team_id));
     NRPF_RETURN_IF_ERROR(CheckCaseworker(org_id, c.caseworker_id));
     if (const CaseState* existing = state_.Case(in_.new_case_id); existing != nullptr && existing->exists()) {

@@ -151,8 +151,7 @@ Status Authorize(const UserState* actor, const OrganisationState* actor_org, Act
       return Deny("not_subscribed", "the case's council is not subscribed to the service");
     }
   } else if (role == fb::Role::Auditor) {
-    const bool system_wide = actor_org->kind == fb::OrganisationKind::AuditBody ||
-                             actor_org->kind == fb::OrganisationKind::NetworkSupport;
+    const bool system_wide = actor_org->kind == fb::OrganisationKind::AuditBody;
     if (!system_wide && case_state->organisation_id != actor->organisation_id) {
       return Deny("wrong_tenant", "the auditor is scoped to another organisation");
     }

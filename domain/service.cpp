@@ -43,6 +43,12 @@ std::string RandomId() {
   return ledger::ToHex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
+// Command ids are the client's own: two users picking the same id never
+// collide, and a retry finds only its own account's command.
+std::string ScopedCommandId(const CommandRequest& request) {
+  return request.actor_user_id + ":" + request.command_id;
+}
+
 }  // namespace
 
 CaseService::CaseService(ledger::Ledger* ledger, ServiceOptions options)
@@ -77,12 +83,21 @@ Status CaseService::FinishErasures() {
 }
 
 Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
-  if (request.command_id.size() > 128) {
-    return Status::InvalidArgument("command id longer than 128 bytes").WithReason("command_id_invalid");
+  // Decisions on projections that stopped following the log would be
+  // decisions on stale state.
+  NRPF_RETURN_IF_ERROR(projector_->health());
+  if (request.command_id.size() > kMaxCommandIdBytes) {
+    return Status::InvalidArgument("command id longer than 63 bytes").WithReason("command_id_invalid");
   }
   if (!request.command_id.empty()) {
-    Result<ledger::AppendResult> stored = ledger_->LookupCommand(request.command_id);
-    if (stored.ok()) return Replay(request.command_id, *stored);
+    // A retry is answered only to an account that may still act.
+    NRPF_RETURN_IF_ERROR(projector_->Read([&](const projections::Projections& state) {
+      const UserState* actor = state.User(request.actor_user_id);
+      const OrganisationState* org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+      return Authorize(actor, org, Action::kReadCaseMetadata, nullptr, nullptr);
+    }));
+    Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request));
+    if (stored.ok()) return Replay(*stored);
     if (stored.status().code() != Code::kNotFound) return stored.status();
   }
   const bool creates_case = std::holds_alternative<CreateCase>(request.command);
@@ -132,7 +147,7 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
   });
   if (!decision.ok()) return decision.status();
 
-  append.command_id = request.command_id;
+  append.command_id = request.command_id.empty() ? std::string() : ScopedCommandId(request);
   append.events = std::move(decision->events);
   append.expectations = std::move(decision->expectations);
   Result<ledger::AppendResult> written = ledger_->Append(std::move(append));
@@ -143,7 +158,7 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
     }
     return written.status();
   }
-  if (written->duplicate) return Replay(request.command_id, *written);
+  if (written->duplicate) return Replay(*written);
   for (const std::string& subject : decision->shred_subjects) NRPF_RETURN_IF_ERROR(ledger_->Shred(subject));
 
   NRPF_RETURN_IF_ERROR(projector_->WaitFor(written->first_position + written->count, options_.projection_wait));
@@ -161,8 +176,7 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
   return outcome;
 }
 
-Result<CommandOutcome> CaseService::Replay(const std::string& command_id, const ledger::AppendResult& stored) {
-  (void)command_id;
+Result<CommandOutcome> CaseService::Replay(const ledger::AppendResult& stored) {
   NRPF_RETURN_IF_ERROR(projector_->WaitFor(stored.first_position + stored.count, options_.projection_wait));
   CommandOutcome outcome;
   outcome.first_position = stored.first_position;

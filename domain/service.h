@@ -37,9 +37,13 @@ struct ServiceOptions {
   int max_conflict_retries = 8;
 };
 
+// A user id (<= 64 bytes) + ':' + this fits the ledger's 128-byte command id.
+inline constexpr std::size_t kMaxCommandIdBytes = 63;
+
 struct CommandRequest {
   std::string actor_user_id;
-  // Idempotency key: a retry returns the first outcome and writes nothing.
+  // Idempotency key, at most kMaxCommandIdBytes, scoped to the actor: a
+  // retry by the same account returns the first outcome and writes nothing.
   std::string command_id;
   // The version of the case (or account) the user saw; a newer one is
   // wrong_expected_version/stale_version.
@@ -100,7 +104,7 @@ class CaseService {
   CaseService(ledger::Ledger* ledger, ServiceOptions options);
   Result<CommandOutcome> ExecuteOnce(const CommandRequest& request, const std::string& new_case_id,
                                      bool* retry);
-  Result<CommandOutcome> Replay(const std::string& command_id, const ledger::AppendResult& stored);
+  Result<CommandOutcome> Replay(const ledger::AppendResult& stored);
   Status FinishErasures();
 
   ledger::Ledger* const ledger_;

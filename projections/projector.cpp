@@ -189,6 +189,12 @@ void Projector::Follow() {
   }
 }
 
+Status Projector::health() const {
+  std::lock_guard wait(wait_mu_);
+  if (follow_error_.ok()) return Status::Ok();
+  return Status::Unavailable("projections stopped: " + follow_error_.ToString());
+}
+
 Status Projector::WaitFor(std::uint64_t position, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(wait_mu_);
   const bool done = applied_cv_.wait_for(lock, timeout, [&] {

@@ -146,6 +146,31 @@ TEST_CASE("network support: registers, administers and removes duplicates, but n
         "permission_denied/role_not_permitted");
   w.Do("camden-cw1", FlagDuplicate{id, w.NewCase("camden")});
   CHECK(w.Try(ns, RemoveDuplicate{id}).ok());
+  // No way round the barrier: no auditor accounts in network support, and
+  // nobody changes their own role.
+  CHECK(Refusal(w.Try(ns, CreateUser{"ns-auditor", "network-support", fb::Role::Auditor, "", "X", ""})) ==
+        "invalid_argument/role_invalid");
+  CHECK(Refusal(w.Try(ns, ChangeUserRole{"ns-admin", fb::Role::Auditor})) ==
+        "failed_precondition/cannot_change_own_role");
+}
+
+TEST_CASE("a retried command id belongs to its account and is answered only while it may act", "[permissions]") {
+  World w;
+  CreateCase c;
+  c.team_id = "team-a";
+  c.applicant = SamplePerson("Efua", "Boateng", "1987-08-08");
+  c.referral_date = "2025-03-01";
+  auto first = w.Try("camden-cw1", c, std::nullopt, "same-id");
+  REQUIRE(first.ok());
+  // Another user's command with the same id is its own command.
+  auto other = w.Try("leeds-cw1", c, std::nullopt, "same-id");
+  REQUIRE(other.ok());
+  CHECK_FALSE(other->duplicate);
+  CHECK(other->case_id != first->case_id);
+  // A locked account learns nothing from a retry.
+  w.Do("camden-admin", LockUser{"camden-cw1", fb::LockReason::ByAdmin, 0});
+  CHECK(Refusal(w.Try("camden-cw1", c, std::nullopt, "same-id")) == "permission_denied/account_locked");
+  CHECK(Refusal(w.Try("nobody", c, std::nullopt, "same-id")) == "permission_denied/unknown_user");
 }
 
 TEST_CASE("auditor: reads but never writes; a council's auditor reads only that council", "[permissions]") {
