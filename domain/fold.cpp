@@ -171,6 +171,9 @@ void ApplyToCase(CaseState& c, const EventView& e) {
     if (c.status == fb::CaseStatus::OpenReferral) c.status = fb::CaseStatus::OpenFinanciallySupported;
   } else if (e.type == t::kFinanceEnded) {
     c.finance.active = false;
+    // No longer supported: out of the official caseload until finance is
+    // recorded again (a closure sets Closed right after).
+    if (c.status == fb::CaseStatus::OpenFinanciallySupported) c.status = fb::CaseStatus::OpenReferral;
     c.finance.end_date = Str(e.Body<fb::FinanceEnded>()->end_date());
   } else if (e.type == t::kPersonAdvised) {
     const auto* b = e.Body<fb::PersonAdvised>();

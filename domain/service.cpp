@@ -152,11 +152,10 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
   append.expectations = std::move(decision->expectations);
   Result<ledger::AppendResult> written = ledger_->Append(std::move(append));
   if (!written.ok()) {
-    if (written.status().code() == Code::kWrongExpectedVersion &&
-        (!request.expected_version.has_value() || !new_case_id.empty())) {
-      *retry = true;
-    }
-    return written.status();
+    if (written.status().code() != Code::kWrongExpectedVersion) return written.status();
+    if (!request.expected_version.has_value() || !new_case_id.empty()) *retry = true;
+    // The user's version went stale between the decision and the append.
+    return Status(written.status()).WithReason("stale_version");
   }
   if (written->duplicate) return Replay(*written);
   for (const std::string& subject : decision->shred_subjects) NRPF_RETURN_IF_ERROR(ledger_->Shred(subject));

@@ -154,6 +154,14 @@ TEST_CASE("step 4: finance makes the case open financially supported; the Home O
   CHECK(w.Case(id).finance.amendments == 1);
   CHECK(Refusal(w.Try("camden-cw1", a)) == "failed_precondition/unchanged");
 
+  // Ending support takes the case out of the official caseload.
+  w.Do("camden-cw1", EndFinance{id, "2025-04-30"});
+  CHECK(w.Case(id).status == fb::CaseStatus::OpenReferral);
+  CHECK(w.service->Counters("camden-cw1", false, "")->open_financially_supported == 0);
+  w.Do("camden-cw1", f);
+  CHECK(w.Case(id).status == fb::CaseStatus::OpenFinanciallySupported);
+  CHECK(w.Case(id).finance.first_start_date == "2025-03-03");
+
   auto counters = w.service->Counters("camden-cw1", false, "");
   REQUIRE(counters.ok());
   CHECK(counters->open_financially_supported == 1);
