@@ -1,5 +1,7 @@
 #include "domain/calendar.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -357,6 +359,13 @@ int WorkingDaysBetween(Nation nation, std::int64_t from_utc_us, std::int64_t to_
     if (cursor.IsWorkingDay(day)) ++count;
   }
   return count;
+}
+
+std::string IsoDate(std::chrono::year_month_day d) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
+                static_cast<unsigned>(d.day()));
+  return buf;
 }
 
 }  // namespace nrpf::domain

@@ -41,6 +41,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -88,6 +89,8 @@ std::chrono::year_month_day EasterSunday(int year);
 std::int64_t LondonUtcOffsetUs(std::int64_t utc_us);
 // Local calendar date of an instant (UTC microseconds since 1970).
 std::chrono::year_month_day LondonDate(std::int64_t utc_us);
+// `date` written YYYY-MM-DD, as dates travel in commands and events.
+std::string IsoDate(std::chrono::year_month_day date);
 // The instant local midnight starts `date` (midnight is never inside a
 // transition hour, so it always exists and is unique). `date` must be ok();
 // otherwise returns INT64_MIN.

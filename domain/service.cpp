@@ -43,6 +43,23 @@ std::string RandomId() {
   return ledger::ToHex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
+// The acting account and its organisation (either may be null).
+struct Acting {
+  const UserState* user;
+  const OrganisationState* org;
+};
+Acting ActingIn(const projections::Projections& state, const std::string& user_id) {
+  const UserState* user = state.User(user_id);
+  return {user, user != nullptr ? state.Organisation(user->organisation_id) : nullptr};
+}
+
+std::uint64_t CaseVersion(const projections::Projector& projector, const std::string& case_id) {
+  return projector.Read([&](const projections::Projections& state) -> std::uint64_t {
+    const CaseState* c = state.Case(case_id);
+    return c == nullptr ? 0 : c->version;
+  });
+}
+
 // Command ids are the client's own: two users picking the same id never
 // collide, and a retry finds only its own account's command.
 std::string ScopedCommandId(const CommandRequest& request) {
@@ -92,9 +109,8 @@ Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
   if (!request.command_id.empty()) {
     // A retry is answered only to an account that may still act.
     NRPF_RETURN_IF_ERROR(projector_->Read([&](const projections::Projections& state) {
-      const UserState* actor = state.User(request.actor_user_id);
-      const OrganisationState* org = actor ? state.Organisation(actor->organisation_id) : nullptr;
-      return Authorize(actor, org, Action::kReadCaseMetadata, nullptr, nullptr);
+      const Acting a = ActingIn(state, request.actor_user_id);
+      return Authorize(a.user, a.org, Action::kReadCaseMetadata, nullptr, nullptr);
     }));
     Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request));
     if (stored.ok()) return Replay(*stored);
@@ -167,10 +183,7 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
   outcome.lookup_id = in.new_lookup_id;
   outcome.rtpf = in.rtpf;
   if (!outcome.case_id.empty()) {
-    outcome.case_version = projector_->Read([&](const projections::Projections& state) -> std::uint64_t {
-      const CaseState* c = state.Case(outcome.case_id);
-      return c == nullptr ? 0 : c->version;
-    });
+    outcome.case_version = CaseVersion(*projector_, outcome.case_id);
   }
   return outcome;
 }
@@ -188,10 +201,7 @@ Result<CommandOutcome> CaseService::Replay(const ledger::AppendResult& stored) {
   const std::string_view stream = r->stream_id() ? r->stream_id()->string_view() : std::string_view();
   if (KindOfStream(stream, &id) == StreamKind::kCase) {
     outcome.case_id = std::string(id);
-    outcome.case_version = projector_->Read([&](const projections::Projections& state) -> std::uint64_t {
-      const CaseState* c = state.Case(outcome.case_id);
-      return c == nullptr ? 0 : c->version;
-    });
+    outcome.case_version = CaseVersion(*projector_, outcome.case_id);
   }
   return outcome;
 }
@@ -226,8 +236,7 @@ Result<bool> CaseService::Bootstrap(const RegisterOrganisation& network_support,
 
 Result<CaseState> CaseService::ReadCase(const std::string& actor_user_id, const std::string& case_id) const {
   return projector_->Read([&](const projections::Projections& state) -> Result<CaseState> {
-    const UserState* actor = state.User(actor_user_id);
-    const OrganisationState* actor_org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+    const auto [actor, actor_org] = ActingIn(state, actor_user_id);
     const CaseState* c = state.Case(case_id);
     if (c == nullptr || !c->exists()) {
       NRPF_RETURN_IF_ERROR(Authorize(actor, actor_org, Action::kReadCaseMetadata, nullptr, nullptr));
@@ -247,8 +256,7 @@ Result<projections::HomeCounters> CaseService::Counters(const std::string& actor
                                                         const std::string& team_id) const {
   const std::int64_t now = clock_->NowMicros();
   return projector_->Read([&](const projections::Projections& state) -> Result<projections::HomeCounters> {
-    const UserState* actor = state.User(actor_user_id);
-    const OrganisationState* org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+    const auto [actor, org] = ActingIn(state, actor_user_id);
     NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kReadCaseMetadata, nullptr, nullptr));
     projections::CounterScope scope{actor->organisation_id, team_id, my_cases ? actor_user_id : ""};
     return state.Counters(scope, now);
@@ -258,8 +266,7 @@ Result<projections::HomeCounters> CaseService::Counters(const std::string& actor
 Result<std::vector<projections::CaseRow>> CaseService::Caseload(const std::string& actor_user_id,
                                                                 projections::CaseloadFilter filter) const {
   return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<projections::CaseRow>> {
-    const UserState* actor = state.User(actor_user_id);
-    const OrganisationState* org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+    const auto [actor, org] = ActingIn(state, actor_user_id);
     NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kReadCaseMetadata, nullptr, nullptr));
     filter.organisation_id = actor->organisation_id;
     return state.Caseload(filter);
@@ -269,8 +276,7 @@ Result<std::vector<projections::CaseRow>> CaseService::Caseload(const std::strin
 Result<std::vector<projections::SearchHit>> CaseService::Search(const std::string& actor_user_id,
                                                                 projections::SearchQuery query) const {
   return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<projections::SearchHit>> {
-    const UserState* actor = state.User(actor_user_id);
-    const OrganisationState* org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+    const auto [actor, org] = ActingIn(state, actor_user_id);
     NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kSearch, nullptr, nullptr));
     query.organisations.clear();
     if (IsHomeOfficeRole(actor->role)) {
@@ -288,8 +294,7 @@ Result<std::vector<projections::SearchHit>> CaseService::Search(const std::strin
 Result<std::vector<SlaClockInstance>> CaseService::Clocks(const std::string& actor_user_id,
                                                           projections::ClockFilter filter) const {
   return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<SlaClockInstance>> {
-    const UserState* actor = state.User(actor_user_id);
-    const OrganisationState* org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+    const auto [actor, org] = ActingIn(state, actor_user_id);
     NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kSlaWorkload, nullptr, nullptr));
     if (IsCouncilRole(actor->role)) filter.organisation_id = actor->organisation_id;
     if (actor->role == fb::Role::Auditor && org->kind == fb::OrganisationKind::Council) {

@@ -6,8 +6,6 @@ namespace nrpf::domain {
 
 namespace {
 
-constexpr std::int64_t kMicrosPerClockHour = 3'600'000'000;
-
 Nation CalendarNation(fb::Nation n) {
   switch (n) {
     case fb::Nation::Scotland: return Nation::kScotland;
@@ -87,7 +85,7 @@ ClockState SlaClockInstance::StateAsOf(std::int64_t as_of_us) const {
 }
 
 std::int64_t DeadlineOf(fb::Nation nation, SlaRuleValue rule, std::int64_t start_us) {
-  if (rule.unit == fb::SlaUnit::Hours) return start_us + static_cast<std::int64_t>(rule.amount) * kMicrosPerClockHour;
+  if (rule.unit == fb::SlaUnit::Hours) return start_us + static_cast<std::int64_t>(rule.amount) * kMicrosPerHour;
   return WorkingDayDeadline(CalendarNation(nation), start_us, static_cast<int>(rule.amount));
 }
 

@@ -16,24 +16,16 @@ using domain::EventView;
 using domain::PersonState;
 
 constexpr double kNameMatchThreshold = 0.75;
-constexpr std::int64_t kMicrosPerDay = 86'400'000'000;
 
 bool ChangesPeople(std::string_view type) {
   return type == t::kCaseCreated || type == t::kApplicantAmended || type == t::kDependantAdded ||
          type == t::kDuplicateRemoved;
 }
 
-std::string DateString(std::chrono::year_month_day d) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(d.year()),
-                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return buf;
-}
-
 // The local date `days` before the local date of `now_us`.
 std::string DateDaysBefore(std::int64_t now_us, int days) {
   const auto today = std::chrono::sys_days(domain::LondonDate(now_us));
-  return DateString(std::chrono::year_month_day(today - std::chrono::days(days)));
+  return domain::IsoDate(std::chrono::year_month_day(today - std::chrono::days(days)));
 }
 
 // Canonical text output for Dump(): "key=value" fields separated by '|',
@@ -402,7 +394,7 @@ domain::RtpfResult Projections::RtpfCheck(fb::DocumentType type, std::string_vie
                                           std::string_view organisation_id, std::int64_t now_us) const {
   domain::RtpfResult best;
   std::int64_t best_at = 0;
-  const std::int64_t two_years_ago = now_us - 731 * kMicrosPerDay;
+  const std::int64_t two_years_ago = now_us - 731 * domain::kMicrosPerDay;
   auto keyed = by_reference_.find("doc:" + NormaliseReference(number));
   if (keyed == by_reference_.end()) return best;
   for (const std::string& subject : keyed->second) {

@@ -366,10 +366,7 @@ TEST_CASE("a command carrying a stale case version is refused with the current v
 
 TEST_CASE("a retried command returns the first outcome and writes nothing", "[domain]") {
   World w;
-  CreateCase c;
-  c.team_id = "team-a";
-  c.applicant = SamplePerson("Grace", "Mensah", "1992-10-10");
-  c.referral_date = "2025-03-01";
+  const CreateCase c = MinimalCase(SamplePerson("Grace", "Mensah", "1992-10-10"));
   auto first = w.Try("camden-cw1", c, std::nullopt, "cmd-1");
   REQUIRE(first.ok());
   const std::uint64_t size = w.ledger->Size();

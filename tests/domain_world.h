@@ -35,6 +35,15 @@ inline Person SamplePerson(std::string given, std::string family, std::string do
   return p;
 }
 
+// A minimal case of `applicant` in team-a, unallocated, with no dependants.
+inline CreateCase MinimalCase(Person applicant) {
+  CreateCase c;
+  c.team_id = "team-a";
+  c.applicant = std::move(applicant);
+  c.referral_date = "2025-03-01";
+  return c;
+}
+
 class World {
  public:
   explicit World(std::int64_t start_us = kWorldStart) : clock(start_us) {

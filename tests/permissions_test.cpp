@@ -24,13 +24,7 @@ RaiseQuery Query(const std::string& id) {
   return q;
 }
 
-CreateCase NewCaseCommand() {
-  CreateCase c;
-  c.team_id = "team-a";
-  c.applicant = SamplePerson("Kwame", "Osei", "1980-04-04");
-  c.referral_date = "2025-03-01";
-  return c;
-}
+CreateCase NewCaseCommand() { return MinimalCase(SamplePerson("Kwame", "Osei", "1980-04-04")); }
 
 TEST_CASE("council user: works its own council's cases and nothing else", "[permissions]") {
   World w;
@@ -156,10 +150,7 @@ TEST_CASE("network support: registers, administers and removes duplicates, but n
 
 TEST_CASE("a retried command id belongs to its account and is answered only while it may act", "[permissions]") {
   World w;
-  CreateCase c;
-  c.team_id = "team-a";
-  c.applicant = SamplePerson("Efua", "Boateng", "1987-08-08");
-  c.referral_date = "2025-03-01";
+  const CreateCase c = MinimalCase(SamplePerson("Efua", "Boateng", "1987-08-08"));
   auto first = w.Try("camden-cw1", c, std::nullopt, "same-id");
   REQUIRE(first.ok());
   // Another user's command with the same id is its own command.

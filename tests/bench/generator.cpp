@@ -1,5 +1,7 @@
 #include "tests/bench/generator.h"
 
+#include "domain/calendar.h"
+
 #include <functional>
 #include <queue>
 #include <random>
@@ -10,8 +12,8 @@ namespace {
 
 using namespace nrpf::domain;  // NOLINT: the generator speaks the domain's language
 
-constexpr std::int64_t kHour = 3'600'000'000;
-constexpr std::int64_t kDay = 24 * kHour;
+constexpr std::int64_t kHour = kMicrosPerHour;
+constexpr std::int64_t kDay = kMicrosPerDay;
 
 const char* const kGiven[] = {
     "Mohammed", "Fatima",  "Amina",   "Yusuf",    "Olumide",  "Chukwuemeka", "Oksana",  "Elena",
@@ -52,13 +54,9 @@ struct Task {
   bool operator>(const Task& o) const { return at != o.at ? at > o.at : seq > o.seq; }
 };
 
+// The UTC calendar date of `us`.
 std::string Date(std::int64_t us) {
-  const auto days = std::chrono::sys_days(std::chrono::days(us / kDay));
-  const std::chrono::year_month_day d(days);
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(d.year()),
-                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return buf;
+  return IsoDate(std::chrono::year_month_day(std::chrono::sys_days(std::chrono::days(us / kDay))));
 }
 
 class Simulation {
