@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "ledger/coding.h"
 #include "ledger/ledger_impl.h"
@@ -33,6 +34,12 @@ Status CheckName(std::string_view what, std::string_view value, std::size_t max)
 std::size_t EventCount(const PendingOp* op) {
   return op->kind == PendingOp::Kind::kAppend ? op->request.events.size() : 0;
 }
+
+// Set on the syncer thread while it runs completion callbacks: appends those
+// callbacks submit wake the sequencer once, after the last callback, so they
+// are sequenced together instead of one group each.
+thread_local bool t_defer_wake = false;
+thread_local bool t_wake_deferred = false;
 
 }  // namespace
 
@@ -129,7 +136,11 @@ void Ledger::Impl::SubmitAsync(std::unique_ptr<PendingOp> op) {
     Finish(op.release(), refused);
     return;
   }
-  queue_cv.notify_one();
+  if (t_defer_wake) {
+    t_wake_deferred = true;
+  } else {
+    queue_cv.notify_one();
+  }
 }
 
 Result<AppendResult> Ledger::Impl::Submit(std::unique_ptr<PendingOp> op) {
@@ -145,6 +156,13 @@ void Ledger::Impl::StartPipeline() {
     pthread_setname_np(pthread_self(), "nrpf-sequencer");
     SequencerLoop();
   });
+  const unsigned signers = std::max(1u, options.threads != 0 ? options.threads : std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < signers; ++i) {
+    signer_threads.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "nrpf-signer");
+      SignerLoop();
+    });
+  }
   committer_thread = std::thread([this] {
     pthread_setname_np(pthread_self(), "nrpf-committer");
     CommitterLoop();
@@ -152,6 +170,10 @@ void Ledger::Impl::StartPipeline() {
   syncer_thread = std::thread([this] {
     pthread_setname_np(pthread_self(), "nrpf-syncer");
     SyncerLoop();
+  });
+  indexer_thread = std::thread([this] {
+    pthread_setname_np(pthread_self(), "nrpf-indexer");
+    IndexerLoop();
   });
 }
 
@@ -162,6 +184,7 @@ void Ledger::Impl::StopPipeline() {
   }
   queue_cv.notify_all();
   if (sequencer_thread.joinable()) sequencer_thread.join();
+  // The committer drains the groups in flight, which the signers finish.
   {
     std::lock_guard<std::mutex> lock(group_mu);
     stop_committer = true;
@@ -169,11 +192,29 @@ void Ledger::Impl::StopPipeline() {
   group_cv.notify_all();
   if (committer_thread.joinable()) committer_thread.join();
   {
+    std::lock_guard<std::mutex> lock(group_mu);
+    stop_signers = true;
+  }
+  sign_cv.notify_all();
+  for (std::thread& t : signer_threads) t.join();
+  signer_threads.clear();
+  {
     std::lock_guard<std::mutex> lock(sync_mu);
     stop_syncer = true;
   }
   sync_cv.notify_all();
   if (syncer_thread.joinable()) syncer_thread.join();
+  {
+    std::lock_guard<std::mutex> lock(index_mu);
+    stop_indexer = true;
+  }
+  index_cv.notify_all();
+  if (indexer_thread.joinable()) {
+    indexer_thread.join();
+    // What is left of the tail goes into RocksDB now, so the next open has
+    // nothing to rebuild. Failing that, the next open rebuilds it.
+    (void)IngestAll();
+  }
   {
     std::lock_guard<std::mutex> lock(commit_mu);
     closing = true;
@@ -200,17 +241,49 @@ void Ledger::Impl::SequencerLoop() {
   }
 }
 
+void Ledger::Impl::SignerLoop() {
+  // Signatures are claimed a few at a time, from the oldest group first, so
+  // the group the committer waits for is finished first.
+  constexpr std::size_t kClaim = 4;
+  std::unique_lock<std::mutex> lock(group_mu);
+  for (;;) {
+    CommitGroup* g = nullptr;
+    for (const auto& candidate : groups) {
+      if (candidate->next_to_sign < candidate->bodies.size()) {
+        g = candidate.get();
+        break;
+      }
+    }
+    if (g == nullptr) {
+      if (stop_signers) return;
+      sign_cv.wait(lock);
+      continue;
+    }
+    // g stays in `groups` until it is fully signed, which needs this claim.
+    const std::size_t begin = g->next_to_sign;
+    const std::size_t end = std::min(g->bodies.size(), begin + kClaim);
+    g->next_to_sign = end;
+    lock.unlock();
+    for (std::size_t i = begin; i < end; ++i) g->signatures[i] = g->signers[i]->Sign(g->bodies[i]);
+    lock.lock();
+    g->signed_count += end - begin;
+    if (g->signed_count == g->bodies.size() && g == groups.front().get()) group_cv.notify_all();
+  }
+}
+
 void Ledger::Impl::CommitterLoop() {
   for (;;) {
     std::unique_ptr<CommitGroup> g;
     {
       std::unique_lock<std::mutex> lock(group_mu);
-      group_cv.wait(lock, [this] { return stop_committer || !groups.empty(); });
+      group_cv.wait(lock, [this] {
+        return groups.empty() ? stop_committer : groups.front()->signed_count == groups.front()->bodies.size();
+      });
       if (groups.empty()) return;
       g = std::move(groups.front());
       groups.pop_front();
     }
-    group_cv.notify_all();
+    group_cv.notify_all();  // room for the sequencer; the next head may be signed already
 
     Status s;
     {
@@ -218,6 +291,15 @@ void Ledger::Impl::CommitterLoop() {
       s = background_error;
     }
     if (s.ok()) {
+      if (!g->signatures.empty()) {
+        std::string v;
+        v.reserve(g->signatures.size() * layout::kSignatureEntrySize);
+        for (std::size_t i = 0; i < g->signatures.size(); ++i) {
+          PutFixed32BE(&v, g->signers[i]->verifier().key_id());
+          v.append(reinterpret_cast<const char*>(g->signatures[i].data()), g->signatures[i].size());
+        }
+        (void)g->batch.Put(Cf(layout::kSignatures), layout::PositionKey(g->first_position), v);
+      }
       rocksdb::WriteOptions wo;
       wo.sync = false;  // the syncer fsyncs the WAL before anything is acknowledged
       s = FromRocks(db->Write(wo, &g->batch), "writing events " + std::to_string(g->first_position) +
@@ -249,12 +331,21 @@ void Ledger::Impl::SyncerLoop() {
       for (auto& g : batch) FailGroup(std::move(g), s);
       continue;
     }
+    // Durable: the index entries join the tail before readers can see the
+    // new size, so every read bounded by it finds them.
+    for (auto& g : batch) {
+      if (g->end_position > g->first_position) index_tail->Add(std::move(g->index));
+    }
     {
       std::lock_guard<std::mutex> lock(commit_mu);
       committed_size.store(batch.back()->end_position);
     }
     commit_cv.notify_all();
+    if (index_tail->active_entries() >= options.index_tail_entries) index_cv.notify_one();
+    t_defer_wake = true;
     for (auto& g : batch) CompleteGroup(*g, Status::Ok());
+    t_defer_wake = false;
+    if (std::exchange(t_wake_deferred, false)) queue_cv.notify_one();
   }
 }
 

@@ -1,20 +1,39 @@
 // RocksDB layout of the ledger: column families and key/value encodings.
 // docs/ledger-format.md repeats this grammar; change both together.
 //
-//   cf "default"      "format"  -> "1"
+//   cf "default"      "format"  -> "2"
 //                     "origin"  -> origin line
+//                     "indexed" -> fixed64be(n): "streams", "subjects" and
+//                                  "commands" hold the entries of every event
+//                                  before position n (absent in format 1,
+//                                  which wrote them with each event)
 //   cf "records"      fixed64be(position) -> record bytes (FlatBuffer "NRPL")
-//   cf "signatures"   fixed64be(position) -> fixed32be(key id) || ed25519 sig[64]
-//   cf "tree"         u8(level) || fixed64be(index) -> sha256[32], level >= 1
+//   cf "signatures"   fixed64be(first) -> (fixed32be(key id) || ed25519 sig[64])+
+//                     the signatures of positions first, first + 1, ... of one
+//                     commit group (format 1 wrote groups of one)
+//   cf "tree"         u8(level) || fixed64be(index) -> sha256[32], level >= 3
 //                     (perfect subtree covering leaves [index<<level, (index+1)<<level);
-//                     leaf hashes, level 0, are recomputed from "records")
+//                     levels 0..2 are recomputed from "records"; format 1 also
+//                     stored levels 1 and 2, which nothing reads)
 //   cf "streams"      stream_id || 0x00 || fixed64be(stream version) -> fixed64be(position)
 //   cf "subjects"     subject_id || 0x00 || fixed64be(position) -> ""
-//   cf "commands"     command_id -> digest[32] || fixed64be(first position)
-//                                   || fixed32be(count) || fixed64be(recorded_at_us)
+//   cf "commands"     command_id -> command value
+//   cf "command_log"  fixed64be(first) -> (fixed32be(n) || command_id[n] || command value)+
+//                     the idempotent commands of the commit group starting at
+//                     `first`, kept until "indexed" passes it
 //   cf "subject_keys" subject_id -> 'K' || fixed32be(generation) || wrapped key[72]
 //                                 | 'X' || fixed64be(shredded_at_us)
 //   cf "signing_keys" fixed64be(first signed position) -> vkey text
+//
+//   command value := digest[32] || fixed64be(first position) || fixed32be(count)
+//                    || fixed64be(recorded_at_us)
+//
+// "records", "signatures", "tree" and "command_log" are written with each
+// commit group (WAL, synced before the acknowledgement). "streams",
+// "subjects" and "commands" are derived from them and ingested in bulk as
+// sorted files; until then the ledger holds their newest entries in memory
+// (index_tail.h), and rebuilds that tail from "records" and "command_log"
+// when it opens.
 
 #ifndef NRPF_LEDGER_LAYOUT_H_
 #define NRPF_LEDGER_LAYOUT_H_
@@ -37,20 +56,26 @@ enum Cf : int {
   kCommands,
   kSubjectKeys,
   kSigningKeys,
+  kCommandLog,  // format 2
   kCfCount,
 };
 
 inline constexpr const char* kCfNames[kCfCount] = {
     "default", "records", "signatures", "tree", "streams",
-    "subjects", "commands", "subject_keys", "signing_keys"};
+    "subjects", "commands", "subject_keys", "signing_keys", "command_log"};
 
 inline constexpr std::string_view kFormatKey = "format";
-inline constexpr std::string_view kFormatVersion = "1";
+inline constexpr std::string_view kFormatVersion = "2";
+inline constexpr std::string_view kFormatVersion1 = "1";
 inline constexpr std::string_view kOriginKey = "origin";
+inline constexpr std::string_view kIndexedKey = "indexed";
+// Tree levels below this one are not stored: they are recomputed from the
+// (at most 2^kFirstStoredLevel) records they cover.
+inline constexpr std::uint32_t kFirstStoredLevel = 3;
+inline constexpr std::size_t kSignatureEntrySize = 4 + 64;
 inline constexpr std::string_view kLedgerStream = "$ledger";
 inline constexpr std::string_view kGenesisType = "ledger.genesis";
 inline constexpr std::string_view kKeyRotatedType = "ledger.signing_key_rotated";
-inline constexpr std::size_t kSignatureValueSize = 4 + 64;
 inline constexpr std::size_t kCommandValueSize = 32 + 8 + 4 + 8;
 
 inline std::string PositionKey(std::uint64_t position) {

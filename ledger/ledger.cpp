@@ -6,6 +6,7 @@
 #include <rocksdb/table.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -49,7 +50,7 @@ std::string KeyFileName(const std::string& dir, std::uint32_t key_id) {
 rocksdb::Options DbOptions(const LedgerOptions& o, std::shared_ptr<rocksdb::Cache> cache) {
   rocksdb::Options opts;
   opts.create_if_missing = o.create_if_missing;
-  opts.create_missing_column_families = o.create_if_missing;
+  opts.create_missing_column_families = !o.read_only;  // newer formats add families
   opts.paranoid_checks = true;
   opts.IncreaseParallelism(2);
   opts.max_background_jobs = 2;
@@ -99,30 +100,54 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
   unsigned threads = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
   impl->pool = std::make_unique<WorkerPool>(std::max(1u, threads));
 
-  rocksdb::Options db_opts = DbOptions(options, rocksdb::NewLRUCache(options.block_cache_bytes));
+  impl->db_options = DbOptions(options, rocksdb::NewLRUCache(options.block_cache_bytes));
+  const rocksdb::Options& db_opts = impl->db_options;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name : layout::kCfNames) cfs.emplace_back(name, rocksdb::ColumnFamilyOptions(db_opts));
+  std::vector<int> slots;  // layout::Cf of each descriptor
+  std::vector<std::string> existing;
+  if (options.read_only) {
+    // A read-only open cannot create the families a newer format added.
+    rocksdb::Status ls = rocksdb::DB::ListColumnFamilies(db_opts, options.db_path, &existing);
+    if (!ls.ok()) return FromRocks(ls, "cannot open ledger at " + options.db_path);
+  }
+  for (int c = 0; c < layout::kCfCount; ++c) {
+    const char* name = layout::kCfNames[c];
+    if (options.read_only && std::find(existing.begin(), existing.end(), name) == existing.end()) continue;
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions(db_opts));
+    slots.push_back(c);
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status rs;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   if (options.read_only) {
-    rs = rocksdb::DB::OpenForReadOnly(db_opts, options.db_path, cfs, &impl->cf, &raw);
+    rs = rocksdb::DB::OpenForReadOnly(db_opts, options.db_path, cfs, &handles, &raw);
   } else {
     std::error_code ec;
     std::filesystem::create_directories(options.db_path, ec);
-    rs = rocksdb::DB::Open(db_opts, options.db_path, cfs, &impl->cf, &raw);
+    rs = rocksdb::DB::Open(db_opts, options.db_path, cfs, &handles, &raw);
   }
   if (!rs.ok()) return FromRocks(rs, "cannot open ledger at " + options.db_path);
   impl->db.reset(raw);
+  impl->cf.assign(layout::kCfCount, nullptr);
+  for (std::size_t i = 0; i < handles.size(); ++i) impl->cf[static_cast<std::size_t>(slots[i])] = handles[i];
   rocksdb::DB* db = impl->db.get();
+  for (int c : {layout::kDefault, layout::kRecords, layout::kSignatures, layout::kTree, layout::kStreams,
+                layout::kSubjects, layout::kCommands, layout::kSubjectKeys, layout::kSigningKeys}) {
+    if (impl->cf[static_cast<std::size_t>(c)] == nullptr) {
+      return Status::Corruption(std::string("column family ") + layout::kCfNames[c] + " is missing");
+    }
+  }
 
   // Format and origin.
   std::string value;
   rs = db->Get(rocksdb::ReadOptions(), impl->Cf(layout::kDefault), layout::kFormatKey, &value);
   bool fresh = rs.IsNotFound();
+  bool format1 = false;
   if (fresh && options.read_only) return Status::NotFound("no ledger at " + options.db_path);
   if (!fresh) {
     if (!rs.ok()) return FromRocks(rs, "cannot read the ledger format");
-    if (value != layout::kFormatVersion) {
+    format1 = value == layout::kFormatVersion1;
+    if (value != layout::kFormatVersion && !format1) {
       return Status::FailedPrecondition("ledger format " + value + " is not supported by this build");
     }
     rs = db->Get(rocksdb::ReadOptions(), impl->Cf(layout::kDefault), layout::kOriginKey, &impl->origin);
@@ -136,6 +161,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
     rocksdb::WriteBatch meta;
     (void)meta.Put(impl->Cf(layout::kDefault), layout::kFormatKey, layout::kFormatVersion);
     (void)meta.Put(impl->Cf(layout::kDefault), layout::kOriginKey, impl->origin);
+    (void)meta.Put(impl->Cf(layout::kDefault), layout::kIndexedKey, layout::PositionKey(0));
     rocksdb::WriteOptions sync;
     sync.sync = true;
     rs = db->Write(sync, &meta);
@@ -186,6 +212,30 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
     }
     if (!it->status().ok()) return FromRocks(it->status(), "cannot read the tree");
   }
+
+  // The index tail: format 1 wrote every index entry with its event; format
+  // 2 says how far the ingested indexes go, and the rest is rebuilt here.
+  std::uint64_t indexed = size;
+  if (!format1) {
+    std::string v;
+    rs = db->Get(rocksdb::ReadOptions(), impl->Cf(layout::kDefault), layout::kIndexedKey, &v);
+    if (!rs.ok()) return FromRocks(rs, "cannot read how far the indexes go");
+    if (v.size() != 8) return Status::Corruption("the \"indexed\" entry is malformed");
+    indexed = std::min(DecodeFixed64BE(v.data()), size);
+  } else if (!options.read_only) {
+    // Upgrade to format 2. Nothing stored changes but these two entries:
+    // format 1's indexes are complete, and its per-event signatures are
+    // signature groups of one.
+    rocksdb::WriteBatch upgrade;
+    (void)upgrade.Put(impl->Cf(layout::kDefault), layout::kFormatKey, layout::kFormatVersion);
+    (void)upgrade.Put(impl->Cf(layout::kDefault), layout::kIndexedKey, layout::PositionKey(size));
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    rs = db->Write(sync, &upgrade);
+    if (!rs.ok()) return FromRocks(rs, "cannot upgrade the ledger to format 2");
+  }
+  impl->index_tail = std::make_unique<IndexTail>(indexed);
+  NRPF_RETURN_IF_ERROR(impl->RecoverIndexTail(indexed));
 
   auto ledger = std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
   Impl* im = ledger->impl_.get();
@@ -252,235 +302,6 @@ Ledger::~Ledger() { impl_->StopPipeline(); }
 
 std::uint64_t Ledger::Size() const { return impl_->committed_size.load(); }
 const std::string& Ledger::origin() const { return impl_->origin; }
-
-// ---- Tree nodes and proofs.
-
-Result<Hash> Ledger::Impl::Node(std::uint32_t level, std::uint64_t index) const {
-  if (level >= kCachedLevel) {
-    std::shared_lock<std::shared_mutex> lock(cache_mu);
-    const std::size_t slot = level - kCachedLevel;
-    if (slot < upper_nodes.size() && index < upper_nodes[slot].size()) return upper_nodes[slot][index];
-    return Status::NotFound("tree node " + std::to_string(level) + "/" + std::to_string(index));
-  }
-  rocksdb::PinnableSlice value;
-  if (level == 0) {
-    // Leaves are not stored twice: the leaf hash is recomputed from the record.
-    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kRecords), layout::PositionKey(index), &value);
-    if (!s.ok()) return FromRocks(s, "record " + std::to_string(index));
-    return LeafHash(value.ToStringView());
-  }
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kTree), layout::TreeKey(level, index), &value);
-  if (!s.ok()) return FromRocks(s, "tree node " + std::to_string(level) + "/" + std::to_string(index));
-  std::optional<Hash> h = HashFromBytes(value.ToStringView());
-  if (!h) return Status::Corruption("tree node is not 32 bytes");
-  return *h;
-}
-
-NodeReader Ledger::Impl::Reader() const {
-  return [this](std::uint32_t level, std::uint64_t index) { return Node(level, index); };
-}
-
-namespace {
-Status CheckTreeSize(std::uint64_t tree_size, std::uint64_t committed) {
-  if (tree_size > committed) {
-    return Status::InvalidArgument("tree size " + std::to_string(tree_size) +
-                                   " is beyond the log (" + std::to_string(committed) + " events)");
-  }
-  return Status::Ok();
-}
-}  // namespace
-
-Result<Hash> Ledger::RootAt(std::uint64_t tree_size) const {
-  NRPF_RETURN_IF_ERROR(CheckTreeSize(tree_size, Size()));
-  return RootFromNodes(tree_size, impl_->Reader());
-}
-
-Result<Checkpoint> Ledger::CheckpointAt(std::uint64_t tree_size) const {
-  Result<Hash> root = RootAt(tree_size);
-  if (!root.ok()) return root.status();
-  return Checkpoint{impl_->origin, tree_size, *root};
-}
-
-Result<std::string> Ledger::SignedCheckpoint(std::uint64_t tree_size) const {
-  if (tree_size == 0) return Status::InvalidArgument("the empty tree has no signed checkpoint");
-  Result<Checkpoint> cp = CheckpointAt(tree_size);
-  if (!cp.ok()) return cp.status();
-  Result<StoredEvent> last = Read(tree_size - 1);
-  if (!last.ok()) return last.status();
-  Result<std::vector<PublishedKey>> keys = PublicKeys();
-  if (!keys.ok()) return keys.status();
-  for (const PublishedKey& k : *keys) {
-    if (k.key.key_id() == last->key_id) {
-      return FormatSignedNote(CheckpointBody(*cp), {{k.key.name(), k.key.key_id(), last->signature}});
-    }
-  }
-  return Status::Corruption("event " + std::to_string(tree_size - 1) + " is signed by an unpublished key");
-}
-
-Result<std::vector<Hash>> Ledger::ProveInclusion(std::uint64_t position, std::uint64_t tree_size) const {
-  NRPF_RETURN_IF_ERROR(CheckTreeSize(tree_size, Size()));
-  return InclusionProof(position, tree_size, impl_->Reader());
-}
-
-Result<std::vector<Hash>> Ledger::ProveConsistency(std::uint64_t old_size, std::uint64_t new_size) const {
-  NRPF_RETURN_IF_ERROR(CheckTreeSize(new_size, Size()));
-  return ConsistencyProof(old_size, new_size, impl_->Reader());
-}
-
-// ---- Reads.
-
-namespace {
-// One stored event from its record and signature values, checked.
-Result<StoredEvent> MakeStoredEvent(std::uint64_t pos, std::string_view record, std::string_view sig) {
-  if (sig.size() != layout::kSignatureValueSize) {
-    return Status::Corruption("signature " + std::to_string(pos) + " is malformed");
-  }
-  StoredEvent e;
-  e.position = pos;
-  e.bytes = std::string(record);
-  Result<const fb::Record*> r = VerifyRecordBytes(e.bytes, pos);
-  if (!r.ok()) return r.status();
-  e.key_id = DecodeFixed32BE(sig.data());
-  std::memcpy(e.signature.data(), sig.data() + 4, 64);
-  return e;
-}
-}  // namespace
-
-Result<std::vector<StoredEvent>> Ledger::Impl::ReadFrom(std::uint64_t from, std::size_t max) const {
-  std::vector<StoredEvent> out;
-  const std::uint64_t size = committed_size.load();
-  if (from >= size || max == 0) return out;
-  const std::uint64_t end = from + std::min<std::uint64_t>(max, size - from);
-  rocksdb::ReadOptions ro;
-  const std::string upper = layout::PositionKey(end);
-  rocksdb::Slice upper_slice(upper);
-  ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> rec(db->NewIterator(ro, Cf(layout::kRecords)));
-  std::unique_ptr<rocksdb::Iterator> sig(db->NewIterator(ro, Cf(layout::kSignatures)));
-  const std::string start = layout::PositionKey(from);
-  rec->Seek(start);
-  sig->Seek(start);
-  for (std::uint64_t pos = from; pos < end; ++pos, rec->Next(), sig->Next()) {
-    if (!rec->Valid() || DecodeFixed64BE(rec->key().data()) != pos) {
-      if (!rec->status().ok()) return FromRocks(rec->status(), "reading records");
-      return Status::Corruption("record " + std::to_string(pos) + " is missing");
-    }
-    if (!sig->Valid() || DecodeFixed64BE(sig->key().data()) != pos) {
-      if (!sig->status().ok()) return FromRocks(sig->status(), "reading signatures");
-      return Status::Corruption("signature " + std::to_string(pos) + " is missing");
-    }
-    Result<StoredEvent> e = MakeStoredEvent(pos, rec->value().ToStringView(), sig->value().ToStringView());
-    if (!e.ok()) return e.status();
-    out.push_back(std::move(e).value());
-  }
-  return out;
-}
-
-Result<std::vector<StoredEvent>> Ledger::Impl::ReadPositions(
-    const std::vector<std::uint64_t>& positions) const {
-  std::vector<StoredEvent> out;
-  out.reserve(positions.size());
-  // Point reads: index scans hand over scattered positions, for which an
-  // iterator pair per event would cost far more than two Gets.
-  const std::uint64_t size = committed_size.load();
-  rocksdb::PinnableSlice record, sig;
-  for (std::uint64_t p : positions) {
-    if (p >= size) return Status::NotFound("no event at position " + std::to_string(p));
-    const std::string key = layout::PositionKey(p);
-    record.Reset();
-    sig.Reset();
-    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kRecords), key, &record);
-    if (s.ok()) s = db->Get(rocksdb::ReadOptions(), Cf(layout::kSignatures), key, &sig);
-    if (s.IsNotFound()) return Status::Corruption("record or signature " + std::to_string(p) + " is missing");
-    if (!s.ok()) return FromRocks(s, "reading event " + std::to_string(p));
-    Result<StoredEvent> e = MakeStoredEvent(p, record.ToStringView(), sig.ToStringView());
-    if (!e.ok()) return e.status();
-    out.push_back(std::move(e).value());
-  }
-  return out;
-}
-
-Result<std::vector<StoredEvent>> Ledger::ReadRange(std::uint64_t from, std::size_t max) const {
-  return impl_->ReadFrom(from, max);
-}
-
-Result<StoredEvent> Ledger::Read(std::uint64_t position) const {
-  Result<std::vector<StoredEvent>> one = impl_->ReadFrom(position, 1);
-  if (!one.ok()) return one.status();
-  if (one->empty()) return Status::NotFound("no event at position " + std::to_string(position));
-  return std::move(one->front());
-}
-
-namespace {
-// Positions from an index (stream or subject) with keys prefix||0x00||be64.
-Result<std::vector<std::uint64_t>> ScanIndex(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
-                                             const std::string& prefix, std::uint64_t from,
-                                             std::size_t max, std::uint64_t committed,
-                                             bool position_in_key) {
-  std::vector<std::uint64_t> positions;
-  const std::string p = layout::IndexPrefix(prefix);
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
-  for (it->Seek(layout::IndexKey(prefix, from)); it->Valid() && positions.size() < max; it->Next()) {
-    rocksdb::Slice k = it->key();
-    if (!k.starts_with(p) || k.size() != p.size() + 8) break;
-    const std::uint64_t pos = position_in_key ? DecodeFixed64BE(k.data() + p.size())
-                                              : DecodeFixed64BE(it->value().data());
-    if (!position_in_key && it->value().size() != 8) return Status::Corruption("stream index value");
-    if (pos >= committed) break;
-    positions.push_back(pos);
-  }
-  if (!it->status().ok()) return FromRocks(it->status(), "reading index");
-  return positions;
-}
-}  // namespace
-
-Result<std::vector<StoredEvent>> Ledger::ReadStream(const std::string& stream_id,
-                                                    std::uint64_t from_version,
-                                                    std::size_t max) const {
-  Result<std::vector<std::uint64_t>> pos =
-      ScanIndex(impl_->db.get(), impl_->Cf(layout::kStreams), stream_id, std::max<std::uint64_t>(from_version, 1),
-                max, Size(), /*position_in_key=*/false);
-  if (!pos.ok()) return pos.status();
-  return impl_->ReadPositions(*pos);
-}
-
-Result<std::uint64_t> Ledger::Impl::StoredStreamVersion(const std::string& stream_id) const {
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kStreams)));
-  const std::string prefix = layout::IndexPrefix(stream_id);
-  it->SeekForPrev(layout::IndexKey(stream_id, UINT64_MAX));
-  if (!it->status().ok()) return FromRocks(it->status(), "reading stream " + stream_id);
-  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) return std::uint64_t{0};
-  return DecodeFixed64BE(it->key().data() + prefix.size());
-}
-
-Result<std::uint64_t> Ledger::StreamVersion(const std::string& stream_id) const {
-  return impl_->StoredStreamVersion(stream_id);
-}
-
-Result<AppendResult> DecodeCommandEntry(std::string_view v) {
-  if (v.size() != layout::kCommandValueSize) return Status::Corruption("command entry is malformed");
-  AppendResult r;
-  r.first_position = DecodeFixed64BE(v.data() + 32);
-  r.count = DecodeFixed32BE(v.data() + 40);
-  r.recorded_at_us = static_cast<std::int64_t>(DecodeFixed64BE(v.data() + 44));
-  r.duplicate = true;
-  return r;
-}
-
-Result<std::vector<StoredEvent>> Ledger::ReadSubject(const std::string& subject_id, std::uint64_t from,
-                                                     std::size_t max) const {
-  Result<std::vector<std::uint64_t>> pos = ScanIndex(impl_->db.get(), impl_->Cf(layout::kSubjects),
-                                                     subject_id, from, max, Size(), /*position_in_key=*/true);
-  if (!pos.ok()) return pos.status();
-  return impl_->ReadPositions(*pos);
-}
-
-Result<AppendResult> Ledger::LookupCommand(const std::string& command_id) const {
-  std::string v;
-  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->Cf(layout::kCommands), command_id, &v);
-  if (!s.ok()) return FromRocks(s, "command " + command_id);
-  return DecodeCommandEntry(v);
-}
 
 // ---- Sealed data.
 

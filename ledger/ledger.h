@@ -76,6 +76,14 @@ struct LedgerOptions {
   bool sync = true;
   // RocksDB block cache. Default: 64 MiB.
   std::size_t block_cache_bytes = 64u << 20;
+  // The stream, subject and command indexes of the newest events are held
+  // in memory and ingested into RocksDB in bulk once this many entries (about
+  // three an event) have gathered, or when the oldest is index_tail_max_age
+  // old, and when the ledger closes. A larger tail costs memory and, after a
+  // crash, time at open to rebuild it from the records. Default: 65536.
+  std::size_t index_tail_entries = 65536;
+  // Default: 10 minutes.
+  std::chrono::milliseconds index_tail_max_age{10 * 60 * 1000};
 };
 
 // Who performs an action.

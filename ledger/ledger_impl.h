@@ -1,14 +1,18 @@
 // Internal state of a Ledger, shared by ledger.cpp (open, reads, proofs),
 // append.cpp (the group-commit pipeline) and verify.cpp. Not a public header.
 //
-// The append pipeline has three stages, each on its own thread(s):
+// The append pipeline has five stages, each on its own thread(s):
 //   sequencer  takes queued requests, checks command ids and expected
 //              versions, assigns positions, seals, hashes, extends the tree
 //              and prepares one rocksdb::WriteBatch per commit group;
-//   signers    (WorkerPool, every core) sign the group's checkpoints;
-//   committer  writes each group to RocksDB (WAL and memtable), in order;
+//   signers    (one per core) sign the checkpoints of the groups in flight,
+//              while the sequencer goes on with the next group;
+//   committer  writes each signed group to RocksDB (WAL and memtable), in order;
 //   syncer     fsyncs the WAL once for every group written since its last
-//              sync, then publishes the new size and wakes the appenders.
+//              sync, adds the groups' index entries to the index tail, then
+//              publishes the new size and wakes the appenders;
+//   indexer    now and then ingests the index tail into RocksDB as sorted
+//              files (index_tail.h).
 // While the syncer waits for one fsync, the committer writes the groups the
 // sequencer has prepared meanwhile, and the next fsync covers them all: a
 // group is acknowledged only after an fsync that began after it was written.
@@ -32,6 +36,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ledger/index_tail.h"
 #include "ledger/ledger.h"
 #include "ledger/layout.h"
 #include "ledger/sealer.h"
@@ -46,12 +51,40 @@ Status FromRocks(const rocksdb::Status& s, const std::string& context);
 // reads at most kCachedLevel nodes from RocksDB.
 inline constexpr std::uint32_t kCachedLevel = 5;
 
+// Most commit groups sequenced but not yet written: bounds the memory and
+// the latency of the groups in flight while still letting sequencing,
+// signing and writing overlap.
+inline constexpr std::size_t kMaxGroupsInFlight = 16;
+
 // Checks that `bytes` is a well-formed record (FlatBuffers verifier,
 // identifier, position). Returns the record view on success.
 Result<const fb::Record*> VerifyRecordBytes(std::string_view bytes, std::uint64_t position);
 
 // The stored result of a command (cf "commands" value), marked duplicate.
 Result<AppendResult> DecodeCommandEntry(std::string_view value);
+
+// Reads the signature of positions in "signatures", whose values hold the
+// signatures of one commit group each, keyed by its first position. Fastest
+// when asked for ascending positions; any order works.
+class SignatureCursor {
+ public:
+  explicit SignatureCursor(std::unique_ptr<rocksdb::Iterator> it) : it_(std::move(it)) {}
+  // The stored entry (fixed32be(key id) || signature[64]) of `position`;
+  // kCorruption when it is missing or malformed.
+  Result<std::string_view> At(std::uint64_t position);
+  const rocksdb::Status status() const { return it_->status(); }
+
+ private:
+  bool Covers(std::uint64_t position) const {
+    return valid_ && position >= first_ && position - first_ < count_;
+  }
+  bool Load();  // the group at it_, if well formed
+
+  std::unique_ptr<rocksdb::Iterator> it_;
+  bool valid_ = false;
+  std::uint64_t first_ = 0;
+  std::uint64_t count_ = 0;
+};
 
 // One queued call into the pipeline.
 struct PendingOp {
@@ -82,8 +115,14 @@ struct CommitGroup {
   std::uint64_t end_position = 0;
   std::vector<std::string> bodies;                  // checkpoint body per event
   std::vector<std::shared_ptr<SigningKey>> signers;  // signer per event
+  std::vector<Signature> signatures;                // filled by the signers
   std::vector<Completion> completions;
   std::vector<std::string> subject_keys;  // in-flight subject entries to drop at commit
+  std::string command_log;                // "command_log" value of this group
+  IndexBatch index;                       // added to the index tail once durable
+  // Signing progress; guarded by group_mu.
+  std::size_t next_to_sign = 0;
+  std::size_t signed_count = 0;
 };
 
 // A data subject's key as the sequencer uses it for one request.
@@ -100,6 +139,7 @@ class Ledger::Impl {
   LedgerOptions options;
   const Clock* clock = nullptr;
   std::string origin;
+  rocksdb::Options db_options;  // also for the files the indexer writes
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cf;  // owned; destroyed before db
   std::optional<MasterKey> master;
@@ -117,6 +157,9 @@ class Ledger::Impl {
   std::atomic<std::uint64_t> committed_size{0};
   bool closing = false;  // guarded by commit_mu
   Status background_error;  // guarded by commit_mu; set once a write fails
+
+  // ---- Index entries not yet in RocksDB (thread-safe itself).
+  std::unique_ptr<IndexTail> index_tail;
 
   // ---- Upper tree levels (>= kCachedLevel) in memory.
   mutable std::shared_mutex cache_mu;
@@ -157,11 +200,15 @@ class Ledger::Impl {
   std::deque<PendingOp*> queue;
   bool stop_sequencer = false;
 
-  // ---- Queue from sequencer to committer: guarded by group_mu.
+  // ---- Groups from sequencer through signers to committer, in position
+  // order: guarded by group_mu. group_cv wakes the committer (head signed)
+  // and the sequencer (room for a group); sign_cv wakes the signers.
   std::mutex group_mu;
   std::condition_variable group_cv;
+  std::condition_variable sign_cv;
   std::deque<std::unique_ptr<CommitGroup>> groups;
   bool stop_committer = false;
+  bool stop_signers = false;
 
   // ---- Written, waiting for the WAL fsync: guarded by sync_mu.
   std::mutex sync_mu;
@@ -169,9 +216,17 @@ class Ledger::Impl {
   std::deque<std::unique_ptr<CommitGroup>> written;
   bool stop_syncer = false;
 
+  // ---- Indexer wake-ups: guarded by index_mu.
+  std::mutex index_mu;
+  std::condition_variable index_cv;
+  bool stop_indexer = false;
+  std::uint64_t ingest_counter = 0;  // names the files of each ingestion
+
   std::thread sequencer_thread;
+  std::vector<std::thread> signer_threads;
   std::thread committer_thread;
   std::thread syncer_thread;
+  std::thread indexer_thread;
 
   // append.cpp
   void StartPipeline();
@@ -181,8 +236,18 @@ class Ledger::Impl {
   // SubmitAsync and wait for the result.
   Result<AppendResult> Submit(std::unique_ptr<PendingOp> op);
   void SequencerLoop();
+  void SignerLoop();
   void CommitterLoop();
   void SyncerLoop();
+  // indexer.cpp
+  void IndexerLoop();
+  // Ingests the frozen generation (if any) into RocksDB and drops it.
+  Status IngestFrozen(const std::shared_ptr<const IndexGeneration>& gen);
+  // Freezes and ingests everything in the tail (at close).
+  Status IngestAll();
+  // Rebuilds the tail of events [from, committed_size) from "records" and
+  // "command_log" (at open).
+  Status RecoverIndexTail(std::uint64_t from);
   // Marks the ledger failed (once) and fails `g` with the resulting status.
   void FailGroup(std::unique_ptr<CommitGroup> g, const Status& cause);
   // Acknowledges (or fails) every append of a durable group.
@@ -204,10 +269,22 @@ class Ledger::Impl {
                                std::vector<std::string>* subjects);
   Status CheckRequest(const AppendRequest& req) const;
 
+  // tree_store.cpp
+  // A stored (or recomputed) tree node; `memo` caches the last block of
+  // leaves recomputed from records, for the many calls of one proof.
+  struct LeafBlockMemo {
+    std::uint64_t block = UINT64_MAX;
+    std::vector<Hash> leaves;
+  };
+  Result<Hash> Node(std::uint32_t level, std::uint64_t index, LeafBlockMemo* memo = nullptr) const;
+  // Leaf hashes of positions [begin, end), read from "records" in one scan.
+  Status LeafHashes(std::uint64_t begin, std::uint64_t end, std::vector<Hash>* out) const;
   // ledger.cpp
-  Result<Hash> Node(std::uint32_t level, std::uint64_t index) const;
   // The stream's version as stored (committed events only).
   Result<std::uint64_t> StoredStreamVersion(const std::string& stream_id) const;
+  // The stored value of a command id (index tail, then RocksDB).
+  Result<std::optional<std::string>> StoredCommand(const std::string& command_id) const;
+  // A NodeReader for one proof or root (it memoises recomputed leaves).
   NodeReader Reader() const;
   Result<std::vector<StoredEvent>> ReadPositions(const std::vector<std::uint64_t>& positions) const;
   Result<std::vector<StoredEvent>> ReadFrom(std::uint64_t from, std::size_t max) const;

@@ -84,12 +84,26 @@ Result<std::string> OpenSection(const DataKey& key, std::string_view subject_id,
   return plain;
 }
 
+RandomPool::~RandomPool() {
+  sodium_memzero(key_.data(), key_.size());
+  sodium_memzero(buf_.data(), buf_.size());
+}
+
+void RandomPool::Refill() {
+  static_assert(randombytes_SEEDBYTES == 32);
+  if (refills_++ % 256 == 0) randombytes_buf(key_.data(), key_.size());
+  std::array<unsigned char, 32 + 4096> stream;
+  static_assert(stream.size() == 32 + sizeof(buf_));
+  randombytes_buf_deterministic(stream.data(), stream.size(), key_.data());
+  std::memcpy(key_.data(), stream.data(), key_.size());
+  std::memcpy(buf_.data(), stream.data() + key_.size(), buf_.size());
+  sodium_memzero(stream.data(), stream.size());
+  used_ = 0;
+}
+
 void RandomPool::Fill(char* out, std::size_t n) {
   while (n > 0) {
-    if (used_ == buf_.size()) {
-      randombytes_buf(buf_.data(), buf_.size());
-      used_ = 0;
-    }
+    if (used_ == buf_.size()) Refill();
     const std::size_t take = std::min(n, buf_.size() - used_);
     std::memcpy(out, buf_.data() + used_, take);
     sodium_memzero(buf_.data() + used_, take);  // handed-out bytes are not kept

@@ -41,13 +41,24 @@ Result<std::string> OpenSection(const DataKey& key, std::string_view subject_id,
 
 DataKey NewDataKey();
 
-// Random bytes from the operating system, fetched 4 KiB at a time so a busy
-// caller does not make a system call per nonce. Thread-compatible.
+// Random bytes for nonces and ids, 4 KiB at a time, so a busy caller does
+// not make system calls per nonce (the operating system hands out at most
+// 256 bytes a call). Each 4 KiB is a ChaCha20 keystream under a key that
+// the keystream's own first 32 bytes replace ("fast key erasure"), reseeded
+// from the operating system every 256 refills. Thread-compatible.
 class RandomPool {
  public:
+  RandomPool() = default;
+  RandomPool(const RandomPool&) = delete;
+  RandomPool& operator=(const RandomPool&) = delete;
+  ~RandomPool();
   void Fill(char* out, std::size_t n);
 
  private:
+  void Refill();
+
+  std::array<unsigned char, 32> key_{};
+  std::uint32_t refills_ = 0;
   std::array<char, 4096> buf_{};
   std::size_t used_ = 4096;
 };

@@ -1,7 +1,7 @@
 // Sequencing one commit group: deciding each queued request (idempotency,
 // expected versions, data keys), assigning positions, sealing, building the
-// records, extending the tree, and signing the group's checkpoints on every
-// core. Runs on the sequencer thread only; see ledger_impl.h.
+// records, extending the tree and preparing the checkpoints the signers
+// sign. Runs on the sequencer thread only; see ledger_impl.h.
 
 #include <sodium.h>
 
@@ -143,15 +143,14 @@ bool Ledger::Impl::SettleIfRepeated(PendingOp* op, const Hash& digest) {
   }
   if (reused) Finish(op, CommandIdReused(id));
   if (attached) return true;
-  std::string v;
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kCommands), id, &v);
-  if (s.IsNotFound()) return false;
-  if (!s.ok()) {
-    Finish(op, FromRocks(s, "command lookup"));
+  Result<std::optional<std::string>> v = StoredCommand(id);
+  if (!v.ok()) {
+    Finish(op, v.status());
     return true;
   }
-  Result<AppendResult> stored = DecodeCommandEntry(v);
-  if (stored.ok() && std::memcmp(v.data(), digest.data(), digest.size()) != 0) stored = CommandIdReused(id);
+  if (!v->has_value()) return false;
+  Result<AppendResult> stored = DecodeCommandEntry(**v);
+  if (stored.ok() && std::memcmp((*v)->data(), digest.data(), digest.size()) != 0) stored = CommandIdReused(id);
   Finish(op, std::move(stored));
   return true;
 }
@@ -265,7 +264,7 @@ void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const 
     nodes.clear();
     frontier.Append(LeafHash(bytes), &nodes);
     for (const TreeNode& n : nodes) {
-      if (n.level == 0) continue;  // leaf hashes are recomputed from the records
+      if (n.level < layout::kFirstStoredLevel) continue;  // recomputed from the records
       (void)g->batch.Put(Cf(layout::kTree), layout::TreeKey(n.level, n.index), AsBytes(n.hash));
       if (n.level >= kCachedLevel) {
         std::unique_lock<std::shared_mutex> lock(cache_mu);
@@ -274,13 +273,10 @@ void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const 
         upper_nodes[slot].push_back(n.hash);
       }
     }
-    (void)g->batch.Put(Cf(layout::kStreams), layout::IndexKey(e.stream_id, version), layout::PositionKey(pos));
-    for (const std::string& s : subjects) {
-      (void)g->batch.Put(Cf(layout::kSubjects), layout::IndexKey(s, pos), rocksdb::Slice());
-    }
-    std::string cp;
+    g->index.streams.push_back({e.stream_id, version, pos});
+    for (std::string& s : subjects) g->index.subjects.push_back({std::move(s), pos});
+    std::string& cp = g->bodies.emplace_back();
     AppendCheckpointBody(origin, pos + 1, frontier.Root(), &cp);
-    g->bodies.push_back(std::move(cp));
     g->signers.push_back(signer);
     if (pos == 0) {
       (void)g->batch.Put(Cf(layout::kSigningKeys), layout::PositionKey(0), signer->verifier().ToString());
@@ -291,12 +287,16 @@ void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const 
       (void)g->batch.Put(Cf(layout::kSigningKeys), layout::PositionKey(pos + 1), signer->verifier().ToString());
     }
   }
+  g->index.end = next_position;
   if (!req.command_id.empty()) {
     std::string v(reinterpret_cast<const char*>(digest.data()), digest.size());
     PutFixed64BE(&v, done.result.first_position);
     PutFixed32BE(&v, done.result.count);
     PutFixed64BE(&v, static_cast<std::uint64_t>(now));
-    (void)g->batch.Put(Cf(layout::kCommands), req.command_id, v);
+    PutFixed32BE(&g->command_log, static_cast<std::uint32_t>(req.command_id.size()));
+    g->command_log += req.command_id;
+    g->command_log += v;
+    g->index.commands.push_back({req.command_id, std::move(v)});
     std::lock_guard<std::mutex> lock(inflight_mu);
     inflight_commands[req.command_id] = InFlightCommand{digest, g, g->completions.size()};
   }
@@ -343,24 +343,17 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
   }
   g->end_position = next_position;
   if (g->completions.empty()) return;
-
-  // Sign every checkpoint of the group on every core.
-  const std::size_t n = g->bodies.size();
-  std::vector<Signature> sigs(n);
-  pool->ParallelFor(n, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) sigs[i] = g->signers[i]->Sign(g->bodies[i]);
-  });
-  for (std::size_t i = 0; i < n; ++i) {
-    std::string v;
-    PutFixed32BE(&v, g->signers[i]->verifier().key_id());
-    v.append(reinterpret_cast<const char*>(sigs[i].data()), sigs[i].size());
-    (void)g->batch.Put(Cf(layout::kSignatures), layout::PositionKey(g->first_position + i), v);
+  if (!g->command_log.empty()) {
+    (void)g->batch.Put(Cf(layout::kCommandLog), layout::PositionKey(g->first_position), g->command_log);
   }
+  g->signatures.resize(g->bodies.size());
 
+  // The signers sign it while this thread sequences the next group.
   std::unique_lock<std::mutex> lock(group_mu);
-  group_cv.wait(lock, [this] { return groups.size() < 2; });  // one writing, one ready
+  group_cv.wait(lock, [this] { return groups.size() < kMaxGroupsInFlight; });
   groups.push_back(std::move(g));
   lock.unlock();
+  sign_cv.notify_all();
   group_cv.notify_all();
 }
 

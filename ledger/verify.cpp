@@ -120,14 +120,18 @@ class FrontWalker {
  public:
   FrontWalker(const Ledger::Impl& im, const VerifyOptions& options, const rocksdb::Snapshot* snap,
               std::uint64_t size, VerifyReport* report)
-      : im_(im), options_(options), size_(size), report_(report), nodes_(im.db.get(), im.Cf(layout::kTree), snap) {
+      : im_(im), options_(options), size_(size), report_(report), nodes_(im.db.get(), im.Cf(layout::kTree), snap),
+        sigs_([&] {
+          rocksdb::ReadOptions ro;
+          ro.snapshot = snap;
+          ro.fill_cache = false;
+          return std::unique_ptr<rocksdb::Iterator>(im.db->NewIterator(ro, im.Cf(layout::kSignatures)));
+        }()) {
     rocksdb::ReadOptions ro;
     ro.snapshot = snap;
     ro.fill_cache = false;
     rec_.reset(im.db->NewIterator(ro, im.Cf(layout::kRecords)));
-    sig_.reset(im.db->NewIterator(ro, im.Cf(layout::kSignatures)));
     rec_->SeekToFirst();
-    sig_->SeekToFirst();
   }
 
   // Fills `chunk` with positions from `start`; false when it stopped early
@@ -159,11 +163,10 @@ class FrontWalker {
     }
     it->bytes = rec_->value().ToString();
     rec_->Next();
-    while (sig_->Valid() && sig_->key().size() == 8 && DecodeFixed64BE(sig_->key().data()) < pos) sig_->Next();
-    if (sig_->Valid() && sig_->key().size() == 8 && DecodeFixed64BE(sig_->key().data()) == pos) {
-      it->sig = sig_->value().ToString();
-      sig_->Next();
-    }
+    // A missing or malformed signature is reported by the signature check,
+    // at this position.
+    Result<std::string_view> sig = sigs_.At(pos);
+    if (sig.ok()) it->sig = std::string(*sig);
     return true;
   }
 
@@ -191,7 +194,7 @@ class FrontWalker {
     completed_.clear();
     tree_.Append(it->leaf, &completed_);
     for (const TreeNode& n : completed_) {
-      if (n.level == 0) continue;  // the leaf is the record's own hash
+      if (n.level < layout::kFirstStoredLevel) continue;  // not stored: derived from the records
       std::optional<Hash> stored = nodes_.Get(n.level, n.index);
       if (!stored) {
         it->problem = "tree node level " + std::to_string(n.level) + " index " + std::to_string(n.index) +
@@ -236,8 +239,8 @@ class FrontWalker {
   const std::uint64_t size_;
   VerifyReport* report_;
   std::unique_ptr<rocksdb::Iterator> rec_;
-  std::unique_ptr<rocksdb::Iterator> sig_;
   NodeCursor nodes_;
+  SignatureCursor sigs_;
   CompactRange tree_;
   std::vector<TreeNode> completed_;
   // Every key introduced so far; a deque keeps addresses stable, so items
@@ -251,7 +254,7 @@ void CheckSignatures(std::vector<Item>& items, std::size_t n, WorkerPool& pool) 
   pool.ParallelFor(n, [&](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) {
       Item& it = items[i];
-      if (it.sig.size() != layout::kSignatureValueSize) {
+      if (it.sig.size() != layout::kSignatureEntrySize) {
         it.problem = "signature is missing or malformed";
         continue;
       }

@@ -50,6 +50,17 @@ void FlipByte(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::strin
   REQUIRE(db->Put(rocksdb::WriteOptions(), cf, key, v).ok());
 }
 
+// Flips byte `offset` of the signature of `pos`, inside the signature group
+// that holds it.
+void FlipSignatureByte(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::uint64_t pos, std::size_t offset) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+  it->SeekForPrev(layout::PositionKey(pos));
+  REQUIRE(it->Valid());
+  const std::uint64_t first = DecodeFixed64BE(it->key().data());
+  REQUIRE((pos - first + 1) * layout::kSignatureEntrySize <= it->value().size());
+  FlipByte(db, cf, it->key().ToString(), (pos - first) * layout::kSignatureEntrySize + offset);
+}
+
 VerifyReport VerifyReadOnly(LedgerOptions o) {
   o.read_only = true;
   auto l = test::OpenOrDie(o);
@@ -97,17 +108,25 @@ TEST_CASE("a flipped byte in a stored record is found at its position", "[tamper
   }
 }
 
-TEST_CASE("a record rewritten together with its stored parent node fails at its signature", "[tamper]") {
-  const std::uint64_t pos = 100;  // its level-1 parent covers 100..101, its level-2 one 100..103
+TEST_CASE("a record rewritten together with its stored ancestor node fails at its signature", "[tamper]") {
+  const std::uint64_t pos = 100;  // its lowest stored ancestor, level 3, covers 96..103
   auto report = TamperAndVerify([&](rocksdb::DB* db, auto& h) {
-    std::string v, sibling;
-    REQUIRE(db->Get(rocksdb::ReadOptions(), h[layout::kRecords], layout::PositionKey(pos), &v).ok());
-    REQUIRE(db->Get(rocksdb::ReadOptions(), h[layout::kRecords], layout::PositionKey(pos + 1), &sibling).ok());
-    v[v.find("body ") + 1] ^= 0x01;
-    REQUIRE(db->Put(rocksdb::WriteOptions(), h[layout::kRecords], layout::PositionKey(pos), v).ok());
-    // A careful forger also rewrites the parent, so the tree check at 101 passes.
-    REQUIRE(db->Put(rocksdb::WriteOptions(), h[layout::kTree], layout::TreeKey(1, pos / 2),
-                    AsBytes(NodeHash(LeafHash(v), LeafHash(sibling)))).ok());
+    std::vector<Hash> leaves;
+    for (std::uint64_t p = 96; p < 104; ++p) {
+      std::string v;
+      REQUIRE(db->Get(rocksdb::ReadOptions(), h[layout::kRecords], layout::PositionKey(p), &v).ok());
+      if (p == pos) {
+        v[v.find("body ") + 1] ^= 0x01;
+        REQUIRE(db->Put(rocksdb::WriteOptions(), h[layout::kRecords], layout::PositionKey(pos), v).ok());
+      }
+      leaves.push_back(LeafHash(v));
+    }
+    // A careful forger also rewrites the ancestor, so the tree check at 103 passes.
+    while (leaves.size() > 1) {
+      for (std::size_t i = 0; i < leaves.size() / 2; ++i) leaves[i] = NodeHash(leaves[2 * i], leaves[2 * i + 1]);
+      leaves.resize(leaves.size() / 2);
+    }
+    REQUIRE(db->Put(rocksdb::WriteOptions(), h[layout::kTree], layout::TreeKey(3, pos / 8), AsBytes(leaves[0])).ok());
   });
   CHECK_FALSE(report.ok);
   REQUIRE(report.first_bad_position.has_value());
@@ -120,7 +139,7 @@ TEST_CASE("a flipped byte in a stored tree node is found where the node complete
     std::uint32_t level;
     std::uint64_t index;
   };
-  for (Case c : {Case{1, 10}, Case{2, 7}, Case{3, 5}, Case{6, 1}}) {
+  for (Case c : {Case{3, 5}, Case{4, 3}, Case{5, 2}, Case{6, 1}}) {
     auto report = TamperAndVerify([&](rocksdb::DB* db, auto& h) {
       FlipByte(db, h[layout::kTree], layout::TreeKey(c.level, c.index), 7);
     });
@@ -134,7 +153,7 @@ TEST_CASE("a flipped byte in a stored tree node is found where the node complete
 TEST_CASE("a flipped byte in a stored signature is found at its position", "[tamper]") {
   for (std::uint64_t pos : std::vector<std::uint64_t>{0, 50, kEvents - 1}) {
     auto report = TamperAndVerify([&](rocksdb::DB* db, auto& h) {
-      FlipByte(db, h[layout::kSignatures], layout::PositionKey(pos), 4 + 20);
+      FlipSignatureByte(db, h[layout::kSignatures], pos, 4 + 20);
     });
     CHECK_FALSE(report.ok);
     REQUIRE(report.first_bad_position.has_value());
@@ -156,7 +175,7 @@ TEST_CASE("a writable open refuses a log whose last checkpoint does not verify",
   auto o = test::OptionsIn(dir);
   Populate(o);
   EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
-    FlipByte(db, h[layout::kSignatures], layout::PositionKey(kEvents - 1), 10);
+    FlipSignatureByte(db, h[layout::kSignatures], kEvents - 1, 10);
   });
   auto l = Ledger::Open(o);
   CHECK(l.status().code() == Code::kCorruption);

@@ -1,0 +1,124 @@
+// Tree nodes as stored (levels >= layout::kFirstStoredLevel in RocksDB, the
+// upper levels also in memory) or recomputed from the records they cover
+// (levels below), and the tree heads and proofs built from them.
+
+#include <rocksdb/db.h>
+
+#include <algorithm>
+
+#include "ledger/coding.h"
+#include "ledger/ledger_impl.h"
+
+namespace nrpf::ledger {
+
+Status Ledger::Impl::LeafHashes(std::uint64_t begin, std::uint64_t end, std::vector<Hash>* out) const {
+  rocksdb::ReadOptions ro;
+  const std::string upper = layout::PositionKey(end);
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, Cf(layout::kRecords)));
+  std::uint64_t pos = begin;
+  for (it->Seek(layout::PositionKey(begin)); it->Valid() && pos < end; it->Next(), ++pos) {
+    if (it->key().size() != 8 || DecodeFixed64BE(it->key().data()) != pos) break;
+    out->push_back(LeafHash(it->value().ToStringView()));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading records");
+  if (pos != end) return Status::NotFound("record " + std::to_string(pos) + " is missing");
+  return Status::Ok();
+}
+
+Result<Hash> Ledger::Impl::Node(std::uint32_t level, std::uint64_t index, LeafBlockMemo* memo) const {
+  if (level >= kCachedLevel) {
+    std::shared_lock<std::shared_mutex> lock(cache_mu);
+    const std::size_t slot = level - kCachedLevel;
+    if (slot < upper_nodes.size() && index < upper_nodes[slot].size()) return upper_nodes[slot][index];
+    return Status::NotFound("tree node " + std::to_string(level) + "/" + std::to_string(index));
+  }
+  if (level >= layout::kFirstStoredLevel) {
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kTree), layout::TreeKey(level, index), &value);
+    if (!s.ok()) return FromRocks(s, "tree node " + std::to_string(level) + "/" + std::to_string(index));
+    std::optional<Hash> h = HashFromBytes(value.ToStringView());
+    if (!h) return Status::Corruption("tree node is not 32 bytes");
+    return *h;
+  }
+  // Below the stored levels: fold the leaves of the node's block, read from
+  // the records in one scan (and kept in `memo` for the next call).
+  constexpr std::uint64_t kBlock = std::uint64_t{1} << layout::kFirstStoredLevel;
+  const std::uint64_t first_leaf = index << level;
+  const std::uint64_t block = first_leaf / kBlock;
+  LeafBlockMemo local;
+  LeafBlockMemo& m = memo != nullptr ? *memo : local;
+  const std::uint64_t block_begin = block * kBlock;
+  const std::uint64_t needed = first_leaf + (std::uint64_t{1} << level) - block_begin;
+  if (m.block != block || m.leaves.size() < needed) {
+    m.block = UINT64_MAX;
+    m.leaves.clear();
+    // A whole block when the log has it, so the other calls of a proof hit
+    // the memo; otherwise just the leaves this node covers.
+    const std::uint64_t end = std::clamp(committed_size.load(), block_begin + needed, block_begin + kBlock);
+    NRPF_RETURN_IF_ERROR(LeafHashes(block_begin, end, &m.leaves));
+    m.block = block;
+  }
+  std::vector<Hash> row(m.leaves.begin() + static_cast<std::ptrdiff_t>(first_leaf - block_begin),
+                        m.leaves.begin() + static_cast<std::ptrdiff_t>(needed));
+  while (row.size() > 1) {
+    for (std::size_t i = 0; i < row.size() / 2; ++i) row[i] = NodeHash(row[2 * i], row[2 * i + 1]);
+    row.resize(row.size() / 2);
+  }
+  return row.front();
+}
+
+NodeReader Ledger::Impl::Reader() const {
+  auto memo = std::make_shared<LeafBlockMemo>();
+  return [this, memo](std::uint32_t level, std::uint64_t index) { return Node(level, index, memo.get()); };
+}
+
+namespace {
+Status CheckTreeSize(std::uint64_t tree_size, std::uint64_t committed) {
+  if (tree_size > committed) {
+    return Status::InvalidArgument("tree size " + std::to_string(tree_size) +
+                                   " is beyond the log (" + std::to_string(committed) + " events)");
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Result<Hash> Ledger::RootAt(std::uint64_t tree_size) const {
+  NRPF_RETURN_IF_ERROR(CheckTreeSize(tree_size, Size()));
+  return RootFromNodes(tree_size, impl_->Reader());
+}
+
+Result<Checkpoint> Ledger::CheckpointAt(std::uint64_t tree_size) const {
+  Result<Hash> root = RootAt(tree_size);
+  if (!root.ok()) return root.status();
+  return Checkpoint{impl_->origin, tree_size, *root};
+}
+
+Result<std::string> Ledger::SignedCheckpoint(std::uint64_t tree_size) const {
+  if (tree_size == 0) return Status::InvalidArgument("the empty tree has no signed checkpoint");
+  Result<Checkpoint> cp = CheckpointAt(tree_size);
+  if (!cp.ok()) return cp.status();
+  Result<StoredEvent> last = Read(tree_size - 1);
+  if (!last.ok()) return last.status();
+  Result<std::vector<PublishedKey>> keys = PublicKeys();
+  if (!keys.ok()) return keys.status();
+  for (const PublishedKey& k : *keys) {
+    if (k.key.key_id() == last->key_id) {
+      return FormatSignedNote(CheckpointBody(*cp), {{k.key.name(), k.key.key_id(), last->signature}});
+    }
+  }
+  return Status::Corruption("event " + std::to_string(tree_size - 1) + " is signed by an unpublished key");
+}
+
+Result<std::vector<Hash>> Ledger::ProveInclusion(std::uint64_t position, std::uint64_t tree_size) const {
+  NRPF_RETURN_IF_ERROR(CheckTreeSize(tree_size, Size()));
+  return InclusionProof(position, tree_size, impl_->Reader());
+}
+
+Result<std::vector<Hash>> Ledger::ProveConsistency(std::uint64_t old_size, std::uint64_t new_size) const {
+  NRPF_RETURN_IF_ERROR(CheckTreeSize(new_size, Size()));
+  return ConsistencyProof(old_size, new_size, impl_->Reader());
+}
+
+}  // namespace nrpf::ledger
