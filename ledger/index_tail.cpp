@@ -5,6 +5,14 @@
 
 namespace nrpf::ledger {
 
+void IndexGeneration::Reserve(std::size_t n) {
+  // About one stream, one subject and one command entry an event; streams
+  // and subjects repeat, commands do not.
+  streams.reserve(n / 6);
+  subjects.reserve(n / 6);
+  commands.reserve(n / 3);
+}
+
 void IndexGeneration::Add(IndexBatch&& batch) {
   for (IndexBatch::Stream& s : batch.streams) {
     streams[std::move(s.stream_id)].emplace_back(s.version, s.position);
@@ -15,9 +23,11 @@ void IndexGeneration::Add(IndexBatch&& batch) {
   end = std::max(end, batch.end);
 }
 
-IndexTail::IndexTail(std::uint64_t begin) : active_(std::make_unique<IndexGeneration>()) {
+IndexTail::IndexTail(std::uint64_t begin, std::size_t expected_entries)
+    : expected_entries_(expected_entries), active_(std::make_unique<IndexGeneration>()) {
   active_->begin = begin;
   active_->end = begin;
+  active_->Reserve(expected_entries_);
 }
 
 void IndexTail::Add(IndexBatch&& batch) {
@@ -83,11 +93,22 @@ std::size_t IndexTail::active_entries() const {
   return active_->entries;
 }
 
+std::size_t IndexTail::entries() const {
+  std::shared_lock lock(mu_);
+  return active_->entries + (frozen_ ? frozen_->entries : 0);
+}
+
+std::uint64_t IndexTail::begin() const {
+  std::shared_lock lock(mu_);
+  return frozen_ ? frozen_->begin : active_->begin;
+}
+
 std::shared_ptr<const IndexGeneration> IndexTail::Freeze() {
   std::unique_lock lock(mu_);
   if (frozen_ || active_->end == active_->begin) return nullptr;
   auto next = std::make_unique<IndexGeneration>();
   next->begin = next->end = active_->end;
+  next->Reserve(expected_entries_);
   frozen_ = std::shared_ptr<const IndexGeneration>(std::move(active_));
   active_ = std::move(next);
   return frozen_;

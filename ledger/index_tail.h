@@ -66,13 +66,16 @@ struct IndexGeneration {
   std::unordered_map<std::string, std::string> commands;
   std::size_t entries = 0;
 
+  // Room for about `entries` entries without rehashing as they arrive.
+  void Reserve(std::size_t entries);
   void Add(IndexBatch&& batch);
 };
 
 class IndexTail {
  public:
-  // An empty tail whose first entries belong to event `begin`.
-  explicit IndexTail(std::uint64_t begin);
+  // An empty tail whose first entries belong to event `begin`; each
+  // generation reserves room for `expected_entries`.
+  IndexTail(std::uint64_t begin, std::size_t expected_entries);
   IndexTail(const IndexTail&) = delete;
   IndexTail& operator=(const IndexTail&) = delete;
 
@@ -93,6 +96,9 @@ class IndexTail {
 
   // Entries in the active generation.
   std::size_t active_entries() const;
+  // Entries in both generations, and the first event they cover.
+  std::size_t entries() const;
+  std::uint64_t begin() const;
   // Moves the active generation (when it holds anything and no frozen one
   // is pending) to frozen and returns it; nullptr otherwise. The returned
   // generation stays readable here until DropFrozen().
@@ -100,6 +106,7 @@ class IndexTail {
   void DropFrozen();
 
  private:
+  const std::size_t expected_entries_;
   mutable std::shared_mutex mu_;
   std::unique_ptr<IndexGeneration> active_;        // guarded by mu_
   std::shared_ptr<const IndexGeneration> frozen_;  // guarded by mu_

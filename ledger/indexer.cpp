@@ -20,64 +20,90 @@ namespace nrpf::ledger {
 
 namespace {
 
-using KeyValues = std::vector<std::pair<std::string, std::string>>;
-
-KeyValues StreamEntries(const IndexGeneration& g) {
-  KeyValues kv;
-  for (const auto& [stream, entries] : g.streams) {
-    for (const auto& [version, position] : entries) {
-      kv.emplace_back(layout::IndexKey(stream, version), layout::PositionKey(position));
-    }
-  }
-  return kv;
+// Writes one family's entries to `file` in key order. Entries are grouped by
+// id in the tail, ids are unique per family and never contain 0x00, so
+// sorting the ids bytewise and emitting each id's numbers in ascending order
+// is key order (id || 0x00 || be64(n)): only the distinct ids are sorted.
+template <typename Map, typename EmitId>
+Status WriteSorted(const Map& map, rocksdb::SstFileWriter* writer, EmitId&& emit) {
+  std::vector<const typename Map::value_type*> ids;
+  ids.reserve(map.size());
+  for (const auto& entry : map) ids.push_back(&entry);
+  std::sort(ids.begin(), ids.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::string key;
+  for (const auto* entry : ids) NRPF_RETURN_IF_ERROR(emit(*entry, writer, &key));
+  return Status::Ok();
 }
 
-KeyValues SubjectEntries(const IndexGeneration& g) {
-  KeyValues kv;
-  for (const auto& [subject, positions] : g.subjects) {
-    for (std::uint64_t p : positions) kv.emplace_back(layout::IndexKey(subject, p), std::string());
-  }
-  return kv;
+Status Put(rocksdb::SstFileWriter* writer, const std::string& key, std::string_view value) {
+  return FromRocks(writer->Put(key, rocksdb::Slice(value.data(), value.size())), "writing an index file");
 }
 
-KeyValues CommandEntries(const IndexGeneration& g) { return KeyValues(g.commands.begin(), g.commands.end()); }
+// key = id || 0x00 || be64(n), built in place.
+void IndexKeyInto(const std::string& id, std::uint64_t n, std::string* key) {
+  key->assign(id);
+  key->push_back('\0');
+  PutFixed64BE(key, n);
+}
 
 }  // namespace
 
 Status Ledger::Impl::IngestFrozen(const std::shared_ptr<const IndexGeneration>& gen) {
-  struct Family {
-    layout::Cf cf;
-    KeyValues entries;
-  };
-  std::vector<Family> families;
-  families.push_back({layout::kStreams, StreamEntries(*gen)});
-  families.push_back({layout::kSubjects, SubjectEntries(*gen)});
-  families.push_back({layout::kCommands, CommandEntries(*gen)});
-
+  const IndexGeneration& g = *gen;
   std::vector<rocksdb::IngestExternalFileArg> args;
   std::vector<std::string> files;
-  Status s;
-  for (Family& f : families) {
-    if (f.entries.empty()) continue;
-    std::sort(f.entries.begin(), f.entries.end());
+  // Writes one file for family `cf` with `write`, and queues it for ingestion.
+  auto add_file = [&](layout::Cf family, bool empty, auto&& write) -> Status {
+    if (empty) return Status::Ok();
     // Named so RocksDB's own file scan ignores it; moved into the DB below.
     const std::string file = options.db_path + "/ingest-" + std::to_string(++ingest_counter) + ".sst.tmp";
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_options, Cf(f.cf), /*invalidate_page_cache=*/false);
-    s = FromRocks(writer.Open(file), "creating " + file);
-    for (std::size_t i = 0; s.ok() && i < f.entries.size(); ++i) {
-      // Equal keys can only be one entry rebuilt twice; keep one.
-      if (i > 0 && f.entries[i].first == f.entries[i - 1].first) continue;
-      s = FromRocks(writer.Put(f.entries[i].first, f.entries[i].second), "writing " + file);
-    }
-    if (s.ok()) s = FromRocks(writer.Finish(), "finishing " + file);
     files.push_back(file);
-    if (!s.ok()) break;
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_options, Cf(family), /*invalidate_page_cache=*/false);
+    NRPF_RETURN_IF_ERROR(FromRocks(writer.Open(file), "creating " + file));
+    NRPF_RETURN_IF_ERROR(write(&writer));
+    NRPF_RETURN_IF_ERROR(FromRocks(writer.Finish(), "finishing " + file));
     rocksdb::IngestExternalFileArg arg;
-    arg.column_family = Cf(f.cf);
+    arg.column_family = Cf(family);
     arg.external_files = {file};
     arg.options.move_files = true;
     arg.options.write_global_seqno = false;
     args.push_back(std::move(arg));
+    return Status::Ok();
+  };
+  Status s = add_file(layout::kStreams, g.streams.empty(), [&](rocksdb::SstFileWriter* w) {
+    return WriteSorted(g.streams, w, [](const auto& entry, rocksdb::SstFileWriter* writer, std::string* key) {
+      std::uint64_t last = 0;
+      for (const auto& [version, position] : entry.second) {
+        if (version == last) continue;  // an entry rebuilt twice
+        last = version;
+        IndexKeyInto(entry.first, version, key);
+        std::string value;  // 8 bytes: no allocation
+        PutFixed64BE(&value, position);
+        NRPF_RETURN_IF_ERROR(Put(writer, *key, value));
+      }
+      return Status::Ok();
+    });
+  });
+  if (s.ok()) {
+    s = add_file(layout::kSubjects, g.subjects.empty(), [&](rocksdb::SstFileWriter* w) {
+      return WriteSorted(g.subjects, w, [](const auto& entry, rocksdb::SstFileWriter* writer, std::string* key) {
+        std::uint64_t last = UINT64_MAX;
+        for (std::uint64_t position : entry.second) {
+          if (position == last) continue;
+          last = position;
+          IndexKeyInto(entry.first, position, key);
+          NRPF_RETURN_IF_ERROR(Put(writer, *key, {}));
+        }
+        return Status::Ok();
+      });
+    });
+  }
+  if (s.ok()) {
+    s = add_file(layout::kCommands, g.commands.empty(), [&](rocksdb::SstFileWriter* w) {
+      return WriteSorted(g.commands, w, [](const auto& entry, rocksdb::SstFileWriter* writer, std::string*) {
+        return Put(writer, entry.first, entry.second);
+      });
+    });
   }
   if (s.ok() && !args.empty()) s = FromRocks(db->IngestExternalFiles(args), "ingesting the index tail");
   for (const std::string& f : files) {
@@ -87,8 +113,8 @@ Status Ledger::Impl::IngestFrozen(const std::shared_ptr<const IndexGeneration>& 
   if (!s.ok()) return s;
 
   rocksdb::WriteBatch marker;
-  (void)marker.Put(Cf(layout::kDefault), layout::kIndexedKey, layout::PositionKey(gen->end));
-  (void)marker.DeleteRange(Cf(layout::kCommandLog), layout::PositionKey(0), layout::PositionKey(gen->end));
+  (void)marker.Put(Cf(layout::kDefault), layout::kIndexedKey, layout::PositionKey(g.end));
+  (void)marker.DeleteRange(Cf(layout::kCommandLog), layout::PositionKey(0), layout::PositionKey(g.end));
   // Not synced: losing it to a power cut only means rebuilding this tail again.
   s = FromRocks(db->Write(rocksdb::WriteOptions(), &marker), "recording the ingested indexes");
   if (s.ok()) index_tail->DropFrozen();

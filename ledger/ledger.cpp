@@ -234,7 +234,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
     rs = db->Write(sync, &upgrade);
     if (!rs.ok()) return FromRocks(rs, "cannot upgrade the ledger to format 2");
   }
-  impl->index_tail = std::make_unique<IndexTail>(indexed);
+  impl->index_tail = std::make_unique<IndexTail>(indexed, options.index_tail_entries);
   NRPF_RETURN_IF_ERROR(impl->RecoverIndexTail(indexed));
 
   auto ledger = std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
@@ -301,6 +301,14 @@ Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Ledger::~Ledger() { impl_->StopPipeline(); }
 
 std::uint64_t Ledger::Size() const { return impl_->committed_size.load(); }
+
+LedgerStats Ledger::Stats() const {
+  LedgerStats s;
+  s.events = Size();
+  s.indexed = std::min(impl_->index_tail->begin(), s.events);
+  s.index_tail_entries = impl_->index_tail->entries();
+  return s;
+}
 const std::string& Ledger::origin() const { return impl_->origin; }
 
 // ---- Sealed data.

@@ -171,6 +171,14 @@ struct VerifyReport {
   std::vector<std::string> signing_keys;  // vkeys, in order of introduction
 };
 
+// What the ledger holds and how far its derived indexes have been written,
+// for operators' metrics.
+struct LedgerStats {
+  std::uint64_t events = 0;             // committed
+  std::uint64_t indexed = 0;            // RocksDB's indexes hold every event before this
+  std::size_t index_tail_entries = 0;   // index entries held in memory
+};
+
 class Subscription;
 
 // Receives the outcome of an AppendAsync, exactly once, on a ledger thread.
@@ -200,6 +208,7 @@ class Ledger {
 
   // Events committed so far (= tree size).
   std::uint64_t Size() const;
+  LedgerStats Stats() const;
   const std::string& origin() const;
 
   Result<std::vector<StoredEvent>> ReadRange(std::uint64_t from, std::size_t max) const;

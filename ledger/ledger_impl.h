@@ -172,6 +172,8 @@ class Ledger::Impl {
   std::unordered_map<std::string, std::uint64_t> stream_versions;
   std::shared_ptr<SigningKey> signer;
   flatbuffers::FlatBufferBuilder builder{4096};
+  std::vector<flatbuffers::Offset<fb::SealedSection>> sealed_offsets;  // BuildRecord's scratch
+  std::vector<flatbuffers::Offset<flatbuffers::String>> string_offsets;
   RandomPool random;
   // Unwrapped data keys of recently sealed-for subjects, so a busy subject
   // costs no RocksDB read and no unwrap. Bounded; cleared when full; a

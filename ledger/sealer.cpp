@@ -52,17 +52,23 @@ SealedBytes SealSection(const DataKey& key, std::string_view subject_id, std::st
   return SealSectionWithNonce(key, subject_id, label, event_id, plaintext, nonce);
 }
 
+void SealSectionInto(const DataKey& key, std::string_view subject_id, std::string_view label,
+                     std::string_view event_id, std::string_view plaintext, std::string_view nonce,
+                     unsigned char* out) {
+  static_assert(kSealOverhead == kTagSize);
+  const std::string aad = SealAad(subject_id, label, event_id);
+  unsigned long long len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out, &len, U(plaintext), plaintext.size(), U(aad), aad.size(),
+                                             nullptr, U(nonce), key.data());
+}
+
 SealedBytes SealSectionWithNonce(const DataKey& key, std::string_view subject_id, std::string_view label,
                                  std::string_view event_id, std::string_view plaintext,
                                  std::string_view nonce) {
   SealedBytes out;
   out.nonce = std::string(nonce);
   out.ciphertext.resize(plaintext.size() + kTagSize);
-  const std::string aad = SealAad(subject_id, label, event_id);
-  unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(U(out.ciphertext), &len, U(plaintext),
-                                             plaintext.size(), U(aad), aad.size(), nullptr,
-                                             U(out.nonce), key.data());
+  SealSectionInto(key, subject_id, label, event_id, plaintext, nonce, U(out.ciphertext));
   return out;
 }
 

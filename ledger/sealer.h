@@ -36,6 +36,12 @@ SealedBytes SealSection(const DataKey& key, std::string_view subject_id, std::st
 SealedBytes SealSectionWithNonce(const DataKey& key, std::string_view subject_id, std::string_view label,
                                  std::string_view event_id, std::string_view plaintext,
                                  std::string_view nonce);
+// The same into `out`, which has room for plaintext.size() + kSealOverhead
+// bytes (the ciphertext and its tag).
+inline constexpr std::size_t kSealOverhead = 16;
+void SealSectionInto(const DataKey& key, std::string_view subject_id, std::string_view label,
+                     std::string_view event_id, std::string_view plaintext, std::string_view nonce,
+                     unsigned char* out);
 Result<std::string> OpenSection(const DataKey& key, std::string_view subject_id, std::string_view label,
                          std::string_view event_id, const SealedBytes& sealed);
 

@@ -188,27 +188,34 @@ void Ledger::Impl::SequenceShred(PendingOp* op, CommitGroup* g, std::int64_t now
 std::string_view Ledger::Impl::BuildRecord(const AppendRequest& req, const NewEvent& e, std::uint64_t pos,
                                            std::uint64_t version, std::int64_t now, const SubjectKeys& keys,
                                            std::vector<std::string>* subjects) {
-  std::string event_id(16, '\0');
-  random.Fill(event_id.data(), event_id.size());
-  *subjects = e.subjects;
+  char ids[16 + 24];  // event id, then one nonce at a time
+  const std::string_view event_id(ids, 16);
+  random.Fill(ids, 16);
+  subjects->assign(e.subjects.begin(), e.subjects.end());
   for (const PersonalSection& p : e.personal) subjects->push_back(p.subject_id);
-  std::sort(subjects->begin(), subjects->end());
-  subjects->erase(std::unique(subjects->begin(), subjects->end()), subjects->end());
+  if (subjects->size() > 1) {
+    std::sort(subjects->begin(), subjects->end());
+    subjects->erase(std::unique(subjects->begin(), subjects->end()), subjects->end());
+  }
 
   flatbuffers::FlatBufferBuilder& b = builder;
   b.Clear();
-  std::vector<flatbuffers::Offset<fb::SealedSection>> sealed;
+  sealed_offsets.clear();
   for (const PersonalSection& p : e.personal) {
     const SubjectKey& k = keys.at(p.subject_id);
-    char nonce[24];
-    random.Fill(nonce, sizeof(nonce));
-    SealedBytes sb = SealSectionWithNonce(k.key, p.subject_id, p.label, event_id, p.plaintext,
-                                          std::string_view(nonce, sizeof(nonce)));
-    sealed.push_back(fb::CreateSealedSection(b, b.CreateString(p.subject_id), k.generation, b.CreateString(p.label),
-                                             Bytes(b, sb.nonce), Bytes(b, sb.ciphertext)));
+    random.Fill(ids + 16, 24);
+    const std::string_view nonce(ids + 16, 24);
+    // Sealed straight into the record's buffer: no copy of the ciphertext.
+    std::uint8_t* out = nullptr;
+    auto ciphertext = b.CreateUninitializedVector(p.plaintext.size() + kSealOverhead, &out);
+    SealSectionInto(k.key, p.subject_id, p.label, event_id, p.plaintext, nonce, out);
+    auto nonce_offset = Bytes(b, nonce);
+    auto label = b.CreateString(p.label);
+    auto subject = b.CreateString(p.subject_id);
+    sealed_offsets.push_back(fb::CreateSealedSection(b, subject, k.generation, label, nonce_offset, ciphertext));
   }
-  std::vector<flatbuffers::Offset<flatbuffers::String>> subject_offsets;
-  for (const std::string& s : *subjects) subject_offsets.push_back(b.CreateString(s));
+  string_offsets.clear();
+  for (const std::string& s : *subjects) string_offsets.push_back(b.CreateString(s));
   auto actor = fb::CreateActor(b, b.CreateString(req.actor.user_id), b.CreateString(req.actor.organisation_id),
                                b.CreateString(req.actor.role));
   auto stream = b.CreateString(e.stream_id);
@@ -216,8 +223,8 @@ std::string_view Ledger::Impl::BuildRecord(const AppendRequest& req, const NewEv
   auto cmd = b.CreateString(req.command_id);
   auto type = b.CreateString(e.type);
   auto body = Bytes(b, e.body);
-  auto subj = b.CreateVector(subject_offsets);
-  auto seal = b.CreateVector(sealed);
+  auto subj = b.CreateVector(string_offsets);
+  auto seal = b.CreateVector(sealed_offsets);
   fb::RecordBuilder rb(b);
   rb.add_position(pos);
   rb.add_stream_id(stream);

@@ -457,3 +457,67 @@ TEST_CASE("closing the ledger settles appends still queued", "[ledger]") {
   auto reopened = test::OpenOrDie(test::OptionsIn(dir));
   CHECK(reopened->Size() == 201);
 }
+
+TEST_CASE("index entries are found whether ingested into RocksDB or still in the in-memory tail", "[ledger]") {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  o.index_tail_entries = 40;  // ingest every dozen or so events
+  constexpr int kEvents = 300;
+  constexpr int kStreams = 7;
+  auto check = [&](Ledger& l) {
+    for (int s = 0; s < kStreams; ++s) {
+      const std::string stream = "case-" + std::to_string(s);
+      auto events = l.ReadStream(stream, 1, 1000);
+      REQUIRE(events.ok());
+      REQUIRE(events->size() == static_cast<std::size_t>((kEvents - s + kStreams - 1) / kStreams));
+      for (std::size_t v = 0; v < events->size(); ++v) {
+        CHECK((*events)[v].record()->stream_version() == v + 1);
+        CHECK((*events)[v].record()->stream_id()->str() == stream);
+      }
+      CHECK(*l.StreamVersion(stream) == events->size());
+      // From the middle, and a bounded page.
+      auto tail = l.ReadStream(stream, 10, 5);
+      REQUIRE(tail.ok());
+      REQUIRE(tail->size() == 5);
+      CHECK(tail->front().record()->stream_version() == 10);
+    }
+    auto person = l.ReadSubject("person-3", 0, 1000);
+    REQUIRE(person.ok());
+    CHECK(person->size() == kEvents / 5);
+    for (const StoredEvent& e : *person) CHECK(e.record()->subjects()->Get(0)->str() == "person-3");
+    for (int i = 0; i < kEvents; ++i) {
+      auto found = l.LookupCommand("cmd-" + std::to_string(i));
+      REQUIRE(found.ok());
+      CHECK(l.Read(found->first_position)->record()->command_id()->str() == "cmd-" + std::to_string(i));
+    }
+  };
+  {
+    auto l = test::OpenOrDie(o);
+    for (int i = 0; i < kEvents; ++i) {
+      NewEvent e = test::Event("case-" + std::to_string(i % kStreams), "case.noted");
+      e.personal.push_back({"person-" + std::to_string(i % 5), "applicant", "Name " + std::to_string(i)});
+      REQUIRE(l->Append(test::Request("cmd-" + std::to_string(i), {e})).ok());
+    }
+    // Give the indexer a moment, then check that both places hold entries.
+    for (int wait = 0; wait < 200 && l->Stats().indexed == 0; ++wait) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const LedgerStats stats = l->Stats();
+    CHECK(stats.events == kEvents + 1);
+    CHECK(stats.indexed > 0);
+    check(*l);
+    // A retry of a command whose entry is already in RocksDB is still a retry.
+    NewEvent again = test::Event("case-0", "case.noted");
+    again.personal.push_back({"person-0", "applicant", "Name 0"});
+    auto retried = l->Append(test::Request("cmd-0", {again}));
+    REQUIRE(retried.ok());
+    CHECK(retried->duplicate);
+  }
+  auto reopened = test::OpenOrDie(o);
+  CHECK(reopened->Stats().indexed == kEvents + 1);  // the tail went in at close
+  CHECK(reopened->Stats().index_tail_entries == 0);
+  check(*reopened);
+  o.read_only = true;
+  auto view = test::OpenOrDie(o);
+  check(*view);
+}
