@@ -376,6 +376,12 @@ void Ledger::Impl::CompleteGroup(CommitGroup& g, const Status& s) {
       if (it != inflight_keys.end() && it->second.group == &g) inflight_keys.erase(it);
     }
   }
+  // A durable shred: readers must load the subject's key again, and find it gone.
+  if (s.ok()) {
+    for (CommitGroup::Completion& c : g.completions) {
+      if (c.op->kind == PendingOp::Kind::kShred) ForgetReaderKey(c.op->subject_id);
+    }
+  }
   // No lock needed from here: followers cannot attach once the entries are gone.
   for (CommitGroup::Completion& c : g.completions) {
     std::vector<PendingOp*> followers = std::move(c.followers);

@@ -327,6 +327,32 @@ Result<std::optional<std::pair<DataKey, std::uint32_t>>> Ledger::Impl::LoadSubje
   return std::optional<std::pair<DataKey, std::uint32_t>>(std::make_pair(*key, DecodeFixed32BE(v.data() + 1)));
 }
 
+Result<std::optional<std::pair<DataKey, std::uint32_t>>> Ledger::Impl::ReaderSubjectKey(
+    const std::string& subject_id) const {
+  std::uint64_t epoch;
+  {
+    std::lock_guard<std::mutex> lock(reader_keys_mu);
+    auto it = reader_keys.find(subject_id);
+    if (it != reader_keys.end()) return std::optional<std::pair<DataKey, std::uint32_t>>(it->second);
+    epoch = reader_keys_epoch;
+  }
+  Result<std::optional<std::pair<DataKey, std::uint32_t>>> loaded = LoadSubjectKey(subject_id);
+  if (loaded.ok() && loaded->has_value()) {
+    std::lock_guard<std::mutex> lock(reader_keys_mu);
+    if (epoch == reader_keys_epoch) {
+      if (reader_keys.size() >= kReaderKeyCacheMax) reader_keys.clear();
+      reader_keys.emplace(subject_id, **loaded);
+    }
+  }
+  return loaded;
+}
+
+void Ledger::Impl::ForgetReaderKey(const std::string& subject_id) {
+  std::lock_guard<std::mutex> lock(reader_keys_mu);
+  reader_keys.erase(subject_id);
+  ++reader_keys_epoch;
+}
+
 Result<std::string> Ledger::OpenSealed(const StoredEvent& event, std::size_t index) const {
   const fb::Record* r = event.record();
   if (r->sealed() == nullptr || index >= r->sealed()->size()) {
@@ -335,7 +361,7 @@ Result<std::string> Ledger::OpenSealed(const StoredEvent& event, std::size_t ind
   }
   const fb::SealedSection* sec = r->sealed()->Get(static_cast<flatbuffers::uoffset_t>(index));
   const std::string subject = sec->subject_id() ? sec->subject_id()->str() : "";
-  Result<std::optional<std::pair<DataKey, std::uint32_t>>> key = impl_->LoadSubjectKey(subject);
+  Result<std::optional<std::pair<DataKey, std::uint32_t>>> key = impl_->ReaderSubjectKey(subject);
   if (!key.ok()) return key.status();
   if (!key->has_value()) return Status::NotFound("no data key for subject " + subject);
   if ((*key)->second != sec->key_id()) return Status::NotFound("data key generation " + std::to_string(sec->key_id()) + " of subject " + subject + " is gone");

@@ -181,6 +181,19 @@ class Ledger::Impl {
   static constexpr std::size_t kSubjectKeyCacheMax = 65536;
   std::unordered_map<std::string, std::pair<DataKey, std::uint32_t>> subject_key_cache;
 
+  // ---- Unwrapped data keys for readers (OpenSealed), so following the log
+  // costs no RocksDB read and no unwrap per sealed section: guarded by
+  // reader_keys_mu. Bounded like subject_key_cache. A shred, once durable,
+  // drops its subject and bumps the epoch; a key loaded before that bump is
+  // not cached.
+  static constexpr std::size_t kReaderKeyCacheMax = 65536;
+  mutable std::mutex reader_keys_mu;
+  mutable std::unordered_map<std::string, std::pair<DataKey, std::uint32_t>> reader_keys;
+  mutable std::uint64_t reader_keys_epoch = 0;
+  // The subject's key for opening sealed data, through the cache.
+  Result<std::optional<std::pair<DataKey, std::uint32_t>>> ReaderSubjectKey(const std::string& subject_id) const;
+  void ForgetReaderKey(const std::string& subject_id);
+
   // ---- In flight (sequenced, not yet committed): guarded by inflight_mu.
   struct InFlightCommand {
     Hash digest{};

@@ -119,6 +119,8 @@ TEST_CASE("shredding erases a subject's data from every file while proofs still 
   // Before shredding the wrapped key is on disk (WAL or SST): the search works.
   REQUIRE(AnyFileContains(o.db_path, wrapped_tail));
 
+  // Opened once before: the readers' key cache must not outlive the erasure.
+  CHECK(*l->OpenSealed(*l->Read(2), 0) == "Erased Person");
   REQUIRE(l->Shred("person-2").ok());
   CHECK(*l->IsShredded("person-2"));
   CHECK_FALSE(*l->IsShredded("person-1"));
