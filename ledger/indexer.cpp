@@ -1,5 +1,5 @@
 // The indexer: moves the index tail (index_tail.h) into RocksDB's "streams",
-// "subjects" and "commands" families as sorted files, then records how far
+// "stream_heads", "subjects" and "commands" families as sorted files, then records how far
 // the indexes go ("indexed") and drops the command log before it. And the
 // rebuild of the tail at open, from "records" and "command_log".
 //
@@ -85,6 +85,15 @@ Status Ledger::Impl::IngestFrozen(const std::shared_ptr<const IndexGeneration>& 
     });
   });
   if (s.ok()) {
+    s = add_file(layout::kStreamHeads, g.streams.empty(), [&](rocksdb::SstFileWriter* w) {
+      return WriteSorted(g.streams, w, [](const auto& entry, rocksdb::SstFileWriter* writer, std::string*) {
+        std::string value;
+        PutFixed64BE(&value, entry.second.back().first);
+        return Put(writer, entry.first, value);
+      });
+    });
+  }
+  if (s.ok()) {
     s = add_file(layout::kSubjects, g.subjects.empty(), [&](rocksdb::SstFileWriter* w) {
       return WriteSorted(g.subjects, w, [](const auto& entry, rocksdb::SstFileWriter* writer, std::string* key) {
         std::uint64_t last = UINT64_MAX;
@@ -149,6 +158,35 @@ void Ledger::Impl::IndexerLoop() {
     }
     lock.lock();
   }
+}
+
+Status Ledger::Impl::FillStreamHeads() {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kStreams)));
+  rocksdb::WriteBatch batch;
+  std::string stream, version;
+  auto flush_head = [&]() -> Status {
+    if (stream.empty()) return Status::Ok();
+    (void)batch.Put(Cf(layout::kStreamHeads), stream, version);
+    if (batch.Count() < 4096) return Status::Ok();
+    Status s = FromRocks(db->Write(rocksdb::WriteOptions(), &batch), "filling stream heads");
+    batch.Clear();
+    return s;
+  };
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const rocksdb::Slice k = it->key();
+    if (k.size() < 10 || k[k.size() - 9] != '\0') return Status::Corruption("stream index key is malformed");
+    const std::string_view id(k.data(), k.size() - 9);
+    if (id != stream) {
+      NRPF_RETURN_IF_ERROR(flush_head());
+      stream.assign(id);
+    }
+    version.assign(k.data() + k.size() - 8, 8);  // keys ascend: the last one is the head
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the stream index");
+  NRPF_RETURN_IF_ERROR(flush_head());
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  return FromRocks(db->Write(sync, &batch), "filling stream heads");
 }
 
 Status Ledger::Impl::RecoverIndexTail(std::uint64_t from) {

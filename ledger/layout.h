@@ -16,6 +16,8 @@
 //                     levels 0..2 are recomputed from "records"; format 1 also
 //                     stored levels 1 and 2, which nothing reads)
 //   cf "streams"      stream_id || 0x00 || fixed64be(stream version) -> fixed64be(position)
+//   cf "stream_heads" stream_id -> fixed64be(stream version): the newest version
+//                     "streams" holds (format 2; filled from "streams" on upgrade)
 //   cf "subjects"     subject_id || 0x00 || fixed64be(position) -> ""
 //   cf "commands"     command_id -> command value
 //   cf "command_log"  fixed64be(first) -> (fixed32be(n) || command_id[n] || command value)+
@@ -30,7 +32,7 @@
 //
 // "records", "signatures", "tree" and "command_log" are written with each
 // commit group (WAL, synced before the acknowledgement). "streams",
-// "subjects" and "commands" are derived from them and ingested in bulk as
+// "stream_heads", "subjects" and "commands" are derived from them and ingested in bulk as
 // sorted files; until then the ledger holds their newest entries in memory
 // (index_tail.h), and rebuilds that tail from "records" and "command_log"
 // when it opens.
@@ -56,13 +58,14 @@ enum Cf : int {
   kCommands,
   kSubjectKeys,
   kSigningKeys,
-  kCommandLog,  // format 2
+  kCommandLog,   // format 2
+  kStreamHeads,  // format 2
   kCfCount,
 };
 
 inline constexpr const char* kCfNames[kCfCount] = {
     "default", "records", "signatures", "tree", "streams",
-    "subjects", "commands", "subject_keys", "signing_keys", "command_log"};
+    "subjects", "commands", "subject_keys", "signing_keys", "command_log", "stream_heads"};
 
 inline constexpr std::string_view kFormatKey = "format";
 inline constexpr std::string_view kFormatVersion = "2";

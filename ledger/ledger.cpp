@@ -223,9 +223,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
     if (v.size() != 8) return Status::Corruption("the \"indexed\" entry is malformed");
     indexed = std::min(DecodeFixed64BE(v.data()), size);
   } else if (!options.read_only) {
-    // Upgrade to format 2. Nothing stored changes but these two entries:
-    // format 1's indexes are complete, and its per-event signatures are
-    // signature groups of one.
+    // Upgrade to format 2. Nothing stored changes; added are the stream heads
+    // and these two entries: format 1's indexes are complete, and its
+    // per-event signatures are signature groups of one.
+    NRPF_RETURN_IF_ERROR(impl->FillStreamHeads());
     rocksdb::WriteBatch upgrade;
     (void)upgrade.Put(impl->Cf(layout::kDefault), layout::kFormatKey, layout::kFormatVersion);
     (void)upgrade.Put(impl->Cf(layout::kDefault), layout::kIndexedKey, layout::PositionKey(size));
@@ -234,6 +235,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
     rs = db->Write(sync, &upgrade);
     if (!rs.ok()) return FromRocks(rs, "cannot upgrade the ledger to format 2");
   }
+  impl->stream_heads = !format1 || !options.read_only;
   impl->index_tail = std::make_unique<IndexTail>(indexed, options.index_tail_entries);
   NRPF_RETURN_IF_ERROR(impl->RecoverIndexTail(indexed));
 

@@ -146,6 +146,7 @@ class Ledger::Impl {
   DataKey command_digest_key{};
   std::unique_ptr<WorkerPool> pool;
   bool read_only = false;
+  bool stream_heads = false;  // "stream_heads" is complete (format 2)
 
   ~Impl();
 
@@ -260,6 +261,8 @@ class Ledger::Impl {
   Status IngestFrozen(const std::shared_ptr<const IndexGeneration>& gen);
   // Freezes and ingests everything in the tail (at close).
   Status IngestAll();
+  // Writes "stream_heads" from "streams" (upgrading a format 1 log).
+  Status FillStreamHeads();
   // Rebuilds the tail of events [from, committed_size) from "records" and
   // "command_log" (at open).
   Status RecoverIndexTail(std::uint64_t from);

@@ -179,17 +179,32 @@ Result<std::vector<StoredEvent>> Ledger::ReadStream(const std::string& stream_id
 
 Result<std::uint64_t> Ledger::Impl::StoredStreamVersion(const std::string& stream_id) const {
   const std::uint64_t committed = committed_size.load();
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> tail;
-  index_tail->StreamEntries(stream_id, 0, &tail);
-  for (auto it = tail.rbegin(); it != tail.rend(); ++it) {
-    if (it->second < committed) return it->first;
+  if (auto last = index_tail->LastOfStream(stream_id)) {
+    if (last->second < committed) return last->first;
+    // Its newest event is durable but not yet published: the one before.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> tail;
+    index_tail->StreamEntries(stream_id, 0, &tail);
+    for (auto it = tail.rbegin(); it != tail.rend(); ++it) {
+      if (it->second < committed) return it->first;
+    }
   }
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kStreams)));
-  const std::string prefix = layout::IndexPrefix(stream_id);
-  it->SeekForPrev(layout::IndexKey(stream_id, UINT64_MAX));
-  if (!it->status().ok()) return FromRocks(it->status(), "reading stream " + stream_id);
-  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) return std::uint64_t{0};
-  return DecodeFixed64BE(it->key().data() + prefix.size());
+  if (!stream_heads) {
+    // A format 1 log opened read-only: the newest entry of the stream index.
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kStreams)));
+    const std::string prefix = layout::IndexPrefix(stream_id);
+    it->SeekForPrev(layout::IndexKey(stream_id, UINT64_MAX));
+    if (!it->status().ok()) return FromRocks(it->status(), "reading stream " + stream_id);
+    if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) return std::uint64_t{0};
+    return DecodeFixed64BE(it->key().data() + prefix.size());
+  }
+  // One point read (a bloom filter answers most new streams) instead of a
+  // seek into the stream index.
+  rocksdb::PinnableSlice head;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kStreamHeads), stream_id, &head);
+  if (s.IsNotFound()) return std::uint64_t{0};
+  if (!s.ok()) return FromRocks(s, "reading stream " + stream_id);
+  if (head.size() != 8) return Status::Corruption("stream head of " + stream_id + " is malformed");
+  return DecodeFixed64BE(head.data());
 }
 
 Result<std::uint64_t> Ledger::StreamVersion(const std::string& stream_id) const {

@@ -83,6 +83,14 @@ TEST_CASE("records written by format v1 are read, opened and verified by this ve
     CHECK(report.ok);
     CHECK(report.checkpoint.root == cp->root);
     CHECK(report.signing_keys.size() == 2);
+    // Its indexes read as they were written.
+    CHECK(*l->StreamVersion("case-1") == 3);
+    CHECK(*l->StreamVersion("org-home-office") == 1);
+    CHECK(*l->StreamVersion("case-2") == 0);
+    auto stream = l->ReadStream("case-1", 2, 10);
+    REQUIRE(stream.ok());
+    REQUIRE(stream->size() == 2);
+    CHECK(stream->front().position == 2);
   }
   // The old log accepts new events and still verifies, and a retry of a
   // command it stored is recognised as the same command.
@@ -95,6 +103,14 @@ TEST_CASE("records written by format v1 are read, opened and verified by this ve
   REQUIRE(retried.ok());
   CHECK(retried->duplicate);
   CHECK(retried->first_position == 2);
-  REQUIRE(l->Append(test::Request("cmd-new", {test::Event("case-1", "case.reopened")})).ok());
+  REQUIRE(l->Append(test::Request("cmd-new", {test::Event("case-1", "case.reopened")}, {{"case-1", 3}})).ok());
+  CHECK(*l->StreamVersion("case-1") == 4);
   CHECK(l->Verify({}).ok);
+  // And once upgraded, a read-only view reads old and new alike.
+  l.reset();
+  o.read_only = true;
+  auto view = test::OpenOrDie(o);
+  CHECK(*view->StreamVersion("case-1") == 4);
+  CHECK(view->ReadStream("case-1", 1, 10)->size() == 4);
+  CHECK(view->Verify({}).ok);
 }
