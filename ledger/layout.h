@@ -3,6 +3,9 @@
 //
 //   cf "default"      "format"  -> "2"
 //                     "origin"  -> origin line
+//                     "leaves_from" -> fixed64be(n): "leaves" holds the leaf
+//                                  hashes of every event from position n on
+//                                  (0, or where a format 1 log was upgraded)
 //                     "indexed" -> fixed64be(n): "streams", "subjects" and
 //                                  "commands" hold the entries of every event
 //                                  before position n (absent in format 1,
@@ -11,10 +14,14 @@
 //   cf "signatures"   fixed64be(first) -> (fixed32be(key id) || ed25519 sig[64])+
 //                     the signatures of positions first, first + 1, ... of one
 //                     commit group (format 1 wrote groups of one)
-//   cf "tree"         u8(level) || fixed64be(index) -> sha256[32], level >= 3
+//   cf "leaves"       fixed64be(first) -> leaf hash[32]+
+//                     the leaf hashes of positions first, first + 1, ... of one
+//                     commit group (format 2)
+//   cf "tree"         u8(level) || fixed64be(index) -> sha256[32], level >= 5
 //                     (perfect subtree covering leaves [index<<level, (index+1)<<level);
-//                     levels 0..2 are recomputed from "records"; format 1 also
-//                     stored levels 1 and 2, which nothing reads)
+//                     lower levels are folded from "leaves". Format 1 stored
+//                     every level from 1; below "leaves_from" those nodes are
+//                     read, and leaves recomputed from "records")
 //   cf "streams"      stream_id || 0x00 || fixed64be(stream version) -> fixed64be(position)
 //   cf "stream_heads" stream_id -> fixed64be(stream version): the newest version
 //                     "streams" holds (format 2; filled from "streams" on upgrade)
@@ -30,7 +37,7 @@
 //   command value := digest[32] || fixed64be(first position) || fixed32be(count)
 //                    || fixed64be(recorded_at_us)
 //
-// "records", "signatures", "tree" and "command_log" are written with each
+// "records", "signatures", "leaves", "tree" and "command_log" are written with each
 // commit group (WAL, synced before the acknowledgement). "streams",
 // "stream_heads", "subjects" and "commands" are derived from them and ingested in bulk as
 // sorted files; until then the ledger holds their newest entries in memory
@@ -60,21 +67,23 @@ enum Cf : int {
   kSigningKeys,
   kCommandLog,   // format 2
   kStreamHeads,  // format 2
+  kLeaves,       // format 2
   kCfCount,
 };
 
 inline constexpr const char* kCfNames[kCfCount] = {
     "default", "records", "signatures", "tree", "streams",
-    "subjects", "commands", "subject_keys", "signing_keys", "command_log", "stream_heads"};
+    "subjects", "commands", "subject_keys", "signing_keys", "command_log", "stream_heads", "leaves"};
 
 inline constexpr std::string_view kFormatKey = "format";
 inline constexpr std::string_view kFormatVersion = "2";
 inline constexpr std::string_view kFormatVersion1 = "1";
 inline constexpr std::string_view kOriginKey = "origin";
 inline constexpr std::string_view kIndexedKey = "indexed";
-// Tree levels below this one are not stored: they are recomputed from the
-// (at most 2^kFirstStoredLevel) records they cover.
-inline constexpr std::uint32_t kFirstStoredLevel = 3;
+inline constexpr std::string_view kLeavesFromKey = "leaves_from";
+// Tree levels below this one are not stored (from "leaves_from" on): they
+// are folded from the (at most 2^kFirstStoredLevel) leaf hashes they cover.
+inline constexpr std::uint32_t kFirstStoredLevel = 5;
 inline constexpr std::size_t kSignatureEntrySize = 4 + 64;
 inline constexpr std::string_view kLedgerStream = "$ledger";
 inline constexpr std::string_view kGenesisType = "ledger.genesis";

@@ -162,6 +162,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
     (void)meta.Put(impl->Cf(layout::kDefault), layout::kFormatKey, layout::kFormatVersion);
     (void)meta.Put(impl->Cf(layout::kDefault), layout::kOriginKey, impl->origin);
     (void)meta.Put(impl->Cf(layout::kDefault), layout::kIndexedKey, layout::PositionKey(0));
+    (void)meta.Put(impl->Cf(layout::kDefault), layout::kLeavesFromKey, layout::PositionKey(0));
     rocksdb::WriteOptions sync;
     sync.sync = true;
     rs = db->Write(sync, &meta);
@@ -216,12 +217,21 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
   // The index tail: format 1 wrote every index entry with its event; format
   // 2 says how far the ingested indexes go, and the rest is rebuilt here.
   std::uint64_t indexed = size;
+  impl->leaves_from = UINT64_MAX;  // format 1, read-only: no leaf hashes stored
   if (!format1) {
-    std::string v;
-    rs = db->Get(rocksdb::ReadOptions(), impl->Cf(layout::kDefault), layout::kIndexedKey, &v);
-    if (!rs.ok()) return FromRocks(rs, "cannot read how far the indexes go");
-    if (v.size() != 8) return Status::Corruption("the \"indexed\" entry is malformed");
-    indexed = std::min(DecodeFixed64BE(v.data()), size);
+    auto position_entry = [&](std::string_view key) -> Result<std::uint64_t> {
+      std::string v;
+      rocksdb::Status gs = db->Get(rocksdb::ReadOptions(), impl->Cf(layout::kDefault), key, &v);
+      if (!gs.ok()) return FromRocks(gs, "cannot read \"" + std::string(key) + "\"");
+      if (v.size() != 8) return Status::Corruption("the \"" + std::string(key) + "\" entry is malformed");
+      return DecodeFixed64BE(v.data());
+    };
+    Result<std::uint64_t> ix = position_entry(layout::kIndexedKey);
+    if (!ix.ok()) return ix.status();
+    indexed = std::min(*ix, size);
+    Result<std::uint64_t> lf = position_entry(layout::kLeavesFromKey);
+    if (!lf.ok()) return lf.status();
+    impl->leaves_from = *lf;
   } else if (!options.read_only) {
     // Upgrade to format 2. Nothing stored changes; added are the stream heads
     // and these two entries: format 1's indexes are complete, and its
@@ -230,6 +240,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
     rocksdb::WriteBatch upgrade;
     (void)upgrade.Put(impl->Cf(layout::kDefault), layout::kFormatKey, layout::kFormatVersion);
     (void)upgrade.Put(impl->Cf(layout::kDefault), layout::kIndexedKey, layout::PositionKey(size));
+    (void)upgrade.Put(impl->Cf(layout::kDefault), layout::kLeavesFromKey, layout::PositionKey(size));
+    impl->leaves_from = size;
     rocksdb::WriteOptions sync;
     sync.sync = true;
     rs = db->Write(sync, &upgrade);

@@ -63,16 +63,17 @@ Result<const fb::Record*> VerifyRecordBytes(std::string_view bytes, std::uint64_
 // The stored result of a command (cf "commands" value), marked duplicate.
 Result<AppendResult> DecodeCommandEntry(std::string_view value);
 
-// Reads the signature of positions in "signatures", whose values hold the
-// signatures of one commit group each, keyed by its first position. Fastest
-// when asked for ascending positions; any order works.
-class SignatureCursor {
+// Reads the entries of positions in a family whose values hold fixed-size
+// entries for the events of one commit group each, keyed by the group's
+// first position ("signatures", "leaves"). Fastest when asked for
+// ascending positions; any order works.
+class GroupCursor {
  public:
-  explicit SignatureCursor(std::unique_ptr<rocksdb::Iterator> it) : it_(std::move(it)) {}
-  // The stored entry (fixed32be(key id) || signature[64]) of `position`;
-  // kCorruption when it is missing or malformed.
+  GroupCursor(std::unique_ptr<rocksdb::Iterator> it, std::size_t entry_size, const char* what)
+      : it_(std::move(it)), entry_size_(entry_size), what_(what) {}
+  // The stored entry of `position`; kCorruption when it is missing or
+  // malformed. Valid until the next call.
   Result<std::string_view> At(std::uint64_t position);
-  const rocksdb::Status status() const { return it_->status(); }
 
  private:
   bool Covers(std::uint64_t position) const {
@@ -81,6 +82,8 @@ class SignatureCursor {
   bool Load();  // the group at it_, if well formed
 
   std::unique_ptr<rocksdb::Iterator> it_;
+  const std::size_t entry_size_;
+  const char* const what_;
   bool valid_ = false;
   std::uint64_t first_ = 0;
   std::uint64_t count_ = 0;
@@ -119,6 +122,7 @@ struct CommitGroup {
   std::vector<Completion> completions;
   std::vector<std::string> subject_keys;  // in-flight subject entries to drop at commit
   std::string command_log;                // "command_log" value of this group
+  std::string leaves;                     // "leaves" value of this group
   IndexBatch index;                       // added to the index tail once durable
   // Signing progress; guarded by group_mu.
   std::size_t next_to_sign = 0;
@@ -147,6 +151,9 @@ class Ledger::Impl {
   std::unique_ptr<WorkerPool> pool;
   bool read_only = false;
   bool stream_heads = false;  // "stream_heads" is complete (format 2)
+  // "leaves" holds every leaf hash from here on; below it, leaves are
+  // recomputed from records and tree levels 1.. are stored (format 1).
+  std::uint64_t leaves_from = 0;
 
   ~Impl();
 
@@ -295,7 +302,8 @@ class Ledger::Impl {
     std::vector<Hash> leaves;
   };
   Result<Hash> Node(std::uint32_t level, std::uint64_t index, LeafBlockMemo* memo = nullptr) const;
-  // Leaf hashes of positions [begin, end), read from "records" in one scan.
+  // Leaf hashes of positions [begin, end): stored ones from "leaves_from"
+  // on, recomputed from "records" before.
   Status LeafHashes(std::uint64_t begin, std::uint64_t end, std::vector<Hash>* out) const;
   // ledger.cpp
   // The stream's version as stored (committed events only).
@@ -304,6 +312,8 @@ class Ledger::Impl {
   Result<std::optional<std::string>> StoredCommand(const std::string& command_id) const;
   // A NodeReader for one proof or root (it memoises recomputed leaves).
   NodeReader Reader() const;
+  // reads.cpp
+  GroupCursor SignatureCursor(const rocksdb::Snapshot* snapshot = nullptr) const;
   Result<std::vector<StoredEvent>> ReadPositions(const std::vector<std::uint64_t>& positions) const;
   Result<std::vector<StoredEvent>> ReadFrom(std::uint64_t from, std::size_t max) const;
   Result<std::optional<std::pair<DataKey, std::uint32_t>>> LoadSubjectKey(

@@ -12,20 +12,28 @@
 
 namespace nrpf::ledger {
 
-// ---- Signatures.
+// ---- Signatures and leaf hashes.
 
-bool SignatureCursor::Load() {
+GroupCursor Ledger::Impl::SignatureCursor(const rocksdb::Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  ro.fill_cache = snapshot == nullptr;  // a verify walk does not fill the cache
+  return GroupCursor(std::unique_ptr<rocksdb::Iterator>(db->NewIterator(ro, Cf(layout::kSignatures))),
+                     layout::kSignatureEntrySize, "signature");
+}
+
+bool GroupCursor::Load() {
   valid_ = false;
   if (!it_->Valid() || it_->key().size() != 8) return false;
   const std::size_t size = it_->value().size();
-  if (size == 0 || size % layout::kSignatureEntrySize != 0) return false;
+  if (size == 0 || size % entry_size_ != 0) return false;
   first_ = DecodeFixed64BE(it_->key().data());
-  count_ = size / layout::kSignatureEntrySize;
+  count_ = size / entry_size_;
   valid_ = true;
   return true;
 }
 
-Result<std::string_view> SignatureCursor::At(std::uint64_t position) {
+Result<std::string_view> GroupCursor::At(std::uint64_t position) {
   if (!Covers(position)) {
     // Usually the next group; otherwise seek to the group that starts at or
     // before the position.
@@ -37,14 +45,15 @@ Result<std::string_view> SignatureCursor::At(std::uint64_t position) {
       it_->SeekForPrev(layout::PositionKey(position));
       Load();
     }
-    if (!it_->status().ok()) return FromRocks(it_->status(), "reading signatures");
+    if (!it_->status().ok()) return FromRocks(it_->status(), std::string("reading ") + what_);
     if (!Covers(position)) {
-      if (it_->Valid() && !valid_) return Status::Corruption("signature group of " + std::to_string(position) + " is malformed");
-      return Status::Corruption("signature " + std::to_string(position) + " is missing");
+      if (it_->Valid() && !valid_) {
+        return Status::Corruption(std::string(what_) + " group of " + std::to_string(position) + " is malformed");
+      }
+      return Status::Corruption(std::string(what_) + " of " + std::to_string(position) + " is missing");
     }
   }
-  return it_->value().ToStringView().substr((position - first_) * layout::kSignatureEntrySize,
-                                            layout::kSignatureEntrySize);
+  return it_->value().ToStringView().substr((position - first_) * entry_size_, entry_size_);
 }
 
 namespace {
@@ -73,7 +82,7 @@ Result<std::vector<StoredEvent>> Ledger::Impl::ReadFrom(std::uint64_t from, std:
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> rec(db->NewIterator(ro, Cf(layout::kRecords)));
-  SignatureCursor sigs(std::unique_ptr<rocksdb::Iterator>(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kSignatures))));
+  GroupCursor sigs = SignatureCursor();
   rec->Seek(layout::PositionKey(from));
   out.reserve(end - from);
   for (std::uint64_t pos = from; pos < end; ++pos, rec->Next()) {
@@ -97,7 +106,7 @@ Result<std::vector<StoredEvent>> Ledger::Impl::ReadPositions(
   // Point reads: index scans hand over scattered positions, for which an
   // iterator per event would cost far more than a Get.
   const std::uint64_t size = committed_size.load();
-  SignatureCursor sigs(std::unique_ptr<rocksdb::Iterator>(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kSignatures))));
+  GroupCursor sigs = SignatureCursor();
   rocksdb::PinnableSlice record;
   for (std::uint64_t p : positions) {
     if (p >= size) return Status::NotFound("no event at position " + std::to_string(p));

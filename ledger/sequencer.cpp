@@ -269,9 +269,11 @@ void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const 
     const std::string_view bytes = BuildRecord(req, e, pos, version, now, keys, &subjects);
     (void)g->batch.Put(Cf(layout::kRecords), layout::PositionKey(pos), bytes);
     nodes.clear();
-    frontier.Append(LeafHash(bytes), &nodes);
+    const Hash leaf = LeafHash(bytes);
+    g->leaves.append(AsBytes(leaf));
+    frontier.Append(leaf, &nodes);
     for (const TreeNode& n : nodes) {
-      if (n.level < layout::kFirstStoredLevel) continue;  // recomputed from the records
+      if (n.level < layout::kFirstStoredLevel) continue;  // folded from the leaves
       (void)g->batch.Put(Cf(layout::kTree), layout::TreeKey(n.level, n.index), AsBytes(n.hash));
       if (n.level >= kCachedLevel) {
         std::unique_lock<std::shared_mutex> lock(cache_mu);
@@ -353,6 +355,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
   if (!g->command_log.empty()) {
     (void)g->batch.Put(Cf(layout::kCommandLog), layout::PositionKey(g->first_position), g->command_log);
   }
+  if (!g->leaves.empty()) (void)g->batch.Put(Cf(layout::kLeaves), layout::PositionKey(g->first_position), g->leaves);
   g->signatures.resize(g->bodies.size());
 
   // The signers sign it while this thread sequences the next group.

@@ -1,6 +1,6 @@
-// Tree nodes as stored (levels >= layout::kFirstStoredLevel in RocksDB, the
-// upper levels also in memory) or recomputed from the records they cover
-// (levels below), and the tree heads and proofs built from them.
+// Tree nodes as stored (levels >= layout::kFirstStoredLevel, which are also
+// held in memory) or folded from the leaf hashes they cover (levels below),
+// and the tree heads and proofs built from them.
 
 #include <rocksdb/db.h>
 
@@ -12,18 +12,36 @@
 namespace nrpf::ledger {
 
 Status Ledger::Impl::LeafHashes(std::uint64_t begin, std::uint64_t end, std::vector<Hash>* out) const {
-  rocksdb::ReadOptions ro;
-  const std::string upper = layout::PositionKey(end);
-  rocksdb::Slice upper_slice(upper);
-  ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, Cf(layout::kRecords)));
-  std::uint64_t pos = begin;
-  for (it->Seek(layout::PositionKey(begin)); it->Valid() && pos < end; it->Next(), ++pos) {
-    if (it->key().size() != 8 || DecodeFixed64BE(it->key().data()) != pos) break;
-    out->push_back(LeafHash(it->value().ToStringView()));
+  const std::uint64_t split = std::clamp(leaves_from, begin, end);
+  if (begin < split) {
+    // Before "leaves_from" (a format 1 log): hash the records themselves.
+    rocksdb::ReadOptions ro;
+    const std::string upper = layout::PositionKey(split);
+    rocksdb::Slice upper_slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, Cf(layout::kRecords)));
+    std::uint64_t pos = begin;
+    for (it->Seek(layout::PositionKey(begin)); it->Valid() && pos < split; it->Next(), ++pos) {
+      if (it->key().size() != 8 || DecodeFixed64BE(it->key().data()) != pos) break;
+      out->push_back(LeafHash(it->value().ToStringView()));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "reading records");
+    if (pos != split) return Status::NotFound("record " + std::to_string(pos) + " is missing");
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "reading records");
-  if (pos != end) return Status::NotFound("record " + std::to_string(pos) + " is missing");
+  if (split < end) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kLeaves)));
+    std::uint64_t pos = split;
+    for (it->SeekForPrev(layout::PositionKey(split)); it->Valid() && pos < end; it->Next()) {
+      const std::string_view v = it->value().ToStringView();
+      if (it->key().size() != 8 || v.empty() || v.size() % 32 != 0) return Status::Corruption("leaf hash group is malformed");
+      const std::uint64_t first = DecodeFixed64BE(it->key().data());
+      const std::uint64_t count = v.size() / 32;
+      if (first > pos) break;
+      for (; pos < end && pos - first < count; ++pos) out->push_back(*HashFromBytes(v.substr((pos - first) * 32, 32)));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "reading leaf hashes");
+    if (pos != end) return Status::NotFound("the leaf hash of " + std::to_string(pos) + " is missing");
+  }
   return Status::Ok();
 }
 
@@ -34,7 +52,11 @@ Result<Hash> Ledger::Impl::Node(std::uint32_t level, std::uint64_t index, LeafBl
     if (slot < upper_nodes.size() && index < upper_nodes[slot].size()) return upper_nodes[slot][index];
     return Status::NotFound("tree node " + std::to_string(level) + "/" + std::to_string(index));
   }
-  if (level >= layout::kFirstStoredLevel) {
+  const std::uint64_t first_leaf = index << level;
+  const std::uint64_t width = std::uint64_t{1} << level;
+  if (level >= 1 && (level >= layout::kFirstStoredLevel || first_leaf + width <= leaves_from)) {
+    // Stored: every level from kFirstStoredLevel, and below "leaves_from"
+    // every level from 1 (format 1).
     rocksdb::PinnableSlice value;
     rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kTree), layout::TreeKey(level, index), &value);
     if (!s.ok()) return FromRocks(s, "tree node " + std::to_string(level) + "/" + std::to_string(index));
@@ -42,15 +64,14 @@ Result<Hash> Ledger::Impl::Node(std::uint32_t level, std::uint64_t index, LeafBl
     if (!h) return Status::Corruption("tree node is not 32 bytes");
     return *h;
   }
-  // Below the stored levels: fold the leaves of the node's block, read from
-  // the records in one scan (and kept in `memo` for the next call).
+  // Below the stored levels: fold the leaf hashes of the node's block, read
+  // in one scan (and kept in `memo` for the next call of the same proof).
   constexpr std::uint64_t kBlock = std::uint64_t{1} << layout::kFirstStoredLevel;
-  const std::uint64_t first_leaf = index << level;
   const std::uint64_t block = first_leaf / kBlock;
   LeafBlockMemo local;
   LeafBlockMemo& m = memo != nullptr ? *memo : local;
   const std::uint64_t block_begin = block * kBlock;
-  const std::uint64_t needed = first_leaf + (std::uint64_t{1} << level) - block_begin;
+  const std::uint64_t needed = first_leaf + width - block_begin;
   if (m.block != block || m.leaves.size() < needed) {
     m.block = UINT64_MAX;
     m.leaves.clear();

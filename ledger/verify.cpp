@@ -121,12 +121,14 @@ class FrontWalker {
   FrontWalker(const Ledger::Impl& im, const VerifyOptions& options, const rocksdb::Snapshot* snap,
               std::uint64_t size, VerifyReport* report)
       : im_(im), options_(options), size_(size), report_(report), nodes_(im.db.get(), im.Cf(layout::kTree), snap),
-        sigs_([&] {
-          rocksdb::ReadOptions ro;
-          ro.snapshot = snap;
-          ro.fill_cache = false;
-          return std::unique_ptr<rocksdb::Iterator>(im.db->NewIterator(ro, im.Cf(layout::kSignatures)));
-        }()) {
+        sigs_(im.SignatureCursor(snap)) {
+    if (im.Cf(layout::kLeaves) != nullptr) {
+      rocksdb::ReadOptions ro;
+      ro.snapshot = snap;
+      ro.fill_cache = false;
+      leaves_.emplace(std::unique_ptr<rocksdb::Iterator>(im.db->NewIterator(ro, im.Cf(layout::kLeaves))), 32,
+                      "leaf hash");
+    }
     rocksdb::ReadOptions ro;
     ro.snapshot = snap;
     ro.fill_cache = false;
@@ -191,10 +193,26 @@ class FrontWalker {
   }
 
   bool Extend(Item* it) {
+    if (it->position >= im_.leaves_from) {
+      Result<std::string_view> stored = leaves_ ? leaves_->At(it->position)
+                                                : Result<std::string_view>(Status::Corruption("no leaf hashes"));
+      if (!stored.ok()) {
+        it->problem = stored.status().message();
+        return false;
+      }
+      if (*stored != AsBytes(it->leaf)) {
+        it->problem = "stored leaf hash does not match the record";
+        return false;
+      }
+    }
     completed_.clear();
     tree_.Append(it->leaf, &completed_);
     for (const TreeNode& n : completed_) {
-      if (n.level < layout::kFirstStoredLevel) continue;  // not stored: derived from the records
+      // Stored: from kFirstStoredLevel up; below "leaves_from" (format 1)
+      // from level 1 up. The rest is folded from the leaves.
+      const bool stored_node = n.level >= layout::kFirstStoredLevel ||
+                               (n.level >= 1 && ((n.index + 1) << n.level) <= im_.leaves_from);
+      if (!stored_node) continue;
       std::optional<Hash> stored = nodes_.Get(n.level, n.index);
       if (!stored) {
         it->problem = "tree node level " + std::to_string(n.level) + " index " + std::to_string(n.index) +
@@ -240,7 +258,8 @@ class FrontWalker {
   VerifyReport* report_;
   std::unique_ptr<rocksdb::Iterator> rec_;
   NodeCursor nodes_;
-  SignatureCursor sigs_;
+  GroupCursor sigs_;
+  std::optional<GroupCursor> leaves_;
   CompactRange tree_;
   std::vector<TreeNode> completed_;
   // Every key introduced so far; a deque keeps addresses stable, so items

@@ -106,6 +106,17 @@ TEST_CASE("records written by format v1 are read, opened and verified by this ve
   REQUIRE(l->Append(test::Request("cmd-new", {test::Event("case-1", "case.reopened")}, {{"case-1", 3}})).ok());
   CHECK(*l->StreamVersion("case-1") == 4);
   CHECK(l->Verify({}).ok);
+  // Proofs over old and new events alike: the old ones' leaves come from
+  // their records, the new ones' from stored leaf hashes.
+  const Hash root = *l->RootAt(l->Size());
+  for (std::uint64_t p = 0; p < l->Size(); ++p) {
+    auto proof = l->ProveInclusion(p, l->Size());
+    REQUIRE(proof.ok());
+    CHECK(VerifyInclusion(p, l->Size(), LeafHash(l->Read(p)->bytes), *proof, root).ok());
+  }
+  auto consistent = l->ProveConsistency(cp->size, l->Size());
+  REQUIRE(consistent.ok());
+  CHECK(VerifyConsistency(cp->size, l->Size(), cp->root, root, *consistent).ok());
   // And once upgraded, a read-only view reads old and new alike.
   l.reset();
   o.read_only = true;

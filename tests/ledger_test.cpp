@@ -219,7 +219,13 @@ TEST_CASE("bad requests are refused with a clear code and nothing written", "[le
 TEST_CASE("checkpoints are signed notes over the tree that ends with each event", "[ledger]") {
   test::TempDir dir;
   auto l = test::OpenOrDie(test::OptionsIn(dir));
-  for (int i = 0; i < 10; ++i) REQUIRE(l->Append(Request("", {Event("s", "e" + std::to_string(i))})).ok());
+  // Past 2^5 and 2^7 leaves, in appends of varied size, so proofs use stored
+  // nodes, nodes folded from stored leaf hashes, and both across commit groups.
+  for (int i = 0; i < 150;) {
+    std::vector<NewEvent> batch;
+    for (int k = 0; k < 1 + i % 4; ++k, ++i) batch.push_back(Event("s", "e" + std::to_string(i)));
+    REQUIRE(l->Append(Request("", batch)).ok());
+  }
   auto keys = l->PublicKeys();
   REQUIRE(keys.ok());
   const VerifierKey& key = (*keys)[0].key;

@@ -50,15 +50,22 @@ void FlipByte(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::strin
   REQUIRE(db->Put(rocksdb::WriteOptions(), cf, key, v).ok());
 }
 
-// Flips byte `offset` of the signature of `pos`, inside the signature group
-// that holds it.
-void FlipSignatureByte(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::uint64_t pos, std::size_t offset) {
+// The key of the commit group entry ("signatures", "leaves") holding `pos`,
+// and the offset of pos's entry in its value.
+std::pair<std::string, std::size_t> GroupEntry(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::uint64_t pos,
+                                               std::size_t entry_size) {
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
   it->SeekForPrev(layout::PositionKey(pos));
   REQUIRE(it->Valid());
   const std::uint64_t first = DecodeFixed64BE(it->key().data());
-  REQUIRE((pos - first + 1) * layout::kSignatureEntrySize <= it->value().size());
-  FlipByte(db, cf, it->key().ToString(), (pos - first) * layout::kSignatureEntrySize + offset);
+  REQUIRE((pos - first + 1) * entry_size <= it->value().size());
+  return {it->key().ToString(), (pos - first) * entry_size};
+}
+
+// Flips byte `offset` of the signature of `pos`, inside its signature group.
+void FlipSignatureByte(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::uint64_t pos, std::size_t offset) {
+  auto [key, at] = GroupEntry(db, cf, pos, layout::kSignatureEntrySize);
+  FlipByte(db, cf, key, at + offset);
 }
 
 VerifyReport VerifyReadOnly(LedgerOptions o) {
@@ -100,19 +107,18 @@ TEST_CASE("a flipped byte in a stored record is found at its position", "[tamper
     });
     CHECK_FALSE(report.ok);
     REQUIRE(report.first_bad_position.has_value());
-    // The event's own signature (over a root that includes the original
-    // bytes) fails at pos; for an odd pos the stored parent node also
-    // disagrees at pos. Either way pos is named.
+    // The stored leaf hash and the event's own signature (over a root that
+    // includes the original bytes) both disagree at pos.
     CHECK(*report.first_bad_position == pos);
     CHECK_FALSE(report.reason.empty());
   }
 }
 
-TEST_CASE("a record rewritten together with its stored ancestor node fails at its signature", "[tamper]") {
-  const std::uint64_t pos = 100;  // its lowest stored ancestor, level 3, covers 96..103
+TEST_CASE("a record rewritten together with its stored leaf hash and ancestor fails at its signature", "[tamper]") {
+  const std::uint64_t pos = 100;  // its lowest stored ancestor, level 5, covers 96..127
   auto report = TamperAndVerify([&](rocksdb::DB* db, auto& h) {
     std::vector<Hash> leaves;
-    for (std::uint64_t p = 96; p < 104; ++p) {
+    for (std::uint64_t p = 96; p < 128; ++p) {
       std::string v;
       REQUIRE(db->Get(rocksdb::ReadOptions(), h[layout::kRecords], layout::PositionKey(p), &v).ok());
       if (p == pos) {
@@ -121,12 +127,18 @@ TEST_CASE("a record rewritten together with its stored ancestor node fails at it
       }
       leaves.push_back(LeafHash(v));
     }
-    // A careful forger also rewrites the ancestor, so the tree check at 103 passes.
+    // A careful forger also rewrites the stored leaf hash and the ancestor, so
+    // the tree checks at 100 and 127 pass.
+    auto [key, at] = GroupEntry(db, h[layout::kLeaves], pos, 32);
+    std::string group;
+    REQUIRE(db->Get(rocksdb::ReadOptions(), h[layout::kLeaves], key, &group).ok());
+    group.replace(at, 32, AsBytes(leaves[pos - 96]));
+    REQUIRE(db->Put(rocksdb::WriteOptions(), h[layout::kLeaves], key, group).ok());
     while (leaves.size() > 1) {
       for (std::size_t i = 0; i < leaves.size() / 2; ++i) leaves[i] = NodeHash(leaves[2 * i], leaves[2 * i + 1]);
       leaves.resize(leaves.size() / 2);
     }
-    REQUIRE(db->Put(rocksdb::WriteOptions(), h[layout::kTree], layout::TreeKey(3, pos / 8), AsBytes(leaves[0])).ok());
+    REQUIRE(db->Put(rocksdb::WriteOptions(), h[layout::kTree], layout::TreeKey(5, pos / 32), AsBytes(leaves[0])).ok());
   });
   CHECK_FALSE(report.ok);
   REQUIRE(report.first_bad_position.has_value());
@@ -134,12 +146,25 @@ TEST_CASE("a record rewritten together with its stored ancestor node fails at it
   CHECK(report.reason.find("signature") != std::string::npos);
 }
 
+TEST_CASE("a flipped byte in a stored leaf hash is found at its position", "[tamper]") {
+  for (std::uint64_t pos : std::vector<std::uint64_t>{0, 33, kEvents - 1}) {
+    auto report = TamperAndVerify([&](rocksdb::DB* db, auto& h) {
+      auto [key, at] = GroupEntry(db, h[layout::kLeaves], pos, 32);
+      FlipByte(db, h[layout::kLeaves], key, at + 9);
+    });
+    CHECK_FALSE(report.ok);
+    REQUIRE(report.first_bad_position.has_value());
+    CHECK(*report.first_bad_position == pos);
+    CHECK(report.reason.find("leaf hash") != std::string::npos);
+  }
+}
+
 TEST_CASE("a flipped byte in a stored tree node is found where the node completes", "[tamper]") {
   struct Case {
     std::uint32_t level;
     std::uint64_t index;
   };
-  for (Case c : {Case{3, 5}, Case{4, 3}, Case{5, 2}, Case{6, 1}}) {
+  for (Case c : {Case{5, 0}, Case{5, 4}, Case{6, 1}, Case{7, 0}}) {
     auto report = TamperAndVerify([&](rocksdb::DB* db, auto& h) {
       FlipByte(db, h[layout::kTree], layout::TreeKey(c.level, c.index), 7);
     });
