@@ -1,5 +1,7 @@
 #include "domain/event_builder.h"
 
+#include "domain/events.h"
+
 namespace nrpf::domain {
 
 namespace {
@@ -21,15 +23,7 @@ ledger::NewEvent FinishEvent(std::string stream, std::string_view type,
 
 std::string EncodePerson(const Person& p) {
   flatbuffers::FlatBufferBuilder fbb(256);
-  std::vector<flatbuffers::Offset<fb::IdentityDocument>> docs;
-  for (const auto& [type, number] : p.documents) {
-    docs.push_back(fb::CreateIdentityDocumentDirect(fbb, type, number.c_str()));
-  }
-  auto root = fb::CreatePersonDetailsDirect(
-      fbb, p.given_names.c_str(), p.family_name.c_str(), p.date_of_birth.c_str(),
-      p.nationality.c_str(), p.home_office_reference.c_str(), &docs, p.address.c_str(),
-      p.relationship.c_str());
-  fbb.Finish(root);
+  fbb.Finish(CreatePersonDetails(fbb, p));
   return Finished(fbb);
 }
 

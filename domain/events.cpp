@@ -18,42 +18,43 @@ bool VerifyTable(const std::uint8_t* data, std::size_t size) {
 struct TypeEntry {
   std::string_view type;
   Verify verify;
+  std::string_view table;  // the body's table in nrpf_events.fbs (namespace nrpf.domain.fb)
 };
 
 const std::vector<TypeEntry>& Catalogue() {
   namespace t = event_type;
   static const std::vector<TypeEntry> kCatalogue = {
-      {t::kOrganisationRegistered, VerifyTable<fb::OrganisationRegistered>},
-      {t::kTeamCreated, VerifyTable<fb::TeamCreated>},
-      {t::kUserCreated, VerifyTable<fb::UserCreated>},
-      {t::kUserDeleted, VerifyTable<fb::UserDeleted>},
-      {t::kUserRoleChanged, VerifyTable<fb::UserRoleChanged>},
-      {t::kUserLocked, VerifyTable<fb::UserLocked>},
-      {t::kUserUnlocked, VerifyTable<fb::UserUnlocked>},
-      {t::kPasswordReset, VerifyTable<fb::PasswordResetByAdmin>},
-      {t::kRtpfLookup, VerifyTable<fb::RtpfLookupPerformed>},
-      {t::kCaseCreated, VerifyTable<fb::CaseCreated>},
-      {t::kCaseworkerAllocated, VerifyTable<fb::CaseworkerAllocated>},
-      {t::kTeamChanged, VerifyTable<fb::TeamChanged>},
-      {t::kApplicantAmended, VerifyTable<fb::ApplicantAmended>},
-      {t::kDependantAdded, VerifyTable<fb::DependantAdded>},
-      {t::kDependantRemoved, VerifyTable<fb::DependantRemoved>},
-      {t::kFinanceRecorded, VerifyTable<fb::FinanceRecorded>},
-      {t::kFinanceAmended, VerifyTable<fb::FinanceRecorded>},
-      {t::kFinanceEnded, VerifyTable<fb::FinanceEnded>},
-      {t::kPersonAdvised, VerifyTable<fb::PersonAdvised>},
-      {t::kStatusCheckCompleted, VerifyTable<fb::StatusCheckCompleted>},
-      {t::kImmigrationStatusUpdated, VerifyTable<fb::ImmigrationStatusUpdated>},
-      {t::kAlertRaised, VerifyTable<fb::AlertRaised>},
-      {t::kAlertClosed, VerifyTable<fb::AlertClosed>},
-      {t::kQueryRaised, VerifyTable<fb::QueryRaised>},
-      {t::kQueryAnswered, VerifyTable<fb::QueryAnswered>},
-      {t::kCaseClosed, VerifyTable<fb::CaseClosed>},
-      {t::kCaseReopened, VerifyTable<fb::CaseReopened>},
-      {t::kDuplicateFlagged, VerifyTable<fb::DuplicateFlagged>},
-      {t::kDuplicateRemoved, VerifyTable<fb::DuplicateRemoved>},
-      {t::kSlaPolicyChanged, VerifyTable<fb::SlaPolicyChanged>},
-      {t::kCaseAccessed, VerifyTable<fb::CaseAccessed>},
+      {t::kOrganisationRegistered, VerifyTable<fb::OrganisationRegistered>, "OrganisationRegistered"},
+      {t::kTeamCreated, VerifyTable<fb::TeamCreated>, "TeamCreated"},
+      {t::kUserCreated, VerifyTable<fb::UserCreated>, "UserCreated"},
+      {t::kUserDeleted, VerifyTable<fb::UserDeleted>, "UserDeleted"},
+      {t::kUserRoleChanged, VerifyTable<fb::UserRoleChanged>, "UserRoleChanged"},
+      {t::kUserLocked, VerifyTable<fb::UserLocked>, "UserLocked"},
+      {t::kUserUnlocked, VerifyTable<fb::UserUnlocked>, "UserUnlocked"},
+      {t::kPasswordReset, VerifyTable<fb::PasswordResetByAdmin>, "PasswordResetByAdmin"},
+      {t::kRtpfLookup, VerifyTable<fb::RtpfLookupPerformed>, "RtpfLookupPerformed"},
+      {t::kCaseCreated, VerifyTable<fb::CaseCreated>, "CaseCreated"},
+      {t::kCaseworkerAllocated, VerifyTable<fb::CaseworkerAllocated>, "CaseworkerAllocated"},
+      {t::kTeamChanged, VerifyTable<fb::TeamChanged>, "TeamChanged"},
+      {t::kApplicantAmended, VerifyTable<fb::ApplicantAmended>, "ApplicantAmended"},
+      {t::kDependantAdded, VerifyTable<fb::DependantAdded>, "DependantAdded"},
+      {t::kDependantRemoved, VerifyTable<fb::DependantRemoved>, "DependantRemoved"},
+      {t::kFinanceRecorded, VerifyTable<fb::FinanceRecorded>, "FinanceRecorded"},
+      {t::kFinanceAmended, VerifyTable<fb::FinanceRecorded>, "FinanceRecorded"},
+      {t::kFinanceEnded, VerifyTable<fb::FinanceEnded>, "FinanceEnded"},
+      {t::kPersonAdvised, VerifyTable<fb::PersonAdvised>, "PersonAdvised"},
+      {t::kStatusCheckCompleted, VerifyTable<fb::StatusCheckCompleted>, "StatusCheckCompleted"},
+      {t::kImmigrationStatusUpdated, VerifyTable<fb::ImmigrationStatusUpdated>, "ImmigrationStatusUpdated"},
+      {t::kAlertRaised, VerifyTable<fb::AlertRaised>, "AlertRaised"},
+      {t::kAlertClosed, VerifyTable<fb::AlertClosed>, "AlertClosed"},
+      {t::kQueryRaised, VerifyTable<fb::QueryRaised>, "QueryRaised"},
+      {t::kQueryAnswered, VerifyTable<fb::QueryAnswered>, "QueryAnswered"},
+      {t::kCaseClosed, VerifyTable<fb::CaseClosed>, "CaseClosed"},
+      {t::kCaseReopened, VerifyTable<fb::CaseReopened>, "CaseReopened"},
+      {t::kDuplicateFlagged, VerifyTable<fb::DuplicateFlagged>, "DuplicateFlagged"},
+      {t::kDuplicateRemoved, VerifyTable<fb::DuplicateRemoved>, "DuplicateRemoved"},
+      {t::kSlaPolicyChanged, VerifyTable<fb::SlaPolicyChanged>, "SlaPolicyChanged"},
+      {t::kCaseAccessed, VerifyTable<fb::CaseAccessed>, "CaseAccessed"},
   };
   return kCatalogue;
 }
@@ -67,6 +68,20 @@ Verify FindVerifier(std::string_view type) {
   auto it = kByType.find(type);
   return it == kByType.end() ? nullptr : it->second;
 }
+
+}  // namespace
+
+std::string_view BodyTable(std::string_view type) {
+  static const std::map<std::string_view, std::string_view> kByType = [] {
+    std::map<std::string_view, std::string_view> m;
+    for (const TypeEntry& e : Catalogue()) m.emplace(e.type, e.table);
+    return m;
+  }();
+  auto it = kByType.find(type);
+  return it == kByType.end() ? std::string_view() : it->second;
+}
+
+namespace {
 
 std::string_view View(const flatbuffers::String* s) {
   return s == nullptr ? std::string_view() : std::string_view(s->data(), s->size());
@@ -89,6 +104,7 @@ std::string OrganisationStream(std::string_view id) { return "org-" + std::strin
 std::string UserStream(std::string_view id) { return "user-" + std::string(id); }
 std::string CaseStream(std::string_view id) { return "case-" + std::string(id); }
 std::string RtpfStream(std::string_view id) { return "rtpf-" + std::string(id); }
+std::string AccessStream(std::string_view case_id) { return "access-" + std::string(case_id); }
 std::string ApplicantSubject(std::string_view case_id) {
   return "case-" + std::string(case_id) + "/applicant";
 }
@@ -145,21 +161,34 @@ Result<EventView> DecodeEvent(const ledger::StoredEvent& event, const SectionOpe
 std::optional<Person> DecodePerson(std::string_view plaintext) {
   const auto* data = reinterpret_cast<const std::uint8_t*>(plaintext.data());
   if (!VerifyTable<fb::PersonDetails>(data, plaintext.size())) return std::nullopt;
-  const auto* p = flatbuffers::GetRoot<fb::PersonDetails>(data);
+  return PersonFrom(*flatbuffers::GetRoot<fb::PersonDetails>(data));
+}
+
+Person PersonFrom(const fb::PersonDetails& p) {
   Person person;
-  person.given_names = Str(p->given_names());
-  person.family_name = Str(p->family_name());
-  person.date_of_birth = Str(p->date_of_birth());
-  person.nationality = Str(p->nationality());
-  person.home_office_reference = Str(p->home_office_reference());
-  if (p->documents() != nullptr) {
-    for (const fb::IdentityDocument* d : *p->documents()) {
-      person.documents.emplace_back(d->type(), Str(d->number()));
+  person.given_names = Str(p.given_names());
+  person.family_name = Str(p.family_name());
+  person.date_of_birth = Str(p.date_of_birth());
+  person.nationality = Str(p.nationality());
+  person.home_office_reference = Str(p.home_office_reference());
+  if (p.documents() != nullptr) {
+    for (const fb::IdentityDocument* d : *p.documents()) {
+      if (d != nullptr) person.documents.emplace_back(d->type(), Str(d->number()));
     }
   }
-  person.address = Str(p->address());
-  person.relationship = Str(p->relationship());
+  person.address = Str(p.address());
+  person.relationship = Str(p.relationship());
   return person;
+}
+
+flatbuffers::Offset<fb::PersonDetails> CreatePersonDetails(flatbuffers::FlatBufferBuilder& fbb, const Person& p) {
+  std::vector<flatbuffers::Offset<fb::IdentityDocument>> docs;
+  for (const auto& [type, number] : p.documents) {
+    docs.push_back(fb::CreateIdentityDocumentDirect(fbb, type, number.c_str()));
+  }
+  return fb::CreatePersonDetailsDirect(fbb, p.given_names.c_str(), p.family_name.c_str(), p.date_of_birth.c_str(),
+                                       p.nationality.c_str(), p.home_office_reference.c_str(), &docs,
+                                       p.address.c_str(), p.relationship.c_str());
 }
 
 std::optional<std::pair<std::string, std::string>> DecodeStaff(std::string_view plaintext) {

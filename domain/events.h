@@ -55,6 +55,9 @@ inline constexpr std::string_view kCaseAccessed = "case.accessed";
 
 // Every type above, in catalogue order.
 const std::vector<std::string_view>& AllEventTypes();
+// The table of nrpf_events.fbs (namespace nrpf.domain.fb) a type's body is,
+// e.g. "CaseCreated"; empty for types this version does not know.
+std::string_view BodyTable(std::string_view type);
 
 // Sealed-section labels and the table their plaintext holds.
 namespace section_label {
@@ -69,6 +72,9 @@ std::string OrganisationStream(std::string_view organisation_id);
 std::string UserStream(std::string_view user_id);
 std::string CaseStream(std::string_view case_id);
 std::string RtpfStream(std::string_view organisation_id);
+// The reads of a case's personal data (case.accessed). A stream of its own,
+// so that recording a read never moves the case's version on.
+std::string AccessStream(std::string_view case_id);
 inline constexpr std::string_view kSlaPolicyStream = "sla-policy";
 // Data subjects of a case's people and of a user account.
 std::string ApplicantSubject(std::string_view case_id);
@@ -116,6 +122,11 @@ Result<EventView> DecodeEvent(const ledger::StoredEvent& event, const SectionOpe
 
 // Plaintext decoders; nullopt when the bytes are not a valid table.
 std::optional<Person> DecodePerson(std::string_view plaintext);
+// A PersonDetails table (what a "person" section holds) and back, for
+// encoders and transports that carry the same table.
+flatbuffers::Offset<fb::PersonDetails> CreatePersonDetails(flatbuffers::FlatBufferBuilder& fbb,
+                                                           const Person& person);
+Person PersonFrom(const fb::PersonDetails& details);
 std::optional<std::pair<std::string, std::string>> DecodeStaff(std::string_view plaintext);
 std::optional<std::string> DecodeNote(std::string_view plaintext);
 

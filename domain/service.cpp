@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include "domain/event_builder.h"
+#include "domain/events.h"
 #include "domain/fold.h"
 #include "domain/permissions.h"
 #include "ledger/coding.h"
@@ -234,8 +236,9 @@ Result<bool> CaseService::Bootstrap(const RegisterOrganisation& network_support,
   return true;
 }
 
-Result<CaseState> CaseService::ReadCase(const std::string& actor_user_id, const std::string& case_id) const {
-  return projector_->Read([&](const projections::Projections& state) -> Result<CaseState> {
+Result<RecordedCaseRead> CaseService::ReadVisible(const std::string& actor_user_id,
+                                                  const std::string& case_id) const {
+  return projector_->Read([&](const projections::Projections& state) -> Result<RecordedCaseRead> {
     const auto [actor, actor_org] = ActingIn(state, actor_user_id);
     const CaseState* c = state.Case(case_id);
     if (c == nullptr || !c->exists()) {
@@ -243,12 +246,81 @@ Result<CaseState> CaseService::ReadCase(const std::string& actor_user_id, const 
       return Status::NotFound("no case " + case_id).WithReason("case_not_found");
     }
     const OrganisationState* case_org = state.Organisation(c->organisation_id);
-    Status full = Authorize(actor, actor_org, Action::kReadCase, c, case_org);
-    if (full.ok()) return *c;
+    RecordedCaseRead read;
+    read.state = *c;
+    if (Authorize(actor, actor_org, Action::kReadCase, c, case_org).ok()) {
+      read.visibility = CaseVisibility::kFull;
+      return read;
+    }
     NRPF_RETURN_IF_ERROR(Authorize(actor, actor_org, Action::kReadCaseMetadata, c, case_org));
-    CaseState redacted = *c;
-    redacted.DropPersonalData();
-    return redacted;
+    read.state.DropPersonalData();
+    return read;
+  });
+}
+
+Result<CaseState> CaseService::ReadCase(const std::string& actor_user_id, const std::string& case_id) const {
+  Result<RecordedCaseRead> read = ReadVisible(actor_user_id, case_id);
+  if (!read.ok()) return read.status();
+  return std::move(read->state);
+}
+
+Result<RecordedCaseRead> CaseService::ReadCaseRecorded(const std::string& actor_user_id,
+                                                       const std::string& case_id,
+                                                       const std::vector<std::string>& what) {
+  NRPF_RETURN_IF_ERROR(projector_->health());
+  Result<RecordedCaseRead> read = ReadVisible(actor_user_id, case_id);
+  if (!read.ok() || read->visibility != CaseVisibility::kFull) return read;
+  const CaseState& c = read->state;
+  ledger::AppendRequest append;
+  // Accounts are never dropped from the projections (deletion is a flag), so
+  // the reader authorised above is still there.
+  append.actor = projector_->Read([&](const projections::Projections& state) {
+    const UserState* user = state.User(actor_user_id);
+    return user != nullptr ? ActorOf(*user) : ledger::Actor{actor_user_id, "", ""};
+  });
+  flatbuffers::FlatBufferBuilder fbb(128);
+  auto what_offsets = StringOffsets(fbb, what);
+  fbb.Finish(fb::CreateCaseAccessedDirect(fbb, c.case_id.c_str(), &what_offsets));
+  ledger::NewEvent event = FinishEvent(AccessStream(c.case_id), event_type::kCaseAccessed, fbb);
+  if (!c.applicant.subject.empty()) event.subjects.push_back(c.applicant.subject);
+  for (const PersonState& d : c.dependants) event.subjects.push_back(d.subject);
+  append.events.push_back(std::move(event));
+  Result<ledger::AppendResult> written = ledger_->Append(std::move(append));
+  if (!written.ok()) return written.status();
+  read->access_position = written->first_position;
+  return read;
+}
+
+Status CaseService::MayOnCase(const std::string& actor_user_id, const std::string& case_id, Action action) const {
+  return projector_->Read([&](const projections::Projections& state) -> Status {
+    const auto [actor, actor_org] = ActingIn(state, actor_user_id);
+    const CaseState* c = state.Case(case_id);
+    if (c == nullptr || !c->exists()) {
+      NRPF_RETURN_IF_ERROR(Authorize(actor, actor_org, action, nullptr, nullptr));
+      return Status::NotFound("no case " + case_id).WithReason("case_not_found");
+    }
+    return Authorize(actor, actor_org, action, c, state.Organisation(c->organisation_id));
+  });
+}
+
+Result<std::vector<UserState>> CaseService::Users(const std::string& actor_user_id,
+                                                  std::string organisation_id) const {
+  return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<UserState>> {
+    const auto [actor, org] = ActingIn(state, actor_user_id);
+    if (organisation_id.empty() && actor != nullptr) organisation_id = actor->organisation_id;
+    NRPF_RETURN_IF_ERROR(AuthorizeUserAdmin(actor, org, organisation_id));
+    if (state.Organisation(organisation_id) == nullptr) {
+      return Status::NotFound("no organisation " + organisation_id).WithReason("organisation_not_found");
+    }
+    return state.Users(organisation_id);
+  });
+}
+
+Result<std::vector<OrganisationState>> CaseService::Organisations(const std::string& actor_user_id) const {
+  return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<OrganisationState>> {
+    const auto [actor, org] = ActingIn(state, actor_user_id);
+    NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kReadCaseMetadata, nullptr, nullptr));
+    return state.Organisations();
   });
 }
 

@@ -19,6 +19,7 @@
 
 #include "domain/commands.h"
 #include "domain/decide.h"
+#include "domain/permissions.h"
 #include "ledger/clock.h"
 #include "ledger/ledger.h"
 #include "projections/projector.h"
@@ -66,6 +67,14 @@ struct CommandOutcome {
 // Who may see what of a case.
 enum class CaseVisibility { kFull, kMetadataOnly };
 
+// A case read through ReadCaseRecorded.
+struct RecordedCaseRead {
+  CaseState state;
+  CaseVisibility visibility = CaseVisibility::kMetadataOnly;
+  // kFull: the case.accessed event that recorded the read.
+  std::uint64_t access_position = 0;
+};
+
 class CaseService {
  public:
   // Folds the log, starts following it, and finishes any erasure a crash
@@ -82,6 +91,14 @@ class CaseService {
 
   // A case as `actor` may see it: network support gets no personal data.
   Result<CaseState> ReadCase(const std::string& actor_user_id, const std::string& case_id) const;
+  // ReadCase for a network API: when the answer includes personal data, the
+  // read is first recorded in the log, durably: "case.accessed" on
+  // AccessStream(case_id), naming every person of the case as a data subject
+  // (so ReadSubject lists it for a subject-access export), with `what` was
+  // read. No record, no data: a failed append is the answer. Blocks like
+  // Execute; metadata-only answers write nothing.
+  Result<RecordedCaseRead> ReadCaseRecorded(const std::string& actor_user_id, const std::string& case_id,
+                                            const std::vector<std::string>& what);
   // Home-page counters of the actor's organisation; `my_cases` narrows to
   // the actor's own cases, `team_id` to a team.
   Result<projections::HomeCounters> Counters(const std::string& actor_user_id, bool my_cases,
@@ -97,6 +114,17 @@ class CaseService {
   Result<std::vector<SlaClockInstance>> Clocks(const std::string& actor_user_id,
                                                projections::ClockFilter filter) const;
 
+  // Whether the actor may do `action` to the case (the permission table,
+  // tenancy included). not_found/case_not_found when there is no such case,
+  // said only after the account itself is checked, as decide() does.
+  Status MayOnCase(const std::string& actor_user_id, const std::string& case_id, Action action) const;
+
+  // The accounts of `organisation_id` ("" = the actor's own), for the admins
+  // who manage them (AuthorizeUserAdmin).
+  Result<std::vector<UserState>> Users(const std::string& actor_user_id, std::string organisation_id) const;
+  // Every organisation and its teams, for any account that may act.
+  Result<std::vector<OrganisationState>> Organisations(const std::string& actor_user_id) const;
+
   const projections::Projector& projector() const { return *projector_; }
   ledger::Ledger& ledger() { return *ledger_; }
 
@@ -106,6 +134,7 @@ class CaseService {
                                      bool* retry);
   Result<CommandOutcome> Replay(const ledger::AppendResult& stored);
   Status FinishErasures();
+  Result<RecordedCaseRead> ReadVisible(const std::string& actor_user_id, const std::string& case_id) const;
 
   ledger::Ledger* const ledger_;
   const ServiceOptions options_;

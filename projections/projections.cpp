@@ -175,6 +175,21 @@ void Projections::Apply(const EventView& e) {
   }
 }
 
+std::vector<domain::UserState> Projections::Users(std::string_view organisation_id) const {
+  std::vector<domain::UserState> out;
+  for (const auto& [id, user] : users_) {
+    if (user.organisation_id == organisation_id) out.push_back(user);
+  }
+  return out;
+}
+
+std::vector<domain::OrganisationState> Projections::Organisations() const {
+  std::vector<domain::OrganisationState> out;
+  out.reserve(orgs_.size());
+  for (const auto& [id, org] : orgs_) out.push_back(org);
+  return out;
+}
+
 void Projections::ApplyToCase(const EventView& e, std::string_view case_id) {
   auto [it, inserted] = cases_.try_emplace(std::string(case_id));
   CaseState& c = it->second;

@@ -144,6 +144,11 @@ class Projections final : public domain::StateReader {
   const domain::SlaPolicy& Policy() const override { return policy_; }
   const domain::SlaPolicyHistory& PolicyHistory() const { return policies_; }
 
+  // The accounts of an organisation, deleted ones included, by user id.
+  std::vector<domain::UserState> Users(std::string_view organisation_id) const;
+  // Every organisation, by id.
+  std::vector<domain::OrganisationState> Organisations() const;
+
   HomeCounters Counters(const CounterScope& scope, std::int64_t now_us) const;
   std::vector<CaseRow> Caseload(const CaseloadFilter& filter) const;
   std::vector<SearchHit> Search(const SearchQuery& query) const;

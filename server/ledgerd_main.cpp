@@ -1,93 +1,119 @@
-// nrpf-ledgerd: opens (or creates) the ledger, prints its public keys and
-// its signed checkpoint, and serves until SIGINT or SIGTERM.
+// nrpf-ledgerd: the network server. Opens (or creates) the ledger, prints
+// its public keys and signed checkpoint (and, on a first start, the first
+// admin's one-time password), serves the binary and HTTP listeners, and
+// stops cleanly on SIGINT or SIGTERM.
 //
-// Usage: nrpf-ledgerd [--data-dir DIR] [--master-key FILE] [--origin NAME]
-//   --data-dir DIR     RocksDB log at DIR/ledger, signing keys at DIR/keys.
-//                      Default: ./var
-//   --master-key FILE  Master key that wraps subject data keys.
-//                      Default: DIR/master.key (keep it off the DB's backups)
-//   --origin NAME      Checkpoint origin of a new log. Default: nrpf-ledger.local/log
+//   nrpf-ledgerd [--config FILE] [--<setting> VALUE]...
+//
+// Every setting is in docs/operations.md. Exit codes: 0 after a clean stop;
+// 1 when the ledger, the credential store or a listener cannot be opened;
+// 2 for a bad flag or configuration (including plaintext on a non-loopback
+// address).
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
-#include <cstring>
+#include <ctime>
 #include <filesystem>
-#include <string>
+#include <fstream>
 
-#include "ledger/ledger.h"
+#include "server/logging.h"
+#include "server/server.h"
 
 namespace {
 
-void Usage() {
-  std::fprintf(stderr,
-               "usage: nrpf-ledgerd [--data-dir DIR] [--master-key FILE] [--origin NAME]\n");
+// Sockets are descriptors: allow as many as the hard limit does.
+void RaiseDescriptorLimit() {
+  struct rlimit rl {};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+bool WritePortFile(const std::string& path, const nrpf::server::Server& server) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return false;
+    if (!server.binary_address().empty()) out << "binary " << server.binary_address() << "\n";
+    if (!server.http_address().empty()) out << "http " << server.http_address() << "\n";
+    if (!out.flush()) return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  return !ec;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data_dir = "var";
-  std::string master_key;
-  std::string origin = "nrpf-ledger.local/log";
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        Usage();
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--data-dir") {
-      data_dir = value();
-    } else if (arg == "--master-key") {
-      master_key = value();
-    } else if (arg == "--origin") {
-      origin = value();
-    } else if (arg == "--help" || arg == "-h") {
-      Usage();
-      return 0;
-    } else {
-      Usage();
-      return 2;
-    }
+  nrpf::server::ServerConfig config;
+  bool help = false;
+  nrpf::Status parsed = nrpf::server::ParseCommandLine(argc, argv, &config, &help);
+  if (help) {
+    std::fputs(nrpf::server::UsageText().c_str(), stdout);
+    return 0;
   }
-  if (master_key.empty()) master_key = (std::filesystem::path(data_dir) / "master.key").string();
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "nrpf-ledgerd: %s\n%s", parsed.ToString().c_str(), nrpf::server::UsageText().c_str());
+    return 2;
+  }
+  nrpf::Status logging = nrpf::server::SetUpLogging(config.log_format, config.log_level);
+  if (!logging.ok()) {
+    std::fprintf(stderr, "nrpf-ledgerd: %s\n", logging.ToString().c_str());
+    return 2;
+  }
+  RaiseDescriptorLimit();
 
-  // Block the stop signals before any thread starts, then wait for them.
+  // Block the stop signals before any thread starts, so that every thread
+  // inherits the mask and only sigtimedwait below sees them.
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
 
-  nrpf::ledger::LedgerOptions options;
-  options.db_path = (std::filesystem::path(data_dir) / "ledger").string();
-  options.signing_key_dir = (std::filesystem::path(data_dir) / "keys").string();
-  options.master_key_path = master_key;
-  options.origin = origin;
-  auto ledger = nrpf::ledger::Ledger::Open(options);
-  if (!ledger.ok()) {
-    spdlog::error("cannot open the ledger: {}", ledger.status().ToString());
+  auto opened = nrpf::server::Server::Open(config);
+  if (!opened.ok()) {
+    spdlog::error("cannot start: {}", opened.status().ToString());
+    return opened.status().reason() == "config_invalid" || opened.status().reason() == "plaintext_not_loopback" ? 2 : 1;
+  }
+  nrpf::server::Server& server = **opened;
+  nrpf::ledger::Ledger& ledger = server.ledger();
+  if (auto keys = ledger.PublicKeys(); keys.ok()) {
+    for (const auto& k : *keys) {
+      std::printf("public key (from position %llu): %s\n", static_cast<unsigned long long>(k.first_position),
+                  k.key.ToString().c_str());
+    }
+  }
+  if (auto note = ledger.SignedCheckpoint(ledger.Size()); note.ok()) std::printf("checkpoint:\n%s", note->c_str());
+  server.Start();
+  if (!server.binary_address().empty()) std::printf("binary api: %s\n", server.binary_address().c_str());
+  if (!server.http_address().empty()) std::printf("http api: http%s://%s\n", config.tls_cert.empty() ? "" : "s",
+                                                   server.http_address().c_str());
+  if (server.first_admin_password()) {
+    std::printf("first admin: %s\none-time password: %s\n(shown once: log in and change it)\n",
+                server.first_admin().c_str(), server.first_admin_password()->c_str());
+  }
+  std::fflush(stdout);
+  if (!config.port_file.empty() && !WritePortFile(config.port_file, server)) {
+    spdlog::error("cannot write the port file");
+    server.Shutdown();
     return 1;
   }
-  auto& l = **ledger;
-  auto keys = l.PublicKeys();
-  if (keys.ok()) {
-    for (const auto& k : *keys) std::printf("public key (from position %llu): %s\n",
-                                            static_cast<unsigned long long>(k.first_position),
-                                            k.key.ToString().c_str());
-  }
-  auto note = l.SignedCheckpoint(l.Size());
-  if (note.ok()) std::printf("checkpoint:\n%s", note->c_str());
-  std::fflush(stdout);
-  spdlog::info("ledger open at {} with {} events; waiting for SIGINT/SIGTERM", options.db_path, l.Size());
 
   int sig = 0;
-  sigwait(&stop, &sig);
-  spdlog::info("received {}, closing the ledger", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  ledger->reset();
+  for (;;) {
+    const struct timespec minute {60, 0};
+    sig = sigtimedwait(&stop, nullptr, &minute);
+    if (sig == SIGINT || sig == SIGTERM) break;
+    server.Housekeeping();
+  }
+  spdlog::info("received {}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  server.Shutdown();
   return 0;
 }

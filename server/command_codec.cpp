@@ -1,0 +1,161 @@
+#include "server/command_codec.h"
+
+#include "domain/events.h"
+
+namespace nrpf::server {
+
+namespace {
+
+namespace fb = ::nrpf::api::fb;
+namespace d = ::nrpf::domain;
+
+std::string S(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
+
+d::Person P(const d::fb::PersonDetails* p) { return p == nullptr ? d::Person() : d::PersonFrom(*p); }
+
+template <typename T>
+const T* As(const void* table) {
+  return static_cast<const T*>(table);
+}
+
+template <typename Finance, typename T>
+Finance FinanceOf(const T* t) {
+  Finance f;
+  f.case_id = S(t->case_id());
+  f.start_date = S(t->start_date());
+  f.person_costs_weekly_pence = t->person_costs_weekly_pence();
+  f.accommodation_costs_weekly_pence = t->accommodation_costs_weekly_pence();
+  f.accommodation_provided = t->accommodation_provided();
+  return f;
+}
+
+}  // namespace
+
+std::optional<domain::Command> ToCommand(fb::Op op, const void* table) {
+  switch (op) {
+    case fb::Op::RegisterOrganisation: {
+      const auto* t = As<fb::RegisterOrganisation>(table);
+      return d::RegisterOrganisation{S(t->organisation_id()), t->kind(), S(t->name()), t->nation()};
+    }
+    case fb::Op::CreateTeam: {
+      const auto* t = As<fb::CreateTeam>(table);
+      return d::CreateTeam{S(t->organisation_id()), S(t->team_id()), S(t->name())};
+    }
+    case fb::Op::CreateUser: {
+      const auto* t = As<fb::CreateUser>(table);
+      return d::CreateUser{S(t->user_id()), S(t->organisation_id()), t->role(), S(t->team_id()), S(t->name()),
+                           S(t->email())};
+    }
+    case fb::Op::DeleteUser:
+      return d::DeleteUser{S(As<fb::DeleteUser>(table)->user_id())};
+    case fb::Op::ChangeUserRole: {
+      const auto* t = As<fb::ChangeUserRole>(table);
+      return d::ChangeUserRole{S(t->user_id()), t->role()};
+    }
+    case fb::Op::LockUser:
+      return d::LockUser{S(As<fb::LockUser>(table)->user_id()), d::fb::LockReason::ByAdmin, 0};
+    case fb::Op::UnlockUser:
+      return d::UnlockUser{S(As<fb::UnlockUser>(table)->user_id())};
+    case fb::Op::ResetPassword:
+      return d::ResetPassword{S(As<fb::ResetPassword>(table)->user_id())};
+    case fb::Op::ChangeSlaPolicy: {
+      d::ChangeSlaPolicy c;
+      if (const auto* rules = As<fb::ChangeSlaPolicy>(table)->rules()) {
+        for (const d::fb::SlaRule* r : *rules) c.rules.push_back({r->clock(), {r->unit(), r->amount()}});
+      }
+      return c;
+    }
+    case fb::Op::RtpfLookup: {
+      const auto* t = As<fb::RtpfLookup>(table);
+      return d::RtpfLookup{t->document_type(), S(t->document_number()), S(t->date_of_birth())};
+    }
+    case fb::Op::CreateCase: {
+      const auto* t = As<fb::CreateCase>(table);
+      d::CreateCase c;
+      c.team_id = S(t->team_id());
+      c.caseworker_id = S(t->caseworker_id());
+      c.applicant = P(t->applicant());
+      if (t->dependants() != nullptr) {
+        for (const d::fb::PersonDetails* p : *t->dependants()) c.dependants.push_back(P(p));
+      }
+      c.household_type = t->household_type();
+      c.legislation = t->legislation();
+      c.referral_date = S(t->referral_date());
+      c.advised_details_shared = t->advised_details_shared();
+      c.urgent = t->urgent();
+      c.urgent_reason = t->urgent_reason();
+      c.rtpf_lookup_id = S(t->rtpf_lookup_id());
+      return c;
+    }
+    case fb::Op::AllocateCaseworker: {
+      const auto* t = As<fb::AllocateCaseworker>(table);
+      return d::AllocateCaseworker{S(t->case_id()), S(t->caseworker_id())};
+    }
+    case fb::Op::ChangeTeam: {
+      const auto* t = As<fb::ChangeTeam>(table);
+      return d::ChangeTeam{S(t->case_id()), S(t->team_id())};
+    }
+    case fb::Op::AmendApplicant: {
+      const auto* t = As<fb::AmendApplicant>(table);
+      return d::AmendApplicant{S(t->case_id()), P(t->details()), t->household_type(), t->legislation()};
+    }
+    case fb::Op::AddDependant: {
+      const auto* t = As<fb::AddDependant>(table);
+      return d::AddDependant{S(t->case_id()), P(t->details())};
+    }
+    case fb::Op::RemoveDependant: {
+      const auto* t = As<fb::RemoveDependant>(table);
+      return d::RemoveDependant{S(t->case_id()), S(t->subject())};
+    }
+    case fb::Op::RecordFinance:
+      return FinanceOf<d::RecordFinance>(As<fb::RecordFinance>(table));
+    case fb::Op::AmendFinance:
+      return FinanceOf<d::AmendFinance>(As<fb::AmendFinance>(table));
+    case fb::Op::EndFinance: {
+      const auto* t = As<fb::EndFinance>(table);
+      return d::EndFinance{S(t->case_id()), S(t->end_date())};
+    }
+    case fb::Op::RecordAdvice: {
+      const auto* t = As<fb::RecordAdvice>(table);
+      return d::RecordAdvice{S(t->case_id()), S(t->advised_on()), t->of(), S(t->note())};
+    }
+    case fb::Op::CompleteStatusCheck: {
+      const auto* t = As<fb::CompleteStatusCheck>(table);
+      return d::CompleteStatusCheck{S(t->case_id()), t->status(), S(t->note())};
+    }
+    case fb::Op::UpdateImmigrationStatus: {
+      const auto* t = As<fb::UpdateImmigrationStatus>(table);
+      return d::UpdateImmigrationStatus{S(t->case_id()), t->status(), S(t->note())};
+    }
+    case fb::Op::CloseAlert: {
+      const auto* t = As<fb::CloseAlert>(table);
+      return d::CloseAlert{S(t->case_id()), S(t->alert_id())};
+    }
+    case fb::Op::RaiseQuery: {
+      const auto* t = As<fb::RaiseQuery>(table);
+      return d::RaiseQuery{S(t->case_id()), t->topic(), t->urgent(), t->urgent_reason(), S(t->text())};
+    }
+    case fb::Op::AnswerQuery: {
+      const auto* t = As<fb::AnswerQuery>(table);
+      return d::AnswerQuery{S(t->case_id()), S(t->query_id()), S(t->text())};
+    }
+    case fb::Op::CloseCase: {
+      const auto* t = As<fb::CloseCase>(table);
+      return d::CloseCase{S(t->case_id()), S(t->closure_date()), t->reason(), S(t->note())};
+    }
+    case fb::Op::ReopenCase: {
+      const auto* t = As<fb::ReopenCase>(table);
+      return d::ReopenCase{S(t->case_id()), S(t->reopened_on())};
+    }
+    case fb::Op::FlagDuplicate: {
+      const auto* t = As<fb::FlagDuplicate>(table);
+      return d::FlagDuplicate{S(t->case_id()), S(t->duplicate_of())};
+    }
+    case fb::Op::RemoveDuplicate:
+      return d::RemoveDuplicate{S(As<fb::RemoveDuplicate>(table)->case_id())};
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace nrpf::server

@@ -1,0 +1,250 @@
+#include "server/dispatcher.h"
+
+#include <sodium.h>
+
+#include <chrono>
+
+#include "server/api_codec.h"
+#include "server/api_error.h"
+#include "server/command_codec.h"
+#include "server/response_writer.h"
+#include "server/views.h"
+
+namespace nrpf::server {
+
+namespace {
+
+namespace reason = api::reason;
+
+std::string Str(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
+
+// Wipes a copied secret when the work that needed it is done.
+struct Secret {
+  std::string value;
+  explicit Secret(std::string v) : value(std::move(v)) {}
+  ~Secret() { sodium_memzero(value.data(), value.size()); }
+  Secret(const Secret&) = delete;
+  Secret& operator=(const Secret&) = delete;
+};
+
+// Ops a session opened with a one-time password may still do.
+bool AllowedBeforePasswordChange(fb::Op op) {
+  return op == fb::Op::ChangePassword || op == fb::Op::Logout || op == fb::Op::WhoAmI ||
+         op == fb::Op::Authenticate;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(DispatcherDeps deps)
+    : service_(*deps.service),
+      accounts_(*deps.accounts),
+      workers_(*deps.workers),
+      metrics_(*deps.metrics),
+      clock_(deps.clock != nullptr ? *deps.clock : *SystemClock::Default()) {}
+
+Answer Dispatcher::Reply(std::string frame) const {
+  Answer a;
+  a.frame = std::move(frame);
+  return a;
+}
+
+Answer Dispatcher::Refuse(std::uint64_t request_id, const Status& status) const {
+  Answer a;
+  a.frame = api::ErrorFrame(request_id, status);
+  a.status = status;
+  return a;
+}
+
+void Dispatcher::Submit(const Call& call, Work work, AnswerFn done) {
+  const std::uint64_t id = call.request_id;
+  if (stopping_) {
+    done(Refuse(id, api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping")));
+    return;
+  }
+  auto shared_done = std::make_shared<AnswerFn>(std::move(done));
+  WorkerPool::Task task;
+  task.run = [work = std::move(work), shared_done] { (*shared_done)(work()); };
+  task.cancel = [this, id, shared_done] {
+    (*shared_done)(Refuse(id, api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping")));
+  };
+  if (!workers_.TrySubmit(std::move(task))) {
+    const bool stopping = stopping_.load();
+    (*shared_done)(Refuse(id, stopping ? api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping")
+                                       : api::Refusal(Code::kUnavailable, reason::kBusy, "too many requests waiting; retry")));
+  }
+}
+
+void Dispatcher::Handle(const Call& call, AnswerFn done) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string_view op_name = api::OpName(call.op).empty() ? "invalid" : api::OpName(call.op);
+  AnswerFn counted = [this, start, op_name, done = std::move(done)](Answer a) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics_.CountRequest(op_name, a.status.ok() ? "ok" : CodeName(a.status.code()), seconds);
+    done(std::move(a));
+  };
+  if (call.body == nullptr || api::OpTable(call.op).empty()) {
+    counted(Refuse(call.request_id, api::Refusal(Code::kInvalidArgument, reason::kUnknownOperation,
+                                                 "the request names no operation this server knows")));
+    return;
+  }
+  const reflection::Object* object = api::FindObject(api::OpTable(call.op));
+  if (object == nullptr ||
+      !api::StringsAreUtf8(static_cast<const flatbuffers::Table*>(call.body), *object)) {
+    counted(Refuse(call.request_id, api::Refusal(Code::kInvalidArgument, reason::kNotUtf8,
+                                                 "every string must be UTF-8")));
+    return;
+  }
+  if (call.op == fb::Op::Login) {
+    Login(call, std::move(counted));
+    return;
+  }
+  const std::string& token =
+      call.op == fb::Op::Authenticate ? Str(static_cast<const fb::Authenticate*>(call.body)->token()) : call.token;
+  Result<Session> session = accounts_.Authenticate(token);
+  if (!session.ok()) {
+    counted(Refuse(call.request_id, session.status()));
+    return;
+  }
+  if (session->must_change_password && !AllowedBeforePasswordChange(call.op)) {
+    counted(Refuse(call.request_id, api::Refusal(Code::kPermissionDenied, reason::kPasswordChangeRequired,
+                                                 "change the one-time password first")));
+    return;
+  }
+  HandleAuthenticated(call, *session, std::move(counted));
+}
+
+std::string Dispatcher::SessionFrame(std::uint64_t request_id, const Session& session, const std::string& token) const {
+  api::ResponseWriter w(request_id);
+  const auto [org, role] = service_.projector().Read([&](const projections::Projections& p) {
+    const domain::UserState* u = p.User(session.user_id);
+    return u ? std::make_pair(u->organisation_id, u->role) : std::make_pair(std::string(), domain::fb::Role::CouncilUser);
+  });
+  return w.Finish(fb::CreateSessionViewDirect(w.fbb(), token.empty() ? nullptr : token.c_str(),
+                                              session.user_id.c_str(), org.c_str(), role, session.expires_at_us,
+                                              session.must_change_password));
+}
+
+void Dispatcher::Login(const Call& call, AnswerFn done) {
+  const auto* body = static_cast<const fb::Login*>(call.body);
+  auto user_id = std::make_shared<std::string>(Str(body->user_id()));
+  auto password = std::make_shared<Secret>(Str(body->password()));
+  const std::string peer = call.peer;
+  const std::uint64_t id = call.request_id;
+  Submit(call, [this, id, user_id, password, peer]() -> Answer {
+    Result<LoginResult> r = accounts_.Login(*user_id, password->value, peer);
+    if (!r.ok()) return Refuse(id, r.status());
+    Answer a = Reply(SessionFrame(id, r->session, r->token));
+    a.binding = Answer::Binding::kBind;
+    a.token = r->token;
+    return a;
+  }, std::move(done));
+}
+
+void Dispatcher::HandleAuthenticated(const Call& call, const Session& session, AnswerFn done) {
+  const std::uint64_t id = call.request_id;
+  switch (call.op) {
+    case fb::Op::Authenticate: {
+      Answer a = Reply(SessionFrame(id, session, ""));
+      a.binding = Answer::Binding::kBind;
+      a.token = Str(static_cast<const fb::Authenticate*>(call.body)->token());
+      done(std::move(a));
+      return;
+    }
+    case fb::Op::WhoAmI:
+      done(Reply(SessionFrame(id, session, "")));
+      return;
+    case fb::Op::Logout:
+      Submit(call, [this, id, session, token = call.token]() -> Answer {
+        Status s = accounts_.Logout(session);
+        if (!s.ok()) return Refuse(id, s);
+        Answer a = Reply(api::AckFrame(id));
+        a.binding = Answer::Binding::kUnbind;
+        a.token = token;
+        return a;
+      }, std::move(done));
+      return;
+    case fb::Op::ChangePassword: {
+      const auto* body = static_cast<const fb::ChangePassword*>(call.body);
+      auto current = std::make_shared<Secret>(Str(body->current_password()));
+      auto next = std::make_shared<Secret>(Str(body->new_password()));
+      Submit(call, [this, id, session, current, next]() -> Answer {
+        Status s = accounts_.ChangePassword(session, current->value, next->value);
+        return s.ok() ? Reply(api::AckFrame(id)) : Refuse(id, s);
+      }, std::move(done));
+      return;
+    }
+    case fb::Op::SubscribeCounters:
+    case fb::Op::SubscribeCase:
+    case fb::Op::SubscribeLog:
+    case fb::Op::Unsubscribe:
+      done(Refuse(id, api::Refusal(Code::kInvalidArgument, reason::kUnknownOperation,
+                                   "subscriptions need a connection that takes pushes")));
+      return;
+    default:
+      break;
+  }
+  if (Read(call, session, done) || Audit(call, session, done)) return;
+  Command(call, session, std::move(done));
+}
+
+void Dispatcher::Command(const Call& call, const Session& session, AnswerFn done) {
+  std::optional<domain::Command> command = ToCommand(call.op, call.body);
+  if (!command) {
+    done(Refuse(call.request_id, api::Refusal(Code::kInvalidArgument, reason::kUnknownOperation,
+                                              "not an operation of this server")));
+    return;
+  }
+  auto request = std::make_shared<domain::CommandRequest>();
+  request->actor_user_id = session.user_id;
+  request->command_id = call.command_id;
+  request->expected_version = call.expected_version;
+  request->command = std::move(*command);
+  const std::uint64_t id = call.request_id;
+  Submit(call, [this, id, request]() -> Answer {
+    Result<domain::CommandOutcome> outcome = service_.Execute(*request);
+    if (!outcome.ok()) return Refuse(id, outcome.status());
+    Result<std::string> otp = accounts_.AfterCommand(request->command, *outcome);
+    if (!otp.ok()) return Refuse(id, otp.status());
+    api::ResponseWriter w(id);
+    return Reply(w.Finish(BuildCommandResult(w.fbb(), *outcome, *otp)));
+  }, std::move(done));
+}
+
+Result<std::unique_ptr<Feed>> Dispatcher::OpenFeed(const Call& call) {
+  if (stopping_) return api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping");
+  Result<Session> session = accounts_.Authenticate(call.token);
+  if (!session.ok()) return session.status();
+  if (session->must_change_password) {
+    return api::Refusal(Code::kPermissionDenied, reason::kPasswordChangeRequired, "change the one-time password first");
+  }
+  FeedContext context{&service_, &accounts_, call.token};
+  std::unique_ptr<Feed> feed;
+  switch (call.op) {
+    case fb::Op::SubscribeCounters: {
+      const auto* b = static_cast<const fb::SubscribeCounters*>(call.body);
+      // Checked now, so that a refusal answers the subscribe itself.
+      Result<projections::HomeCounters> first = service_.Counters(session->user_id, b->my_cases(), Str(b->team_id()));
+      if (!first.ok()) return first.status();
+      feed = CountersFeed(call.request_id, context, b->my_cases(), Str(b->team_id()));
+      break;
+    }
+    case fb::Op::SubscribeCase: {
+      const auto* b = static_cast<const fb::SubscribeCase*>(call.body);
+      Result<domain::CaseState> c = service_.ReadCase(session->user_id, Str(b->case_id()));
+      if (!c.ok()) return c.status();
+      feed = CaseFeed(call.request_id, context, Str(b->case_id()), b->from_version());
+      break;
+    }
+    case fb::Op::SubscribeLog: {
+      const auto* b = static_cast<const fb::SubscribeLog*>(call.body);
+      NRPF_RETURN_IF_ERROR(MayReadWholeLog(service_, session->user_id));
+      feed = LogFeed(call.request_id, context, b->from_position(), b->include_records());
+      break;
+    }
+    default:
+      return api::Refusal(Code::kInvalidArgument, reason::kUnknownOperation, "not a subscription");
+  }
+  return feed;
+}
+
+}  // namespace nrpf::server

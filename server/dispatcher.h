@@ -1,0 +1,114 @@
+// The dispatcher: one operation of the API (schema/api.fbs) in, one
+// Response frame out, whichever listener it came from. It authenticates the
+// caller, translates the request for the domain, runs it where it belongs,
+// and builds the answer:
+//
+//  * reads of the projections (counters, caseloads, search, clocks, lists)
+//    run at once on the calling I/O thread: they take microseconds;
+//  * everything that writes or waits (commands, logins, password changes,
+//    case reads that are recorded, audit reads of the log) runs on the
+//    worker pool, so no I/O thread ever waits for a disk. A full pool queue
+//    answers unavailable/busy at once.
+//
+// Subscriptions are opened here (OpenFeed) and driven by their connection.
+//
+// Thread-safe.
+
+#ifndef NRPF_SERVER_DISPATCHER_H_
+#define NRPF_SERVER_DISPATCHER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "domain/service.h"
+#include "server/accounts.h"
+#include "server/feeds.h"
+#include "server/metrics.h"
+#include "server/worker_pool.h"
+#include "schema/api_generated.h"
+
+namespace nrpf::server {
+
+namespace fb = ::nrpf::api::fb;
+
+// One request as a transport hands it over.
+struct Call {
+  std::uint64_t request_id = 0;
+  fb::Op op = fb::Op::NONE;
+  // The op's table. Valid only until Handle/OpenFeed returns: what runs
+  // later works on copies.
+  const void* body = nullptr;
+  std::string command_id;
+  std::optional<std::uint64_t> expected_version;
+  std::string token;  // bearer token (HTTP header, Request.token, or the connection's)
+  std::string peer;   // the client's address: login rate limits only, never logged
+};
+
+struct Answer {
+  std::string frame;  // size-prefixed Response
+  Status status;      // ok, or the error the frame carries
+  // Binary connections: after Login or Authenticate, later requests on the
+  // connection carry `token`; after Logout of `token`, none.
+  enum class Binding { kNone, kBind, kUnbind } binding = Binding::kNone;
+  std::string token;
+};
+using AnswerFn = std::function<void(Answer)>;
+
+struct DispatcherDeps {
+  domain::CaseService* service = nullptr;
+  Accounts* accounts = nullptr;
+  WorkerPool* workers = nullptr;
+  Metrics* metrics = nullptr;
+  const Clock* clock = nullptr;
+};
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(DispatcherDeps deps);
+
+  // Answers `call` exactly once through `done`: before returning (reads,
+  // refusals) or later on a worker thread. Never blocks on a disk.
+  // Subscriptions and unsubscribe are the connection's (OpenFeed).
+  void Handle(const Call& call, AnswerFn done);
+
+  // The feed a subscription op asks for, after checking the caller.
+  Result<std::unique_ptr<Feed>> OpenFeed(const Call& call);
+
+  // New work is refused with unavailable/shutting_down from now on.
+  void Stop() { stopping_ = true; }
+
+ private:
+  using Work = std::function<Answer()>;
+  // Runs `work` on the pool and answers with what it returns; busy or
+  // shutting_down when the pool will not take it.
+  void Submit(const Call& call, Work work, AnswerFn done);
+  Answer Reply(std::string frame) const;
+  Answer Refuse(std::uint64_t request_id, const Status& status) const;
+
+  void HandleAuthenticated(const Call& call, const Session& session, AnswerFn done);
+  void Login(const Call& call, AnswerFn done);
+  void Command(const Call& call, const Session& session, AnswerFn done);
+  // Each answers the ops of its kind and returns true, or returns false
+  // (and answers nothing) for other ops.
+  // dispatcher_reads.cpp: projection reads and recorded case reads.
+  bool Read(const Call& call, const Session& session, const AnswerFn& done);
+  // dispatcher_audit.cpp: the log, checkpoints, histories, exports, verify.
+  bool Audit(const Call& call, const Session& session, const AnswerFn& done);
+  std::string SessionFrame(std::uint64_t request_id, const Session& session, const std::string& token) const;
+
+  domain::CaseService& service_;
+  Accounts& accounts_;
+  WorkerPool& workers_;
+  Metrics& metrics_;
+  const Clock& clock_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> verifying_{false};  // one VerifyLog at a time: it uses every core
+};
+
+}  // namespace nrpf::server
+
+#endif  // NRPF_SERVER_DISPATCHER_H_

@@ -1,0 +1,170 @@
+#include "server/server.h"
+
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "server/api_error.h"
+
+namespace nrpf::server {
+
+namespace net = boost::asio;
+
+namespace {
+
+Status ConfigError(std::string message) {
+  return Status::InvalidArgument(std::move(message)).WithReason("config_invalid");
+}
+
+Result<std::optional<Endpoint>> ListenerEndpoint(const std::string& text, bool tls, const char* name) {
+  if (text.empty() || text == "off") return std::optional<Endpoint>();
+  Result<Endpoint> e = ParseEndpoint(text);
+  if (!e.ok()) return ConfigError(std::string(name) + ": " + e.status().message());
+  if (!tls && !IsLoopbackHost(e->host)) {
+    return Status::InvalidArgument(std::string(name) + " " + text +
+                                   " is not a loopback address: plaintext is refused there; set tls_cert and tls_key")
+        .WithReason("plaintext_not_loopback");
+  }
+  return std::optional<Endpoint>(*e);
+}
+
+}  // namespace
+
+Server::Server(ServerConfig config) : config_(std::move(config)) {}
+
+Server::~Server() { Shutdown(); }
+
+Result<std::unique_ptr<Server>> Server::Open(ServerConfig config) {
+  config.Resolve();
+  if (config.tls_cert.empty() != config.tls_key.empty()) return ConfigError("set both tls_cert and tls_key, or neither");
+  std::unique_ptr<Server> server(new Server(std::move(config)));
+  NRPF_RETURN_IF_ERROR(server->OpenAll());
+  return server;
+}
+
+Status Server::OpenAll() {
+  const bool tls = !config_.tls_cert.empty();
+  Result<std::optional<Endpoint>> binary_at = ListenerEndpoint(config_.listen, tls, "listen");
+  if (!binary_at.ok()) return binary_at.status();
+  Result<std::optional<Endpoint>> http_at = ListenerEndpoint(config_.http_listen, tls, "http_listen");
+  if (!http_at.ok()) return http_at.status();
+  if (tls) {
+    tls_ = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+    boost::system::error_code ec;
+    tls_->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                          net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1 |
+                          net::ssl::context::single_dh_use,
+                      ec);
+    SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);
+    if (!ec) tls_->use_certificate_chain_file(config_.tls_cert, ec);
+    if (ec) return ConfigError("tls_cert " + config_.tls_cert + ": " + ec.message());
+    tls_->use_private_key_file(config_.tls_key, net::ssl::context::pem, ec);
+    if (ec) return ConfigError("tls_key " + config_.tls_key + ": " + ec.message());
+  }
+
+  ledger::LedgerOptions lo;
+  lo.db_path = (std::filesystem::path(config_.data_dir) / "ledger").string();
+  lo.signing_key_dir = config_.key_dir;
+  lo.master_key_path = config_.master_key;
+  lo.origin = config_.origin;
+  Result<std::unique_ptr<ledger::Ledger>> ledger = ledger::Ledger::Open(lo);
+  if (!ledger.ok()) return ledger.status();
+  ledger_ = std::move(ledger).value();
+  Result<std::unique_ptr<domain::CaseService>> service = domain::CaseService::Open(ledger_.get(), {});
+  if (!service.ok()) return service.status();
+  service_ = std::move(service).value();
+  Result<std::unique_ptr<Accounts>> accounts =
+      Accounts::Open(service_.get(), SystemClock::Default(), config_.accounts, config_.credentials_dir, &metrics_);
+  if (!accounts.ok()) return accounts.status();
+  accounts_ = std::move(accounts).value();
+  Result<std::optional<std::string>> otp = accounts_->EnsureFirstAdmin();
+  if (!otp.ok()) return otp.status();
+  first_admin_password_ = std::move(otp).value();
+
+  workers_ = std::make_unique<WorkerPool>(config_.limits.workers, config_.limits.worker_queue, "nrpf-worker-api");
+  hub_ = std::make_unique<FeedHub>(ledger_.get(), &service_->projector(), std::chrono::seconds(30));
+  dispatcher_ = std::make_unique<Dispatcher>(
+      DispatcherDeps{service_.get(), accounts_.get(), workers_.get(), &metrics_, SystemClock::Default()});
+  connections_ = std::make_unique<Connections>(config_.limits.max_connections);
+  const ConnectionContext ctx{service_.get(), dispatcher_.get(), hub_.get(), &metrics_, connections_.get(),
+                              &config_.limits};
+  if (*binary_at) {
+    Result<std::shared_ptr<Listener>> l = Listener::Open(ioc_, **binary_at, Listener::Protocol::kBinary, tls_.get(), ctx);
+    if (!l.ok()) return l.status();
+    binary_ = *l;
+  }
+  if (*http_at) {
+    Result<std::shared_ptr<Listener>> l = Listener::Open(ioc_, **http_at, Listener::Protocol::kHttp, tls_.get(), ctx);
+    if (!l.ok()) return l.status();
+    http_ = *l;
+  }
+
+  metrics_.AddGauge("nrpf_log_size", "Events in the log.", [this] { return static_cast<double>(ledger_->Size()); });
+  metrics_.AddGauge("nrpf_projections_position", "Events the projections include.",
+                    [this] { return static_cast<double>(service_->projector().next_position()); });
+  metrics_.AddGauge("nrpf_worker_queue", "Commands waiting for a worker.",
+                    [this] { return static_cast<double>(workers_->queued()); });
+  metrics_.AddGauge("nrpf_workers_busy", "Workers running a command.",
+                    [this] { return static_cast<double>(workers_->running()); });
+  metrics_.AddGauge("nrpf_sessions", "Open sessions.", [this] { return static_cast<double>(accounts_->session_count()); });
+  return Status::Ok();
+}
+
+std::string Server::binary_address() const { return binary_ ? binary_->address() : ""; }
+std::string Server::http_address() const { return http_ ? http_->address() : ""; }
+
+void Server::Start() {
+  hub_->Start();
+  work_.emplace(ioc_.get_executor());
+  if (binary_) binary_->Start();
+  if (http_) http_->Start();
+  for (unsigned i = 0; i < config_.limits.io_threads; ++i) {
+    io_threads_.emplace_back([this] { ioc_.run(); });
+    pthread_setname_np(io_threads_.back().native_handle(), "nrpf-io");
+  }
+  spdlog::info("serving: binary {} http {} tls {}", binary_ ? binary_->address() : "off",
+               http_ ? http_->address() : "off", tls_ ? "on" : "off");
+}
+
+void Server::Housekeeping() {
+  if (accounts_) accounts_->PurgeExpired();
+}
+
+void Server::Shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (dispatcher_ == nullptr) return;  // Open failed part way; members close themselves
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + config_.limits.shutdown_grace;
+  spdlog::info("stopping: {} connections open, {} commands queued, {} running", connections_->size(),
+               workers_->queued(), workers_->running());
+  dispatcher_->Stop();
+  if (binary_) binary_->Stop();
+  if (http_) http_->Stop();
+  connections_->ShutdownAll();
+  while (connections_->size() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  workers_->Shutdown(std::max(left, std::chrono::milliseconds(0)));
+  connections_->CloseAll();
+  const auto close_by = Clock::now() + std::chrono::seconds(2);
+  while (connections_->size() > 0 && Clock::now() < close_by) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  hub_->Stop();
+  work_.reset();
+  ioc_.stop();
+  for (std::thread& t : io_threads_) t.join();
+  io_threads_.clear();
+  binary_.reset();
+  http_.reset();
+  dispatcher_.reset();
+  workers_.reset();
+  hub_.reset();
+  accounts_.reset();
+  service_.reset();
+  ledger_.reset();  // finishes queued appends and flushes
+  spdlog::info("stopped");
+}
+
+}  // namespace nrpf::server

@@ -1,0 +1,182 @@
+// The part of a connection that does not depend on its protocol: the TLS
+// handshake, registration, the bounded write queue, the idle timer and
+// closing. Used by binary_session.cpp and http_session.cpp only.
+//
+// Everything runs on the connection's strand (the executor of its socket);
+// Shutdown and CloseNow post to it.
+
+#ifndef NRPF_SERVER_STREAM_SESSION_H_
+#define NRPF_SERVER_STREAM_SESSION_H_
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "server/connection.h"
+
+namespace nrpf::server {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+template <class Derived, class Stream>
+class StreamSession : public Connection, public std::enable_shared_from_this<Derived> {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  // Derived must provide: OnReady() (after the handshake), OnDrained() (the
+  // write queue emptied), OnShutdown(), OnClosed(), and Idle() (true when
+  // nothing is in flight, buffered or subscribed).
+
+  void Start() {
+    auto self = this->shared_from_this();
+    id_ = ctx_.connections->TryAdd(self);
+    beast::error_code ec;
+    if (id_ == 0) {
+      ctx_.metrics->connections_refused.fetch_add(1);
+      Lowest().socket().close(ec);
+      closed_ = true;
+      return;
+    }
+    ctx_.metrics->connections_accepted.fetch_add(1);
+    ctx_.metrics->connections_open.fetch_add(1);
+    counted_ = true;
+    const auto remote = Lowest().socket().remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string();
+    Lowest().socket().set_option(tcp::no_delay(true), ec);
+    Lowest().socket().set_option(net::socket_base::keep_alive(true), ec);
+    if constexpr (kTls) {
+      Lowest().expires_after(ctx_.limits->handshake_timeout);
+      stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code hec) {
+        if (hec) {
+          self->ctx_.metrics->tls_handshake_failures.fetch_add(1);
+          self->Close();
+          return;
+        }
+        self->Lowest().expires_never();
+        self->Derive().OnReady();
+      });
+    } else {
+      Derive().OnReady();
+    }
+  }
+
+  void Shutdown() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (!self->closed_) self->Derive().OnShutdown();
+    });
+  }
+  void CloseNow() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->Close(); });
+  }
+
+ protected:
+  template <class... StreamArgs>
+  explicit StreamSession(ConnectionContext ctx, StreamArgs&&... args)
+      : ctx_(ctx), stream_(std::forward<StreamArgs>(args)...), idle_timer_(stream_.get_executor()) {}
+
+  Derived& Derive() { return static_cast<Derived&>(*this); }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  const Limits& limits() const { return *ctx_.limits; }
+  bool room() const { return queued_bytes_ < ctx_.limits->max_queued_bytes; }
+
+  // Sends `bytes` after whatever is queued. Dropped once closed.
+  void Queue(std::string bytes) {
+    if (closed_) return;
+    queued_bytes_ += bytes.size();
+    out_.push_back(std::move(bytes));
+    if (!writing_) DoWrite();
+  }
+
+  // (Re)arms the idle deadline when the connection has nothing to do.
+  void ArmIdle() {
+    ++idle_generation_;
+    if (closed_ || !Derive().Idle() || writing_) {
+      idle_timer_.cancel();
+      return;
+    }
+    idle_timer_.expires_after(ctx_.limits->idle_timeout);
+    idle_timer_.async_wait([self = this->shared_from_this(), generation = idle_generation_](beast::error_code ec) {
+      if (ec || generation != self->idle_generation_ || self->closed_) return;
+      if (self->Derive().Idle()) {
+        self->ctx_.metrics->timeouts.fetch_add(1);
+        self->Close();
+      }
+    });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    idle_timer_.cancel();
+    beast::error_code ec;
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().close();
+    if (id_ != 0) ctx_.connections->Remove(id_);
+    if (counted_) ctx_.metrics->connections_open.fetch_sub(1);
+    Derive().OnClosed();
+  }
+
+  ConnectionContext ctx_;
+  Stream stream_;
+  std::string peer_;
+  bool closed_ = false;
+  bool writing_ = false;
+
+ private:
+  void DoWrite() {
+    writing_ = true;
+    batch_.clear();
+    std::vector<net::const_buffer> buffers;
+    while (!out_.empty() && batch_.size() < 64) {
+      batch_.push_back(std::move(out_.front()));
+      out_.pop_front();
+    }
+    for (const std::string& b : batch_) buffers.emplace_back(b.data(), b.size());
+    Lowest().expires_after(ctx_.limits->write_timeout);
+    net::async_write(stream_, buffers, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      self->OnWrite(ec);
+    });
+  }
+
+  void OnWrite(beast::error_code ec) {
+    for (const std::string& b : batch_) queued_bytes_ -= b.size();
+    batch_.clear();
+    if (ec) {
+      if (ec == beast::error::timeout) ctx_.metrics->timeouts.fetch_add(1);
+      Close();
+      return;
+    }
+    if (!out_.empty()) {
+      DoWrite();
+      return;
+    }
+    writing_ = false;
+    Derive().OnDrained();
+  }
+
+  std::uint64_t id_ = 0;
+  bool counted_ = false;
+  std::deque<std::string> out_;
+  std::vector<std::string> batch_;  // being written
+  std::size_t queued_bytes_ = 0;
+  net::steady_timer idle_timer_;
+  std::uint64_t idle_generation_ = 0;
+};
+
+}  // namespace nrpf::server
+
+#endif  // NRPF_SERVER_STREAM_SESSION_H_

@@ -1,0 +1,284 @@
+#include "server/views.h"
+
+#include "domain/events.h"
+#include "domain/sla.h"
+#include "server/api_codec.h"
+
+namespace nrpf::server {
+
+namespace {
+
+using flatbuffers::Offset;
+
+Offset<flatbuffers::String> OptionalText(Builder& fbb, const std::optional<std::string>& text) {
+  return text ? fbb.CreateString(*text) : Offset<flatbuffers::String>();
+}
+
+Offset<fb::PersonView> BuildPerson(Builder& fbb, const domain::PersonState& p) {
+  auto subject = fbb.CreateString(p.subject);
+  Offset<domain::fb::PersonDetails> details;
+  if (p.details) details = domain::CreatePersonDetails(fbb, *p.details);
+  fb::PersonViewBuilder b(fbb);
+  b.add_subject(subject);
+  b.add_details(details);
+  b.add_removed(p.removed);
+  return b.Finish();
+}
+
+Offset<fb::FinanceView> BuildFinance(Builder& fbb, const domain::FinanceState& f) {
+  return fb::CreateFinanceViewDirect(fbb, f.recorded, f.active, f.first_start_date.c_str(), f.start_date.c_str(),
+                                     f.end_date.c_str(), f.person_costs_weekly_pence,
+                                     f.accommodation_costs_weekly_pence, f.accommodation_provided, f.amendments);
+}
+
+Offset<fb::ImmigrationView> BuildImmigration(Builder& fbb, const domain::ImmigrationState& i) {
+  auto note = OptionalText(fbb, i.note);
+  fb::ImmigrationViewBuilder b(fbb);
+  b.add_checks(i.checks);
+  b.add_first_checked_at_us(i.first_checked_at_us);
+  b.add_known(i.known);
+  b.add_status(i.status);
+  b.add_recourse_to_public_funds(i.recourse_to_public_funds);
+  b.add_updated_at_us(i.updated_at_us);
+  b.add_note(note);
+  return b.Finish();
+}
+
+Offset<fb::AlertView> BuildAlert(Builder& fbb, const domain::AlertState& a) {
+  return fb::CreateAlertViewDirect(fbb, a.alert_id.c_str(), a.kind, a.query_id.c_str(), a.caseworker_id.c_str(),
+                                   a.raised_at_us, a.raised_position, a.open, a.closed_at_us, a.closed_by.c_str(),
+                                   a.because);
+}
+
+Offset<fb::QueryView> BuildQuery(Builder& fbb, const domain::QueryState& q) {
+  auto id = fbb.CreateString(q.query_id);
+  auto raised_by = fbb.CreateString(q.raised_by);
+  auto question = OptionalText(fbb, q.question);
+  auto answered_by = fbb.CreateString(q.answered_by);
+  auto answer = OptionalText(fbb, q.answer);
+  fb::QueryViewBuilder b(fbb);
+  b.add_query_id(id);
+  b.add_direction(q.direction);
+  b.add_topic(q.topic);
+  b.add_urgent(q.urgent);
+  b.add_urgent_reason(q.urgent_reason);
+  b.add_sla_policy_version(q.sla_policy_version);
+  b.add_raised_at_us(q.raised_at_us);
+  b.add_raised_by(raised_by);
+  b.add_question(question);
+  b.add_answered(q.answered);
+  b.add_answered_at_us(q.answered_at_us);
+  b.add_answered_by(answered_by);
+  b.add_answer(answer);
+  return b.Finish();
+}
+
+template <typename T, typename F>
+auto Vector(Builder& fbb, const std::vector<T>& items, F build) {
+  std::vector<decltype(build(fbb, items.front()))> out;
+  out.reserve(items.size());
+  for (const T& item : items) out.push_back(build(fbb, item));
+  return fbb.CreateVector(out);
+}
+
+Offset<fb::SearchHit> BuildHit(Builder& fbb, const projections::SearchHit& h) {
+  return fb::CreateSearchHitDirect(fbb, h.case_id.c_str(), h.subject.c_str(), h.score, h.name_matched,
+                                   h.date_of_birth_matched, h.reference_matched);
+}
+
+}  // namespace
+
+Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead& read) {
+  const domain::CaseState& c = read.state;
+  auto case_id = fbb.CreateString(c.case_id);
+  auto org = fbb.CreateString(c.organisation_id);
+  auto team = fbb.CreateString(c.team_id);
+  auto caseworker = fbb.CreateString(c.caseworker_id);
+  auto referral = fbb.CreateString(c.referral_date);
+  auto created_by = fbb.CreateString(c.created_by);
+  auto applicant = BuildPerson(fbb, c.applicant);
+  auto dependants = Vector(fbb, c.dependants, BuildPerson);
+  auto finance = BuildFinance(fbb, c.finance);
+  auto immigration = BuildImmigration(fbb, c.immigration);
+  auto alerts = Vector(fbb, c.alerts, BuildAlert);
+  auto queries = Vector(fbb, c.queries, BuildQuery);
+  auto advice = Vector(fbb, c.advice, [](Builder& b, const domain::AdviceRecord& a) {
+    return fb::CreateAdviceViewDirect(b, a.advised_on.c_str(), a.of, a.recorded_at_us, a.recorded_by.c_str());
+  });
+  auto closure_date = fbb.CreateString(c.closure_date);
+  auto closure_note = OptionalText(fbb, c.closure_note);
+  auto duplicate_of = fbb.CreateString(c.duplicate_of);
+  fb::CaseViewBuilder b(fbb);
+  b.add_case_id(case_id);
+  b.add_version(c.version);
+  b.add_organisation_id(org);
+  b.add_nation(c.nation);
+  b.add_team_id(team);
+  b.add_caseworker_id(caseworker);
+  b.add_status(c.status);
+  b.add_household_type(c.household_type);
+  b.add_legislation(c.legislation);
+  b.add_referral_date(referral);
+  b.add_advised_details_shared(c.advised_details_shared);
+  b.add_urgent(c.urgent);
+  b.add_urgent_reason(c.urgent_reason);
+  b.add_sla_policy_version(c.sla_policy_version);
+  b.add_created_at_us(c.created_at_us);
+  b.add_created_by(created_by);
+  b.add_updated_at_us(c.updated_at_us);
+  b.add_personal_data(read.visibility == domain::CaseVisibility::kFull);
+  b.add_applicant(applicant);
+  b.add_dependants(dependants);
+  b.add_finance(finance);
+  b.add_immigration(immigration);
+  b.add_alerts(alerts);
+  b.add_queries(queries);
+  b.add_advice(advice);
+  b.add_closure_date(closure_date);
+  b.add_closure_reason(c.closure_reason);
+  b.add_closure_note(closure_note);
+  b.add_closed_at_us(c.closed_at_us);
+  b.add_closures(c.closures);
+  b.add_reopenings(c.reopenings);
+  b.add_duplicate_of(duplicate_of);
+  b.add_removed(c.removed);
+  b.add_personal_data_erased(c.personal_data_erased);
+  if (read.visibility == domain::CaseVisibility::kFull) b.add_access_position(read.access_position);
+  return b.Finish();
+}
+
+Offset<fb::Counters> BuildCounters(Builder& fbb, const projections::HomeCounters& c, std::uint64_t as_of_position) {
+  return fb::CreateCounters(fbb, c.open_referrals, c.open_financially_supported, c.closed,
+                            c.immigration_update_alerts, c.query_responses, c.new_home_office_queries,
+                            c.closure_required_alerts, c.thousand_day_cases, as_of_position);
+}
+
+Offset<fb::Caseload> BuildCaseload(Builder& fbb, const std::vector<projections::CaseRow>& rows) {
+  auto v = Vector(fbb, rows, [](Builder& b, const projections::CaseRow& r) {
+    return fb::CreateCaseRowDirect(b, r.case_id.c_str(), r.status, r.team_id.c_str(), r.caseworker_id.c_str(),
+                                   r.legislation, r.household_type, r.referral_date.c_str(),
+                                   r.finance_start_date.c_str(), r.open_alerts);
+  });
+  return fb::CreateCaseload(fbb, v);
+}
+
+Offset<fb::SearchResult> BuildSearchResult(Builder& fbb, const std::vector<projections::SearchHit>& hits) {
+  return fb::CreateSearchResult(fbb, Vector(fbb, hits, BuildHit));
+}
+
+Offset<fb::Clocks> BuildClocks(Builder& fbb, const std::vector<domain::SlaClockInstance>& clocks, std::int64_t now_us) {
+  auto v = Vector(fbb, clocks, [now_us](Builder& b, const domain::SlaClockInstance& k) {
+    const std::string state(domain::ClockStateName(k.StateAsOf(now_us)));
+    const std::string party(domain::PartyOf(k.clock));
+    return fb::CreateClockViewDirect(b, k.case_id.c_str(), k.organisation_id.c_str(), k.clock, k.query_id.c_str(),
+                                     k.policy_version, k.started_at_us, k.deadline_us, k.stopped_at_us,
+                                     k.stopped_by_closure, state.c_str(), party.c_str());
+  });
+  return fb::CreateClocks(fbb, v);
+}
+
+Offset<fb::Users> BuildUsers(Builder& fbb, const std::vector<domain::UserState>& users) {
+  auto v = Vector(fbb, users, [](Builder& b, const domain::UserState& u) {
+    auto id = b.CreateString(u.user_id);
+    auto org = b.CreateString(u.organisation_id);
+    auto team = b.CreateString(u.team_id);
+    auto name = OptionalText(b, u.name);
+    auto email = OptionalText(b, u.email);
+    fb::UserViewBuilder ub(b);
+    ub.add_user_id(id);
+    ub.add_organisation_id(org);
+    ub.add_team_id(team);
+    ub.add_role(u.role);
+    ub.add_deleted(u.deleted);
+    ub.add_locked(u.locked);
+    ub.add_password_resets(u.password_resets);
+    ub.add_name(name);
+    ub.add_email(email);
+    ub.add_version(u.version);
+    return ub.Finish();
+  });
+  return fb::CreateUsers(fbb, v);
+}
+
+Offset<fb::Organisations> BuildOrganisations(Builder& fbb, const std::vector<domain::OrganisationState>& orgs) {
+  auto v = Vector(fbb, orgs, [](Builder& b, const domain::OrganisationState& o) {
+    std::vector<Offset<fb::TeamView>> teams;
+    for (const auto& [id, name] : o.teams) teams.push_back(fb::CreateTeamViewDirect(b, id.c_str(), name.c_str()));
+    return fb::CreateOrganisationViewDirect(b, o.organisation_id.c_str(), o.kind, o.name.c_str(), o.nation,
+                                            o.subscribed, &teams, o.version);
+  });
+  return fb::CreateOrganisations(fbb, v);
+}
+
+Offset<fb::CommandResult> BuildCommandResult(Builder& fbb, const domain::CommandOutcome& o,
+                                             const std::string& one_time_password) {
+  auto case_id = fbb.CreateString(o.case_id);
+  auto lookup_id = fbb.CreateString(o.lookup_id);
+  Offset<fb::RtpfView> rtpf;
+  if (!o.lookup_id.empty()) {
+    rtpf = fb::CreateRtpfViewDirect(fbb, o.rtpf.matched, o.rtpf.status, o.rtpf.leave_valid,
+                                    o.rtpf.recourse_to_public_funds, o.rtpf.matched_case_id.c_str());
+  }
+  auto duplicates = Vector(fbb, o.possible_duplicates, BuildHit);
+  Offset<flatbuffers::String> otp;
+  if (!one_time_password.empty()) otp = fbb.CreateString(one_time_password);
+  fb::CommandResultBuilder b(fbb);
+  b.add_position(o.first_position);
+  b.add_events(o.events);
+  b.add_duplicate(o.duplicate);
+  b.add_case_id(case_id);
+  b.add_case_version(o.case_version);
+  b.add_lookup_id(lookup_id);
+  b.add_rtpf(rtpf);
+  b.add_possible_duplicates(duplicates);
+  b.add_one_time_password(otp);
+  return b.Finish();
+}
+
+Offset<fb::LogEvent> BuildLogEvent(Builder& fbb, const ledger::StoredEvent& event, bool include_record) {
+  const ledger::fb::Record* r = event.record();
+  auto text = [&](const flatbuffers::String* s) { return fbb.CreateString(s != nullptr ? s->string_view() : ""); };
+  auto stream = text(r->stream_id());
+  auto type = text(r->event_type());
+  const ledger::fb::Actor* actor = r->actor();
+  auto user = text(actor ? actor->user_id() : nullptr);
+  auto org = text(actor ? actor->organisation_id() : nullptr);
+  auto role = text(actor ? actor->role() : nullptr);
+  Offset<flatbuffers::String> body_json;
+  // Ledger records are verified on read; the body is verified for its type
+  // by DecodeEvent before it is rendered.
+  Result<domain::EventView> view = domain::DecodeEvent(event, nullptr);
+  const std::string_view table = r->event_type() ? domain::BodyTable(r->event_type()->string_view()) : "";
+  if (view.ok() && view->body != nullptr && !table.empty()) {
+    Result<std::string> json =
+        api::TableToJson(flatbuffers::GetRoot<flatbuffers::Table>(view->body), "nrpf.domain.fb." + std::string(table));
+    if (json.ok()) body_json = fbb.CreateString(*json);
+  }
+  std::vector<Offset<flatbuffers::String>> subject_offsets;
+  if (r->subjects() != nullptr) {
+    for (const flatbuffers::String* s : *r->subjects()) subject_offsets.push_back(text(s));
+  }
+  auto subjects = fbb.CreateVector(subject_offsets);
+  Offset<flatbuffers::Vector<std::uint8_t>> record, signature;
+  if (include_record) {
+    record = fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(event.bytes.data()), event.bytes.size());
+    signature = fbb.CreateVector(event.signature.data(), event.signature.size());
+  }
+  fb::LogEventBuilder b(fbb);
+  b.add_position(event.position);
+  b.add_stream_id(stream);
+  b.add_stream_version(r->stream_version());
+  b.add_type(type);
+  b.add_recorded_at_us(r->recorded_at_us());
+  b.add_actor_user_id(user);
+  b.add_actor_organisation_id(org);
+  b.add_actor_role(role);
+  b.add_body_json(body_json);
+  b.add_subjects(subjects);
+  b.add_record(record);
+  if (include_record) b.add_key_id(event.key_id);
+  b.add_signature(signature);
+  return b.Finish();
+}
+
+}  // namespace nrpf::server

@@ -1,0 +1,77 @@
+#include "server/worker_pool.h"
+
+#include <pthread.h>
+
+namespace nrpf::server {
+
+WorkerPool::WorkerPool(unsigned threads, std::size_t max_queued, const std::string& thread_name)
+    : max_queued_(max_queued) {
+  for (unsigned i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] { Work(); });
+    pthread_setname_np(threads_.back().native_handle(), thread_name.substr(0, 15).c_str());
+  }
+}
+
+WorkerPool::~WorkerPool() { Shutdown(std::chrono::milliseconds(0)); }
+
+bool WorkerPool::TrySubmit(Task task) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || queue_.size() >= max_queued_) return false;
+    queue_.push_back(std::move(task));
+  }
+  ready_.notify_one();
+  return true;
+}
+
+void WorkerPool::Work() {
+  for (;;) {
+    Task task;
+    {
+      std::unique_lock lock(mu_);
+      ready_.wait(lock, [&] { return stopped_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopped_
+      task = std::move(queue_.front());
+      queue_.pop_front();
+      ++running_;
+    }
+    task.run();
+    {
+      std::lock_guard lock(mu_);
+      --running_;
+    }
+    drained_.notify_all();
+  }
+}
+
+void WorkerPool::Shutdown(std::chrono::milliseconds grace) {
+  std::deque<Task> cancelled;
+  {
+    std::unique_lock lock(mu_);
+    if (stopped_ && threads_.empty()) return;
+    stopping_ = true;
+    drained_.wait_for(lock, grace, [&] { return queue_.empty(); });
+    cancelled.swap(queue_);
+    stopped_ = true;
+  }
+  ready_.notify_all();
+  for (Task& t : cancelled) {
+    if (t.cancel) t.cancel();
+  }
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+std::size_t WorkerPool::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+std::size_t WorkerPool::running() const {
+  std::lock_guard lock(mu_);
+  return running_;
+}
+
+}  // namespace nrpf::server
