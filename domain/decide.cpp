@@ -384,7 +384,7 @@ class Decider {
     flatbuffers::FlatBufferBuilder inputs(128);
     inputs.Finish(fb::CreateRtpfInputsDirect(inputs, c.document_type, c.document_number.c_str(),
                                              c.date_of_birth.c_str()));
-    AddSection(e, "rtpf-" + in_.new_lookup_id, section_label::kRtpfInputs,
+    AddSection(e, RtpfSubject(in_.new_lookup_id), section_label::kRtpfInputs,
                std::string(reinterpret_cast<const char*>(inputs.GetBufferPointer()), inputs.GetSize()));
     return Status::Ok();
   }
@@ -730,6 +730,13 @@ class Decider {
     }
     std::vector<std::string> subjects{case_->applicant.subject};
     for (const PersonState& d : case_->dependants) subjects.push_back(d.subject);
+    // The look-up the duplicate was created from holds the same person's
+    // document number and date of birth: erased with it, unless the case it
+    // duplicates was created from the same look-up.
+    const CaseState* keep = state_.Case(case_->duplicate_of);
+    if (!case_->rtpf_lookup_id.empty() && (keep == nullptr || keep->rtpf_lookup_id != case_->rtpf_lookup_id)) {
+      subjects.push_back(RtpfSubject(case_->rtpf_lookup_id));
+    }
     for (const AlertState& a : case_->alerts) {
       if (a.open) CloseAlertEvent(a, fb::AlertClosedBecause::CaseRemoved);
     }

@@ -112,6 +112,7 @@ std::string DependantSubject(std::string_view case_id, std::uint32_t n) {
   return "case-" + std::string(case_id) + "/dependant-" + std::to_string(n);
 }
 std::string StaffSubject(std::string_view user_id) { return "user-" + std::string(user_id); }
+std::string RtpfSubject(std::string_view lookup_id) { return "rtpf-" + std::string(lookup_id); }
 
 const std::string* EventView::Section(std::string_view label, std::string_view subject) const {
   for (const OpenedSection& s : sections) {

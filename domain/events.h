@@ -80,6 +80,8 @@ inline constexpr std::string_view kSlaPolicyStream = "sla-policy";
 std::string ApplicantSubject(std::string_view case_id);
 std::string DependantSubject(std::string_view case_id, std::uint32_t n);
 std::string StaffSubject(std::string_view user_id);
+// The data subject of an RTPF look-up's inputs (document number, date of birth).
+std::string RtpfSubject(std::string_view lookup_id);
 
 // One sealed section of an event, opened when possible.
 struct OpenedSection {

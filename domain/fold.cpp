@@ -131,6 +131,7 @@ void ApplyToCase(CaseState& c, const EventView& e) {
     c.household_type = b->household_type();
     c.legislation = b->legislation();
     c.referral_date = Str(b->referral_date());
+    c.rtpf_lookup_id = Str(b->rtpf_lookup_id());
     c.advised_details_shared = b->advised_details_shared();
     c.urgent = b->urgent();
     c.urgent_reason = b->urgent_reason();

@@ -132,6 +132,7 @@ struct CaseState {
   fb::HouseholdType household_type = fb::HouseholdType::FamilyWithChildren;
   fb::Legislation legislation = fb::Legislation::ChildrenAct1989S17;
   std::string referral_date;
+  std::string rtpf_lookup_id;  // the RTPF look-up the case was created from, if any
   bool advised_details_shared = false;
   bool urgent = false;
   fb::UrgentReason urgent_reason = fb::UrgentReason::None;

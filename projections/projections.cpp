@@ -203,9 +203,11 @@ void Projections::ApplyToCase(const EventView& e, std::string_view case_id) {
     max_case_number_ = std::max(max_case_number_, number);
   }
   if (before) IndexPeople(*before, c);
-  if (e.type == t::kDuplicateRemoved) {
-    erased_subjects_.insert(c.applicant.subject);
-    for (const PersonState& d : c.dependants) erased_subjects_.insert(d.subject);
+  if (e.type == t::kDuplicateRemoved && e.body != nullptr) {
+    // The subjects the removal erased, as it recorded them.
+    if (const auto* subjects = e.Body<fb::DuplicateRemoved>()->erased_subjects()) {
+      for (const flatbuffers::String* s : *subjects) erased_subjects_.insert(s->str());
+    }
   }
   if (e.type == t::kAlertRaised && !c.alerts.empty() && !c.alerts.back().caseworker_id.empty()) {
     const domain::AlertState& a = c.alerts.back();

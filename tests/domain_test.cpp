@@ -340,6 +340,31 @@ TEST_CASE("step 9: a flagged duplicate is removed by network support and its per
   CHECK(w.service->Counters("camden-cw1", false, "")->open_referrals == 1);
 }
 
+TEST_CASE("removing a duplicate erases the RTPF look-up it was created from, not one its original shares", "[domain]") {
+  World w;
+  const std::string keep = w.NewCase("camden");
+  auto lookup = [&] {
+    return w.Do("camden-cw1", RtpfLookup{fb::DocumentType::Passport, "P12345678", "1990-05-17"}).lookup_id;
+  };
+  CreateCase from_lookup = MinimalCase(SamplePerson("Amina", "Okafor", "1990-05-17"));
+  from_lookup.rtpf_lookup_id = lookup();
+  const std::string dup = w.Do("camden-cw1", from_lookup).case_id;
+  w.Do("camden-cw1", FlagDuplicate{dup, keep});
+  w.Do("ns-admin", RemoveDuplicate{dup});
+  CHECK(*w.ledger->IsShredded(RtpfSubject(from_lookup.rtpf_lookup_id)));
+  CHECK(*w.ledger->IsShredded(ApplicantSubject(dup)));
+
+  // Two cases from one look-up: removing the duplicate keeps the original's look-up.
+  CreateCase original = MinimalCase(SamplePerson("Bola", "Adeyemi", "1985-01-02"));
+  original.rtpf_lookup_id = lookup();
+  const std::string first = w.Do("camden-cw1", original).case_id;
+  const std::string second = w.Do("camden-cw1", original).case_id;
+  w.Do("camden-cw1", FlagDuplicate{second, first});
+  w.Do("ns-admin", RemoveDuplicate{second});
+  CHECK(*w.ledger->IsShredded(ApplicantSubject(second)));
+  CHECK_FALSE(*w.ledger->IsShredded(RtpfSubject(original.rtpf_lookup_id)));
+}
+
 TEST_CASE("step 10: advice given to the person is recorded with its date", "[domain]") {
   World w;
   const std::string id = w.NewCase("camden");
