@@ -151,8 +151,13 @@ struct PublishedKey {
 };
 
 struct VerifyOptions {
-  // Verify events [0, up_to); nullopt = everything committed at the start.
+  // Verify events [from, up_to); nullopt = everything committed at the start.
   std::optional<std::uint64_t> up_to;
+  // First event to verify. Above 0, the walk starts from the stored tree of
+  // the first `from` events, which must match the signed checkpoint of event
+  // from - 1, and from the published key schedule (PublicKeys()); the events
+  // before are taken as they are. Default: 0 = from genesis.
+  std::uint64_t from = 0;
   // Keys the caller trusts for the genesis event; empty = trust the key the
   // genesis event introduces (and report it, to compare with the published one).
   std::vector<VerifierKey> trusted_keys;

@@ -133,7 +133,49 @@ class FrontWalker {
     ro.snapshot = snap;
     ro.fill_cache = false;
     rec_.reset(im.db->NewIterator(ro, im.Cf(layout::kRecords)));
-    rec_->SeekToFirst();
+    rec_->Seek(layout::PositionKey(options.from));
+  }
+
+  // Starts the walk at options.from > 0: the stored tree edge of that size,
+  // checked against the signed checkpoint of event from - 1, and the key
+  // schedule as published. False (with `problem`) when they do not agree.
+  bool StartMidway(std::string* problem) {
+    const std::uint64_t from = options_.from;
+    std::vector<Hash> edge;
+    for (auto [level, index] : CompactRangeNodes(from)) {
+      Result<Hash> h = im_.Node(level, index);
+      if (!h.ok()) {
+        *problem = "the stored tree of the first " + std::to_string(from) + " events is incomplete: " + h.status().message();
+        return false;
+      }
+      edge.push_back(*h);
+    }
+    tree_ = CompactRange(from, std::move(edge));
+    Result<std::vector<PublishedKey>> keys = im_.LoadPublishedKeys();
+    if (!keys.ok() || keys->empty()) {
+      *problem = "no published signing keys";
+      return false;
+    }
+    for (const PublishedKey& k : *keys) {
+      if (k.first_position > from) break;
+      schedule_.push_back(k.key);
+      report_->signing_keys.push_back(k.key.ToString());
+    }
+    // The key that signed event from - 1 (a rotation at from - 1 is signed by the previous key).
+    const VerifierKey* signer = nullptr;
+    for (const PublishedKey& k : *keys) {
+      if (k.first_position <= from - 1) signer = &k.key;
+    }
+    current_ = &schedule_.back();
+    Result<StoredEvent> last = ReadOneEvent(from - 1);
+    std::string body;
+    AppendCheckpointBody(im_.origin, from, tree_.Root(), &body);
+    if (!last.ok() || signer == nullptr || last->key_id != signer->key_id() || !signer->Verify(body, last->signature)) {
+      *problem = "the stored tree of the first " + std::to_string(from) +
+                 " events does not match the signed checkpoint of event " + std::to_string(from - 1);
+      return false;
+    }
+    return true;
   }
 
   // Fills `chunk` with positions from `start`; false when it stopped early
@@ -252,6 +294,13 @@ class FrontWalker {
     return true;
   }
 
+  Result<StoredEvent> ReadOneEvent(std::uint64_t position) const {
+    Result<std::vector<StoredEvent>> one = im_.ReadFrom(position, 1);
+    if (!one.ok()) return one.status();
+    if (one->empty()) return Status::NotFound("no event " + std::to_string(position));
+    return std::move(one->front());
+  }
+
   const Ledger::Impl& im_;
   const VerifyOptions& options_;
   const std::uint64_t size_;
@@ -312,10 +361,20 @@ VerifyReport Ledger::Verify(const VerifyOptions& options) const {
   std::deque<std::unique_ptr<Chunk>> ready;  // guarded by mu
   bool front_done = false;                   // guarded by mu
   bool stop = false;                         // guarded by mu
+  if (options.from > 0) {
+    report.events_checked = 0;
+    std::string problem;
+    if (options.from >= size || !front.StartMidway(&problem)) {
+      report.ok = false;
+      report.first_bad_position = options.from;
+      report.reason = options.from >= size ? "the log has no event " + std::to_string(options.from) : problem;
+      return report;
+    }
+  }
   std::thread walker([&] {
     pthread_setname_np(pthread_self(), "nrpf-verify");
     bool ok = true;
-    for (std::uint64_t start = 0; start < size && ok;) {
+    for (std::uint64_t start = options.from; start < size && ok;) {
       auto chunk = std::make_unique<Chunk>();
       ok = front.Next(start, chunk.get());
       start += chunk->items.size();

@@ -205,3 +205,32 @@ TEST_CASE("a writable open refuses a log whose last checkpoint does not verify",
   auto l = Ledger::Open(o);
   CHECK(l.status().code() == Code::kCorruption);
 }
+
+TEST_CASE("a range verify checks its events and the stored tree it starts from", "[tamper]") {
+  auto range = [](const LedgerOptions& o, std::uint64_t from) {
+    auto ro = o;
+    ro.read_only = true;
+    auto l = test::OpenOrDie(ro);
+    VerifyOptions v;
+    v.from = from;
+    return l->Verify(v);
+  };
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  Populate(o);
+  VerifyReport whole = range(o, 100);
+  CHECK(whole.ok);
+  CHECK(whole.events_checked == kEvents - 100);
+  // A change inside the range is named.
+  EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) { FlipSignatureByte(db, h[layout::kSignatures], 150, 30); });
+  VerifyReport bad = range(o, 100);
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.first_bad_position == 150u);
+  // A stored node the range starts from that disagrees with the signed
+  // checkpoint before the range stops it at its first event.
+  EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) { FlipByte(db, h[layout::kTree], layout::TreeKey(6, 0), 3); });
+  VerifyReport start = range(o, 100);
+  CHECK_FALSE(start.ok);
+  CHECK(start.first_bad_position == 100u);
+  CHECK(start.reason.find("signed checkpoint") != std::string::npos);
+}
