@@ -12,6 +12,7 @@ packages=(
   libsodium-dev
   catch2
   libssl-dev
+  nlohmann-json3-dev
   python3 python3-nacl
 )
 

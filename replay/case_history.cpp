@@ -1,0 +1,125 @@
+#include "replay/case_history.h"
+
+#include <algorithm>
+#include <set>
+
+#include "domain/events.h"
+#include "domain/fold.h"
+#include "projections/projector.h"
+
+namespace nrpf::replay {
+
+namespace t = ::nrpf::domain::event_type;
+
+namespace {
+
+std::string Str(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
+
+// The alert or query an event names, to flatten just that item before and after.
+std::string ItemOf(const domain::EventView& v) {
+  if (v.body == nullptr) return {};
+  if (v.type == t::kAlertClosed) return Str(v.Body<domain::fb::AlertClosed>()->alert_id());
+  if (v.type == t::kQueryAnswered) return Str(v.Body<domain::fb::QueryAnswered>()->query_id());
+  return {};
+}
+
+// The fields an event of this kind may change, of `c` as it stands.
+Fields Touched(const domain::CaseState& c, unsigned sections, const std::string& item, std::size_t alerts_from,
+               std::size_t queries_from, std::size_t advice_from) {
+  Fields f;
+  if (!c.exists()) return f;  // before the case was created: nothing to change from
+  if (sections & kScalars) FlattenScalars(c, &f);
+  if (sections & kPeople) FlattenPeople(c, &f);
+  if (sections & kAlertItems) {
+    for (std::size_t i = 0; i < c.alerts.size(); ++i) {
+      if (i >= alerts_from || c.alerts[i].alert_id == item || sections == kAllSections) FlattenAlert(c.alerts[i], &f);
+    }
+  }
+  if (sections & kQueryItems) {
+    for (std::size_t i = 0; i < c.queries.size(); ++i) {
+      if (i >= queries_from || c.queries[i].query_id == item || sections == kAllSections) {
+        FlattenQuery(c, c.queries[i], &f);
+      }
+    }
+  }
+  if (sections & kAdviceItems) {
+    for (std::size_t i = advice_from; i < c.advice.size(); ++i) FlattenAdvice(c.advice[i], i, &f);
+  }
+  return f;
+}
+
+void Merge(std::vector<ledger::StoredEvent>* into, std::vector<ledger::StoredEvent> more) {
+  for (ledger::StoredEvent& e : more) into->push_back(std::move(e));
+  std::sort(into->begin(), into->end(),
+            [](const ledger::StoredEvent& a, const ledger::StoredEvent& b) { return a.position < b.position; });
+}
+
+}  // namespace
+
+Result<CaseHistory> ReadCaseHistory(const ledger::Ledger& ledger, const std::string& case_id,
+                                    const HistoryOptions& options) {
+  CaseHistory h;
+  h.case_id = case_id;
+  h.as_of_us = options.as_of_us;
+  h.log_size = ledger.Size();
+  Result<std::vector<ledger::StoredEvent>> events = ledger.ReadStream(domain::CaseStream(case_id), 1, options.max_events);
+  if (!events.ok()) return events.status();
+  Result<std::vector<ledger::StoredEvent>> reads =
+      ledger.ReadStream(domain::AccessStream(case_id), 1, options.max_events);
+  if (!reads.ok()) return reads.status();
+  std::vector<ledger::StoredEvent> all = std::move(*events);
+  Merge(&all, std::move(*reads));
+
+  const domain::SectionOpener opener = options.open_sealed ? projections::LedgerOpener(ledger) : nullptr;
+  std::set<std::string> shredded;  // subjects found erased, checked once each
+  std::set<std::string> checked;
+  for (const ledger::StoredEvent& e : all) {
+    if (e.position >= h.log_size) break;
+    const ledger::fb::Record* r = e.record();
+    if (options.as_of_us && r->recorded_at_us() > *options.as_of_us) break;
+    Result<domain::EventView> view = domain::DecodeEvent(e, opener);
+    if (!view.ok()) return view.status();
+    TimelineEntry entry;
+    entry.position = e.position;
+    entry.recorded_at_us = view->recorded_at_us;
+    entry.stream = std::string(view->stream_id);
+    entry.stream_version = view->stream_version;
+    entry.type = std::string(view->type);
+    entry.actor_user = std::string(view->actor_user);
+    entry.actor_organisation = std::string(view->actor_organisation);
+    entry.actor_role = std::string(view->actor_role);
+    if (r->sealed() != nullptr) {
+      for (const ledger::fb::SealedSection* s : *r->sealed()) {
+        const std::string subject = Str(s->subject_id());
+        if (checked.insert(subject).second) {
+          Result<bool> gone = ledger.IsShredded(subject);
+          if (gone.ok() && *gone) shredded.insert(subject);
+        }
+        if (shredded.count(subject) != 0 &&
+            std::find(entry.erased.begin(), entry.erased.end(), subject) == entry.erased.end()) {
+          entry.erased.push_back(subject);
+        }
+      }
+    }
+    if (view->type == t::kCaseAccessed) {
+      if (view->body != nullptr) {
+        if (const auto* what = view->Body<domain::fb::CaseAccessed>()->what()) {
+          for (const flatbuffers::String* w : *what) entry.read.push_back(w->str());
+        }
+      }
+    } else {
+      const unsigned sections = SectionsChangedBy(view->type);
+      const std::string item = ItemOf(*view);
+      domain::CaseState& c = h.state;
+      const std::size_t alerts = c.alerts.size(), queries = c.queries.size(), advice = c.advice.size();
+      const Fields before = Touched(c, sections, item, alerts, queries, advice);
+      domain::ApplyToCase(c, *view);
+      entry.changes = Diff(before, Touched(c, sections, item, alerts, queries, advice));
+    }
+    h.entries.push_back(std::move(entry));
+  }
+  if (h.entries.empty()) return Status::NotFound("the log has no event of case " + case_id).WithReason("case_not_found");
+  return h;
+}
+
+}  // namespace nrpf::replay
