@@ -298,13 +298,19 @@ class Ledger::Impl {
   // A stored (or recomputed) tree node; `memo` caches the last block of
   // leaves recomputed from records, for the many calls of one proof.
   struct LeafBlockMemo {
-    std::uint64_t block = UINT64_MAX;
-    std::vector<Hash> leaves;
+    // A few recent blocks: a proof near the log's end alternates between
+    // its leaf's block and the log's last, partial one.
+    static constexpr std::size_t kBlocks = 4;
+    std::vector<std::pair<std::uint64_t, std::vector<Hash>>> blocks;  // most recent last
+    // Kept open across the calls of one reader: proofs of many positions
+    // seek it instead of opening an iterator each.
+    std::unique_ptr<rocksdb::Iterator> leaves_iter;
   };
   Result<Hash> Node(std::uint32_t level, std::uint64_t index, LeafBlockMemo* memo = nullptr) const;
   // Leaf hashes of positions [begin, end): stored ones from "leaves_from"
   // on, recomputed from "records" before.
-  Status LeafHashes(std::uint64_t begin, std::uint64_t end, std::vector<Hash>* out) const;
+  Status LeafHashes(std::uint64_t begin, std::uint64_t end, std::vector<Hash>* out,
+                    LeafBlockMemo* memo = nullptr) const;
   // ledger.cpp
   // The stream's version as stored (committed events only).
   Result<std::uint64_t> StoredStreamVersion(const std::string& stream_id) const;

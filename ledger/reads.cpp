@@ -103,20 +103,30 @@ Result<std::vector<StoredEvent>> Ledger::Impl::ReadPositions(
     const std::vector<std::uint64_t>& positions) const {
   std::vector<StoredEvent> out;
   out.reserve(positions.size());
-  // Point reads: index scans hand over scattered positions, for which an
-  // iterator per event would cost far more than a Get.
   const std::uint64_t size = committed_size.load();
   GroupCursor sigs = SignatureCursor();
-  rocksdb::PinnableSlice record;
+  // Ascending positions from an index: one iterator that steps to a nearby
+  // position and seeks to a far one, instead of a point read each.
+  std::unique_ptr<rocksdb::Iterator> rec(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kRecords)));
+  constexpr std::uint64_t kStepLimit = 8;
   for (std::uint64_t p : positions) {
     if (p >= size) return Status::NotFound("no event at position " + std::to_string(p));
-    record.Reset();
-    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kRecords), layout::PositionKey(p), &record);
-    if (s.IsNotFound()) return Status::Corruption("record " + std::to_string(p) + " is missing");
-    if (!s.ok()) return FromRocks(s, "reading event " + std::to_string(p));
+    std::uint64_t at = rec->Valid() && rec->key().size() == 8 ? DecodeFixed64BE(rec->key().data()) : UINT64_MAX;
+    for (std::uint64_t steps = 0; at < p && p - at <= kStepLimit && steps < kStepLimit; ++steps) {
+      rec->Next();
+      at = rec->Valid() && rec->key().size() == 8 ? DecodeFixed64BE(rec->key().data()) : UINT64_MAX;
+    }
+    if (at != p) {
+      rec->Seek(layout::PositionKey(p));
+      at = rec->Valid() && rec->key().size() == 8 ? DecodeFixed64BE(rec->key().data()) : UINT64_MAX;
+    }
+    if (at != p) {
+      if (!rec->status().ok()) return FromRocks(rec->status(), "reading event " + std::to_string(p));
+      return Status::Corruption("record " + std::to_string(p) + " is missing");
+    }
     Result<std::string_view> sig = sigs.At(p);
     if (!sig.ok()) return sig.status();
-    Result<StoredEvent> e = MakeStoredEvent(p, record.ToStringView(), *sig);
+    Result<StoredEvent> e = MakeStoredEvent(p, rec->value().ToStringView(), *sig);
     if (!e.ok()) return e.status();
     out.push_back(std::move(e).value());
   }

@@ -11,7 +11,8 @@
 
 namespace nrpf::ledger {
 
-Status Ledger::Impl::LeafHashes(std::uint64_t begin, std::uint64_t end, std::vector<Hash>* out) const {
+Status Ledger::Impl::LeafHashes(std::uint64_t begin, std::uint64_t end, std::vector<Hash>* out,
+                                LeafBlockMemo* memo) const {
   const std::uint64_t split = std::clamp(leaves_from, begin, end);
   if (begin < split) {
     // Before "leaves_from" (a format 1 log): hash the records themselves.
@@ -29,7 +30,15 @@ Status Ledger::Impl::LeafHashes(std::uint64_t begin, std::uint64_t end, std::vec
     if (pos != split) return Status::NotFound("record " + std::to_string(pos) + " is missing");
   }
   if (split < end) {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kLeaves)));
+    std::unique_ptr<rocksdb::Iterator> own;
+    rocksdb::Iterator* it;
+    if (memo != nullptr) {
+      if (!memo->leaves_iter) memo->leaves_iter.reset(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kLeaves)));
+      it = memo->leaves_iter.get();
+    } else {
+      own.reset(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kLeaves)));
+      it = own.get();
+    }
     std::uint64_t pos = split;
     for (it->SeekForPrev(layout::PositionKey(split)); it->Valid() && pos < end; it->Next()) {
       const std::string_view v = it->value().ToStringView();
@@ -72,17 +81,22 @@ Result<Hash> Ledger::Impl::Node(std::uint32_t level, std::uint64_t index, LeafBl
   LeafBlockMemo& m = memo != nullptr ? *memo : local;
   const std::uint64_t block_begin = block * kBlock;
   const std::uint64_t needed = first_leaf + width - block_begin;
-  if (m.block != block || m.leaves.size() < needed) {
-    m.block = UINT64_MAX;
-    m.leaves.clear();
+  auto cached = std::find_if(m.blocks.begin(), m.blocks.end(), [&](const auto& b) {
+    return b.first == block && b.second.size() >= needed;
+  });
+  if (cached == m.blocks.end()) {
     // A whole block when the log has it, so the other calls of a proof hit
     // the memo; otherwise just the leaves this node covers.
+    std::vector<Hash> leaves;
     const std::uint64_t end = std::clamp(committed_size.load(), block_begin + needed, block_begin + kBlock);
-    NRPF_RETURN_IF_ERROR(LeafHashes(block_begin, end, &m.leaves));
-    m.block = block;
+    NRPF_RETURN_IF_ERROR(LeafHashes(block_begin, end, &leaves, &m));
+    if (m.blocks.size() >= LeafBlockMemo::kBlocks) m.blocks.erase(m.blocks.begin());
+    m.blocks.emplace_back(block, std::move(leaves));
+    cached = m.blocks.end() - 1;
   }
-  std::vector<Hash> row(m.leaves.begin() + static_cast<std::ptrdiff_t>(first_leaf - block_begin),
-                        m.leaves.begin() + static_cast<std::ptrdiff_t>(needed));
+  const std::vector<Hash>& leaves = cached->second;
+  std::vector<Hash> row(leaves.begin() + static_cast<std::ptrdiff_t>(first_leaf - block_begin),
+                        leaves.begin() + static_cast<std::ptrdiff_t>(needed));
   while (row.size() > 1) {
     for (std::size_t i = 0; i < row.size() / 2; ++i) row[i] = NodeHash(row[2 * i], row[2 * i + 1]);
     row.resize(row.size() / 2);
@@ -135,6 +149,20 @@ Result<std::string> Ledger::SignedCheckpoint(std::uint64_t tree_size) const {
 Result<std::vector<Hash>> Ledger::ProveInclusion(std::uint64_t position, std::uint64_t tree_size) const {
   NRPF_RETURN_IF_ERROR(CheckTreeSize(tree_size, Size()));
   return InclusionProof(position, tree_size, impl_->Reader());
+}
+
+Result<std::vector<std::vector<Hash>>> Ledger::ProveInclusions(const std::vector<std::uint64_t>& positions,
+                                                               std::uint64_t tree_size) const {
+  NRPF_RETURN_IF_ERROR(CheckTreeSize(tree_size, Size()));
+  const NodeReader reader = impl_->Reader();  // one memo and leaf iterator for all
+  std::vector<std::vector<Hash>> proofs;
+  proofs.reserve(positions.size());
+  for (std::uint64_t p : positions) {
+    Result<std::vector<Hash>> proof = InclusionProof(p, tree_size, reader);
+    if (!proof.ok()) return proof.status();
+    proofs.push_back(std::move(*proof));
+  }
+  return proofs;
 }
 
 Result<std::vector<Hash>> Ledger::ProveConsistency(std::uint64_t old_size, std::uint64_t new_size) const {

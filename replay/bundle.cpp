@@ -155,16 +155,22 @@ Result<std::string> ExportBundle(const ledger::Ledger& ledger, const ExportSelec
   }
   bundle["selection"] = std::move(sel);
 
+  Result<std::vector<std::vector<ledger::Hash>>> proofs = ledger.ProveInclusions(positions, size);
+  if (!proofs.ok()) return proofs.status();
   json records = json::array();
-  for (std::uint64_t p : positions) {
-    Result<ledger::StoredEvent> e = ledger.Read(p);
-    if (!e.ok()) return e.status();
-    Result<std::vector<ledger::Hash>> proof = ledger.ProveInclusion(p, size);
-    if (!proof.ok()) return proof.status();
-    records.push_back({{"position", p}, {"record", B64(e->bytes)}, {"proof", Hashes(*proof)}});
+  for (std::size_t i = 0; i < positions.size();) {
+    // Contiguous runs of positions are read in one go.
+    std::size_t run = 1;
+    while (i + run < positions.size() && positions[i + run] == positions[i] + run && run < 1024) ++run;
+    Result<std::vector<ledger::StoredEvent>> events = ledger.ReadRange(positions[i], run);
+    if (!events.ok()) return events.status();
+    if (events->size() != run) return Status::Corruption("the log ends before position " + std::to_string(positions[i] + run));
+    for (const ledger::StoredEvent& e : *events) {
+      records.push_back({{"position", e.position}, {"record", B64(e.bytes)}, {"proof", Hashes((*proofs)[i++])}});
+    }
   }
   bundle["records"] = std::move(records);
-  return bundle.dump(1);
+  return bundle.dump();
 }
 
 // ---- Verification.

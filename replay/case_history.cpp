@@ -117,6 +117,7 @@ Result<CaseHistory> ReadCaseHistory(const ledger::Ledger& ledger, const std::str
       entry.changes = Diff(before, Touched(c, sections, item, alerts, queries, advice));
     }
     h.entries.push_back(std::move(entry));
+    if (options.keep_records) h.records.push_back(e);
   }
   if (h.entries.empty()) return Status::NotFound("the log has no event of case " + case_id).WithReason("case_not_found");
   return h;

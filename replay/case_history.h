@@ -40,6 +40,9 @@ struct HistoryOptions {
   bool open_sealed = true;
   // Most events read. Default: 1,000,000.
   std::size_t max_events = 1'000'000;
+  // Keep the stored events of the entries (CaseHistory::records), for
+  // callers that cite them. Default: false.
+  bool keep_records = false;
 };
 
 struct CaseHistory {
@@ -48,6 +51,7 @@ struct CaseHistory {
   std::uint64_t log_size = 0;  // the log was read up to here
   std::vector<TimelineEntry> entries;
   domain::CaseState state;     // as of as_of_us
+  std::vector<ledger::StoredEvent> records;  // of entries[i], when keep_records
 };
 
 // kNotFound when the log has no event of the case (before as_of_us).

@@ -92,9 +92,10 @@ Result<SubjectAccessReport> BuildSubjectAccessReport(const ledger::Ledger& ledge
     if (case_id.empty()) return Status::InvalidArgument("subject " + s + " is not a case's applicant or dependant");
     cases[case_id].insert(s);
   }
-  std::set<std::uint64_t> cited;
+  std::map<std::uint64_t, std::string> cited;  // position -> record bytes
   HistoryOptions ho;
   ho.open_sealed = options.decrypt;
+  ho.keep_records = true;
   for (const auto& [case_id, mine] : cases) {
     Result<CaseHistory> h = ReadCaseHistory(ledger, case_id, ho);
     if (!h.ok()) {
@@ -110,10 +111,9 @@ Result<SubjectAccessReport> BuildSubjectAccessReport(const ledger::Ledger& ledge
     sc.case_id = case_id;
     sc.organisation_id = c.organisation_id;
     sc.subjects.assign(mine.begin(), mine.end());
-    for (TimelineEntry& e : h->entries) {
-      Redact(&e.changes, c.applicant.subject, mine);
-      cited.insert(e.position);
-    }
+    for (TimelineEntry& e : h->entries) Redact(&e.changes, c.applicant.subject, mine);
+    for (ledger::StoredEvent& e : h->records) cited.emplace(e.position, std::move(e.bytes));
+    h->records.clear();
     Fields state = FlattenCase(c);
     state.erase(std::remove_if(state.begin(), state.end(),
                                [&](const auto& f) { return OtherPerson(f.first, c.applicant.subject, mine); }),
@@ -140,7 +140,7 @@ Result<SubjectAccessReport> BuildSubjectAccessReport(const ledger::Ledger& ledge
         Result<bool> gone = ledger.IsShredded(domain::RtpfSubject(c.rtpf_lookup_id));
         if (gone.ok() && *gone) t.erased.push_back(domain::RtpfSubject(c.rtpf_lookup_id));
         report.lookups.push_back(std::move(t));
-        cited.insert(e.position);
+        cited.emplace(e.position, e.bytes);
       }
     }
     sc.history = std::move(*h);
@@ -148,13 +148,12 @@ Result<SubjectAccessReport> BuildSubjectAccessReport(const ledger::Ledger& ledge
   }
   if (report.cases.empty()) return Status::NotFound("the log holds nothing about these subjects").WithReason("subject_not_found");
 
-  for (std::uint64_t p : cited) {
-    Result<ledger::StoredEvent> e = ledger.Read(p);
-    if (!e.ok()) return e.status();
-    Result<std::vector<ledger::Hash>> proof = ledger.ProveInclusion(p, report.tree_size);
-    if (!proof.ok()) return proof.status();
-    report.evidence.push_back({p, std::move(e->bytes), std::move(*proof)});
-  }
+  std::vector<std::uint64_t> positions;
+  for (const auto& [p, bytes] : cited) positions.push_back(p);
+  Result<std::vector<std::vector<ledger::Hash>>> proofs = ledger.ProveInclusions(positions, report.tree_size);
+  if (!proofs.ok()) return proofs.status();
+  std::size_t i = 0;
+  for (auto& [p, bytes] : cited) report.evidence.push_back({p, std::move(bytes), std::move((*proofs)[i++])});
   return report;
 }
 
@@ -199,7 +198,7 @@ std::string SarJson(const SubjectAccessReport& r) {
             {"cases", std::move(cases)},
             {"rtpf_lookups", std::move(lookups)},
             {"evidence", std::move(evidence)}};
-  return j.dump(1);
+  return j.dump();
 }
 
 std::string SarHtml(const SubjectAccessReport& r) {

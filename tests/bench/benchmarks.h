@@ -23,6 +23,7 @@ struct BenchArgs {
 int RunLedgerBench(const BenchArgs& args);
 int RunGenerate(const BenchArgs& args);
 int RunDomainBench(const BenchArgs& args);
+int RunAuditBench(const BenchArgs& args);
 
 // Single-core Ed25519 signs (or verifies) per second over a checkpoint body
 // of the same shape the ledger signs: the best of `windows` windows, so a

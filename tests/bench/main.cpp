@@ -4,6 +4,7 @@
 //   nrpf-bench generate [--events N] [--cases N] [--councils N] [--seed S] [--dir DIR]
 //   nrpf-bench domain   [--json] [--events N] [--cases N] [--councils N] [--seed S]
 //                       [--appenders N] [--dir DIR] [--keep | --reuse]
+//   nrpf-bench audit    [--json] [--events N] [--seed S] [--dir DIR] [--keep | --reuse]
 //
 // generate writes a synthetic caseload (labelled synthetic throughout) into
 // DIR/ledger, keys beside it; domain generates one (or, with --reuse, uses
@@ -26,7 +27,8 @@ int Usage() {
                "usage: nrpf-bench ledger   [--json] [--events N] [--appenders N] [--dir DIR] [--keep | --reuse]\n"
                "       nrpf-bench generate [--events N] [--cases N] [--councils N] [--seed S] [--dir DIR]\n"
                "       nrpf-bench domain   [--json] [--events N] [--cases N] [--councils N] [--seed S]\n"
-               "                           [--appenders N] [--dir DIR] [--keep | --reuse]\n");
+               "                           [--appenders N] [--dir DIR] [--keep | --reuse]\n"
+               "       nrpf-bench audit    [--json] [--events N] [--seed S] [--dir DIR] [--keep | --reuse]\n");
   return 2;
 }
 }  // namespace
@@ -63,5 +65,6 @@ int main(int argc, char** argv) {
   if (command == "ledger") return nrpf::bench::RunLedgerBench(args);
   if (command == "generate") return nrpf::bench::RunGenerate(args);
   if (command == "domain") return nrpf::bench::RunDomainBench(args);
+  if (command == "audit") return nrpf::bench::RunAuditBench(args);
   return Usage();
 }
