@@ -27,11 +27,14 @@ std::string FormatTime(std::int64_t us) {
 
 unsigned SectionsChangedBy(std::string_view type) {
   if (type == t::kCaseCreated) return kScalars | kPeople;
-  if (type == t::kApplicantAmended || type == t::kDependantAdded || type == t::kDependantRemoved) {
-    return kScalars | kPeople;
-  }
+  if (type == t::kApplicantAmended) return kCore | kPeople;
+  if (type == t::kDependantAdded || type == t::kDependantRemoved) return kPeople;
+  if (type == t::kCaseworkerAllocated || type == t::kTeamChanged || type == t::kDuplicateFlagged) return kCore;
+  if (type == t::kFinanceRecorded || type == t::kFinanceAmended || type == t::kFinanceEnded) return kCore | kFinance;
+  if (type == t::kStatusCheckCompleted || type == t::kImmigrationStatusUpdated) return kImmigration;
+  if (type == t::kCaseClosed || type == t::kCaseReopened) return kCore | kClosure;
   if (type == t::kDuplicateRemoved) return kAllSections;
-  if (type == t::kPersonAdvised) return kScalars | kAdviceItems;
+  if (type == t::kPersonAdvised) return kCore | kAdviceItems;
   if (type == t::kAlertRaised || type == t::kAlertClosed) return kAlertItems;
   if (type == t::kQueryRaised || type == t::kQueryAnswered) return kQueryItems;
   return kScalars;
@@ -77,19 +80,24 @@ void FlattenPerson(const std::string& prefix, const domain::PersonState& p, bool
 
 }  // namespace
 
-void FlattenScalars(const domain::CaseState& c, Fields* out) {
-  Put(out, "organisation", c.organisation_id);
-  Put(out, "status", EnumText(c.status, fb::EnumNameCaseStatus(c.status)));
-  Put(out, "team", c.team_id);
-  Put(out, "caseworker", c.caseworker_id);
-  Put(out, "household_type", EnumText(c.household_type, fb::EnumNameHouseholdType(c.household_type)));
-  Put(out, "legislation", EnumText(c.legislation, fb::EnumNameLegislation(c.legislation)));
-  Put(out, "referral_date", c.referral_date);
-  Put(out, "advised_details_shared", Bool(c.advised_details_shared));
-  Put(out, "urgent", c.urgent ? EnumText(c.urgent_reason, fb::EnumNameUrgentReason(c.urgent_reason)) : "no");
-  if (!c.rtpf_lookup_id.empty()) Put(out, "rtpf_lookup", c.rtpf_lookup_id);
+void FlattenScalars(const domain::CaseState& c, Fields* out, unsigned sections) {
+  if (sections & kCore) {
+    Put(out, "organisation", c.organisation_id);
+    Put(out, "status", EnumText(c.status, fb::EnumNameCaseStatus(c.status)));
+    Put(out, "team", c.team_id);
+    Put(out, "caseworker", c.caseworker_id);
+    Put(out, "household_type", EnumText(c.household_type, fb::EnumNameHouseholdType(c.household_type)));
+    Put(out, "legislation", EnumText(c.legislation, fb::EnumNameLegislation(c.legislation)));
+    Put(out, "referral_date", c.referral_date);
+    Put(out, "advised_details_shared", Bool(c.advised_details_shared));
+    Put(out, "urgent", c.urgent ? EnumText(c.urgent_reason, fb::EnumNameUrgentReason(c.urgent_reason)) : "no");
+    if (!c.rtpf_lookup_id.empty()) Put(out, "rtpf_lookup", c.rtpf_lookup_id);
+    if (!c.duplicate_of.empty()) Put(out, "duplicate_of", c.duplicate_of);
+    if (c.removed) Put(out, "removed_as_duplicate", "yes");
+    if (c.personal_data_erased) Put(out, "personal_data", "[erased]");
+  }
   const domain::FinanceState& f = c.finance;
-  if (f.recorded) {
+  if ((sections & kFinance) && f.recorded) {
     Put(out, "finance.active", Bool(f.active));
     Put(out, "finance.first_start_date", f.first_start_date);
     Put(out, "finance.start_date", f.start_date);
@@ -99,22 +107,21 @@ void FlattenScalars(const domain::CaseState& c, Fields* out) {
     Put(out, "finance.accommodation_provided", Bool(f.accommodation_provided));
   }
   const domain::ImmigrationState& im = c.immigration;
-  if (im.known) {
+  if ((sections & kImmigration) && im.known) {
     Put(out, "immigration.status", EnumText(im.status, fb::EnumNameImmigrationStatus(im.status)));
     Put(out, "immigration.recourse_to_public_funds", Bool(im.recourse_to_public_funds));
     Put(out, "immigration.status_checks", std::to_string(im.checks));
     Put(out, "immigration.note", Text(im.note, c.personal_data_erased));
   }
-  if (c.closures > 0) {
-    Put(out, "closure.date", c.closure_date);
-    Put(out, "closure.reason", EnumText(c.closure_reason, fb::EnumNameClosureReason(c.closure_reason)));
-    Put(out, "closure.note", Text(c.closure_note, c.personal_data_erased));
-    Put(out, "closures", std::to_string(c.closures));
+  if (sections & kClosure) {
+    if (c.closures > 0) {
+      Put(out, "closure.date", c.closure_date);
+      Put(out, "closure.reason", EnumText(c.closure_reason, fb::EnumNameClosureReason(c.closure_reason)));
+      Put(out, "closure.note", Text(c.closure_note, c.personal_data_erased));
+      Put(out, "closures", std::to_string(c.closures));
+    }
+    if (c.reopenings > 0) Put(out, "reopenings", std::to_string(c.reopenings));
   }
-  if (c.reopenings > 0) Put(out, "reopenings", std::to_string(c.reopenings));
-  if (!c.duplicate_of.empty()) Put(out, "duplicate_of", c.duplicate_of);
-  if (c.removed) Put(out, "removed_as_duplicate", "yes");
-  if (c.personal_data_erased) Put(out, "personal_data", "[erased]");
 }
 
 void FlattenPeople(const domain::CaseState& c, Fields* out) {

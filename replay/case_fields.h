@@ -29,17 +29,23 @@ std::string EnumText(E value, const char* name) {
 
 // The parts of a case an event can change, to flatten only those.
 enum CaseSection : unsigned {
-  kScalars = 1,      // status, team, caseworker, legislation, finance, immigration, closure, ...
-  kPeople = 2,       // applicant and dependants
-  kAlertItems = 4,   // alerts
-  kQueryItems = 8,   // queries
-  kAdviceItems = 16, // advice records
-  kAllSections = 31,
+  kCore = 1,           // status, team, caseworker, legislation, duplicate flags, ...
+  kFinance = 2,
+  kImmigration = 4,
+  kClosure = 8,
+  kScalars = 15,       // all of the above
+  kPeople = 16,        // applicant and dependants
+  kAlertItems = 32,    // alerts
+  kQueryItems = 64,    // queries
+  kAdviceItems = 128,  // advice records
+  kAllSections = 255,
 };
-// The sections an event of `type` can change.
+// The sections an event of `type` can change (all scalar sections for a
+// type this version does not know).
 unsigned SectionsChangedBy(std::string_view type);
 
-void FlattenScalars(const domain::CaseState& c, Fields* out);
+// The scalar sections of `sections`.
+void FlattenScalars(const domain::CaseState& c, Fields* out, unsigned sections = kScalars);
 void FlattenPeople(const domain::CaseState& c, Fields* out);
 void FlattenAlert(const domain::AlertState& a, Fields* out);
 void FlattenQuery(const domain::CaseState& c, const domain::QueryState& q, Fields* out);

@@ -28,7 +28,7 @@ Fields Touched(const domain::CaseState& c, unsigned sections, const std::string&
                std::size_t queries_from, std::size_t advice_from) {
   Fields f;
   if (!c.exists()) return f;  // before the case was created: nothing to change from
-  if (sections & kScalars) FlattenScalars(c, &f);
+  if (sections & kScalars) FlattenScalars(c, &f, sections);
   if (sections & kPeople) FlattenPeople(c, &f);
   if (sections & kAlertItems) {
     for (std::size_t i = 0; i < c.alerts.size(); ++i) {
