@@ -8,7 +8,8 @@
 //  * Requests are pipelined: up to max_in_flight are worked on at once and
 //    answered as they finish, by request id. Beyond that, or while more
 //    than max_queued_bytes wait to be written, nothing more is read.
-//  * A frame once begun must arrive within read_timeout; a connection with
+//  * A frame once begun must arrive whole within read_timeout of its first
+//    byte; a connection with
 //    nothing in flight, buffered or subscribed is closed after
 //    idle_timeout.
 
@@ -84,7 +85,9 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
     }
     if (in_flight_ >= this->limits().max_in_flight || !this->room()) return;  // resumed as answers drain
     if (in_.size() > in_pos_) {
-      this->Lowest().expires_after(this->limits().read_timeout);
+      // One deadline for the whole frame, from its first byte: trickling it
+      // in does not buy time.
+      this->Lowest().expires_at(frame_began_ + this->limits().read_timeout);
     } else {
       this->Lowest().expires_never();  // the idle timer covers a quiet connection
     }
@@ -101,6 +104,7 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
       this->Close();
       return;
     }
+    if (in_.size() == in_pos_) frame_began_ = std::chrono::steady_clock::now();
     in_.append(read_buf_.data(), n);
     DoRead();
     this->ArmIdle();
@@ -126,6 +130,8 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
       in_.erase(0, in_pos_);
       in_pos_ = 0;
     }
+    // What stays buffered is the start of the next frame, begun now.
+    if (in_.size() > in_pos_) frame_began_ = std::chrono::steady_clock::now();
     HandleFrame(frame);
     return true;
   }
@@ -251,6 +257,7 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
   std::array<char, 16 << 10> read_buf_{};
   std::string in_;          // bytes read, from in_pos_ on not yet taken
   std::size_t in_pos_ = 0;
+  std::chrono::steady_clock::time_point frame_began_;  // of the frame at in_pos_
   bool reading_ = false;
   std::size_t in_flight_ = 0;
   bool stopping_ = false;
