@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "cli/client.h"
 #include "server/api_codec.h"
 #include "server/endpoint.h"
 
@@ -205,6 +206,17 @@ CliResult RunNrpf(const std::vector<std::string>& args, const std::map<std::stri
   }
   r.code = Reap(pid, std::chrono::seconds(10));
   return r;
+}
+
+std::string RequestFrame(api::fb::Op op, const std::string& body, std::uint64_t id, const std::string& token) {
+  cli::RequestSpec spec;
+  spec.op = op;
+  spec.body_json = body;
+  spec.request_id = id;
+  spec.token = token;
+  Result<std::string> f = cli::BuildRequestFrame(spec);
+  if (!f.ok()) throw std::runtime_error("cannot build a frame: " + f.status().ToString());
+  return *f;
 }
 
 std::optional<std::string> ParseResponseJson(const std::string& json) {

@@ -94,6 +94,9 @@ class CliUser {
   std::string token_file_;
 };
 
+// A size-prefixed Request frame of `op` with the JSON `body` (cli::BuildRequestFrame).
+std::string RequestFrame(api::fb::Op op, const std::string& body, std::uint64_t id, const std::string& token = "");
+
 // The Response table of JSON text (FlatBuffers' parser with the schema).
 std::optional<std::string> ParseResponseJson(const std::string& json);
 

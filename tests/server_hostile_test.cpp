@@ -25,17 +25,6 @@ const std::vector<std::string> kTightLimits = {"--read-timeout", "1s",          
                                                "--max-body-bytes", "65536",      "--max-header-bytes", "4096",
                                                "--max-queued-bytes", "262144"};
 
-std::string Frame(api::fb::Op op, const std::string& body, std::uint64_t id, const std::string& token = "") {
-  cli::RequestSpec spec;
-  spec.op = op;
-  spec.body_json = body;
-  spec.request_id = id;
-  spec.token = token;
-  Result<std::string> f = cli::BuildRequestFrame(spec);
-  REQUIRE(f.ok());
-  return *f;
-}
-
 // Reads whole Response frames from a raw socket.
 class FrameReader {
  public:
@@ -90,10 +79,10 @@ void StillAnswers(ServerWorld& w) {
   Result<std::unique_ptr<cli::Client>> c = cli::Client::Connect(o);
   REQUIRE(c.ok());
   Result<std::string> login = (*c)->Call(
-      Frame(api::fb::Op::Login, R"({"user_id":"camden-cw1","password":")" + PasswordOf("camden-cw1") + "\"}", 7), 7);
+      RequestFrame(api::fb::Op::Login, R"({"user_id":"camden-cw1","password":")" + PasswordOf("camden-cw1") + "\"}", 7), 7);
   REQUIRE(login.ok());
   REQUIRE(api::VerifiedResponse(*login)->error() == nullptr);
-  Result<std::string> who = (*c)->Call(Frame(api::fb::Op::WhoAmI, "{}", 8), 8);
+  Result<std::string> who = (*c)->Call(RequestFrame(api::fb::Op::WhoAmI, "{}", 8), 8);
   REQUIRE(who.ok());
   CHECK(api::VerifiedResponse(*who)->body_as_SessionView()->user_id()->str() == "camden-cw1");
   HttpResult health = Http(w.server.http(), "GET", "/health");
@@ -115,7 +104,7 @@ TEST_CASE("binary listener: random bytes, truncated, oversize and mutated frames
     }
   }
   SECTION("a truncated frame is dropped after the read deadline") {
-    const std::string frame = Frame(api::fb::Op::WhoAmI, "{}", 1);
+    const std::string frame = RequestFrame(api::fb::Op::WhoAmI, "{}", 1);
     RawSocket s(w.server.binary());
     s.Send(frame.substr(0, frame.size() - 3));
     const auto start = SteadyClock::now();
@@ -148,7 +137,7 @@ TEST_CASE("binary listener: random bytes, truncated, oversize and mutated frames
   }
   SECTION("mutated frames never crash the server") {
     const std::string token = w.Token("camden-cw1");
-    const std::string good = Frame(api::fb::Op::CreateCase,
+    const std::string good = RequestFrame(api::fb::Op::CreateCase,
                                    R"({"team_id":"team-a","applicant":{"given_names":"Amina","family_name":"Okafor",)"
                                    R"("date_of_birth":"1988-04-12","documents":[{"type":"Passport","number":"P1"}]},)"
                                    R"("referral_date":"2025-03-01"})",
@@ -188,7 +177,7 @@ TEST_CASE("binary listener: random bytes, truncated, oversize and mutated frames
         (*c)->Call(std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()), 3);
     REQUIRE(answer.ok());
     CHECK(ReasonOfFrame(*answer) == "not_utf8");
-    Result<std::string> who = (*c)->Call(Frame(api::fb::Op::WhoAmI, "{}", 4, token), 4);
+    Result<std::string> who = (*c)->Call(RequestFrame(api::fb::Op::WhoAmI, "{}", 4, token), 4);
     REQUIRE(who.ok());
     CHECK(ReasonOfFrame(*who).empty());
   }
@@ -201,8 +190,8 @@ TEST_CASE("binary listener: pipelined requests are all answered by id", "[server
   const std::string token = w.Token("camden-cw1");
   std::string burst;
   for (std::uint64_t id = 100; id < 160; ++id) {
-    burst += id % 2 ? Frame(api::fb::Op::GetCounters, "{}", id, token)
-                    : Frame(api::fb::Op::RecordAdvice, R"({"case_id":"404","advised_on":"2025-03-01"})", id, token);
+    burst += id % 2 ? RequestFrame(api::fb::Op::GetCounters, "{}", id, token)
+                    : RequestFrame(api::fb::Op::RecordAdvice, R"({"case_id":"404","advised_on":"2025-03-01"})", id, token);
   }
   RawSocket s(w.server.binary());
   s.Send(burst);
@@ -228,7 +217,7 @@ TEST_CASE("slow, silent and non-reading clients are cut off by their deadlines w
   ServerWorld w(kTightLimits);
   SECTION("a frame trickled in byte by byte misses the read deadline") {
     RawSocket s(w.server.binary());
-    CHECK(TrickledUntilClosed(s, Frame(api::fb::Op::WhoAmI, "{}", 1)));
+    CHECK(TrickledUntilClosed(s, RequestFrame(api::fb::Op::WhoAmI, "{}", 1)));
   }
   SECTION("a silent connection is closed after the idle timeout") {
     RawSocket binary(w.server.binary());
@@ -249,7 +238,7 @@ TEST_CASE("slow, silent and non-reading clients are cut off by their deadlines w
     RawSocket hog(w.server.binary(), 4096);
     std::string burst;
     for (std::uint64_t id = 1; id <= 64; ++id) {
-      burst += Frame(api::fb::Op::ReadLog, R"({"from_position":0,"max":1000,"include_records":true})", id, token);
+      burst += RequestFrame(api::fb::Op::ReadLog, R"({"from_position":0,"max":1000,"include_records":true})", id, token);
     }
     REQUIRE(hog.Send(burst));
     // Meanwhile another client is answered promptly, again and again.
@@ -383,7 +372,7 @@ TEST_CASE("a full server answers at once: too many connections are closed, a ful
     const std::string token = w.Token("camden-cw1");
     std::string burst;
     for (std::uint64_t id = 1; id <= 40; ++id) {
-      burst += Frame(api::fb::Op::RecordAdvice, R"({"case_id":"404","advised_on":"2025-03-01"})", id, token);
+      burst += RequestFrame(api::fb::Op::RecordAdvice, R"({"case_id":"404","advised_on":"2025-03-01"})", id, token);
     }
     RawSocket s(w.server.binary());
     s.Send(burst);

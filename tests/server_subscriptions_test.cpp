@@ -20,17 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fb = ::nrpf::api::fb;
 
-std::string Frame(fb::Op op, const std::string& body, std::uint64_t id, const std::string& token = "") {
-  cli::RequestSpec spec;
-  spec.op = op;
-  spec.body_json = body;
-  spec.request_id = id;
-  spec.token = token;
-  Result<std::string> f = cli::BuildRequestFrame(spec);
-  REQUIRE(f.ok());
-  return *f;
-}
-
 std::unique_ptr<cli::Client> Connect(const ServerWorld& w) {
   cli::ClientOptions o;
   o.server = w.server.binary();
@@ -57,12 +46,12 @@ const std::string kCase = R"({"team_id":"team-a","applicant":{"given_names":"Ami
 TEST_CASE("counters, a case's events and the whole log are pushed to subscribers", "[server][subscriptions]") {
   ServerWorld w;
   auto camden = Connect(w);
-  REQUIRE(api::VerifiedResponse(*camden->Call(Frame(fb::Op::Authenticate, R"({"token":")" + w.Token("camden-cw1") + "\"}", 1), 1))
+  REQUIRE(api::VerifiedResponse(*camden->Call(RequestFrame(fb::Op::Authenticate, R"({"token":")" + w.Token("camden-cw1") + "\"}", 1), 1))
               ->error() == nullptr);
   std::string s;
 
   // Counters: the current ones at once, then each change.
-  const fb::Response* subscribed = api::VerifiedResponse(*camden->Call(Frame(fb::Op::SubscribeCounters, "{}", 10), 10));
+  const fb::Response* subscribed = api::VerifiedResponse(*camden->Call(RequestFrame(fb::Op::SubscribeCounters, "{}", 10), 10));
   REQUIRE(subscribed->body_as_Subscribed() != nullptr);
   const fb::Response* first = NextFor(*camden, 10, &s);
   CHECK(first->kind() == fb::FrameKind::Push);
@@ -73,7 +62,7 @@ TEST_CASE("counters, a case's events and the whole log are pushed to subscribers
   CHECK(changed->body_as_Counters()->open_referrals() == 1);
 
   // A case's events, from its first version.
-  REQUIRE(api::VerifiedResponse(*camden->Call(Frame(fb::Op::SubscribeCase, R"({"case_id":"1"})", 11), 11))->error() ==
+  REQUIRE(api::VerifiedResponse(*camden->Call(RequestFrame(fb::Op::SubscribeCase, R"({"case_id":"1"})", 11), 11))->error() ==
           nullptr);
   const fb::Response* created = NextFor(*camden, 11, &s);
   CHECK(created->body_as_LogEvent()->type()->str() == "case.created");
@@ -81,9 +70,9 @@ TEST_CASE("counters, a case's events and the whole log are pushed to subscribers
   w.Ok("camden-cw2", {"record-advice", "case_id=1", "advised_on=2025-03-02"});
   CHECK(NextFor(*camden, 11, &s)->body_as_LogEvent()->type()->str() == "case.person_advised");
   // Unsubscribed: no more pushes for it.
-  CHECK(api::VerifiedResponse(*camden->Call(Frame(fb::Op::Unsubscribe, R"({"subscription_id":11})", 12), 12))
+  CHECK(api::VerifiedResponse(*camden->Call(RequestFrame(fb::Op::Unsubscribe, R"({"subscription_id":11})", 12), 12))
             ->body_as_Ack() != nullptr);
-  CHECK(api::VerifiedResponse(*camden->Call(Frame(fb::Op::Unsubscribe, R"({"subscription_id":11})", 13), 13))
+  CHECK(api::VerifiedResponse(*camden->Call(RequestFrame(fb::Op::Unsubscribe, R"({"subscription_id":11})", 13), 13))
             ->error()
             ->reason()
             ->str() == "subscription_not_found");
@@ -91,14 +80,14 @@ TEST_CASE("counters, a case's events and the whole log are pushed to subscribers
   // Another council may not follow Camden's case; a council may not follow the log.
   auto leeds = Connect(w);
   const fb::Response* refused = api::VerifiedResponse(
-      *leeds->Call(Frame(fb::Op::SubscribeCase, R"({"case_id":"1"})", 20, w.Token("leeds-cw1")), 20));
+      *leeds->Call(RequestFrame(fb::Op::SubscribeCase, R"({"case_id":"1"})", 20, w.Token("leeds-cw1")), 20));
   CHECK(refused->error()->reason()->str() == "wrong_tenant");
-  refused = api::VerifiedResponse(*leeds->Call(Frame(fb::Op::SubscribeLog, "{}", 21, w.Token("leeds-cw1")), 21));
+  refused = api::VerifiedResponse(*leeds->Call(RequestFrame(fb::Op::SubscribeLog, "{}", 21, w.Token("leeds-cw1")), 21));
   CHECK(refused->error()->reason()->str() == "role_not_permitted");
 
   // The auditor follows the whole log from position 0, records included.
   auto auditor = Connect(w);
-  REQUIRE(api::VerifiedResponse(*auditor->Call(Frame(fb::Op::SubscribeLog, R"({"from_position":0,"include_records":true})",
+  REQUIRE(api::VerifiedResponse(*auditor->Call(RequestFrame(fb::Op::SubscribeLog, R"({"from_position":0,"include_records":true})",
                                                      30, w.Token("auditor-1")),
                                                30))
               ->error() == nullptr);
@@ -127,10 +116,10 @@ TEST_CASE("SIGTERM: in-flight commands finish, subscriptions end, exit 0, and th
   ServerWorld w;
   const std::string token = w.Token("camden-cw1");
   auto subscriber = Connect(w);
-  REQUIRE(api::VerifiedResponse(*subscriber->Call(Frame(fb::Op::SubscribeCounters, "{}", 5, token), 5))->error() == nullptr);
+  REQUIRE(api::VerifiedResponse(*subscriber->Call(RequestFrame(fb::Op::SubscribeCounters, "{}", 5, token), 5))->error() == nullptr);
   auto writer = Connect(w);
   std::string burst;
-  for (std::uint64_t id = 1; id <= 40; ++id) burst += Frame(fb::Op::CreateCase, kCase, id, token);
+  for (std::uint64_t id = 1; id <= 40; ++id) burst += RequestFrame(fb::Op::CreateCase, kCase, id, token);
   REQUIRE(writer->Send(burst).ok());
   std::this_thread::sleep_for(20ms);
   kill(w.server.pid(), SIGTERM);
