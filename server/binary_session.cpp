@@ -14,6 +14,8 @@
 //    idle_timeout.
 
 #include <array>
+#include <atomic>
+#include <thread>
 
 #include "server/api_codec.h"
 #include "server/api_error.h"
@@ -172,17 +174,31 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
       return;
     }
     ++in_flight_;
+    // Reads are answered before Handle returns, on this strand: those are
+    // taken at once; answers from the worker pool are posted to the strand.
+    dispatching_on_ = std::this_thread::get_id();
     ctx_.dispatcher->Handle(call, [self = this->shared_from_this()](Answer a) {
+      if (self->dispatching_on_.load() == std::this_thread::get_id()) {
+        self->TakeAnswer(std::move(a));
+        return;
+      }
       net::post(self->stream_.get_executor(), [self, a = std::move(a)]() mutable { self->OnAnswer(std::move(a)); });
     });
+    dispatching_on_ = std::thread::id();
   }
 
-  void OnAnswer(Answer a) {
+  // REQUIRES: on the strand.
+  void TakeAnswer(Answer a) {
     --in_flight_;
     if (closed_) return;
     if (a.binding == Answer::Binding::kBind) token_ = a.token;
     if (a.binding == Answer::Binding::kUnbind && a.token == token_) token_.clear();
     this->Queue(std::move(a.frame));
+  }
+
+  void OnAnswer(Answer a) {
+    TakeAnswer(std::move(a));
+    if (closed_) return;
     if (stopping_) {
       CloseWhenDone();
       return;
@@ -260,6 +276,9 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
   std::chrono::steady_clock::time_point frame_began_;  // of the frame at in_pos_
   bool reading_ = false;
   std::size_t in_flight_ = 0;
+  // The thread running Handle on this strand, while it does; read by answer
+  // callbacks on any thread.
+  std::atomic<std::thread::id> dispatching_on_{};
   bool stopping_ = false;
   bool close_after_write_ = false;
   bool pull_wanted_ = false;

@@ -19,6 +19,7 @@
 #include "cli/client.h"
 #include "server/api_codec.h"
 #include "server/endpoint.h"
+#include "tests/child_process.h"
 
 namespace nrpf::test {
 
@@ -31,47 +32,6 @@ std::string ReadWhole(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::vector<char*> Argv(std::vector<std::string>& args) {
-  std::vector<char*> v;
-  for (std::string& a : args) v.push_back(a.data());
-  v.push_back(nullptr);
-  return v;
-}
-
-// Waits for `pid` up to `watchdog`, then kills it. Returns its exit status
-// (exit code, or 128 + signal).
-int Reap(pid_t pid, std::chrono::milliseconds watchdog) {
-  const auto deadline = SteadyClock::now() + watchdog;
-  int status = 0;
-  for (;;) {
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0) return -1;
-    if (SteadyClock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-// Child side of a spawn: dies with the test, takes `in`/`out`/`err`.
-[[noreturn]] void Exec(std::vector<std::string> args, const std::vector<std::string>& env, int in, int out, int err) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (in >= 0) dup2(in, 0);
-  if (out >= 0) dup2(out, 1);
-  if (err >= 0) dup2(err, 2);
-  std::vector<std::string> env_copy = env;
-  std::vector<char*> envp = Argv(env_copy);
-  std::vector<char*> argv = Argv(args);
-  execve(argv[0], argv.data(), envp.data());
-  _exit(127);
 }
 
 std::vector<std::string> ServerArgs(const std::string& dir, const std::vector<std::string>& flags) {
@@ -87,22 +47,12 @@ std::vector<std::string> ServerArgs(const std::string& dir, const std::vector<st
   return args;
 }
 
-pid_t Spawn(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path) {
-  const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  const pid_t pid = fork();
-  if (pid == 0) Exec(args, {"PATH=/usr/bin:/bin"}, -1, out, err);
-  close(out);
-  close(err);
-  return pid;
-}
-
 }  // namespace
 
 ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> flags) : dir_(std::move(data_dir)) {
   std::filesystem::create_directories(dir_);
   std::filesystem::remove(dir_ + "/ports");
-  pid_ = Spawn(ServerArgs(dir_, flags), dir_ + "/stdout.txt", dir_ + "/stderr.txt");
+  pid_ = SpawnChildToFiles(ServerArgs(dir_, flags), dir_ + "/stdout.txt", dir_ + "/stderr.txt");
   if (pid_ < 0) throw std::runtime_error("fork failed");
   const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
   while (!std::filesystem::exists(dir_ + "/ports")) {
@@ -132,7 +82,7 @@ ServerProcess::~ServerProcess() {
 int ServerProcess::Stop(std::chrono::seconds watchdog) {
   if (pid_ <= 0) return status_;
   kill(pid_, SIGTERM);
-  status_ = Reap(pid_, watchdog);
+  status_ = ReapChild(pid_, watchdog);
   pid_ = -1;
   return status_;
 }
@@ -153,8 +103,8 @@ std::string ServerProcess::Stderr() const { return ReadWhole(dir_ + "/stderr.txt
 
 int RunServerToExit(const std::vector<std::string>& flags, std::string* err, std::chrono::seconds watchdog) {
   TempDir dir;
-  const pid_t pid = Spawn(ServerArgs(dir.Sub("data"), flags), dir.Sub("out.txt"), dir.Sub("err.txt"));
-  const int status = Reap(pid, watchdog);
+  const pid_t pid = SpawnChildToFiles(ServerArgs(dir.Sub("data"), flags), dir.Sub("out.txt"), dir.Sub("err.txt"));
+  const int status = ReapChild(pid, watchdog);
   *err = ReadWhole(dir.Sub("err.txt"));
   return status;
 }
@@ -167,13 +117,9 @@ CliResult RunNrpf(const std::vector<std::string>& args, const std::map<std::stri
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<std::string> envv = {"PATH=/usr/bin:/bin"};
   for (const auto& [k, v] : env) envv.push_back(k + "=" + v);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    close(in[1]);
-    close(out[0]);
-    close(err[0]);
-    Exec(argv, envv, in[0], out[1], err[1]);
-  }
+  // The child must not hold the parent's ends, or the pipes never close.
+  for (int fd : {in[1], out[0], err[0]}) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  const pid_t pid = SpawnChild(argv, envv, in[0], out[1], err[1]);
   close(in[0]);
   close(out[1]);
   close(err[1]);
@@ -204,17 +150,12 @@ CliResult RunNrpf(const std::vector<std::string>& args, const std::map<std::stri
   for (pollfd& f : fds) {
     if (f.fd >= 0) close(f.fd);
   }
-  r.code = Reap(pid, std::chrono::seconds(10));
+  r.code = ReapChild(pid, std::chrono::seconds(10));
   return r;
 }
 
 std::string RequestFrame(api::fb::Op op, const std::string& body, std::uint64_t id, const std::string& token) {
-  cli::RequestSpec spec;
-  spec.op = op;
-  spec.body_json = body;
-  spec.request_id = id;
-  spec.token = token;
-  Result<std::string> f = cli::BuildRequestFrame(spec);
+  Result<std::string> f = cli::BuildRequestFrame(op, body, id, token);
   if (!f.ok()) throw std::runtime_error("cannot build a frame: " + f.status().ToString());
   return *f;
 }
