@@ -37,6 +37,16 @@ Result<std::string> BuildRequestFrame(const RequestSpec& spec) {
   return api::JsonToFrame("Request", json);
 }
 
+Result<std::string> BuildRequestFrame(api::fb::Op op, std::string body_json, std::uint64_t request_id,
+                                      std::string token) {
+  RequestSpec spec;
+  spec.op = op;
+  spec.body_json = std::move(body_json);
+  spec.request_id = request_id;
+  spec.token = std::move(token);
+  return BuildRequestFrame(spec);
+}
+
 class Client::Impl {
  public:
   explicit Impl(const ClientOptions& o) : options(o), ssl(net::ssl::context::tls_client) {}

@@ -49,6 +49,9 @@ struct RequestSpec {
 // from the schema). invalid_argument/invalid_json when the body is not JSON
 // of the op's table.
 Result<std::string> BuildRequestFrame(const RequestSpec& spec);
+// The same for a spec of just these fields.
+Result<std::string> BuildRequestFrame(api::fb::Op op, std::string body_json, std::uint64_t request_id,
+                                      std::string token = "");
 
 class Client {
  public:

@@ -196,10 +196,16 @@ Result<Session> Accounts::Authenticate(const std::string& token) {
     NRPF_RETURN_IF_ERROR(Logout(Session{key, record.user_id, record.expires_at_us, false}));
     return api::Refusal(Code::kPermissionDenied, reason::kSessionExpired, "the session expired; log in again");
   }
-  const std::optional<domain::UserState> user = UserOf(record.user_id);
-  if (!user || user->deleted || user->locked) {
+  // Every request comes here: read two flags, not a copy of the account.
+  enum class Standing { kActive, kLocked, kGone };
+  const Standing standing = service_->projector().Read([&](const projections::Projections& p) {
+    const domain::UserState* u = p.User(record.user_id);
+    if (u == nullptr || u->user_id.empty() || u->deleted) return Standing::kGone;
+    return u->locked ? Standing::kLocked : Standing::kActive;
+  });
+  if (standing != Standing::kActive) {
     NRPF_RETURN_IF_ERROR(RevokeAll(record.user_id));
-    if (user && user->locked) return Status::PermissionDenied("the account is locked").WithReason("account_locked");
+    if (standing == Standing::kLocked) return Status::PermissionDenied("the account is locked").WithReason("account_locked");
     return Status::PermissionDenied("the account is deleted").WithReason("account_deleted");
   }
   return Session{key, record.user_id, record.expires_at_us, record.must_change_password};

@@ -147,8 +147,17 @@ bool FieldUtf8(const flatbuffers::Table* table, const reflection::Object& object
     case reflection::Union: {
       const flatbuffers::Table* t = flatbuffers::GetFieldT(*table, field);
       if (t == nullptr) return true;
-      const reflection::Object& child = flatbuffers::GetUnionType(schema, object, field, *table);
-      return TableUtf8(t, child, depth + 1);
+      // A type this schema does not know (the verifier lets those through,
+      // for newer writers) cannot be checked: refuse it.
+      const reflection::Enum& types = *schema.enums()->Get(static_cast<flatbuffers::uoffset_t>(type.index()));
+      const reflection::Field* type_field =
+          object.fields()->LookupByKey((field.name()->str() + flatbuffers::UnionTypeFieldSuffix()).c_str());
+      if (type_field == nullptr) return false;
+      const auto value = flatbuffers::GetFieldI<std::uint8_t>(*table, *type_field);
+      const reflection::EnumVal* member = types.values()->LookupByKey(value);
+      if (member == nullptr || member->union_type() == nullptr || member->union_type()->index() < 0) return false;
+      return TableUtf8(t, *schema.objects()->Get(static_cast<flatbuffers::uoffset_t>(member->union_type()->index())),
+                       depth + 1);
     }
     case reflection::Vector: {
       if (type.element() == reflection::String) {

@@ -8,11 +8,14 @@
 //  * Requests are pipelined: up to max_in_flight are worked on at once and
 //    answered as they finish, by request id. Beyond that, or while more
 //    than max_queued_bytes wait to be written, nothing more is read.
-//  * A frame once begun must arrive within read_timeout; a connection with
+//  * A frame once begun must arrive whole within read_timeout of its first
+//    byte; a connection with
 //    nothing in flight, buffered or subscribed is closed after
 //    idle_timeout.
 
 #include <array>
+#include <atomic>
+#include <thread>
 
 #include "server/api_codec.h"
 #include "server/api_error.h"
@@ -84,7 +87,9 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
     }
     if (in_flight_ >= this->limits().max_in_flight || !this->room()) return;  // resumed as answers drain
     if (in_.size() > in_pos_) {
-      this->Lowest().expires_after(this->limits().read_timeout);
+      // One deadline for the whole frame, from its first byte: trickling it
+      // in does not buy time.
+      this->Lowest().expires_at(frame_began_ + this->limits().read_timeout);
     } else {
       this->Lowest().expires_never();  // the idle timer covers a quiet connection
     }
@@ -101,6 +106,7 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
       this->Close();
       return;
     }
+    if (in_.size() == in_pos_) frame_began_ = std::chrono::steady_clock::now();
     in_.append(read_buf_.data(), n);
     DoRead();
     this->ArmIdle();
@@ -126,6 +132,8 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
       in_.erase(0, in_pos_);
       in_pos_ = 0;
     }
+    // What stays buffered is the start of the next frame, begun now.
+    if (in_.size() > in_pos_) frame_began_ = std::chrono::steady_clock::now();
     HandleFrame(frame);
     return true;
   }
@@ -166,17 +174,31 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
       return;
     }
     ++in_flight_;
+    // Reads are answered before Handle returns, on this strand: those are
+    // taken at once; answers from the worker pool are posted to the strand.
+    dispatching_on_ = std::this_thread::get_id();
     ctx_.dispatcher->Handle(call, [self = this->shared_from_this()](Answer a) {
+      if (self->dispatching_on_.load() == std::this_thread::get_id()) {
+        self->TakeAnswer(std::move(a));
+        return;
+      }
       net::post(self->stream_.get_executor(), [self, a = std::move(a)]() mutable { self->OnAnswer(std::move(a)); });
     });
+    dispatching_on_ = std::thread::id();
   }
 
-  void OnAnswer(Answer a) {
+  // REQUIRES: on the strand.
+  void TakeAnswer(Answer a) {
     --in_flight_;
     if (closed_) return;
     if (a.binding == Answer::Binding::kBind) token_ = a.token;
     if (a.binding == Answer::Binding::kUnbind && a.token == token_) token_.clear();
     this->Queue(std::move(a.frame));
+  }
+
+  void OnAnswer(Answer a) {
+    TakeAnswer(std::move(a));
+    if (closed_) return;
     if (stopping_) {
       CloseWhenDone();
       return;
@@ -251,8 +273,12 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
   std::array<char, 16 << 10> read_buf_{};
   std::string in_;          // bytes read, from in_pos_ on not yet taken
   std::size_t in_pos_ = 0;
+  std::chrono::steady_clock::time_point frame_began_;  // of the frame at in_pos_
   bool reading_ = false;
   std::size_t in_flight_ = 0;
+  // The thread running Handle on this strand, while it does; read by answer
+  // callbacks on any thread.
+  std::atomic<std::thread::id> dispatching_on_{};
   bool stopping_ = false;
   bool close_after_write_ = false;
   bool pull_wanted_ = false;

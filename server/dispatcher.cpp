@@ -76,10 +76,10 @@ void Dispatcher::Submit(const Call& call, Work work, AnswerFn done) {
 
 void Dispatcher::Handle(const Call& call, AnswerFn done) {
   const auto start = std::chrono::steady_clock::now();
-  const std::string_view op_name = api::OpName(call.op).empty() ? "invalid" : api::OpName(call.op);
-  AnswerFn counted = [this, start, op_name, done = std::move(done)](Answer a) {
+  const auto op = static_cast<unsigned>(call.op);
+  AnswerFn counted = [this, start, op, done = std::move(done)](Answer a) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    metrics_.CountRequest(op_name, a.status.ok() ? "ok" : CodeName(a.status.code()), seconds);
+    metrics_.CountRequest(op, a.status.code(), seconds);
     done(std::move(a));
   };
   if (call.body == nullptr || api::OpTable(call.op).empty()) {

@@ -1,6 +1,9 @@
 #include "server/metrics.h"
 
+#include <algorithm>
 #include <cstdio>
+
+#include "server/api_codec.h"
 
 namespace nrpf::server {
 
@@ -20,6 +23,12 @@ std::string Number(double v) {
   return buf;
 }
 
+// "create_case", or "invalid" for requests that named no operation.
+std::string OpLabel(unsigned op) {
+  const std::string_view name = op == 0 ? std::string_view() : api::OpName(static_cast<api::fb::Op>(op));
+  return name.empty() ? "invalid" : std::string(name);
+}
+
 void Counter(std::string* out, const char* name, const char* help, double value) {
   Line(out, std::string("# HELP ") + name + " " + help);
   Line(out, std::string("# TYPE ") + name + " counter");
@@ -33,18 +42,19 @@ void Metrics::AddGauge(std::string name, std::string help, std::function<double(
   gauges_[std::move(name)] = {std::move(help), std::move(read)};
 }
 
-void Metrics::CountRequest(std::string_view op, std::string_view code, double seconds) {
-  std::lock_guard lock(mu_);
-  ++requests_[{std::string(op), std::string(code)}];
-  Latency& l = latency_[std::string(op)];
-  for (std::size_t i = 0; i < 12; ++i) {
+void Metrics::CountRequest(unsigned op, Code code, double seconds) {
+  if (op >= kOps) op = 0;
+  const auto c = std::min<unsigned>(static_cast<unsigned>(code), kCodes - 1);
+  requests_[op][c].fetch_add(1, std::memory_order_relaxed);
+  Latency& l = latency_[op];
+  for (std::size_t i = 0; i < kBuckets; ++i) {
     if (seconds <= kBounds[i]) {
-      ++l.buckets[i];
+      l.buckets[i].fetch_add(1, std::memory_order_relaxed);
       break;
     }
   }
-  ++l.count;
-  l.sum += seconds;
+  l.count.fetch_add(1, std::memory_order_relaxed);
+  l.sum_ns.fetch_add(static_cast<std::uint64_t>(seconds * 1e9), std::memory_order_relaxed);
 }
 
 std::string Metrics::Render() const {
@@ -68,26 +78,35 @@ std::string Metrics::Render() const {
           static_cast<double>(lockouts.load()));
   Counter(&out, "nrpf_pushes_total", "Subscription frames pushed to clients.", static_cast<double>(pushes.load()));
 
-  std::lock_guard lock(mu_);
   Line(&out, "# HELP nrpf_requests_total Requests answered, by operation and error code.");
   Line(&out, "# TYPE nrpf_requests_total counter");
-  for (const auto& [key, n] : requests_) {
-    Line(&out, "nrpf_requests_total{op=\"" + key.first + "\",code=\"" + key.second + "\"} " +
-                   Number(static_cast<double>(n)));
+  for (unsigned op = 0; op < kOps; ++op) {
+    for (unsigned c = 0; c < kCodes; ++c) {
+      const std::uint64_t n = requests_[op][c].load(std::memory_order_relaxed);
+      if (n == 0) continue;
+      Line(&out, "nrpf_requests_total{op=\"" + OpLabel(op) + "\",code=\"" +
+                     std::string(CodeName(static_cast<Code>(c))) + "\"} " + Number(static_cast<double>(n)));
+    }
   }
   Line(&out, "# HELP nrpf_request_seconds Time from a whole request to its answer, by operation.");
   Line(&out, "# TYPE nrpf_request_seconds histogram");
-  for (const auto& [op, l] : latency_) {
+  for (unsigned op = 0; op < kOps; ++op) {
+    const Latency& l = latency_[op];
+    const std::uint64_t count = l.count.load(std::memory_order_relaxed);
+    if (count == 0) continue;
+    const std::string label = "op=\"" + OpLabel(op) + "\"";
     std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < 12; ++i) {
-      cumulative += l.buckets[i];
-      Line(&out, "nrpf_request_seconds_bucket{op=\"" + op + "\",le=\"" + Number(kBounds[i]) + "\"} " +
+    for (std::size_t i = 0; i < kBuckets; ++i) {
+      cumulative += l.buckets[i].load(std::memory_order_relaxed);
+      Line(&out, "nrpf_request_seconds_bucket{" + label + ",le=\"" + Number(kBounds[i]) + "\"} " +
                      Number(static_cast<double>(cumulative)));
     }
-    Line(&out, "nrpf_request_seconds_bucket{op=\"" + op + "\",le=\"+Inf\"} " + Number(static_cast<double>(l.count)));
-    Line(&out, "nrpf_request_seconds_sum{op=\"" + op + "\"} " + Number(l.sum));
-    Line(&out, "nrpf_request_seconds_count{op=\"" + op + "\"} " + Number(static_cast<double>(l.count)));
+    Line(&out, "nrpf_request_seconds_bucket{" + label + ",le=\"+Inf\"} " + Number(static_cast<double>(count)));
+    Line(&out, "nrpf_request_seconds_sum{" + label + "} " +
+                   Number(static_cast<double>(l.sum_ns.load(std::memory_order_relaxed)) / 1e9));
+    Line(&out, "nrpf_request_seconds_count{" + label + "} " + Number(static_cast<double>(count)));
   }
+  std::lock_guard lock(mu_);
   for (const auto& [name, gauge] : gauges_) {
     Line(&out, "# HELP " + name + " " + gauge.first);
     Line(&out, "# TYPE " + name + " gauge");

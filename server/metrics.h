@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "ledger/status.h"
+
 namespace nrpf::server {
 
 class Metrics {
@@ -32,21 +34,25 @@ class Metrics {
   std::atomic<std::uint64_t> lockouts{0};
   std::atomic<std::uint64_t> pushes{0};
 
-  // One request answered: its operation ("create_case", or "invalid" before
-  // one is known), its error code ("ok" on success), and how long it took.
-  void CountRequest(std::string_view op, std::string_view code, double seconds);
+  // One request answered: its operation (an api::fb::Op value; 0 before
+  // one is known), its error code, and how long it took. Lock-free.
+  void CountRequest(unsigned op, Code code, double seconds);
 
   std::string Render() const;
 
+  static constexpr unsigned kOps = 64;      // > api::fb::Op::MAX
+  static constexpr unsigned kCodes = 16;    // > Code::kCancelled
+  static constexpr unsigned kBuckets = 12;
+
  private:
   struct Latency {
-    std::uint64_t buckets[12] = {};  // cumulative at render
-    std::uint64_t count = 0;
-    double sum = 0;
+    std::atomic<std::uint64_t> buckets[kBuckets] = {};  // not cumulative; summed at render
+    std::atomic<std::uint64_t> count{0};
+    std::atomic<std::uint64_t> sum_ns{0};
   };
+  std::atomic<std::uint64_t> requests_[kOps][kCodes] = {};
+  Latency latency_[kOps];
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, std::uint64_t> requests_;  // guarded by mu_
-  std::map<std::string, Latency> latency_;                                 // guarded by mu_
   std::map<std::string, std::pair<std::string, std::function<double()>>> gauges_;  // guarded by mu_
 };
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 namespace nrpf::bench {
 
@@ -18,11 +19,13 @@ struct BenchArgs {
   std::uint64_t cases = 0;       // generate/domain: cases to create; 0 = enough for `events`
   std::uint64_t seed = 1;        // generate/domain: the caseload's seed
   int councils = 0;              // generate/domain: 0 = the subcommand's default
+  std::string server_binary;     // api: the nrpf-ledgerd to start; "" = the one built beside
 };
 
 int RunLedgerBench(const BenchArgs& args);
 int RunGenerate(const BenchArgs& args);
 int RunDomainBench(const BenchArgs& args);
+int RunApiBench(const BenchArgs& args);
 int RunAuditBench(const BenchArgs& args);
 
 // Single-core Ed25519 signs (or verifies) per second over a checkpoint body

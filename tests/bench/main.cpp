@@ -4,6 +4,8 @@
 //   nrpf-bench generate [--events N] [--cases N] [--councils N] [--seed S] [--dir DIR]
 //   nrpf-bench domain   [--json] [--events N] [--cases N] [--councils N] [--seed S]
 //                       [--appenders N] [--dir DIR] [--keep | --reuse]
+//   nrpf-bench api      [--json] [--appenders N (connections)] [--events S (seconds a phase)]
+//                       [--dir DIR] [--server-binary PATH]
 //   nrpf-bench audit    [--json] [--events N] [--seed S] [--dir DIR] [--keep | --reuse]
 //
 // generate writes a synthetic caseload (labelled synthetic throughout) into
@@ -28,6 +30,7 @@ int Usage() {
                "       nrpf-bench generate [--events N] [--cases N] [--councils N] [--seed S] [--dir DIR]\n"
                "       nrpf-bench domain   [--json] [--events N] [--cases N] [--councils N] [--seed S]\n"
                "                           [--appenders N] [--dir DIR] [--keep | --reuse]\n"
+               "       nrpf-bench api      [--json] [--appenders N] [--events SECONDS] [--dir DIR] [--server-binary PATH]\n"
                "       nrpf-bench audit    [--json] [--events N] [--seed S] [--dir DIR] [--keep | --reuse]\n");
   return 2;
 }
@@ -58,6 +61,8 @@ int main(int argc, char** argv) {
       args.councils = std::stoi(argv[++i]);
     } else if (a == "--dir" && i + 1 < argc) {
       args.dir = argv[++i];
+    } else if (a == "--server-binary" && i + 1 < argc) {
+      args.server_binary = argv[++i];
     } else {
       return Usage();
     }
@@ -65,6 +70,7 @@ int main(int argc, char** argv) {
   if (command == "ledger") return nrpf::bench::RunLedgerBench(args);
   if (command == "generate") return nrpf::bench::RunGenerate(args);
   if (command == "domain") return nrpf::bench::RunDomainBench(args);
+  if (command == "api") return nrpf::bench::RunApiBench(args);
   if (command == "audit") return nrpf::bench::RunAuditBench(args);
   return Usage();
 }

@@ -1,0 +1,164 @@
+// Live subscriptions on the binary listener (home-page counters, a case's
+// events, the whole log) and what a SIGTERM does to clients in the middle
+// of things: in-flight commands finish, subscriptions end with a reason,
+// the daemon exits 0, and the log holds exactly what was acknowledged.
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <set>
+#include <thread>
+
+#include "cli/client.h"
+#include "server/frame.h"
+#include "tests/server_world.h"
+
+namespace nrpf::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fb = ::nrpf::api::fb;
+
+std::unique_ptr<cli::Client> Connect(const ServerWorld& w) {
+  cli::ClientOptions o;
+  o.server = w.server.binary();
+  o.timeout = 15s;
+  Result<std::unique_ptr<cli::Client>> c = cli::Client::Connect(o);
+  REQUIRE(c.ok());
+  return std::move(c).value();
+}
+
+// The next frame for subscription `id` (other frames are skipped).
+const fb::Response* NextFor(cli::Client& c, std::uint64_t id, std::string* storage) {
+  for (;;) {
+    Result<std::string> f = c.Receive(10s);
+    REQUIRE(f.ok());
+    *storage = std::move(f).value();
+    const fb::Response* r = api::VerifiedResponse(*storage);
+    if (r->request_id() == id) return r;
+  }
+}
+
+const std::string kCase = R"({"team_id":"team-a","applicant":{"given_names":"Amina","family_name":"Okafor",)"
+                          R"("date_of_birth":"1988-04-12"},"referral_date":"2025-03-01"})";
+
+TEST_CASE("counters, a case's events and the whole log are pushed to subscribers", "[server][subscriptions]") {
+  ServerWorld w;
+  auto camden = Connect(w);
+  REQUIRE(api::VerifiedResponse(*camden->Call(RequestFrame(fb::Op::Authenticate, R"({"token":")" + w.Token("camden-cw1") + "\"}", 1), 1))
+              ->error() == nullptr);
+  std::string s;
+
+  // Counters: the current ones at once, then each change.
+  const fb::Response* subscribed = api::VerifiedResponse(*camden->Call(RequestFrame(fb::Op::SubscribeCounters, "{}", 10), 10));
+  REQUIRE(subscribed->body_as_Subscribed() != nullptr);
+  const fb::Response* first = NextFor(*camden, 10, &s);
+  CHECK(first->kind() == fb::FrameKind::Push);
+  CHECK(first->body_as_Counters()->open_referrals() == 0);
+  w.Ok("camden-cw2", {"create-case", "team_id=team-a", "applicant.given_names=Amina", "applicant.family_name=Okafor",
+                      "applicant.date_of_birth=1988-04-12", "referral_date=2025-03-01"});
+  const fb::Response* changed = NextFor(*camden, 10, &s);
+  CHECK(changed->body_as_Counters()->open_referrals() == 1);
+
+  // A case's events, from its first version.
+  REQUIRE(api::VerifiedResponse(*camden->Call(RequestFrame(fb::Op::SubscribeCase, R"({"case_id":"1"})", 11), 11))->error() ==
+          nullptr);
+  const fb::Response* created = NextFor(*camden, 11, &s);
+  CHECK(created->body_as_LogEvent()->type()->str() == "case.created");
+  CHECK(created->body_as_LogEvent()->body_json()->str().find("\"case_id\": \"1\"") != std::string::npos);
+  w.Ok("camden-cw2", {"record-advice", "case_id=1", "advised_on=2025-03-02"});
+  CHECK(NextFor(*camden, 11, &s)->body_as_LogEvent()->type()->str() == "case.person_advised");
+  // Unsubscribed: no more pushes for it.
+  CHECK(api::VerifiedResponse(*camden->Call(RequestFrame(fb::Op::Unsubscribe, R"({"subscription_id":11})", 12), 12))
+            ->body_as_Ack() != nullptr);
+  CHECK(api::VerifiedResponse(*camden->Call(RequestFrame(fb::Op::Unsubscribe, R"({"subscription_id":11})", 13), 13))
+            ->error()
+            ->reason()
+            ->str() == "subscription_not_found");
+
+  // Another council may not follow Camden's case; a council may not follow the log.
+  auto leeds = Connect(w);
+  const fb::Response* refused = api::VerifiedResponse(
+      *leeds->Call(RequestFrame(fb::Op::SubscribeCase, R"({"case_id":"1"})", 20, w.Token("leeds-cw1")), 20));
+  CHECK(refused->error()->reason()->str() == "wrong_tenant");
+  refused = api::VerifiedResponse(*leeds->Call(RequestFrame(fb::Op::SubscribeLog, "{}", 21, w.Token("leeds-cw1")), 21));
+  CHECK(refused->error()->reason()->str() == "role_not_permitted");
+
+  // The auditor follows the whole log from position 0, records included.
+  auto auditor = Connect(w);
+  REQUIRE(api::VerifiedResponse(*auditor->Call(RequestFrame(fb::Op::SubscribeLog, R"({"from_position":0,"include_records":true})",
+                                                     30, w.Token("auditor-1")),
+                                               30))
+              ->error() == nullptr);
+  std::uint64_t expected = 0;
+  std::set<std::string> types;
+  for (; expected < 20; ++expected) {
+    const fb::Response* e = NextFor(*auditor, 30, &s);
+    REQUIRE(e->body_as_LogEvent() != nullptr);
+    CHECK(e->body_as_LogEvent()->position() == expected);
+    CHECK(e->body_as_LogEvent()->signature()->size() == 64);
+    types.insert(e->body_as_LogEvent()->type()->str());
+  }
+  CHECK(types.count("ledger.genesis") == 1);
+  CHECK(types.count("organisation.registered") == 1);
+
+  // Ending the session ends its subscriptions, saying why.
+  w.Ok("camden-cw1", {"logout"});
+  w.Ok("camden-cw2", {"record-advice", "case_id=1", "advised_on=2025-03-03"});
+  const fb::Response* end = NextFor(*camden, 10, &s);
+  CHECK(end->kind() == fb::FrameKind::End);
+  CHECK(end->error()->reason()->str() == "session_invalid");
+}
+
+TEST_CASE("SIGTERM: in-flight commands finish, subscriptions end, exit 0, and the log holds what was acknowledged",
+          "[server][shutdown]") {
+  ServerWorld w;
+  const std::string token = w.Token("camden-cw1");
+  auto subscriber = Connect(w);
+  REQUIRE(api::VerifiedResponse(*subscriber->Call(RequestFrame(fb::Op::SubscribeCounters, "{}", 5, token), 5))->error() == nullptr);
+  auto writer = Connect(w);
+  std::string burst;
+  for (std::uint64_t id = 1; id <= 40; ++id) burst += RequestFrame(fb::Op::CreateCase, kCase, id, token);
+  REQUIRE(writer->Send(burst).ok());
+  std::this_thread::sleep_for(20ms);
+  kill(w.server.pid(), SIGTERM);
+
+  int acknowledged = 0, refused = 0;
+  for (int i = 0; i < 40; ++i) {
+    Result<std::string> f = writer->Receive(15s);
+    if (!f.ok()) break;  // closed: what was not answered was not read
+    const fb::Response* r = api::VerifiedResponse(*f);
+    if (r->error() == nullptr) {
+      ++acknowledged;
+    } else {
+      CHECK(r->error()->reason()->str() == "shutting_down");
+      ++refused;
+    }
+  }
+  std::string s;
+  const fb::Response* end = nullptr;
+  for (;;) {
+    Result<std::string> f = subscriber->Receive(15s);
+    REQUIRE(f.ok());
+    s = std::move(f).value();
+    end = api::VerifiedResponse(s);
+    if (end->kind() == fb::FrameKind::End) break;
+  }
+  CHECK(end->error()->reason()->str() == "shutting_down");
+  CHECK(w.server.Stop() == 0);
+  CHECK(acknowledged + refused <= 40);
+  CHECK(acknowledged > 0);
+
+  // Every acknowledged case is in the log, and no other.
+  ServerProcess again(w.dir.Sub("server"));
+  CliUser camden(again, w.dir, "camden-cw1");
+  REQUIRE(camden.Json({"login", "camden-cw1"}, {{"NRPF_PASSWORD", PasswordOf("camden-cw1")}}).code == 0);
+  CliUser::Answer counters = camden.Json({"get-counters"});
+  REQUIRE(counters.code == 0);
+  CHECK(static_cast<int>(counters->body_as_Counters()->open_referrals()) == acknowledged);
+  CHECK(again.Stop() == 0);
+}
+
+}  // namespace
+}  // namespace nrpf::test
