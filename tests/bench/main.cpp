@@ -5,7 +5,7 @@
 //   nrpf-bench domain   [--json] [--events N] [--cases N] [--councils N] [--seed S]
 //                       [--appenders N] [--dir DIR] [--keep | --reuse]
 //   nrpf-bench api      [--json] [--appenders N (connections)] [--events S (seconds a phase)]
-//                       [--dir DIR] [--server-binary PATH]
+//                       [--dir DIR] [--server-binary PATH] [--server-arg FLAG]...
 //
 // generate writes a synthetic caseload (labelled synthetic throughout) into
 // DIR/ledger, keys beside it; domain generates one (or, with --reuse, uses
@@ -29,7 +29,8 @@ int Usage() {
                "       nrpf-bench generate [--events N] [--cases N] [--councils N] [--seed S] [--dir DIR]\n"
                "       nrpf-bench domain   [--json] [--events N] [--cases N] [--councils N] [--seed S]\n"
                "                           [--appenders N] [--dir DIR] [--keep | --reuse]\n"
-               "       nrpf-bench api      [--json] [--appenders N] [--events SECONDS] [--dir DIR] [--server-binary PATH]\n");
+               "       nrpf-bench api      [--json] [--appenders N] [--events SECONDS] [--dir DIR] [--server-binary PATH]\n"
+               "                           [--server-arg FLAG]...\n");
   return 2;
 }
 }  // namespace
@@ -61,6 +62,8 @@ int main(int argc, char** argv) {
       args.dir = argv[++i];
     } else if (a == "--server-binary" && i + 1 < argc) {
       args.server_binary = argv[++i];
+    } else if (a == "--server-arg" && i + 1 < argc) {
+      args.server_args.push_back(argv[++i]);
     } else {
       return Usage();
     }
