@@ -230,8 +230,7 @@ Result<std::unique_ptr<Feed>> Dispatcher::OpenFeed(const Call& call) {
     }
     case fb::Op::SubscribeCase: {
       const auto* b = static_cast<const fb::SubscribeCase*>(call.body);
-      Result<domain::CaseState> c = service_.ReadCase(session->user_id, Str(b->case_id()));
-      if (!c.ok()) return c.status();
+      NRPF_RETURN_IF_ERROR(service_.MayOnCase(session->user_id, Str(b->case_id()), domain::Action::kReadCaseMetadata));
       feed = CaseFeed(call.request_id, context, Str(b->case_id()), b->from_version());
       break;
     }

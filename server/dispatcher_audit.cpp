@@ -119,8 +119,8 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
       const std::string case_id = Str(static_cast<const fb::CaseHistory*>(call.body)->case_id());
       Submit(call, [this, id, user, case_id, &ledger]() -> Answer {
         // The history shows ids, states and who acted: case metadata.
-        Result<domain::CaseState> visible = service_.ReadCase(user, case_id);
-        if (!visible.ok()) return Failed(id, visible.status());
+        Status may = service_.MayOnCase(user, case_id, domain::Action::kReadCaseMetadata);
+        if (!may.ok()) return Failed(id, may);
         std::map<std::uint64_t, ledger::StoredEvent> events;
         Status s = ReadWholeStream(ledger, domain::CaseStream(case_id), &events);
         if (s.ok()) s = ReadWholeStream(ledger, domain::AccessStream(case_id), &events);

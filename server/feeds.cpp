@@ -147,22 +147,29 @@ FeedHub::FeedHub(const ledger::Ledger* ledger, const projections::Projector* pro
 FeedHub::~FeedHub() { Stop(); }
 
 void FeedHub::Start() {
-  subscription_ = ledger_->Subscribe(ledger_->Size());
   thread_ = std::thread([this] { Follow(); });
   pthread_setname_np(thread_.native_handle(), "nrpf-feeds");
 }
 
 void FeedHub::Stop() {
-  stop_ = true;
-  if (subscription_) subscription_->Cancel();
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    if (subscription_) subscription_->Cancel();
+  }
+  listened_.notify_all();
   if (thread_.joinable()) thread_.join();
   subscription_.reset();
 }
 
 std::uint64_t FeedHub::AddListener(std::function<void(std::uint64_t)> listener) {
-  std::lock_guard lock(mu_);
-  const std::uint64_t id = next_id_++;
-  listeners_.emplace(id, std::move(listener));
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(mu_);
+    id = next_id_++;
+    listeners_.emplace(id, std::move(listener));
+  }
+  listened_.notify_all();
   return id;
 }
 
@@ -183,15 +190,31 @@ void FeedHub::NotifyAll(std::uint64_t size) {
 
 void FeedHub::Follow() {
   auto last_notify = std::chrono::steady_clock::now();
+  ledger::Subscription* subscription = nullptr;
   while (!stop_) {
-    Result<std::vector<ledger::StoredEvent>> batch = subscription_->Next(4096, tick_);
+    {
+      std::unique_lock lock(mu_);
+      if (stop_) return;
+      if (listeners_.empty()) {
+        // Nobody to tell: stop reading the log until someone subscribes.
+        subscription_.reset();
+        subscription = nullptr;
+        listened_.wait(lock, [&] { return stop_ || !listeners_.empty(); });
+        if (stop_) return;
+      }
+      if (subscription == nullptr) {
+        subscription_ = ledger_->Subscribe(ledger_->Size());
+        subscription = subscription_.get();
+      }
+    }
+    Result<std::vector<ledger::StoredEvent>> batch = subscription->Next(4096, tick_);
     if (!batch.ok()) {
       if (batch.status().code() != Code::kCancelled) spdlog::error("feeds stopped: {}", batch.status().ToString());
       return;
     }
     const auto now = std::chrono::steady_clock::now();
     if (batch->empty() && now - last_notify < tick_) continue;
-    std::uint64_t size = subscription_->position();
+    std::uint64_t size = subscription->position();
     if (!batch->empty()) {
       // Counters are read from the projections: wait until they include it.
       Status s = projector_->WaitFor(size, std::chrono::seconds(10));

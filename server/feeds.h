@@ -21,6 +21,7 @@
 #define NRPF_SERVER_FEEDS_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -71,7 +72,8 @@ Status MayReadWholeLog(const domain::CaseService& service, const std::string& us
 // Follows the log's tip on a thread of its own. After each batch of commits
 // (once the projections include it), and at least every `tick`, it calls
 // every listener with the log's size. Listeners must return at once (post
-// to their own executor).
+// to their own executor). With no listener it reads nothing: it waits for
+// the first one, then follows from the log's size at that moment.
 class FeedHub {
  public:
   FeedHub(const ledger::Ledger* ledger, const projections::Projector* projector, std::chrono::milliseconds tick);
@@ -93,9 +95,10 @@ class FeedHub {
   const projections::Projector* const projector_;
   const std::chrono::milliseconds tick_;
   std::mutex mu_;
+  std::condition_variable listened_;
   std::map<std::uint64_t, std::function<void(std::uint64_t)>> listeners_;  // guarded by mu_
   std::uint64_t next_id_ = 1;                                              // guarded by mu_
-  std::unique_ptr<ledger::Subscription> subscription_;
+  std::unique_ptr<ledger::Subscription> subscription_;                     // guarded by mu_ (Cancel from Stop)
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

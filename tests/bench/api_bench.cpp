@@ -220,11 +220,12 @@ int RunApiBench(const BenchArgs& args) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string binary = args.server_binary.empty() ? std::string(NRPF_LEDGERD) : args.server_binary;
-  const std::vector<std::string> server_args = {
+  std::vector<std::string> server_args = {
       binary, "--data-dir", dir.string(), "--listen", "127.0.0.1:0", "--http-listen", "off",
       "--port-file", (dir / "ports").string(), "--max-connections", "4096", "--log-level", "warn",
       // Set-up logs in thousands of times; what is measured never hashes a password.
       "--pwhash-ops", "1", "--pwhash-mem-kib", "1024", "--login-rate-per-address", "100000"};
+  server_args.insert(server_args.end(), args.server_args.begin(), args.server_args.end());
   const pid_t pid = test::SpawnChildToFiles(server_args, (dir / "stdout.txt").string(), (dir / "stderr.txt").string());
   while (!std::filesystem::exists(dir / "ports")) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   std::string kind, address, otp;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace nrpf::bench {
 
@@ -20,6 +21,7 @@ struct BenchArgs {
   std::uint64_t seed = 1;        // generate/domain: the caseload's seed
   int councils = 0;              // generate/domain: 0 = the subcommand's default
   std::string server_binary;     // api: the nrpf-ledgerd to start; "" = the one built beside
+  std::vector<std::string> server_args;  // api: more flags for it (--server-arg, repeated)
 };
 
 int RunLedgerBench(const BenchArgs& args);

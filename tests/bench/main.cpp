@@ -5,7 +5,7 @@
 //   nrpf-bench domain   [--json] [--events N] [--cases N] [--councils N] [--seed S]
 //                       [--appenders N] [--dir DIR] [--keep | --reuse]
 //   nrpf-bench api      [--json] [--appenders N (connections)] [--events S (seconds a phase)]
-//                       [--dir DIR] [--server-binary PATH]
+//                       [--dir DIR] [--server-binary PATH] [--server-arg FLAG]...
 //   nrpf-bench audit    [--json] [--events N] [--seed S] [--dir DIR] [--keep | --reuse]
 //
 // generate writes a synthetic caseload (labelled synthetic throughout) into
@@ -31,6 +31,7 @@ int Usage() {
                "       nrpf-bench domain   [--json] [--events N] [--cases N] [--councils N] [--seed S]\n"
                "                           [--appenders N] [--dir DIR] [--keep | --reuse]\n"
                "       nrpf-bench api      [--json] [--appenders N] [--events SECONDS] [--dir DIR] [--server-binary PATH]\n"
+               "                           [--server-arg FLAG]...\n"
                "       nrpf-bench audit    [--json] [--events N] [--seed S] [--dir DIR] [--keep | --reuse]\n");
   return 2;
 }
@@ -63,6 +64,8 @@ int main(int argc, char** argv) {
       args.dir = argv[++i];
     } else if (a == "--server-binary" && i + 1 < argc) {
       args.server_binary = argv[++i];
+    } else if (a == "--server-arg" && i + 1 < argc) {
+      args.server_args.push_back(argv[++i]);
     } else {
       return Usage();
     }
