@@ -297,6 +297,7 @@ void Ledger::Impl::CommitterLoop() {
         for (std::size_t i = 0; i < g->signatures.size(); ++i) {
           PutFixed32BE(&v, g->signers[i]->verifier().key_id());
           v.append(reinterpret_cast<const char*>(g->signatures[i].data()), g->signatures[i].size());
+          g->events[i].signature = g->signatures[i];
         }
         (void)g->batch.Put(Cf(layout::kSignatures), layout::PositionKey(g->first_position), v);
       }
@@ -335,6 +336,19 @@ void Ledger::Impl::SyncerLoop() {
     // new size, so every read bounded by it finds them.
     for (auto& g : batch) {
       if (g->end_position > g->first_position) index_tail->Add(std::move(g->index));
+    }
+    {
+      std::unique_lock<std::shared_mutex> lock(recent_mu);
+      for (auto& g : batch) {
+        for (StoredEvent& e : g->events) {
+          if (recent.empty()) recent_begin = e.position;
+          recent.push_back(std::move(e));
+        }
+      }
+      while (recent.size() > kRecentEvents) {
+        recent.pop_front();
+        ++recent_begin;
+      }
     }
     {
       std::lock_guard<std::mutex> lock(commit_mu);

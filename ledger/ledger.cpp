@@ -120,7 +120,18 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
   rocksdb::Status rs;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   if (options.read_only) {
-    rs = rocksdb::DB::OpenForReadOnly(db_opts, options.db_path, cfs, &handles, &raw);
+    // Beside a running writer, a file the MANIFEST names can be compacted
+    // away between reading the MANIFEST and opening the file: read the
+    // MANIFEST again. Once open, the view holds its files open (RocksDB's
+    // default max_open_files = -1), so later deletions do not touch it.
+    for (int attempt = 0;; ++attempt) {
+      handles.clear();
+      rs = rocksdb::DB::OpenForReadOnly(db_opts, options.db_path, cfs, &handles, &raw);
+      const bool vanished = (rs.IsIOError() || rs.IsCorruption() || rs.IsPathNotFound()) &&
+                            rs.ToString().find("No such file") != std::string::npos;
+      if (!vanished || attempt == 20) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 * (attempt + 1)));
+    }
   } else {
     std::error_code ec;
     std::filesystem::create_directories(options.db_path, ec);
@@ -511,9 +522,24 @@ Result<std::vector<StoredEvent>> Subscription::Next(std::size_t max, std::chrono
     if (cancelled_->load() || impl_->closing) return Status::Cancelled("subscription closed");
     if (impl_->committed_size.load() <= next_) return std::vector<StoredEvent>();
   }
+  std::vector<StoredEvent> recent = impl_->RecentFrom(next_, max);
+  if (!recent.empty()) {
+    next_ += recent.size();
+    return recent;
+  }
   Result<std::vector<StoredEvent>> events = impl_->ReadFrom(next_, max);
   if (events.ok()) next_ += events->size();
   return events;
+}
+
+std::vector<StoredEvent> Ledger::Impl::RecentFrom(std::uint64_t from, std::size_t max) const {
+  std::vector<StoredEvent> out;
+  const std::uint64_t committed = committed_size.load();
+  std::shared_lock<std::shared_mutex> lock(recent_mu);
+  if (recent.empty() || from < recent_begin || from >= recent_begin + recent.size()) return out;
+  const std::uint64_t end = std::min<std::uint64_t>({recent_begin + recent.size(), committed, from + max});
+  for (std::uint64_t p = from; p < end; ++p) out.push_back(recent[p - recent_begin]);
+  return out;
 }
 
 }  // namespace nrpf::ledger

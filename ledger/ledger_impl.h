@@ -123,6 +123,7 @@ struct CommitGroup {
   std::vector<std::string> subject_keys;  // in-flight subject entries to drop at commit
   std::string command_log;                // "command_log" value of this group
   std::string leaves;                     // "leaves" value of this group
+  std::vector<StoredEvent> events;        // as stored, for the recent-events ring
   IndexBatch index;                       // added to the index tail once durable
   // Signing progress; guarded by group_mu.
   std::size_t next_to_sign = 0;
@@ -165,6 +166,17 @@ class Ledger::Impl {
   std::atomic<std::uint64_t> committed_size{0};
   bool closing = false;  // guarded by commit_mu
   Status background_error;  // guarded by commit_mu; set once a write fails
+
+  // ---- The newest committed events, so live subscribers (the projections'
+  // follower, the server's feeds) read them without RocksDB: guarded by
+  // recent_mu; the syncer appends each durable group and drops the oldest.
+  static constexpr std::size_t kRecentEvents = 8192;
+  mutable std::shared_mutex recent_mu;
+  std::deque<StoredEvent> recent;  // positions [recent_begin, recent_begin + recent.size())
+  std::uint64_t recent_begin = 0;
+  // Up to `max` committed events from `from` held in the ring; empty when
+  // `from` is not in it.
+  std::vector<StoredEvent> RecentFrom(std::uint64_t from, std::size_t max) const;
 
   // ---- Index entries not yet in RocksDB (thread-safe itself).
   std::unique_ptr<IndexTail> index_tail;

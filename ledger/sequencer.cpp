@@ -268,6 +268,7 @@ void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const 
     const std::uint64_t version = ++stream_versions[e.stream_id];
     const std::string_view bytes = BuildRecord(req, e, pos, version, now, keys, &subjects);
     (void)g->batch.Put(Cf(layout::kRecords), layout::PositionKey(pos), bytes);
+    g->events.push_back(StoredEvent{pos, std::string(bytes), signer->verifier().key_id(), {}});
     nodes.clear();
     const Hash leaf = LeafHash(bytes);
     g->leaves.append(AsBytes(leaf));

@@ -152,9 +152,16 @@ Status Projector::ApplyViews(const std::vector<domain::EventView>& views) {
     }
     next_position_.store(state_->next_position());
   }
-  std::lock_guard wait(wait_mu_);
-  applied_cv_.notify_all();
+  WakeWaiters(false);
   return Status::Ok();
+}
+
+void Projector::WakeWaiters(bool all) {
+  std::lock_guard wait(wait_mu_);
+  const std::uint64_t applied = next_position_.load();
+  for (auto it = waiters_.begin(); it != waiters_.end() && (all || it->first <= applied); ++it) {
+    it->second->cv.notify_one();
+  }
 }
 
 void Projector::Start() {
@@ -169,8 +176,7 @@ void Projector::Stop() {
   if (subscription_) subscription_->Cancel();
   if (follower_.joinable()) follower_.join();
   subscription_.reset();
-  std::lock_guard wait(wait_mu_);
-  applied_cv_.notify_all();
+  WakeWaiters(true);
 }
 
 void Projector::Follow() {
@@ -182,8 +188,7 @@ void Projector::Follow() {
         std::lock_guard wait(wait_mu_);
         follow_error_ = s;
       }
-      std::lock_guard wait(wait_mu_);
-      applied_cv_.notify_all();
+      WakeWaiters(true);
       return;
     }
   }
@@ -196,10 +201,14 @@ Status Projector::health() const {
 }
 
 Status Projector::WaitFor(std::uint64_t position, std::chrono::milliseconds timeout) const {
+  if (next_position_.load() >= position) return Status::Ok();
   std::unique_lock lock(wait_mu_);
-  const bool done = applied_cv_.wait_for(lock, timeout, [&] {
+  Waiter me{position, {}};
+  auto entry = waiters_.emplace(position, &me);
+  const bool done = me.cv.wait_for(lock, timeout, [&] {
     return next_position_.load() >= position || !follow_error_.ok() || stop_.load();
   });
+  waiters_.erase(entry);
   if (next_position_.load() >= position) return Status::Ok();
   if (!follow_error_.ok()) return Status::Unavailable("projections stopped: " + follow_error_.ToString());
   if (!done || stop_.load()) return Status::Unavailable("projections did not reach position " + std::to_string(position));

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -72,8 +73,17 @@ class Projector {
   mutable std::shared_mutex mu_;
   std::unique_ptr<Projections> state_;  // guarded by mu_
 
+  // Waiters of WaitFor, by the position they wait for: each applied batch
+  // wakes only the ones it satisfied (a command's thread waits for its own
+  // write; waking every waiter for every batch would wake them all).
+  struct Waiter {
+    std::uint64_t position;
+    std::condition_variable cv;
+  };
+  void WakeWaiters(bool all);
+
   mutable std::mutex wait_mu_;
-  mutable std::condition_variable applied_cv_;
+  mutable std::multimap<std::uint64_t, Waiter*> waiters_;  // guarded by wait_mu_
   std::atomic<std::uint64_t> next_position_{0};
   Status follow_error_;  // guarded by wait_mu_
 

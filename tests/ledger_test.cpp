@@ -527,3 +527,28 @@ TEST_CASE("index entries are found whether ingested into RocksDB or still in the
   auto view = test::OpenOrDie(o);
   check(*view);
 }
+
+TEST_CASE("read-only views open while the writer ingests indexes and compacts", "[ledger]") {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  o.index_tail_entries = 30;  // an ingestion, and soon a compaction, every few appends
+  auto writer = test::OpenOrDie(o);
+  std::atomic<bool> done{false};
+  std::thread appender([&] {
+    for (int i = 0; !done; ++i) {
+      NewEvent e = test::Event("case-" + std::to_string(i % 13), "case.noted");
+      REQUIRE(writer->Append(test::Request("cmd-" + std::to_string(i), {e})).ok());
+    }
+  });
+  auto ro = o;
+  ro.read_only = true;
+  for (int i = 0; i < 40; ++i) {
+    auto view = Ledger::Open(ro);
+    INFO(view.status().ToString());
+    REQUIRE(view.ok());
+    CHECK((*view)->Verify({}).ok);
+  }
+  done = true;
+  appender.join();
+  CHECK(writer->Stats().indexed > 0);
+}
