@@ -72,6 +72,41 @@ Result<StoredEvent> MakeStoredEvent(std::uint64_t pos, std::string_view record, 
 
 }  // namespace
 
+namespace {
+
+// The position the records iterator stands at, or UINT64_MAX.
+std::uint64_t PositionAt(const rocksdb::Iterator& rec) {
+  return rec.Valid() && rec.key().size() == 8 ? DecodeFixed64BE(rec.key().data()) : UINT64_MAX;
+}
+
+// Moves the records iterator to `p`: a few steps when it stands just before
+// (the next event of a range, or a nearby one of an index), a seek otherwise.
+// Then appends the event there.
+Status TakeEvent(std::uint64_t p, rocksdb::Iterator* rec, GroupCursor* sigs, std::vector<StoredEvent>* out) {
+  constexpr std::uint64_t kStepLimit = 8;
+  std::uint64_t at = PositionAt(*rec);
+  for (std::uint64_t steps = 0; at < p && p - at <= kStepLimit && steps < kStepLimit; ++steps) {
+    rec->Next();
+    at = PositionAt(*rec);
+  }
+  if (at != p) {
+    rec->Seek(layout::PositionKey(p));
+    at = PositionAt(*rec);
+  }
+  if (at != p) {
+    if (!rec->status().ok()) return FromRocks(rec->status(), "reading event " + std::to_string(p));
+    return Status::Corruption("record " + std::to_string(p) + " is missing");
+  }
+  Result<std::string_view> sig = sigs->At(p);
+  if (!sig.ok()) return sig.status();
+  Result<StoredEvent> e = MakeStoredEvent(p, rec->value().ToStringView(), *sig);
+  if (!e.ok()) return e.status();
+  out->push_back(std::move(e).value());
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::vector<StoredEvent>> Ledger::Impl::ReadFrom(std::uint64_t from, std::size_t max) const {
   std::vector<StoredEvent> out;
   const std::uint64_t size = committed_size.load();
@@ -85,17 +120,7 @@ Result<std::vector<StoredEvent>> Ledger::Impl::ReadFrom(std::uint64_t from, std:
   GroupCursor sigs = SignatureCursor();
   rec->Seek(layout::PositionKey(from));
   out.reserve(end - from);
-  for (std::uint64_t pos = from; pos < end; ++pos, rec->Next()) {
-    if (!rec->Valid() || DecodeFixed64BE(rec->key().data()) != pos) {
-      if (!rec->status().ok()) return FromRocks(rec->status(), "reading records");
-      return Status::Corruption("record " + std::to_string(pos) + " is missing");
-    }
-    Result<std::string_view> sig = sigs.At(pos);
-    if (!sig.ok()) return sig.status();
-    Result<StoredEvent> e = MakeStoredEvent(pos, rec->value().ToStringView(), *sig);
-    if (!e.ok()) return e.status();
-    out.push_back(std::move(e).value());
-  }
+  for (std::uint64_t pos = from; pos < end; ++pos) NRPF_RETURN_IF_ERROR(TakeEvent(pos, rec.get(), &sigs, &out));
   return out;
 }
 
@@ -105,30 +130,11 @@ Result<std::vector<StoredEvent>> Ledger::Impl::ReadPositions(
   out.reserve(positions.size());
   const std::uint64_t size = committed_size.load();
   GroupCursor sigs = SignatureCursor();
-  // Ascending positions from an index: one iterator that steps to a nearby
-  // position and seeks to a far one, instead of a point read each.
+  // Ascending positions from an index: one iterator for all of them.
   std::unique_ptr<rocksdb::Iterator> rec(db->NewIterator(rocksdb::ReadOptions(), Cf(layout::kRecords)));
-  constexpr std::uint64_t kStepLimit = 8;
   for (std::uint64_t p : positions) {
     if (p >= size) return Status::NotFound("no event at position " + std::to_string(p));
-    std::uint64_t at = rec->Valid() && rec->key().size() == 8 ? DecodeFixed64BE(rec->key().data()) : UINT64_MAX;
-    for (std::uint64_t steps = 0; at < p && p - at <= kStepLimit && steps < kStepLimit; ++steps) {
-      rec->Next();
-      at = rec->Valid() && rec->key().size() == 8 ? DecodeFixed64BE(rec->key().data()) : UINT64_MAX;
-    }
-    if (at != p) {
-      rec->Seek(layout::PositionKey(p));
-      at = rec->Valid() && rec->key().size() == 8 ? DecodeFixed64BE(rec->key().data()) : UINT64_MAX;
-    }
-    if (at != p) {
-      if (!rec->status().ok()) return FromRocks(rec->status(), "reading event " + std::to_string(p));
-      return Status::Corruption("record " + std::to_string(p) + " is missing");
-    }
-    Result<std::string_view> sig = sigs.At(p);
-    if (!sig.ok()) return sig.status();
-    Result<StoredEvent> e = MakeStoredEvent(p, rec->value().ToStringView(), *sig);
-    if (!e.ok()) return e.status();
-    out.push_back(std::move(e).value());
+    NRPF_RETURN_IF_ERROR(TakeEvent(p, rec.get(), &sigs, &out));
   }
   return out;
 }

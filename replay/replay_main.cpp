@@ -35,6 +35,7 @@
 #include "replay/bundle.h"
 #include "replay/case_history.h"
 #include "replay/rebuild_compare.h"
+#include "replay/report_json.h"
 #include "replay/sar.h"
 #include "replay/sla_report.h"
 
@@ -219,31 +220,6 @@ int Verify(const Args& a) {
   return r.ok ? kOk : kFailed;
 }
 
-json TimelineJson(const replay::CaseHistory& h) {
-  json entries = json::array();
-  for (const replay::TimelineEntry& e : h.entries) {
-    json changes = json::array();
-    for (const replay::Change& c : e.changes) changes.push_back({{"field", c.field}, {"from", c.before}, {"to", c.after}});
-    json j = {{"position", e.position},
-              {"recorded_at", replay::FormatTime(e.recorded_at_us)},
-              {"stream", e.stream},
-              {"stream_version", e.stream_version},
-              {"type", e.type},
-              {"actor", {{"user", e.actor_user}, {"organisation", e.actor_organisation}, {"role", e.actor_role}}},
-              {"changes", std::move(changes)}};
-    if (!e.read.empty()) j["read"] = e.read;
-    if (!e.erased.empty()) j["erased"] = e.erased;
-    entries.push_back(std::move(j));
-  }
-  json state = json::object();
-  for (const auto& [k, v] : replay::FlattenCase(h.state)) state[k] = v;
-  return {{"case_id", h.case_id},
-          {"as_of", h.as_of_us ? json(replay::FormatTime(*h.as_of_us)) : json(nullptr)},
-          {"log_size", h.log_size},
-          {"timeline", std::move(entries)},
-          {"state", std::move(state)}};
-}
-
 int Case(const Args& a) {
   if (a.positional.size() != 1) return Usage();
   replay::HistoryOptions ho;
@@ -257,7 +233,7 @@ int Case(const Args& a) {
   Result<replay::CaseHistory> h = replay::ReadCaseHistory(**l, a.positional[0], ho);
   if (!h.ok()) return Fail(h.status());
   if (a.Has("--json")) {
-    std::printf("%s\n", TimelineJson(*h).dump(1).c_str());
+    std::printf("%s\n", replay::CaseHistoryJson(*h).dump(1).c_str());
     return kOk;
   }
   std::printf("case %s%s, %zu events\n", h->case_id.c_str(),

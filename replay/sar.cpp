@@ -9,6 +9,7 @@
 #include "domain/events.h"
 #include "ledger/coding.h"
 #include "projections/projector.h"
+#include "replay/report_json.h"
 
 namespace nrpf::replay {
 
@@ -40,21 +41,6 @@ void Redact(std::vector<Change>* changes, const std::string& applicant, const st
 }
 
 std::string B64(std::string_view s) { return ledger::Base64Encode(s); }
-
-json EntryJson(const TimelineEntry& e) {
-  json changes = json::array();
-  for (const Change& c : e.changes) changes.push_back({{"field", c.field}, {"from", c.before}, {"to", c.after}});
-  json j = {{"position", e.position},
-            {"recorded_at", FormatTime(e.recorded_at_us)},
-            {"stream", e.stream},
-            {"stream_version", e.stream_version},
-            {"type", e.type},
-            {"actor", {{"user", e.actor_user}, {"organisation", e.actor_organisation}, {"role", e.actor_role}}},
-            {"changes", std::move(changes)}};
-  if (!e.read.empty()) j["read"] = e.read;
-  if (!e.erased.empty()) j["erased"] = e.erased;
-  return j;
-}
 
 std::string Html(std::string_view s) {
   std::string out;
@@ -169,20 +155,18 @@ std::string SarJson(const SubjectAccessReport& r) {
                          {"by", {{"user", e.actor_user}, {"organisation", e.actor_organisation}, {"role", e.actor_role}}},
                          {"read", e.read}});
       } else {
-        timeline.push_back(EntryJson(e));
+        timeline.push_back(TimelineEntryJson(e));
       }
     }
-    json state = json::object();
-    for (const auto& [k, v] : c.state) state[k] = v;
     cases.push_back({{"case_id", c.case_id},
                      {"organisation", c.organisation_id},
                      {"subjects", c.subjects},
                      {"history", std::move(timeline)},
                      {"accessed_by", std::move(reads)},
-                     {"state", std::move(state)}});
+                     {"state", FieldsJson(c.state)}});
   }
   json lookups = json::array();
-  for (const TimelineEntry& e : r.lookups) lookups.push_back(EntryJson(e));
+  for (const TimelineEntry& e : r.lookups) lookups.push_back(TimelineEntryJson(e));
   json evidence = json::array();
   for (const SarEvidence& e : r.evidence) {
     json proof = json::array();

@@ -216,11 +216,7 @@ int RunAuditBench(const BenchArgs& args) {
   json.Set("verify_1m_s", verify_s * 1e6 / static_cast<double>(v.events_checked));
   json.Set("peak_rss_mb", std::round(PeakRssMb()));
   std::printf("%s\n", json.ToString().c_str());
-  if (!args.keep && !args.reuse) {
-    opened = Status::Cancelled("closing");
-    std::error_code ec;
-    std::filesystem::remove_all(args.dir, ec);
-  }
+  CloseAndClean(args, &opened);
   return 0;
 }
 

@@ -57,4 +57,11 @@ Result<GeneratorReport> GenerateInto(const std::filesystem::path& dir, const Gen
   return GenerateCaseload(*opened->service, *opened->clock, g);
 }
 
+void CloseAndClean(const BenchArgs& args, Result<Opened>* opened) {
+  *opened = Status::Cancelled("closing");
+  if (args.keep || args.reuse) return;
+  std::error_code ec;
+  std::filesystem::remove_all(args.dir, ec);
+}
+
 }  // namespace nrpf::bench

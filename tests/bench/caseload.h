@@ -28,6 +28,10 @@ Result<Opened> OpenService(const std::filesystem::path& dir, bool sync);
 // The generator's options for a run of nrpf-bench with `args`.
 GeneratorOptions GeneratorFor(const BenchArgs& args, std::uint64_t default_events);
 
+// The end of a run on a data directory: closes the service and ledger,
+// then removes DIR unless the run was asked to --keep it or --reuse it.
+void CloseAndClean(const BenchArgs& args, Result<Opened>* opened);
+
 // A fresh caseload in DIR (the log there is replaced), as a synthetic bulk
 // load without WAL syncs.
 Result<GeneratorReport> GenerateInto(const std::filesystem::path& dir, const GeneratorOptions& g);

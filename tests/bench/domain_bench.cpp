@@ -239,11 +239,7 @@ int RunDomainBench(const BenchArgs& args) {
   json.Set("clients", clients);
   json.Set("peak_rss_mb", PeakRssMb());
   std::printf("%s\n", json.ToString().c_str());
-  if (!args.keep && !args.reuse) {
-    opened = Status::Cancelled("closing");
-    std::error_code ec;
-    std::filesystem::remove_all(args.dir, ec);
-  }
+  CloseAndClean(args, &opened);
   return 0;
 }
 
