@@ -504,8 +504,9 @@ TEST_CASE("index entries are found whether ingested into RocksDB or still in the
       e.personal.push_back({"person-" + std::to_string(i % 5), "applicant", "Name " + std::to_string(i)});
       REQUIRE(l->Append(test::Request("cmd-" + std::to_string(i), {e})).ok());
     }
-    // Give the indexer a moment, then check that both places hold entries.
-    for (int wait = 0; wait < 200 && l->Stats().indexed == 0; ++wait) {
+    // Give the indexer a moment (up to 20 s on a loaded machine), then check
+    // that both places hold entries.
+    for (int wait = 0; wait < 2000 && l->Stats().indexed == 0; ++wait) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     const LedgerStats stats = l->Stats();
