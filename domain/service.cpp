@@ -93,12 +93,13 @@ Result<std::unique_ptr<CaseService>> CaseService::Open(ledger::Ledger* ledger, S
 Status CaseService::FinishErasures() {
   const std::set<std::string> subjects =
       projector_->Read([](const projections::Projections& p) { return p.erased_subjects(); });
+  std::vector<std::string> left;
   for (const std::string& subject : subjects) {
     Result<bool> shredded = ledger_->IsShredded(subject);
     if (!shredded.ok()) return shredded.status();
-    if (!*shredded) NRPF_RETURN_IF_ERROR(ledger_->Shred(subject));
+    if (!*shredded) left.push_back(subject);
   }
-  return Status::Ok();
+  return ledger_->Shred(left);
 }
 
 Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
@@ -176,7 +177,7 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
     return Status(written.status()).WithReason("stale_version");
   }
   if (written->duplicate) return Replay(*written);
-  for (const std::string& subject : decision->shred_subjects) NRPF_RETURN_IF_ERROR(ledger_->Shred(subject));
+  NRPF_RETURN_IF_ERROR(ledger_->Shred(decision->shred_subjects));
 
   NRPF_RETURN_IF_ERROR(projector_->WaitFor(written->first_position + written->count, options_.projection_wait));
   outcome.first_position = written->first_position;

@@ -406,17 +406,32 @@ Result<bool> Ledger::IsShredded(const std::string& subject_id) const {
   return !v.empty() && v[0] == 'X';
 }
 
-Status Ledger::Shred(const std::string& subject_id) {
+Status Ledger::Shred(const std::string& subject_id) { return Shred(std::vector<std::string>{subject_id}); }
+
+Status Ledger::Shred(const std::vector<std::string>& subject_ids) {
   if (impl_->read_only) return Status::Unavailable("the ledger is open read-only");
-  if (subject_id.empty()) return Status::InvalidArgument("subject id is empty");
-  auto op = std::make_unique<PendingOp>();
-  op->kind = PendingOp::Kind::kShred;
-  op->subject_id = subject_id;
-  Result<AppendResult> r = impl_->Submit(std::move(op));
-  if (!r.ok()) return r.status();
-  // The marker replaced the wrapped key; now push the old value out of every
-  // file: flush all memtables (retiring the WALs that held it) and rewrite
-  // every SST of the key family.
+  if (subject_ids.empty()) return Status::Ok();
+  for (const std::string& s : subject_ids) {
+    if (s.empty()) return Status::InvalidArgument("subject id is empty");
+  }
+  // Every marker first, sequenced together where they fit one group.
+  std::vector<std::promise<Result<AppendResult>>> done(subject_ids.size());
+  for (std::size_t i = 0; i < subject_ids.size(); ++i) {
+    auto op = std::make_unique<PendingOp>();
+    op->kind = PendingOp::Kind::kShred;
+    op->subject_id = subject_ids[i];
+    op->done = [&done, i](Result<AppendResult> r) { done[i].set_value(std::move(r)); };
+    impl_->SubmitAsync(std::move(op));
+  }
+  Status failed;
+  for (auto& d : done) {
+    Result<AppendResult> r = d.get_future().get();
+    if (!r.ok() && failed.ok()) failed = r.status();
+  }
+  if (!failed.ok()) return failed;
+  // The markers replaced the wrapped keys; now push the old values out of
+  // every file: flush all memtables (retiring the WALs that held them) and
+  // rewrite every SST of the key family.
   rocksdb::FlushOptions fo;
   fo.wait = true;
   NRPF_RETURN_IF_ERROR(FromRocks(impl_->db->Flush(fo, impl_->cf), "flush after shredding"));

@@ -234,6 +234,10 @@ class Ledger {
   // Destroys the subject's data key and compacts it out of RocksDB's files.
   // Sealing new data for the subject afterwards fails with kShredded.
   Status Shred(const std::string& subject_id);
+  // The same for several subjects, with one flush and one compaction for
+  // them all (each shred rewrites files: a removal erasing a household's
+  // people should pay that once).
+  Status Shred(const std::vector<std::string>& subject_ids);
   // True when the subject's key has been destroyed.
   Result<bool> IsShredded(const std::string& subject_id) const;
 
