@@ -1,5 +1,7 @@
 #include "server/http_routes.h"
 
+#include <boost/beast/http/status.hpp>
+
 #include "server/api_codec.h"
 #include "server/api_error.h"
 #include "server/frame.h"
@@ -149,6 +151,20 @@ Result<std::optional<std::uint64_t>> ParseIfMatch(std::string_view value) {
     n = n * 10 + static_cast<std::uint64_t>(c - '0');
   }
   return std::optional<std::uint64_t>(n);
+}
+
+std::string HttpResponse(unsigned status, unsigned version, bool keep_alive, std::string_view content_type,
+                         std::uint32_t retry_after_s, std::string_view body) {
+  const auto reason = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+  std::string out = (version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ") + std::to_string(status) + " " +
+                    std::string(reason.data(), reason.size()) + "\r\nServer: nrpf-ledgerd\r\nContent-Type: " +
+                    std::string(content_type) + "\r\nCache-Control: no-store\r\n";
+  if (retry_after_s != 0) out += "Retry-After: " + std::to_string(retry_after_s) + "\r\n";
+  if (version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
+  if (version != 10 && !keep_alive) out += "Connection: close\r\n";
+  out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  out += body;
+  return out;
 }
 
 std::string ResponseJson(const std::string& frame) {

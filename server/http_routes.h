@@ -50,6 +50,12 @@ std::string BearerToken(std::string_view authorization);
 // invalid_header when it is not a decimal number, quoted or not.
 Result<std::optional<std::uint64_t>> ParseIfMatch(std::string_view value);
 
+// A whole HTTP/1.x response: status line, Server, Content-Type,
+// Cache-Control: no-store, Retry-After (when > 0), Connection as
+// `keep_alive` needs for `version` (10 or 11), Content-Length, the body.
+std::string HttpResponse(unsigned status, unsigned version, bool keep_alive, std::string_view content_type,
+                         std::uint32_t retry_after_s, std::string_view body);
+
 // The JSON of a Response frame this process built.
 std::string ResponseJson(const std::string& frame);
 

@@ -13,11 +13,9 @@
 
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <optional>
-#include <sstream>
 
 #include "server/api_codec.h"
 #include "server/api_error.h"
@@ -36,13 +34,6 @@ namespace reason = api::reason;
 constexpr auto kHeartbeat = std::chrono::seconds(15);
 
 std::string_view View(beast::string_view s) { return std::string_view(s.data(), s.size()); }
-
-std::string Serialize(http::response<http::string_body>& res) {
-  res.prepare_payload();
-  std::ostringstream os;
-  os << res;
-  return os.str();
-}
 
 template <class Stream>
 class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
@@ -254,14 +245,8 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
   }
 
   void Send(unsigned status, const char* content_type, std::string body, std::uint32_t retry_after_ms) {
-    http::response<http::string_body> res{static_cast<http::status>(status), version_ != 0 ? version_ : 11};
-    res.set(http::field::server, "nrpf-ledgerd");
-    res.set(http::field::content_type, content_type);
-    res.set(http::field::cache_control, "no-store");
-    if (retry_after_ms != 0) res.set(http::field::retry_after, std::to_string((retry_after_ms + 999) / 1000));
-    res.keep_alive(keep_alive_ && !close_after_write_ && !stopping_);
-    res.body() = std::move(body);
-    this->Queue(Serialize(res));
+    this->Queue(HttpResponse(status, version_ != 0 ? version_ : 11, keep_alive_ && !close_after_write_ && !stopping_,
+                             content_type, (retry_after_ms + 999) / 1000, body));
   }
 
   // ---- Server-Sent Events ----

@@ -150,6 +150,11 @@ TEST_CASE("query strings become JSON of the op's table, typed by the schema", "[
   CHECK_FALSE(server::ParseIfMatch("").value().has_value());
   CHECK(server::ParseIfMatch("W/\"1\"").status().reason() == "invalid_header");
   CHECK(server::BearerToken("Bearer abc") == "abc");
+  CHECK(server::HttpResponse(429, 11, true, "application/json", 60, "{}") ==
+        "HTTP/1.1 429 Too Many Requests\r\nServer: nrpf-ledgerd\r\nContent-Type: application/json\r\n"
+        "Cache-Control: no-store\r\nRetry-After: 60\r\nContent-Length: 2\r\n\r\n{}");
+  CHECK(server::HttpResponse(200, 11, false, "text/plain", 0, "x").find("Connection: close\r\n") != std::string::npos);
+  CHECK(server::HttpResponse(200, 10, true, "text/plain", 0, "x").rfind("HTTP/1.0 200 OK\r\n", 0) == 0);
   CHECK(server::BearerToken("Basic abc").empty());
 }
 

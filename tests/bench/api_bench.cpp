@@ -10,7 +10,8 @@
 //      for the answer, back to back, for --seconds; read_us_* are the
 //      client's times from send to answer. read_1conn_us_*: the same from one
 //      connection alone. case_read_us_*: get_case, which is recorded in the
-//      log (case.accessed) before it is answered.
+//      log (case.accessed) before it is answered. read_paced_us_*: every
+//      connection reads once every 10 ms (a steady load, not saturation).
 //   4. Writes: every connection records advice on its own case (a command:
 //      decided, sealed, signed, fsynced, in the projections), back to back.
 //      writes_vs_sign = writes_per_s / sign_per_s_raw.
@@ -137,6 +138,37 @@ Phase Drive(net::io_context& ioc, const std::vector<std::shared_ptr<Conn>>& conn
     });
   };
   for (std::size_t i = 0; i < conns.size(); ++i) next(i);
+  ioc.restart();
+  ioc.run();
+  p.seconds = SecondsSince(start);
+  return p;
+}
+
+// Every connection sends its frame once every `interval` (starting at a
+// random offset), for `seconds`: latency at a steady load, not at saturation.
+Phase DrivePaced(net::io_context& ioc, const std::vector<std::shared_ptr<Conn>>& conns,
+                 const std::vector<std::string>& frames, double seconds, std::chrono::microseconds interval) {
+  Phase p;
+  const auto start = SteadyClock::now();
+  const auto stop_at = start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds));
+  std::vector<std::unique_ptr<net::steady_timer>> timers;
+  for (std::size_t i = 0; i < conns.size(); ++i) timers.push_back(std::make_unique<net::steady_timer>(ioc));
+  std::function<void(std::size_t, SteadyClock::time_point)> at = [&](std::size_t i, SteadyClock::time_point when) {
+    if (when >= stop_at) return;
+    timers[i]->expires_at(when);
+    timers[i]->async_wait([&, i, when](boost::system::error_code) {
+      const auto t0 = SteadyClock::now();
+      conns[i]->Exchange(&frames[i], [&, i, t0, when](bool ok, const std::string& answer) {
+        if (!ok || api::VerifiedResponse(answer) == nullptr || api::VerifiedResponse(answer)->error() != nullptr) {
+          ++p.errors;
+        } else {
+          p.us.push_back(SecondsSince(t0) * 1e6);
+        }
+        at(i, when + interval);
+      });
+    });
+  };
+  for (std::size_t i = 0; i < conns.size(); ++i) at(i, start + interval * static_cast<long>(i) / static_cast<long>(conns.size()));
   ioc.restart();
   ioc.run();
   p.seconds = SecondsSince(start);
@@ -312,6 +344,10 @@ int RunApiBench(const BenchArgs& args) {
   // queueing that 64 clients in a closed loop add (Little's law).
   const Phase single = Drive(ioc, {conns[0]}, {reads[0]}, seconds / 2);
   Report(&json, "read_1conn", single);
+  // All connections at a steady load: each reads every 10 ms.
+  const Phase paced = DrivePaced(ioc, conns, reads, seconds / 2, std::chrono::microseconds(10000));
+  Report(&json, "read_paced", paced);
+  json.Set("read_paced_per_s", static_cast<double>(paced.us.size()) / paced.seconds);
 
   const Phase case_read = Drive(ioc, conns, case_reads, seconds / 2);
   Report(&json, "case_read", case_read);
