@@ -162,16 +162,43 @@ Result<std::string> Client::Receive(std::chrono::milliseconds timeout) {
   return frame;
 }
 
-Result<std::string> Client::Call(const std::string& frame, std::uint64_t request_id) {
+namespace {
+
+// Appends a Document piece to `document`; corruption when it is not the next.
+Status TakePiece(const api::fb::Response* r, std::string* document) {
+  const api::fb::Document* d = r->body_as_Document();
+  if (d == nullptr) return Status::Ok();
+  if (d->offset() != document->size() || (d->data() != nullptr && d->offset() + d->data()->size() > d->total_bytes())) {
+    return Status::Corruption("a document piece arrived out of order").WithReason("malformed_frame");
+  }
+  if (d->data() != nullptr) document->append(reinterpret_cast<const char*>(d->data()->data()), d->data()->size());
+  if (r->kind() == api::fb::FrameKind::Reply && document->size() != d->total_bytes()) {
+    return Status::Corruption("the document ended short of its size").WithReason("malformed_frame");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::string> Client::Call(const std::string& frame, std::uint64_t request_id, std::string* document) {
   NRPF_RETURN_IF_ERROR(Send(frame));
-  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  if (document != nullptr) document->clear();
+  auto deadline = std::chrono::steady_clock::now() + timeout_;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return Status::Cancelled("no answer in time").WithReason("deadline_exceeded");
     Result<std::string> got = Receive(left);
     if (!got.ok()) return got;
     const api::fb::Response* r = api::VerifiedResponse(*got);
-    if (r->request_id() == request_id && r->kind() == api::fb::FrameKind::Reply) return got;
+    if (r->request_id() == request_id && r->kind() == api::fb::FrameKind::Part) {
+      if (document != nullptr) NRPF_RETURN_IF_ERROR(TakePiece(r, document));
+      deadline = std::chrono::steady_clock::now() + timeout_;
+      continue;
+    }
+    if (r->request_id() == request_id && r->kind() == api::fb::FrameKind::Reply) {
+      if (document != nullptr) NRPF_RETURN_IF_ERROR(TakePiece(r, document));
+      return got;
+    }
     if (r->request_id() == 0 && r->error() != nullptr) return got;  // a refusal of the frame itself
   }
 }

@@ -68,8 +68,11 @@ class Client {
   // the server closed the connection.
   Result<std::string> Receive(std::chrono::milliseconds timeout);
   // Sends `frame` and returns the Reply to `request_id` (pushes and other
-  // replies that arrive first are dropped).
-  Result<std::string> Call(const std::string& frame, std::uint64_t request_id);
+  // replies that arrive first are dropped). When `document` is given and
+  // the answer is a Document, the whole document (its Part frames and the
+  // Reply's piece, in order) is put there. The deadline restarts with each
+  // piece that arrives.
+  Result<std::string> Call(const std::string& frame, std::uint64_t request_id, std::string* document = nullptr);
 
   // Raw bytes, for tests of hostile input.
   Status SendRaw(std::string_view bytes);

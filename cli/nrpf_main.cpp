@@ -281,10 +281,18 @@ int Run(Args& a) {
   if (!frame.ok()) return Usage(frame.status().message());
   Result<std::unique_ptr<Client>> client = Client::Connect(a.client);
   if (!client.ok()) return Transport(client.status());
-  Result<std::string> answer = (*client)->Call(*frame, spec.request_id);
+  std::string document;
+  Result<std::string> answer = (*client)->Call(*frame, spec.request_id, &document);
   if (!answer.ok()) return Transport(answer.status());
   const api::fb::Response* r = api::VerifiedResponse(*answer);
   const Status status = api::StatusOf(r->error());
+  if (status.ok() && r->body_type() == api::fb::Reply::Document) {
+    // The replay reports: the document itself, as nrpf-replay writes it.
+    std::fwrite(document.data(), 1, document.size(), stdout);
+    if (!document.empty() && document.back() != '\n') std::fputc('\n', stdout);
+    std::fflush(stdout);
+    return kExitOk;
+  }
 
   if (status.ok() && *op == api::fb::Op::Login) {
     const auto* session = r->body_as_SessionView();

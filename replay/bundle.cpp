@@ -69,6 +69,12 @@ Result<std::map<std::string, std::uint64_t>> OrganisationStreams(const ledger::L
   return heads;
 }
 
+Status TooMany(std::uint64_t records, std::size_t max) {
+  return Status::TooLarge("the selection has " + std::to_string(records) + " records; an export may hold " +
+                          std::to_string(max) + ": export it in ranges of positions")
+      .WithReason("selection_too_large");
+}
+
 }  // namespace
 
 Result<std::string> ExportBundle(const ledger::Ledger& ledger, const ExportSelection& selection,
@@ -123,6 +129,7 @@ Result<std::string> ExportBundle(const ledger::Ledger& ledger, const ExportSelec
   if (selection.kind == ExportSelection::Kind::kRange) {
     const std::uint64_t to = std::min(selection.to, size);
     if (selection.from >= to) return Status::InvalidArgument("the range selects no event below the checkpoint size");
+    if (to - selection.from > options.max_records) return TooMany(to - selection.from, options.max_records);
     for (std::uint64_t p = selection.from; p < to; ++p) positions.push_back(p);
     sel = {{"kind", "range"}, {"from", selection.from}, {"to", to}};
   } else {
@@ -153,6 +160,7 @@ Result<std::string> ExportBundle(const ledger::Ledger& ledger, const ExportSelec
     sel["streams"] = heads;
     std::sort(positions.begin(), positions.end());
   }
+  if (positions.size() > options.max_records) return TooMany(positions.size(), options.max_records);
   bundle["selection"] = std::move(sel);
 
   Result<std::vector<std::vector<ledger::Hash>>> proofs = ledger.ProveInclusions(positions, size);

@@ -47,10 +47,14 @@ struct ExportSelection {
 struct ExportOptions {
   // Size of the checkpoint the records are proven in. Default: the log's size.
   std::optional<std::uint64_t> tree_size;
+  // Most records the bundle may hold; more is kTooLarge/selection_too_large.
+  // Default: no limit.
+  std::size_t max_records = SIZE_MAX;
 };
 
 // The bundle's JSON text. kNotFound when the selection has no record;
-// kInvalidArgument for a range outside the checkpoint.
+// kInvalidArgument for a range outside the checkpoint; kTooLarge beyond
+// max_records.
 Result<std::string> ExportBundle(const ledger::Ledger& ledger, const ExportSelection& selection,
                                  const ExportOptions& options = {});
 

@@ -25,6 +25,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -277,11 +278,7 @@ int Rebuild(const Args& a) {
   Result<replay::RebuildComparison> cmp = replay::CompareRebuild(**l, live, scratch);
   if (!cmp.ok()) return Fail(cmp.status());
   if (a.Has("--json")) {
-    std::printf("%s\n", json({{"equal", cmp->equal()}, {"position", cmp->position}, {"rebuilt_lines", cmp->rebuilt_lines},
-                              {"live_lines", cmp->live_lines}, {"only_rebuilt", cmp->only_rebuilt},
-                              {"only_live", cmp->only_live}, {"scratch", scratch}})
-                            .dump(1)
-                            .c_str());
+    std::printf("%s\n", replay::RebuildComparisonJson(*cmp, scratch).dump(1).c_str());
   } else if (cmp->equal()) {
     std::printf("projections rebuilt from %llu events equal the live ones (%zu lines; dumps in %s)\n",
                 static_cast<unsigned long long>(cmp->position), cmp->rebuilt_lines, scratch.c_str());
@@ -383,44 +380,24 @@ int Proof(const Args& a) {
   Result<std::unique_ptr<ledger::Ledger>> l = OpenDataDir(a, false);
   if (!l.ok()) return Fail(l.status());
   const ledger::Ledger& led = **l;
-  auto hashes = [](const std::vector<ledger::Hash>& v) {
-    json j = json::array();
-    for (const ledger::Hash& h : v) j.push_back(ledger::Base64Encode(ledger::AsBytes(h)));
-    return j;
-  };
-  json out;
+  std::optional<Result<json>> out;
   if (a.Has("--consistency")) {
     const auto& vals = a.flags.at("--consistency");
     if (vals.size() != 1 || a.positional.size() != 1) return Usage();
     auto old_size = ParseNumber(vals[0]);
     auto new_size = ParseNumber(a.positional[0]);
     if (!old_size || !new_size) return Usage();
-    Result<std::vector<ledger::Hash>> p = led.ProveConsistency(*old_size, *new_size);
-    if (!p.ok()) return Fail(p.status());
-    Result<ledger::Hash> old_root = led.RootAt(*old_size), new_root = led.RootAt(*new_size);
-    if (!old_root.ok() || !new_root.ok()) return Fail(old_root.ok() ? new_root.status() : old_root.status());
-    out = {{"old_size", *old_size}, {"new_size", *new_size},
-           {"old_root", ledger::Base64Encode(ledger::AsBytes(*old_root))},
-           {"new_root", ledger::Base64Encode(ledger::AsBytes(*new_root))}, {"proof", hashes(*p)}};
-    Result<std::string> note = led.SignedCheckpoint(*new_size);
-    if (note.ok()) out["new_checkpoint"] = *note;
+    out = replay::ConsistencyProofJson(led, *old_size, *new_size);
   } else if (a.Has("--position")) {
     auto pos = ParseNumber(a.Get("--position"));
     auto size = a.Has("--size") ? ParseNumber(a.Get("--size")) : std::optional<std::uint64_t>(led.Size());
     if (!pos || !size) return Usage();
-    Result<std::vector<ledger::Hash>> p = led.ProveInclusion(*pos, *size);
-    if (!p.ok()) return Fail(p.status());
-    Result<ledger::StoredEvent> e = led.Read(*pos);
-    if (!e.ok()) return Fail(e.status());
-    Result<std::string> note = led.SignedCheckpoint(*size);
-    if (!note.ok()) return Fail(note.status());
-    out = {{"position", *pos}, {"tree_size", *size}, {"record", ledger::Base64Encode(e->bytes)},
-           {"leaf_hash", ledger::Base64Encode(ledger::AsBytes(ledger::LeafHash(e->bytes)))},
-           {"proof", hashes(*p)}, {"checkpoint", *note}};
+    out = replay::InclusionProofJson(led, *pos, *size);
   } else {
     return Usage();
   }
-  std::printf("%s\n", out.dump(1).c_str());
+  if (!out->ok()) return Fail(out->status());
+  std::printf("%s\n", (*out)->dump(1).c_str());
   return kOk;
 }
 

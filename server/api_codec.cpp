@@ -246,6 +246,12 @@ bool IsReadOnly(fb::Op op) {
     case fb::Op::ReadLog:
     case fb::Op::CaseHistory:
     case fb::Op::SubjectAccessExport:
+    case fb::Op::CaseTimeline:
+    case fb::Op::ExportBundle:
+    case fb::Op::SubjectAccessReport:
+    case fb::Op::GetProof:
+    case fb::Op::SlaCompliance:
+    case fb::Op::CompareProjections:
     case fb::Op::SubscribeCounters:
     case fb::Op::SubscribeCase:
     case fb::Op::SubscribeLog:

@@ -25,6 +25,8 @@ inline constexpr std::string_view kInvalidHeader = "invalid_header";      // Ide
 inline constexpr std::string_view kPasswordInvalid = "password_invalid";  // too short or too long
 inline constexpr std::string_view kMalformedRequest = "malformed_request";  // not HTTP/1.1
 inline constexpr std::string_view kMethodNotAllowed = "method_not_allowed";  // a change sent with GET
+inline constexpr std::string_view kInvalidSelection = "invalid_selection";  // export_bundle's kind and ids
+inline constexpr std::string_view kInvalidSubject = "invalid_subject";      // not a case's data subject
 // not_found/...
 inline constexpr std::string_view kUnknownRoute = "unknown_route";
 inline constexpr std::string_view kSubscriptionNotFound = "subscription_not_found";

@@ -193,6 +193,12 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
     if (closed_) return;
     if (a.binding == Answer::Binding::kBind) token_ = a.token;
     if (a.binding == Answer::Binding::kUnbind && a.token == token_) token_.clear();
+    if (!a.media_type.empty()) {
+      // A document: its pieces count against the write queue like any frame,
+      // so reading pauses until they drain.
+      for (std::string& f : api::DocumentFrames(a.request_id, a.media_type, a.document)) this->Queue(std::move(f));
+      return;
+    }
     this->Queue(std::move(a.frame));
   }
 

@@ -40,7 +40,8 @@ Dispatcher::Dispatcher(DispatcherDeps deps)
       accounts_(*deps.accounts),
       workers_(*deps.workers),
       metrics_(*deps.metrics),
-      clock_(deps.clock != nullptr ? *deps.clock : *SystemClock::Default()) {}
+      clock_(deps.clock != nullptr ? *deps.clock : *SystemClock::Default()),
+      scratch_dir_(deps.scratch_dir) {}
 
 Answer Dispatcher::Reply(std::string frame) const {
   Answer a;

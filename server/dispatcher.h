@@ -51,6 +51,12 @@ struct Call {
 struct Answer {
   std::string frame;  // size-prefixed Response
   Status status;      // ok, or the error the frame carries
+  // A Document answer (the replay reports) has no frame: its text and media
+  // type. Binary connections send api::DocumentFrames; HTTP sends the text
+  // as the body.
+  std::string document;
+  std::string media_type;
+  std::uint64_t request_id = 0;  // of a Document answer
   // Binary connections: after Login or Authenticate, later requests on the
   // connection carry `token`; after Logout of `token`, none.
   enum class Binding { kNone, kBind, kUnbind } binding = Binding::kNone;
@@ -64,6 +70,8 @@ struct DispatcherDeps {
   WorkerPool* workers = nullptr;
   Metrics* metrics = nullptr;
   const Clock* clock = nullptr;
+  // Where compare_projections rebuilds (emptied after each comparison).
+  std::string scratch_dir;
 };
 
 class Dispatcher {
@@ -107,6 +115,8 @@ class Dispatcher {
   const Clock& clock_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> verifying_{false};  // one VerifyLog at a time: it uses every core
+  std::atomic<bool> comparing_{false};  // one CompareProjections at a time
+  const std::string scratch_dir_;
 };
 
 }  // namespace nrpf::server

@@ -1,13 +1,24 @@
 // The dispatcher's audit operations: the published keys and checkpoint, the
-// log itself, a case's history, subject-access exports and verification.
-// All but the checkpoint read RocksDB and run on the worker pool.
+// log itself, a case's history, subject-access exports and verification;
+// and the replay reports (replay/), answered as Documents in the formats
+// nrpf-replay writes: timelines, export bundles, subject-access reports,
+// proofs, SLA compliance and the rebuild comparison. All but the checkpoint
+// read RocksDB and run on the worker pool.
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
+#include <set>
 
 #include "domain/events.h"
 #include "domain/permissions.h"
 #include "ledger/coding.h"
+#include "replay/bundle.h"
+#include "replay/case_history.h"
+#include "replay/rebuild_compare.h"
+#include "replay/report_json.h"
+#include "replay/sar.h"
+#include "replay/sla_report.h"
 #include "server/api_error.h"
 #include "server/dispatcher.h"
 #include "server/response_writer.h"
@@ -27,6 +38,9 @@ std::string Base64(const ledger::Hash& h) {
 // a single case are far smaller in practice.
 constexpr std::size_t kMaxLogPage = 1000;
 constexpr std::size_t kMaxCaseEvents = 100000;
+// Most records of an export bundle through the API (about 1.3 KB each):
+// larger selections are exported in ranges, or offline by nrpf-replay.
+constexpr std::size_t kMaxExportRecords = 100000;
 
 Answer Failed(std::uint64_t id, const Status& s) {
   Answer a;
@@ -47,6 +61,59 @@ Status ReadWholeStream(const ledger::Ledger& ledger, const std::string& stream,
   Result<std::vector<ledger::StoredEvent>> events = ledger.ReadStream(stream, 1, kMaxCaseEvents);
   if (!events.ok()) return events.status();
   for (ledger::StoredEvent& e : *events) out->emplace(e.position, std::move(e));
+  return Status::Ok();
+}
+
+Answer DocumentAnswer(std::uint64_t id, std::string media_type, std::string text) {
+  Answer a;
+  a.request_id = id;
+  a.media_type = std::move(media_type);
+  a.document = std::move(text);
+  return a;
+}
+
+Answer JsonDocument(std::uint64_t id, const Result<nlohmann::json>& j) {
+  if (!j.ok()) return Failed(id, j.status());
+  return DocumentAnswer(id, "application/json", j->dump());
+}
+
+// The case of a data subject ("case-<id>/applicant", "case-<id>/dependant-<n>").
+std::optional<std::string> CaseOfSubject(const std::string& subject) {
+  constexpr std::string_view kPrefix = "case-";
+  const std::size_t slash = subject.find('/');
+  if (subject.rfind(kPrefix, 0) != 0 || slash == std::string::npos || slash <= kPrefix.size()) return std::nullopt;
+  const std::string_view rest = std::string_view(subject).substr(slash + 1);
+  if (rest != "applicant" && rest.rfind("dependant-", 0) != 0) return std::nullopt;
+  return subject.substr(kPrefix.size(), slash - kPrefix.size());
+}
+
+// Auditors of an audit body may audit every organisation; other auditors
+// only their own.
+Status MayAuditOrganisation(const domain::CaseService& service, const std::string& user_id,
+                            const std::string& organisation_id) {
+  return service.projector().Read([&](const projections::Projections& state) -> Status {
+    const domain::UserState* actor = state.User(user_id);
+    const domain::OrganisationState* org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+    NRPF_RETURN_IF_ERROR(domain::Authorize(actor, org, domain::Action::kAudit, nullptr, nullptr));
+    if (org->kind != domain::fb::OrganisationKind::AuditBody && actor->organisation_id != organisation_id) {
+      return Status::PermissionDenied("an auditor of an organisation audits only it").WithReason("wrong_tenant");
+    }
+    return Status::Ok();
+  });
+}
+
+// Everyone with reports; a council's users only for their council, which
+// `organisation_id` is set to when empty.
+Status MayReportOn(const projections::Projections& state, const std::string& user_id, std::string* organisation_id) {
+  const domain::UserState* actor = state.User(user_id);
+  const domain::OrganisationState* org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+  NRPF_RETURN_IF_ERROR(domain::Authorize(actor, org, domain::Action::kReports, nullptr, nullptr));
+  if (org->kind == domain::fb::OrganisationKind::Council) {
+    if (!organisation_id->empty() && *organisation_id != actor->organisation_id) {
+      return Status::PermissionDenied("a council reports on its own cases").WithReason("wrong_tenant");
+    }
+    *organisation_id = actor->organisation_id;
+  }
   return Status::Ok();
 }
 
@@ -191,6 +258,178 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         return Framed(w.Finish(vb.Finish()));
       }, [this, done](Answer a) {
         if (!a.status.ok()) verifying_ = false;  // refused before it ran
+        done(std::move(a));
+      });
+      return true;
+    }
+    case fb::Op::CaseTimeline: {
+      const auto* b = static_cast<const fb::CaseTimeline*>(call.body);
+      const std::string case_id = Str(b->case_id());
+      const std::optional<std::int64_t> as_of = b->as_of_us() ? std::optional<std::int64_t>(*b->as_of_us()) : std::nullopt;
+      Submit(call, [this, id, user, case_id, as_of, &ledger]() -> Answer {
+        Status may = service_.MayOnCase(user, case_id, domain::Action::kReadCaseMetadata);
+        if (!may.ok()) return Failed(id, may);
+        // Personal data only for those who may read it, and then the read is
+        // recorded first; others see what changed with sealed values sealed.
+        Result<domain::RecordedCaseRead> read = service_.ReadCaseRecorded(user, case_id, {"case_timeline"});
+        if (!read.ok()) return Failed(id, read.status());
+        replay::HistoryOptions options;
+        options.as_of_us = as_of;
+        options.open_sealed = read->visibility == domain::CaseVisibility::kFull;
+        Result<replay::CaseHistory> history = replay::ReadCaseHistory(ledger, case_id, options);
+        if (!history.ok()) return Failed(id, history.status());
+        return DocumentAnswer(id, "application/json", replay::CaseHistoryJson(*history).dump());
+      }, done);
+      return true;
+    }
+    case fb::Op::ExportBundle: {
+      const auto* b = static_cast<const fb::ExportBundle*>(call.body);
+      const std::string kind = Str(b->kind());
+      replay::ExportSelection selection;
+      selection.id = Str(b->id());
+      selection.from = b->from_position();
+      selection.to = b->to_position();
+      replay::ExportOptions options;
+      if (b->tree_size()) options.tree_size = *b->tree_size();
+      options.max_records = kMaxExportRecords;
+      if (kind == "case" || kind == "organisation") {
+        selection.kind = kind == "case" ? replay::ExportSelection::Kind::kCase : replay::ExportSelection::Kind::kOrganisation;
+        if (selection.id.empty()) {
+          done(Failed(id, api::Refusal(Code::kInvalidArgument, api::reason::kInvalidSelection, "give the " + kind + "'s id")));
+          return true;
+        }
+      } else if (kind == "range") {
+        selection.kind = replay::ExportSelection::Kind::kRange;
+      } else {
+        done(Failed(id, api::Refusal(Code::kInvalidArgument, api::reason::kInvalidSelection,
+                                     "kind is \"case\", \"organisation\" or \"range\"")));
+        return true;
+      }
+      Submit(call, [this, id, user, selection, options, &ledger]() -> Answer {
+        Status may = selection.kind == replay::ExportSelection::Kind::kCase
+                         ? service_.MayOnCase(user, selection.id, domain::Action::kAudit)
+                     : selection.kind == replay::ExportSelection::Kind::kOrganisation
+                         ? MayAuditOrganisation(service_, user, selection.id)
+                         : MayReadWholeLog(service_, user);
+        if (!may.ok()) return Failed(id, may);
+        Result<std::string> bundle = replay::ExportBundle(ledger, selection, options);
+        if (!bundle.ok()) return Failed(id, bundle.status());
+        return DocumentAnswer(id, "application/json", std::move(bundle).value());
+      }, done);
+      return true;
+    }
+    case fb::Op::SubjectAccessReport: {
+      const auto* b = static_cast<const fb::SubjectAccessReport*>(call.body);
+      std::vector<std::string> subjects;
+      std::set<std::string> cases;
+      if (b->subjects() != nullptr) {
+        for (const flatbuffers::String* s : *b->subjects()) subjects.push_back(s->str());
+      }
+      for (const std::string& s : subjects) {
+        std::optional<std::string> case_id = CaseOfSubject(s);
+        if (!case_id) {
+          done(Failed(id, api::Refusal(Code::kInvalidArgument, api::reason::kInvalidSubject,
+                                       "not a case's applicant or dependant: " + s)));
+          return true;
+        }
+        cases.insert(*case_id);
+      }
+      if (subjects.empty()) {
+        done(Failed(id, api::Refusal(Code::kInvalidArgument, api::reason::kInvalidSubject, "name the person's subjects")));
+        return true;
+      }
+      const bool html = b->html();
+      Submit(call, [this, id, user, subjects, cases, html, &ledger]() -> Answer {
+        // The officer may audit every case the person is in, and each
+        // case's record of reads shows the report was made.
+        for (const std::string& case_id : cases) {
+          Status may = service_.MayOnCase(user, case_id, domain::Action::kAudit);
+          if (!may.ok()) return Failed(id, may);
+        }
+        for (const std::string& case_id : cases) {
+          Result<domain::RecordedCaseRead> read = service_.ReadCaseRecorded(user, case_id, {"subject_access_report"});
+          if (!read.ok()) return Failed(id, read.status());
+        }
+        replay::SarOptions options;
+        options.decrypt = true;
+        options.now_us = clock_.NowMicros();
+        Result<replay::SubjectAccessReport> report = replay::BuildSubjectAccessReport(ledger, subjects, options);
+        if (!report.ok()) return Failed(id, report.status());
+        return html ? DocumentAnswer(id, "text/html; charset=utf-8", replay::SarHtml(*report))
+                    : DocumentAnswer(id, "application/json", replay::SarJson(*report));
+      }, done);
+      return true;
+    }
+    case fb::Op::GetProof: {
+      const auto* b = static_cast<const fb::GetProof*>(call.body);
+      const std::optional<std::uint64_t> position =
+          b->position() ? std::optional<std::uint64_t>(*b->position()) : std::nullopt;
+      const std::optional<std::uint64_t> old_size =
+          b->old_size() ? std::optional<std::uint64_t>(*b->old_size()) : std::nullopt;
+      const std::optional<std::uint64_t> tree_size =
+          b->tree_size() ? std::optional<std::uint64_t>(*b->tree_size()) : std::nullopt;
+      if (position.has_value() == old_size.has_value()) {
+        done(Failed(id, api::Refusal(Code::kInvalidArgument, api::reason::kInvalidSelection,
+                                     "give position (an inclusion proof) or old_size (a consistency proof)")));
+        return true;
+      }
+      Submit(call, [this, id, user, position, old_size, tree_size, &ledger]() -> Answer {
+        const std::uint64_t size = tree_size.value_or(ledger.Size());
+        // A consistency proof is hashes only; an inclusion proof carries the
+        // record, which may belong to any organisation.
+        if (old_size) return JsonDocument(id, replay::ConsistencyProofJson(ledger, *old_size, size));
+        Status may = MayReadWholeLog(service_, user);
+        if (!may.ok()) return Failed(id, may);
+        return JsonDocument(id, replay::InclusionProofJson(ledger, *position, size));
+      }, done);
+      return true;
+    }
+    case fb::Op::SlaCompliance: {
+      const auto* b = static_cast<const fb::SlaCompliance*>(call.body);
+      replay::SlaReportOptions options;
+      options.from_us = b->from_us();
+      if (b->to_us()) options.to_us = *b->to_us();
+      if (b->as_of_us()) options.as_of_us = *b->as_of_us();
+      options.organisation_id = Str(b->organisation_id());
+      const bool csv = b->csv();
+      Submit(call, [this, id, user, options, csv]() mutable -> Answer {
+        std::optional<replay::SlaReport> report;
+        Status may = service_.projector().Read([&](const projections::Projections& state) -> Status {
+          NRPF_RETURN_IF_ERROR(MayReportOn(state, user, &options.organisation_id));
+          report = replay::BuildSlaReport(state, options);
+          return Status::Ok();
+        });
+        if (!may.ok()) return Failed(id, may);
+        return csv ? DocumentAnswer(id, "text/csv; charset=utf-8", replay::SlaReportCsv(*report))
+                   : DocumentAnswer(id, "application/json", replay::SlaReportJson(*report));
+      }, done);
+      return true;
+    }
+    case fb::Op::CompareProjections: {
+      Status may = MayReadWholeLog(service_, user);
+      if (!may.ok()) {
+        done(Failed(id, may));
+        return true;
+      }
+      bool expected = false;
+      if (!comparing_.compare_exchange_strong(expected, true)) {
+        done(Failed(id, api::Refusal(Code::kUnavailable, api::reason::kBusy, "a comparison is already running")));
+        return true;
+      }
+      auto ran = std::make_shared<bool>(false);
+      Submit(call, [this, id, ran, &ledger]() -> Answer {
+        *ran = true;
+        const std::string live =
+            service_.projector().Read([](const projections::Projections& state) { return state.Dump(); });
+        Result<replay::RebuildComparison> cmp = replay::CompareRebuild(ledger, live, scratch_dir_);
+        // The dumps hold personal data: none is left behind.
+        std::error_code ec;
+        std::filesystem::remove_all(scratch_dir_, ec);
+        comparing_ = false;
+        if (!cmp.ok()) return Failed(id, cmp.status());
+        return JsonDocument(id, replay::RebuildComparisonJson(*cmp, ""));
+      }, [this, ran, done](Answer a) {
+        if (!*ran) comparing_ = false;  // refused before it ran
         done(std::move(a));
       });
       return true;

@@ -3,6 +3,8 @@
 #include "server/api_error.h"
 #include "server/frame.h"
 
+#include <algorithm>
+
 namespace nrpf::api {
 
 namespace {
@@ -33,6 +35,22 @@ std::string ErrorFrame(std::uint64_t request_id, const Status& status, fb::Frame
   b.add_error(error);
   fbb.FinishSizePrefixed(b.Finish(), kFileIdentifier);
   return Take(fbb);
+}
+
+std::vector<std::string> DocumentFrames(std::uint64_t request_id, std::string_view media_type,
+                                        std::string_view document) {
+  std::vector<std::string> frames;
+  std::size_t offset = 0;
+  do {
+    const std::size_t n = std::min(kDocumentPartBytes, document.size() - offset);
+    const bool last = offset + n == document.size();
+    ResponseWriter w(request_id, last ? fb::FrameKind::Reply : fb::FrameKind::Part);
+    auto type = w.fbb().CreateString(media_type.data(), media_type.size());
+    auto data = w.fbb().CreateVector(reinterpret_cast<const std::uint8_t*>(document.data()) + offset, n);
+    frames.push_back(w.Finish(fb::CreateDocument(w.fbb(), type, document.size(), offset, data)));
+    offset += n;
+  } while (offset < document.size());
+  return frames;
 }
 
 std::string AckFrame(std::uint64_t request_id) {

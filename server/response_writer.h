@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "ledger/status.h"
 #include "schema/api_generated.h"
@@ -40,6 +42,13 @@ std::string ErrorFrame(std::uint64_t request_id, const Status& status,
                        fb::FrameKind kind = fb::FrameKind::Reply, std::uint32_t retry_after_ms = 0);
 // A frame answering `request_id` with Ack.
 std::string AckFrame(std::uint64_t request_id);
+
+// Largest piece of a Document one frame carries.
+inline constexpr std::size_t kDocumentPartBytes = 256u << 10;
+// The frames of a Document answer: Part frames of kDocumentPartBytes, then
+// the Reply frame with the rest (one Reply frame for a small document).
+std::vector<std::string> DocumentFrames(std::uint64_t request_id, std::string_view media_type,
+                                        std::string_view document);
 
 // The Response of a frame this process built (no verification needed).
 inline const fb::Response* ResponseOf(const std::string& frame) {

@@ -87,7 +87,8 @@ Status Server::OpenAll() {
   workers_ = std::make_unique<WorkerPool>(config_.limits.workers, config_.limits.worker_queue, "nrpf-worker-api");
   hub_ = std::make_unique<FeedHub>(ledger_.get(), &service_->projector(), std::chrono::seconds(30));
   dispatcher_ = std::make_unique<Dispatcher>(
-      DispatcherDeps{service_.get(), accounts_.get(), workers_.get(), &metrics_, SystemClock::Default()});
+      DispatcherDeps{service_.get(), accounts_.get(), workers_.get(), &metrics_, SystemClock::Default(),
+                     (std::filesystem::path(config_.data_dir) / "rebuild").string()});
   connections_ = std::make_unique<Connections>(config_.limits.max_connections);
   const ConnectionContext ctx{service_.get(), dispatcher_.get(), hub_.get(), &metrics_, connections_.get(),
                               &config_.limits};

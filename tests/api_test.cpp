@@ -129,6 +129,31 @@ TEST_CASE("every operation has a name, a table and a route", "[api][codec]") {
   CHECK(server::MatchRoute("GET", "/health?x=1")->kind == server::Route::Kind::kHealth);
 }
 
+TEST_CASE("a large document goes in Part frames that add up to it, a small one in one Reply", "[api]") {
+  std::string doc(2 * api::kDocumentPartBytes + 1000, 'x');
+  for (std::size_t i = 0; i < doc.size(); ++i) doc[i] = static_cast<char>('a' + i % 26);
+  const std::vector<std::string> frames = api::DocumentFrames(7, "application/json", doc);
+  REQUIRE(frames.size() == 3);
+  std::string joined;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    const api::fb::Response* r = api::VerifiedResponse(frames[i]);
+    REQUIRE(r != nullptr);
+    CHECK(r->request_id() == 7);
+    CHECK(r->kind() == (i + 1 < frames.size() ? api::fb::FrameKind::Part : api::fb::FrameKind::Reply));
+    const api::fb::Document* d = r->body_as_Document();
+    REQUIRE(d != nullptr);
+    CHECK(d->offset() == joined.size());
+    CHECK(d->total_bytes() == doc.size());
+    CHECK(d->media_type()->str() == "application/json");
+    joined.append(reinterpret_cast<const char*>(d->data()->data()), d->data()->size());
+  }
+  CHECK(joined == doc);
+  const std::vector<std::string> small = api::DocumentFrames(8, "text/csv", "");
+  REQUIRE(small.size() == 1);
+  CHECK(api::VerifiedResponse(small[0])->kind() == api::fb::FrameKind::Reply);
+  CHECK(api::VerifiedResponse(small[0])->body_as_Document()->total_bytes() == 0);
+}
+
 TEST_CASE("query strings become JSON of the op's table, typed by the schema", "[api][codec]") {
   Result<std::string> j = server::QueryToJson("GetCaseload", "status=Closed&limit=5&team_id=team%20a&after_case_id=12");
   REQUIRE(j.ok());

@@ -1,0 +1,204 @@
+// The replay reports through the real server (docs/api.md "Audit"): case
+// timelines, export bundles, subject-access reports, proofs, SLA compliance
+// and the rebuild comparison, asked for with nrpf and raw HTTP; each is the
+// document nrpf-replay makes, and each is refused to those it is not for.
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "ledger/checkpoint.h"
+#include "ledger/coding.h"
+#include "ledger/ledger.h"
+#include "ledger/merkle.h"
+#include "replay/bundle.h"
+#include "tests/server_world.h"
+
+namespace nrpf::test {
+namespace {
+
+using nlohmann::json;
+
+// A Camden case with a dependant, read by a second caseworker, with
+// `advice` more events so that its exports come in several frames.
+std::string MakeCase(ServerWorld& w, int advice) {
+  CliUser::Answer created = w.Ok(
+      "camden-cw1",
+      {"create-case", "team_id=team-a", "caseworker_id=camden-cw1", "applicant.given_names=Amina",
+       "applicant.family_name=Okafor", "applicant.date_of_birth=1988-04-12", "dependants.0.given_names=Tobi",
+       "dependants.0.family_name=Okafor", "dependants.0.date_of_birth=2019-02-01", "dependants.0.relationship=child",
+       "household_type=FamilyWithChildren", "legislation=ChildrenAct1989S17", "referral_date=2025-03-01"});
+  const std::string case_id = created->body_as_CommandResult()->case_id()->str();
+  w.Ok("camden-cw2", {"get-case", "case_id=" + case_id});
+  const std::string token = w.Token("camden-cw1");
+  for (int i = 0; i < advice; ++i) {
+    HttpResult r = HttpAs(token, w.server.http(), "POST", "/v1/record_advice",
+                          R"({"case_id":")" + case_id + R"(","advised_on":"2025-03-04","of":"DetailsSharedWithHomeOffice",)"
+                          R"("note":"advice )" + std::to_string(i) + "\"}");
+    REQUIRE(r.status == 200);
+  }
+  return case_id;
+}
+
+// nrpf <args> as `user`: the document it printed, parsed.
+json Document(ServerWorld& w, const std::string& user, std::vector<std::string> args) {
+  CliResult r = w.User(user).Run(std::move(args));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  return json::parse(r.out);
+}
+
+std::string WriteFile(const TempDir& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir.Sub(name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST_CASE("the replay reports come through the server as the documents nrpf-replay makes", "[server][audit]") {
+  ServerWorld w;
+  const std::string case_id = MakeCase(w, 600);
+
+  // A timeline with the people's data for those who may read it; the read
+  // is recorded before the answer.
+  json timeline = Document(w, "auditor-1", {"case-timeline", "case_id=" + case_id});
+  REQUIRE(timeline["timeline"].size() >= 602);
+  CHECK(timeline["timeline"][0]["type"] == "case.created");
+  CHECK(timeline["timeline"][0]["actor"]["user"] == "camden-cw1");
+  CHECK(timeline["state"].dump().find("Amina") != std::string::npos);
+  CHECK(Document(w, "camden-cw1", {"case-timeline", "case_id=" + case_id})["case_id"] == case_id);
+  CHECK(w.User("leeds-cw1").Run({"case-timeline", "case_id=" + case_id}).code == 5);
+  // Before the case began there is nothing to show.
+  CHECK(w.User("auditor-1").Run({"case-timeline", "case_id=" + case_id, "as_of_us=1"}).code == 6);
+  bool timeline_read = false;
+  const json again = Document(w, "auditor-1", {"case-timeline", "case_id=" + case_id});
+  for (const json& e : again["timeline"]) {
+    if (e["type"] == "case.accessed" && e["actor"]["user"] == "auditor-1" && e["read"] == json::array({"case_timeline"})) {
+      timeline_read = true;
+    }
+  }
+  CHECK(timeline_read);
+
+  // An export bundle of the case verifies offline; one changed byte fails.
+  CliResult bundle = w.User("auditor-1").Run({"export-bundle", "kind=case", "id=" + case_id});
+  REQUIRE(bundle.code == 0);
+  const replay::BundleCheck check = replay::VerifyBundle(bundle.out);
+  INFO(check.reason);
+  CHECK(check.ok);
+  CHECK(check.records >= 602);
+  json altered = json::parse(bundle.out);
+  std::string record = *ledger::Base64Decode(altered["records"][3]["record"].get<std::string>());
+  record[record.size() / 2] ^= 0x01;
+  altered["records"][3]["record"] = ledger::Base64Encode(record);
+  CHECK_FALSE(replay::VerifyBundle(altered.dump()).ok);
+  CHECK(w.User("camden-auditor").Run({"export-bundle", "kind=case", "id=" + case_id}).code == 0);
+  CHECK(w.User("camden-auditor").Run({"export-bundle", "kind=organisation", "id=leeds"}).code == 5);
+  CHECK(w.User("camden-auditor").Run({"export-bundle", "kind=range", "to_position=10"}).code == 5);
+  CHECK(w.User("auditor-1").Run({"export-bundle", "kind=everything"}).err.find("invalid_selection") != std::string::npos);
+
+  // A range bundle larger than one frame: the binary answer in pieces, the
+  // HTTP body, and the bundle nrpf-replay exports from the data directory
+  // beside the running server are the same bytes.
+  json checkpoint = json::parse(HttpAs(w.Token("auditor-1"), w.server.http(), "GET", "/v1/get_checkpoint").body);
+  const std::uint64_t size = checkpoint["body"]["tree_size"].get<std::uint64_t>();
+  const std::vector<std::string> range_args = {"export-bundle", "kind=range", "from_position=0",
+                                               "to_position=" + std::to_string(size), "tree_size=" + std::to_string(size)};
+  CliResult binary = w.User("auditor-1").Run(range_args);
+  REQUIRE(binary.code == 0);
+  CHECK(binary.out.size() > 2 * (256u << 10));
+  HttpResult http = HttpAs(w.Token("auditor-1"), w.server.http(), "GET",
+                           "/v1/export_bundle?kind=range&from_position=0&to_position=" + std::to_string(size) +
+                               "&tree_size=" + std::to_string(size));
+  REQUIRE(http.status == 200);
+  CHECK(http.headers["content-type"] == "application/json");
+  CHECK(http.body + "\n" == binary.out);
+  {
+    ledger::LedgerOptions o;
+    o.db_path = (std::filesystem::path(w.dir.Sub("server")) / "ledger").string();
+    o.master_key_path = w.dir.Sub("no-master-key");
+    o.read_only = true;
+    o.create_if_missing = false;
+    Result<std::unique_ptr<ledger::Ledger>> offline = ledger::Ledger::Open(o);
+    REQUIRE(offline.ok());
+    replay::ExportSelection all;
+    all.kind = replay::ExportSelection::Kind::kRange;
+    all.to = size;
+    replay::ExportOptions at;
+    at.tree_size = size;
+    Result<std::string> same = replay::ExportBundle(**offline, all, at);
+    REQUIRE(same.ok());
+    CHECK(*same == http.body);
+  }
+  CHECK(replay::VerifyBundle(http.body).ok);
+
+  // A subject-access report of the child: their data, who read it, and a
+  // proof of every record it cites; the report is itself recorded.
+  const std::string sar_request = WriteFile(w.dir, "sar.json", R"({"subjects":["case-)" + case_id + R"(/dependant-1"]})");
+  json sar = Document(w, "auditor-1", {"subject-access-report", "--input", sar_request});
+  REQUIRE(sar["cases"].size() == 1);
+  CHECK(sar["cases"][0]["case_id"] == case_id);
+  CHECK(sar.dump().find("Tobi") != std::string::npos);
+  CHECK(sar.dump().find("Amina") == std::string::npos);  // another person
+  bool cw2_read = false;
+  for (const json& r : sar["cases"][0]["accessed_by"]) {
+    if (r["by"]["user"] == "camden-cw2") cw2_read = true;
+  }
+  CHECK(cw2_read);
+  const std::string html_request =
+      WriteFile(w.dir, "sar-html.json", R"({"html":true,"subjects":["case-)" + case_id + R"(/dependant-1"]})");
+  CliResult html = w.User("auditor-1").Run({"subject-access-report", "--input", html_request});
+  CHECK(html.out.find("<h1>Subject access report</h1>") != std::string::npos);
+  const std::string bad_request = WriteFile(w.dir, "sar-bad.json", R"({"subjects":["somebody"]})");
+  CliResult bad = w.User("auditor-1").Run({"subject-access-report", "--input", bad_request});
+  CHECK(bad.code == 8);
+  CHECK(bad.err.find("invalid_subject") != std::string::npos);
+  CHECK(w.User("leeds-cw1").Run({"subject-access-report", "--input", sar_request}).code == 5);
+  bool sar_recorded = false;
+  const json after_sar = Document(w, "auditor-1", {"case-timeline", "case_id=" + case_id});
+  for (const json& e : after_sar["timeline"]) {
+    if (e["type"] == "case.accessed" && e["read"] == json::array({"subject_access_report"})) sar_recorded = true;
+  }
+  CHECK(sar_recorded);
+
+  // Proofs: an inclusion proof checks against its signed checkpoint.
+  json proof = Document(w, "auditor-1", {"get-proof", "position=5"});
+  Result<ledger::SignedNote> note = ledger::ParseSignedNote(proof["checkpoint"].get<std::string>());
+  REQUIRE(note.ok());
+  Result<ledger::Checkpoint> cp = ledger::ParseCheckpointBody(note->body);
+  REQUIRE(cp.ok());
+  std::vector<ledger::Hash> path;
+  for (const json& h : proof["proof"]) {
+    const std::string bytes = *ledger::Base64Decode(h.get<std::string>());
+    REQUIRE(bytes.size() == 32);
+    ledger::Hash hash;
+    std::copy(bytes.begin(), bytes.end(), hash.begin());
+    path.push_back(hash);
+  }
+  const std::string leaf = *ledger::Base64Decode(proof["record"].get<std::string>());
+  CHECK(ledger::VerifyInclusion(5, cp->size, ledger::LeafHash(leaf), path, cp->root).ok());
+  CHECK(w.User("camden-auditor").Run({"get-proof", "position=5"}).code == 5);
+  CHECK(Document(w, "camden-auditor", {"get-proof", "old_size=3"})["old_size"] == 3);
+  CHECK(w.User("auditor-1").Run({"get-proof"}).code == 8);
+
+  // SLA compliance: everyone's for the Home Office, a council's own only.
+  json sla = Document(w, "ho-admin", {"sla-compliance", "from_us=0"});
+  CHECK(sla["format"] == "nrpf-sla-compliance/1");
+  CHECK(sla["clocks"].size() >= 1);
+  CHECK(Document(w, "camden-admin", {"sla-compliance", "from_us=0"})["organisation"] == "camden");
+  CHECK(w.User("camden-admin").Run({"sla-compliance", "from_us=0", "organisation_id=leeds"}).code == 5);
+  HttpResult csv = HttpAs(w.Token("ho-admin"), w.server.http(), "GET", "/v1/sla_compliance?from_us=0&csv=true");
+  CHECK(csv.status == 200);
+  CHECK(csv.headers["content-type"] == "text/csv; charset=utf-8");
+
+  // The live projections equal a rebuild from the log, and no dump is left.
+  json cmp = Document(w, "auditor-1", {"compare-projections"});
+  CHECK(cmp["equal"] == true);
+  CHECK(cmp["position"].get<std::uint64_t>() >= size);
+  CHECK_FALSE(std::filesystem::exists(std::filesystem::path(w.dir.Sub("server")) / "rebuild"));
+  CHECK(w.User("camden-auditor").Run({"compare-projections"}).code == 5);
+}
+
+}  // namespace
+}  // namespace nrpf::test
