@@ -388,7 +388,7 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
       const auto* b = static_cast<const fb::SlaCompliance*>(call.body);
       replay::SlaReportOptions options;
       options.from_us = b->from_us();
-      if (b->to_us()) options.to_us = *b->to_us();
+      options.to_us = b->to_us() ? *b->to_us() : clock_.NowMicros();
       if (b->as_of_us()) options.as_of_us = *b->as_of_us();
       options.organisation_id = Str(b->organisation_id());
       const bool csv = b->csv();

@@ -185,6 +185,7 @@ TEST_CASE("the replay reports come through the server as the documents nrpf-repl
   // SLA compliance: everyone's for the Home Office, a council's own only.
   json sla = Document(w, "ho-admin", {"sla-compliance", "from_us=0"});
   CHECK(sla["format"] == "nrpf-sla-compliance/1");
+  CHECK(sla["to"].is_string());  // now, when not given
   CHECK(sla["clocks"].size() >= 1);
   CHECK(Document(w, "camden-admin", {"sla-compliance", "from_us=0"})["organisation"] == "camden");
   CHECK(w.User("camden-admin").Run({"sla-compliance", "from_us=0", "organisation_id=leeds"}).code == 5);
