@@ -38,9 +38,10 @@ std::string Base64(const ledger::Hash& h) {
 // a single case are far smaller in practice.
 constexpr std::size_t kMaxLogPage = 1000;
 constexpr std::size_t kMaxCaseEvents = 100000;
-// Most records of an export bundle through the API (about 1.3 KB each):
+// Most records of an export bundle through the API (about 1.3 KB each in the
+// bundle, several times that while it is built):
 // larger selections are exported in ranges, or offline by nrpf-replay.
-constexpr std::size_t kMaxExportRecords = 100000;
+constexpr std::size_t kMaxExportRecords = 50000;
 
 Answer Failed(std::uint64_t id, const Status& s) {
   Answer a;
