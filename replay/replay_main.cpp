@@ -324,8 +324,8 @@ int Export(const Args& a) {
   return s.ok() ? kOk : Fail(s);
 }
 
-// The subjects of the person named by --name/--dob/--reference/--document:
-// the case people every given detail matches, in every council.
+// The subjects of the person named by --name/--dob/--reference/--document,
+// in every council.
 Result<std::vector<std::string>> FindPerson(const ledger::Ledger& ledger, const Args& a) {
   Result<std::unique_ptr<projections::Projections>> state = projections::Rebuild(ledger);
   if (!state.ok()) return state.status();
@@ -334,16 +334,8 @@ Result<std::vector<std::string>> FindPerson(const ledger::Ledger& ledger, const 
   q.date_of_birth = a.Get("--dob");
   q.home_office_reference = a.Get("--reference");
   q.document_number = a.Get("--document");
-  q.limit = 1000;
   for (const auto& [org, cases] : (*state)->organisation_cases()) q.organisations.push_back(org);
-  std::vector<std::string> subjects;
-  for (const projections::SearchHit& h : (*state)->Search(q)) {
-    const bool all = (q.name.empty() || h.name_matched) && (q.date_of_birth.empty() || h.date_of_birth_matched) &&
-                     ((q.home_office_reference.empty() && q.document_number.empty()) || h.reference_matched);
-    if (all) subjects.push_back(h.subject);
-  }
-  if (subjects.empty()) return Status::NotFound("no case person matches every detail given");
-  return subjects;
+  return replay::FindPersonSubjects(**state, std::move(q));
 }
 
 int Sar(const Args& a) {

@@ -58,6 +58,23 @@ std::string Html(std::string_view s) {
 
 }  // namespace
 
+Result<std::vector<std::string>> FindPersonSubjects(const projections::Projections& state,
+                                                    projections::SearchQuery q) {
+  if (q.name.empty() && q.date_of_birth.empty() && q.home_office_reference.empty() && q.document_number.empty()) {
+    return Status::InvalidArgument("describe the person: a name, date of birth, reference or document number")
+        .WithReason("invalid_subject");
+  }
+  q.limit = 1000;
+  std::vector<std::string> subjects;
+  for (const projections::SearchHit& h : state.Search(q)) {
+    const bool all = (q.name.empty() || h.name_matched) && (q.date_of_birth.empty() || h.date_of_birth_matched) &&
+                     ((q.home_office_reference.empty() && q.document_number.empty()) || h.reference_matched);
+    if (all) subjects.push_back(h.subject);
+  }
+  if (subjects.empty()) return Status::NotFound("no case person matches every detail given").WithReason("person_not_found");
+  return subjects;
+}
+
 Result<SubjectAccessReport> BuildSubjectAccessReport(const ledger::Ledger& ledger,
                                                      const std::vector<std::string>& subjects,
                                                      const SarOptions& options) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ledger/ledger.h"
+#include "projections/projections.h"
 #include "replay/case_history.h"
 
 namespace nrpf::replay {
@@ -58,6 +59,13 @@ struct SarOptions {
 
 // The report for `subjects` (at least one; each a case applicant or
 // dependant subject). kNotFound when the log names none of them.
+// The subjects of the person `query` describes (name, date of birth,
+// Home Office reference or document number; query.organisations are the
+// councils searched): every case person whom each given detail matches.
+// kInvalidArgument when no detail is given; kNotFound when nobody matches.
+Result<std::vector<std::string>> FindPersonSubjects(const projections::Projections& state,
+                                                    projections::SearchQuery query);
+
 Result<SubjectAccessReport> BuildSubjectAccessReport(const ledger::Ledger& ledger,
                                                      const std::vector<std::string>& subjects,
                                                      const SarOptions& options);

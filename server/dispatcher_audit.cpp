@@ -321,26 +321,45 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
     }
     case fb::Op::SubjectAccessReport: {
       const auto* b = static_cast<const fb::SubjectAccessReport*>(call.body);
-      std::vector<std::string> subjects;
-      std::set<std::string> cases;
+      std::vector<std::string> given;
       if (b->subjects() != nullptr) {
-        for (const flatbuffers::String* s : *b->subjects()) subjects.push_back(s->str());
+        for (const flatbuffers::String* s : *b->subjects()) given.push_back(s->str());
       }
-      for (const std::string& s : subjects) {
-        std::optional<std::string> case_id = CaseOfSubject(s);
-        if (!case_id) {
-          done(Failed(id, api::Refusal(Code::kInvalidArgument, api::reason::kInvalidSubject,
-                                       "not a case's applicant or dependant: " + s)));
-          return true;
-        }
-        cases.insert(*case_id);
-      }
-      if (subjects.empty()) {
-        done(Failed(id, api::Refusal(Code::kInvalidArgument, api::reason::kInvalidSubject, "name the person's subjects")));
-        return true;
-      }
+      projections::SearchQuery person;
+      person.name = Str(b->name());
+      person.date_of_birth = Str(b->date_of_birth());
+      person.home_office_reference = Str(b->home_office_reference());
+      person.document_number = Str(b->document_number());
       const bool html = b->html();
-      Submit(call, [this, id, user, subjects, cases, html, &ledger]() -> Answer {
+      Submit(call, [this, id, user, given, person, html, &ledger]() mutable -> Answer {
+        std::vector<std::string> subjects = given;
+        if (subjects.empty()) {
+          // Found by the details, among the cases of the organisations the
+          // officer audits.
+          Result<std::vector<std::string>> found =
+              service_.projector().Read([&](const projections::Projections& state) -> Result<std::vector<std::string>> {
+                const domain::UserState* actor = state.User(user);
+                const domain::OrganisationState* org = actor ? state.Organisation(actor->organisation_id) : nullptr;
+                NRPF_RETURN_IF_ERROR(domain::Authorize(actor, org, domain::Action::kAudit, nullptr, nullptr));
+                if (org->kind == domain::fb::OrganisationKind::AuditBody) {
+                  for (const auto& [o, cases] : state.organisation_cases()) person.organisations.push_back(o);
+                } else {
+                  person.organisations.push_back(actor->organisation_id);
+                }
+                return replay::FindPersonSubjects(state, person);
+              });
+          if (!found.ok()) return Failed(id, found.status());
+          subjects = std::move(found).value();
+        }
+        std::set<std::string> cases;
+        for (const std::string& s : subjects) {
+          std::optional<std::string> case_id = CaseOfSubject(s);
+          if (!case_id) {
+            return Failed(id, api::Refusal(Code::kInvalidArgument, api::reason::kInvalidSubject,
+                                           "not a case's applicant or dependant: " + s));
+          }
+          cases.insert(*case_id);
+        }
         // The officer may audit every case the person is in, and each
         // case's record of reads shows the report was made.
         for (const std::string& case_id : cases) {

@@ -150,6 +150,15 @@ TEST_CASE("the replay reports come through the server as the documents nrpf-repl
       WriteFile(w.dir, "sar-html.json", R"({"html":true,"subjects":["case-)" + case_id + R"(/dependant-1"]})");
   CliResult html = w.User("auditor-1").Run({"subject-access-report", "--input", html_request});
   CHECK(html.out.find("<h1>Subject access report</h1>") != std::string::npos);
+  // Or found by the person's details, among the cases the officer audits.
+  const std::string by_name =
+      WriteFile(w.dir, "sar-name.json", R"({"name":"Tobi Okafor","date_of_birth":"2019-02-01"})");
+  json found = Document(w, "camden-auditor", {"subject-access-report", "--input", by_name});
+  CHECK(found["subjects"] == json::array({"case-" + case_id + "/dependant-1"}));
+  CHECK(found.dump().find("Amina") == std::string::npos);
+  const std::string nobody = WriteFile(w.dir, "sar-nobody.json", R"({"name":"Nobody Known","date_of_birth":"1901-01-01"})");
+  CHECK(w.User("camden-auditor").Run({"subject-access-report", "--input", nobody}).code == 6);
+  CHECK(w.User("auditor-1").Run({"subject-access-report"}).code == 8);
   const std::string bad_request = WriteFile(w.dir, "sar-bad.json", R"({"subjects":["somebody"]})");
   CliResult bad = w.User("auditor-1").Run({"subject-access-report", "--input", bad_request});
   CHECK(bad.code == 8);
