@@ -177,11 +177,23 @@ Fields FlattenCase(const domain::CaseState& c) {
 }
 
 std::vector<Change> Diff(const Fields& before, const Fields& after) {
-  std::unordered_map<std::string_view, std::string_view> old;
-  old.reserve(before.size());
-  for (const auto& [k, v] : before) old.emplace(k, v);
   std::vector<Change> changes;
-  for (const auto& [k, v] : after) {
+  // Flattening writes the fields in a fixed order, and most events leave the
+  // keys as they were: the common run of keys is compared pair by pair.
+  std::size_t same = 0;
+  while (same < before.size() && same < after.size() && before[same].first == after[same].first) {
+    if (before[same].second != after[same].second) {
+      changes.push_back({after[same].first, before[same].second, after[same].second});
+    }
+    ++same;
+  }
+  if (same == before.size() && same == after.size()) return changes;
+  // The rest, where fields came or went, is matched by key.
+  std::unordered_map<std::string_view, std::string_view> old;
+  old.reserve(before.size() - same);
+  for (std::size_t i = same; i < before.size(); ++i) old.emplace(before[i].first, before[i].second);
+  for (std::size_t i = same; i < after.size(); ++i) {
+    const auto& [k, v] = after[i];
     auto it = old.find(k);
     if (it == old.end()) {
       if (!v.empty()) changes.push_back({k, "", v});
@@ -190,7 +202,8 @@ std::vector<Change> Diff(const Fields& before, const Fields& after) {
       old.erase(it);
     }
   }
-  for (const auto& [k, v] : before) {
+  for (std::size_t i = same; i < before.size(); ++i) {
+    const auto& [k, v] = before[i];
     if (old.count(k) != 0 && !v.empty()) changes.push_back({k, v, ""});
   }
   return changes;

@@ -28,6 +28,7 @@ Fields Touched(const domain::CaseState& c, unsigned sections, const std::string&
                std::size_t queries_from, std::size_t advice_from) {
   Fields f;
   if (!c.exists()) return f;  // before the case was created: nothing to change from
+  f.reserve(16);
   if (sections & kScalars) FlattenScalars(c, &f, sections);
   if (sections & kPeople) FlattenPeople(c, &f);
   if (sections & kAlertItems) {

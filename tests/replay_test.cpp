@@ -83,6 +83,24 @@ const replay::Change* ChangeOf(const replay::TimelineEntry& entry, std::string_v
   return nullptr;
 }
 
+TEST_CASE("Diff names changed, new and gone fields, whether or not the keys line up", "[replay]") {
+  const replay::Fields before = {{"status", "open"}, {"team", "a"}, {"urgent", "no"}, {"note", "x"}};
+  const replay::Fields same_keys = {{"status", "closed"}, {"team", "a"}, {"urgent", "no"}, {"note", "y"}};
+  std::vector<replay::Change> d = replay::Diff(before, same_keys);
+  REQUIRE(d.size() == 2);
+  CHECK((d[0].field == "status" && d[0].before == "open" && d[0].after == "closed"));
+  CHECK((d[1].field == "note" && d[1].before == "x" && d[1].after == "y"));
+  // A field added in the middle and one gone: matched by key after the common run.
+  const replay::Fields moved = {{"status", "open"}, {"caseworker", "cw1"}, {"urgent", "yes"}, {"team", "a"}};
+  d = replay::Diff(before, moved);
+  REQUIRE(d.size() == 3);
+  CHECK((d[0].field == "caseworker" && d[0].before.empty() && d[0].after == "cw1"));
+  CHECK((d[1].field == "urgent" && d[1].before == "no" && d[1].after == "yes"));
+  CHECK((d[2].field == "note" && d[2].before == "x" && d[2].after.empty()));
+  CHECK(replay::Diff(before, before).empty());
+  CHECK(replay::Diff({}, {{"a", ""}}).empty());  // an empty new field is no change
+}
+
 TEST_CASE("a timeline says who did what, when, and what it changed from what to what", "[replay]") {
   World w;
   const std::string id = w.NewCase("camden");
