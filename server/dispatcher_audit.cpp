@@ -6,8 +6,10 @@
 // read RocksDB and run on the worker pool.
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "domain/events.h"
@@ -116,6 +118,20 @@ Status MayReportOn(const projections::Projections& state, const std::string& use
     *organisation_id = actor->organisation_id;
   }
   return Status::Ok();
+}
+
+// Work on the whole log that runs one at a time (it uses every core): the
+// refusal, or nullopt once the caller may read the whole log and has taken
+// `running`, which it clears when done.
+std::optional<Status> TakeWholeLogTurn(const domain::CaseService& service, const std::string& user_id,
+                                       std::atomic<bool>* running, const std::string& what) {
+  Status may = MayReadWholeLog(service, user_id);
+  if (!may.ok()) return may;
+  bool expected = false;
+  if (!running->compare_exchange_strong(expected, true)) {
+    return api::Refusal(Code::kUnavailable, api::reason::kBusy, what + " is already running");
+  }
+  return std::nullopt;
 }
 
 flatbuffers::Offset<fb::AccessView> BuildAccess(Builder& fbb, const ledger::StoredEvent& e) {
@@ -231,14 +247,8 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
     }
     case fb::Op::VerifyLog: {
       const auto* b = static_cast<const fb::VerifyLog*>(call.body);
-      Status may = MayReadWholeLog(service_, user);
-      if (!may.ok()) {
-        done(Failed(id, may));
-        return true;
-      }
-      bool expected = false;
-      if (!verifying_.compare_exchange_strong(expected, true)) {
-        done(Failed(id, api::Refusal(Code::kUnavailable, api::reason::kBusy, "a verification is already running")));
+      if (std::optional<Status> refused = TakeWholeLogTurn(service_, user, &verifying_, "a verification")) {
+        done(Failed(id, *refused));
         return true;
       }
       ledger::VerifyOptions options;
@@ -426,14 +436,8 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
       return true;
     }
     case fb::Op::CompareProjections: {
-      Status may = MayReadWholeLog(service_, user);
-      if (!may.ok()) {
-        done(Failed(id, may));
-        return true;
-      }
-      bool expected = false;
-      if (!comparing_.compare_exchange_strong(expected, true)) {
-        done(Failed(id, api::Refusal(Code::kUnavailable, api::reason::kBusy, "a comparison is already running")));
+      if (std::optional<Status> refused = TakeWholeLogTurn(service_, user, &comparing_, "a comparison")) {
+        done(Failed(id, *refused));
         return true;
       }
       auto ran = std::make_shared<bool>(false);
