@@ -57,8 +57,6 @@ struct SarOptions {
   std::int64_t now_us = 0;  // generated_at
 };
 
-// The report for `subjects` (at least one; each a case applicant or
-// dependant subject). kNotFound when the log names none of them.
 // The subjects of the person `query` describes (name, date of birth,
 // Home Office reference or document number; query.organisations are the
 // councils searched): every case person whom each given detail matches.
@@ -66,6 +64,8 @@ struct SarOptions {
 Result<std::vector<std::string>> FindPersonSubjects(const projections::Projections& state,
                                                     projections::SearchQuery query);
 
+// The report for `subjects` (at least one; each a case applicant or
+// dependant subject). kNotFound when the log names none of them.
 Result<SubjectAccessReport> BuildSubjectAccessReport(const ledger::Ledger& ledger,
                                                      const std::vector<std::string>& subjects,
                                                      const SarOptions& options);

@@ -248,7 +248,6 @@ bool IsReadOnly(fb::Op op) {
     case fb::Op::SubjectAccessExport:
     case fb::Op::CaseTimeline:
     case fb::Op::ExportBundle:
-    case fb::Op::SubjectAccessReport:
     case fb::Op::GetProof:
     case fb::Op::SlaCompliance:
     case fb::Op::CompareProjections:

@@ -50,6 +50,8 @@ inline constexpr std::string_view kShuttingDown = "shutting_down";
 inline constexpr std::string_view kSlowConsumer = "slow_consumer";
 // cancelled/...
 inline constexpr std::string_view kDeadlineExceeded = "deadline_exceeded";
+// io_error/...
+inline constexpr std::string_view kInternal = "internal";  // building the answer failed (e.g. out of memory)
 }  // namespace reason
 
 // A Status with a reason, e.g. Refusal(Code::kUnavailable, reason::kBusy, "...").

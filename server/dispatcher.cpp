@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <chrono>
+#include <exception>
 
 #include "server/api_codec.h"
 #include "server/api_error.h"
@@ -64,7 +65,17 @@ void Dispatcher::Submit(const Call& call, Work work, AnswerFn done) {
   }
   auto shared_done = std::make_shared<AnswerFn>(std::move(done));
   WorkerPool::Task task;
-  task.run = [work = std::move(work), shared_done] { (*shared_done)(work()); };
+  task.run = [this, id, work = std::move(work), shared_done] {
+    Answer a;
+    try {
+      a = work();
+    } catch (const std::exception& e) {
+      // Out of memory building a large answer, or a library that throws:
+      // this request fails, the server goes on.
+      a = Refuse(id, api::Refusal(Code::kIOError, api::reason::kInternal, std::string("the answer failed: ") + e.what()));
+    }
+    (*shared_done)(std::move(a));
+  };
   task.cancel = [this, id, shared_done] {
     (*shared_done)(Refuse(id, api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping")));
   };

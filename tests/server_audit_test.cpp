@@ -159,6 +159,12 @@ TEST_CASE("the replay reports come through the server as the documents nrpf-repl
   const std::string nobody = WriteFile(w.dir, "sar-nobody.json", R"({"name":"Nobody Known","date_of_birth":"1901-01-01"})");
   CHECK(w.User("camden-auditor").Run({"subject-access-report", "--input", nobody}).code == 6);
   CHECK(w.User("auditor-1").Run({"subject-access-report"}).code == 8);
+  // A person's details never go in a URL: the report is POST only.
+  CHECK(HttpAs(w.Token("auditor-1"), w.server.http(), "GET", "/v1/subject_access_report?name=Tobi").status == 405);
+  HttpResult posted = HttpAs(w.Token("auditor-1"), w.server.http(), "POST", "/v1/subject_access_report",
+                             R"({"subjects":["case-)" + case_id + R"(/dependant-1"],"html":true})");
+  CHECK(posted.status == 200);
+  CHECK(posted.headers["content-type"] == "text/html; charset=utf-8");
   const std::string bad_request = WriteFile(w.dir, "sar-bad.json", R"({"subjects":["somebody"]})");
   CliResult bad = w.User("auditor-1").Run({"subject-access-report", "--input", bad_request});
   CHECK(bad.code == 8);
