@@ -459,9 +459,8 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
       auto ran = std::make_shared<bool>(false);
       Submit(call, [this, id, ran, &ledger]() -> Answer {
         *ran = true;
-        const std::string live =
-            service_.projector().Read([](const projections::Projections& state) { return state.Dump(); });
-        // The dumps hold personal data: none is left behind, whatever happens.
+        // The dumps hold personal data: none is left behind, and the turn
+        // is given back, whatever happens.
         struct Cleanup {
           Dispatcher* d;
           ~Cleanup() {
@@ -470,6 +469,8 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
             d->comparing_ = false;
           }
         } cleanup{this};
+        const std::string live =
+            service_.projector().Read([](const projections::Projections& state) { return state.Dump(); });
         Result<replay::RebuildComparison> cmp = replay::CompareRebuild(ledger, live, scratch_dir_);
         if (!cmp.ok()) return Failed(id, cmp.status());
         // Differing lines by kind and id only: their values may be personal
