@@ -204,6 +204,13 @@ TEST_CASE("the replay reports come through the server as the documents nrpf-repl
   CHECK(sla["clocks"].size() >= 1);
   CHECK(Document(w, "camden-admin", {"sla-compliance", "from_us=0"})["organisation"] == "camden");
   CHECK(w.User("camden-admin").Run({"sla-compliance", "from_us=0", "organisation_id=leeds"}).code == 5);
+  // An auditor outside an audit body reports on their own organisation only.
+  w.CreateUser("ho-admin", "ho-auditor", "home-office", "Auditor", "");
+  json own = Document(w, "ho-auditor", {"sla-compliance", "from_us=0"});
+  CHECK(own["organisation"] == "home-office");
+  CHECK(own["clocks"].empty());
+  CHECK(w.User("ho-auditor").Run({"sla-compliance", "from_us=0", "organisation_id=camden"}).code == 5);
+  CHECK(Document(w, "auditor-1", {"sla-compliance", "from_us=0"})["clocks"].size() == sla["clocks"].size());
   HttpResult csv = HttpAs(w.Token("ho-admin"), w.server.http(), "GET", "/v1/sla_compliance?from_us=0&csv=true");
   CHECK(csv.status == 200);
   CHECK(csv.headers["content-type"] == "text/csv; charset=utf-8");
