@@ -10,6 +10,7 @@
 #include "domain/fold.h"
 #include "ledger/coding.h"
 #include "ledger/merkle.h"
+#include "replay/case_history.h"
 #include "schema/ledger_events_generated.h"
 #include "schema/record_generated.h"
 
@@ -135,14 +136,12 @@ Result<std::string> ExportBundle(const ledger::Ledger& ledger, const ExportSelec
   } else {
     std::map<std::string, std::uint64_t> heads;
     if (selection.kind == ExportSelection::Kind::kCase) {
-      for (const std::string& stream : {domain::CaseStream(selection.id), domain::AccessStream(selection.id)}) {
-        Result<std::vector<ledger::StoredEvent>> events = ledger.ReadStream(stream, 1, SIZE_MAX);
-        if (!events.ok()) return events.status();
-        for (const ledger::StoredEvent& e : *events) {
-          if (e.position >= size) break;
-          positions.push_back(e.position);
-          heads[stream] = e.record()->stream_version();
-        }
+      Result<std::vector<ledger::StoredEvent>> events = ReadCaseEvents(ledger, selection.id, SIZE_MAX);
+      if (!events.ok()) return events.status();
+      for (const ledger::StoredEvent& e : *events) {
+        if (e.position >= size) break;
+        positions.push_back(e.position);
+        heads[e.record()->stream_id()->str()] = e.record()->stream_version();
       }
       sel = {{"kind", "case"}, {"case_id", selection.id}};
     } else {

@@ -1,6 +1,7 @@
 #include "replay/case_history.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "domain/events.h"
@@ -49,13 +50,22 @@ Fields Touched(const domain::CaseState& c, unsigned sections, const std::string&
   return f;
 }
 
-void Merge(std::vector<ledger::StoredEvent>* into, std::vector<ledger::StoredEvent> more) {
-  for (ledger::StoredEvent& e : more) into->push_back(std::move(e));
-  std::sort(into->begin(), into->end(),
-            [](const ledger::StoredEvent& a, const ledger::StoredEvent& b) { return a.position < b.position; });
-}
-
 }  // namespace
+
+Result<std::vector<ledger::StoredEvent>> ReadCaseEvents(const ledger::Ledger& ledger, const std::string& case_id,
+                                                        std::size_t max_events) {
+  Result<std::vector<ledger::StoredEvent>> events = ledger.ReadStream(domain::CaseStream(case_id), 1, max_events);
+  if (!events.ok()) return events.status();
+  Result<std::vector<ledger::StoredEvent>> reads = ledger.ReadStream(domain::AccessStream(case_id), 1, max_events);
+  if (!reads.ok()) return reads.status();
+  // Each stream is in log order already.
+  std::vector<ledger::StoredEvent> all;
+  all.reserve(events->size() + reads->size());
+  std::merge(std::make_move_iterator(events->begin()), std::make_move_iterator(events->end()),
+             std::make_move_iterator(reads->begin()), std::make_move_iterator(reads->end()), std::back_inserter(all),
+             [](const ledger::StoredEvent& a, const ledger::StoredEvent& b) { return a.position < b.position; });
+  return all;
+}
 
 Result<CaseHistory> ReadCaseHistory(const ledger::Ledger& ledger, const std::string& case_id,
                                     const HistoryOptions& options) {
@@ -63,13 +73,9 @@ Result<CaseHistory> ReadCaseHistory(const ledger::Ledger& ledger, const std::str
   h.case_id = case_id;
   h.as_of_us = options.as_of_us;
   h.log_size = ledger.Size();
-  Result<std::vector<ledger::StoredEvent>> events = ledger.ReadStream(domain::CaseStream(case_id), 1, options.max_events);
-  if (!events.ok()) return events.status();
-  Result<std::vector<ledger::StoredEvent>> reads =
-      ledger.ReadStream(domain::AccessStream(case_id), 1, options.max_events);
-  if (!reads.ok()) return reads.status();
-  std::vector<ledger::StoredEvent> all = std::move(*events);
-  Merge(&all, std::move(*reads));
+  Result<std::vector<ledger::StoredEvent>> read = ReadCaseEvents(ledger, case_id, options.max_events);
+  if (!read.ok()) return read.status();
+  const std::vector<ledger::StoredEvent>& all = *read;
 
   const domain::SectionOpener opener = options.open_sealed ? projections::LedgerOpener(ledger) : nullptr;
   std::set<std::string> shredded;  // subjects found erased, checked once each

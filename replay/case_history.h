@@ -54,6 +54,11 @@ struct CaseHistory {
   std::vector<ledger::StoredEvent> records;  // of entries[i], when keep_records
 };
 
+// Every event of the case's stream and of its record of reads (at most
+// `max_events` of each), in log order.
+Result<std::vector<ledger::StoredEvent>> ReadCaseEvents(const ledger::Ledger& ledger, const std::string& case_id,
+                                                        std::size_t max_events);
+
 // kNotFound when the log has no event of the case (before as_of_us).
 Result<CaseHistory> ReadCaseHistory(const ledger::Ledger& ledger, const std::string& case_id,
                                     const HistoryOptions& options = {});

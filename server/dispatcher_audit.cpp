@@ -58,15 +58,6 @@ Answer Framed(std::string frame) {
   return a;
 }
 
-// Events of `stream` merged into `out` by position.
-Status ReadWholeStream(const ledger::Ledger& ledger, const std::string& stream,
-                       std::map<std::uint64_t, ledger::StoredEvent>* out) {
-  Result<std::vector<ledger::StoredEvent>> events = ledger.ReadStream(stream, 1, kMaxCaseEvents);
-  if (!events.ok()) return events.status();
-  for (ledger::StoredEvent& e : *events) out->emplace(e.position, std::move(e));
-  return Status::Ok();
-}
-
 Answer DocumentAnswer(std::uint64_t id, std::string media_type, std::string text) {
   Answer a;
   a.request_id = id;
@@ -221,13 +212,11 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         // The history shows ids, states and who acted: case metadata.
         Status may = service_.MayOnCase(user, case_id, domain::Action::kReadCaseMetadata);
         if (!may.ok()) return Failed(id, may);
-        std::map<std::uint64_t, ledger::StoredEvent> events;
-        Status s = ReadWholeStream(ledger, domain::CaseStream(case_id), &events);
-        if (s.ok()) s = ReadWholeStream(ledger, domain::AccessStream(case_id), &events);
-        if (!s.ok()) return Failed(id, s);
+        Result<std::vector<ledger::StoredEvent>> events = replay::ReadCaseEvents(ledger, case_id, kMaxCaseEvents);
+        if (!events.ok()) return Failed(id, events.status());
         api::ResponseWriter w(id);
         std::vector<flatbuffers::Offset<fb::LogEvent>> v;
-        for (const auto& [position, e] : events) v.push_back(BuildLogEvent(w.fbb(), e, false));
+        for (const ledger::StoredEvent& e : *events) v.push_back(BuildLogEvent(w.fbb(), e, false));
         return Framed(w.Finish(fb::CreateLogEvents(w.fbb(), w.fbb().CreateVector(v), ledger.Size())));
       }, done);
       return true;
