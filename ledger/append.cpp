@@ -129,6 +129,7 @@ void Ledger::Impl::SubmitAsync(std::unique_ptr<PendingOp> op) {
       refused = Status::Unavailable("the append queue is full (" + std::to_string(queue.size()) +
                                     " waiting); retry later");
     } else {
+      op->queued_at = SteadyMicros();
       queue.push_back(op.release());
     }
   }
@@ -267,6 +268,7 @@ void Ledger::Impl::SignerLoop() {
     for (std::size_t i = begin; i < end; ++i) g->signatures[i] = g->signers[i]->Sign(g->bodies[i]);
     lock.lock();
     g->signed_count += end - begin;
+    if (g->signed_count == g->bodies.size()) g->signed_at = SteadyMicros();
     if (g->signed_count == g->bodies.size() && g == groups.front().get()) group_cv.notify_all();
   }
 }
@@ -310,6 +312,7 @@ void Ledger::Impl::CommitterLoop() {
       FailGroup(std::move(g), s);
       continue;
     }
+    g->written_at = SteadyMicros();
     {
       std::lock_guard<std::mutex> lock(sync_mu);
       written.push_back(std::move(g));
@@ -327,7 +330,11 @@ void Ledger::Impl::SyncerLoop() {
       if (written.empty()) return;
       batch.swap(written);
     }
+    const std::int64_t sync_began = SteadyMicros();
     Status s = options.sync ? FromRocks(db->SyncWAL(), "syncing the WAL") : Status::Ok();
+    const std::int64_t synced_at = SteadyMicros();
+    pipeline.wal_syncs.fetch_add(1, std::memory_order_relaxed);
+    pipeline.wal_sync_us.fetch_add(synced_at - sync_began, std::memory_order_relaxed);
     if (!s.ok()) {
       for (auto& g : batch) FailGroup(std::move(g), s);
       continue;
@@ -357,10 +364,30 @@ void Ledger::Impl::SyncerLoop() {
     commit_cv.notify_all();
     if (index_tail->active_entries() >= options.index_tail_entries) index_cv.notify_one();
     t_defer_wake = true;
-    for (auto& g : batch) CompleteGroup(*g, Status::Ok());
+    for (auto& g : batch) {
+      g->synced_at = synced_at;
+      CountStages(*g);
+      CompleteGroup(*g, Status::Ok());
+    }
     t_defer_wake = false;
     if (std::exchange(t_wake_deferred, false)) queue_cv.notify_one();
   }
+}
+
+void Ledger::Impl::CountStages(const CommitGroup& g) {
+  const auto n = static_cast<std::uint64_t>(g.completions.size());
+  const std::int64_t now = SteadyMicros();
+  const auto add = [n](std::atomic<std::uint64_t>& counter, std::int64_t from, std::int64_t to) {
+    counter.fetch_add(n * static_cast<std::uint64_t>(std::max<std::int64_t>(0, to - from)), std::memory_order_relaxed);
+  };
+  pipeline.appends.fetch_add(n, std::memory_order_relaxed);
+  pipeline.groups.fetch_add(1, std::memory_order_relaxed);
+  pipeline.queued_us.fetch_add(g.queued_us, std::memory_order_relaxed);
+  add(pipeline.sequenced_us, g.sequencing_at, g.sequenced_at);
+  add(pipeline.signed_us, g.sequenced_at, g.signed_at);
+  add(pipeline.written_us, g.signed_at, g.written_at);
+  add(pipeline.synced_us, g.written_at, g.synced_at);
+  add(pipeline.completed_us, g.synced_at, now);
 }
 
 void Ledger::Impl::FailGroup(std::unique_ptr<CommitGroup> g, const Status& cause) {

@@ -332,6 +332,11 @@ LedgerStats Ledger::Stats() const {
   s.events = Size();
   s.indexed = std::min(impl_->index_tail->begin(), s.events);
   s.index_tail_entries = impl_->index_tail->entries();
+  const Impl::PipelineCounters& c = impl_->pipeline;
+  const auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+  s.pipeline = PipelineStats{get(c.appends),   get(c.groups),       get(c.wal_syncs), get(c.wal_sync_us),
+                             get(c.queued_us), get(c.sequenced_us), get(c.signed_us), get(c.written_us),
+                             get(c.synced_us), get(c.completed_us)};
   return s;
 }
 const std::string& Ledger::origin() const { return impl_->origin; }

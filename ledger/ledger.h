@@ -178,10 +178,28 @@ struct VerifyReport {
 
 // What the ledger holds and how far its derived indexes have been written,
 // for operators' metrics.
+// Where appends spent their time since Open, summed over every append
+// acknowledged (divide by `appends` for the mean wait in each stage), and
+// the WAL syncs that made them durable. With a fixed number of appenders in
+// flight these waits bound the append rate (docs/benchmarks.md).
+struct PipelineStats {
+  std::uint64_t appends = 0;        // Append (and Shred) calls acknowledged
+  std::uint64_t groups = 0;         // commit groups made durable
+  std::uint64_t wal_syncs = 0;      // WAL syncs
+  std::uint64_t wal_sync_us = 0;    // time spent in them, in all
+  std::uint64_t queued_us = 0;      // submitted -> its group's sequencing begins
+  std::uint64_t sequenced_us = 0;   // -> the group is sequenced and handed to the signers
+  std::uint64_t signed_us = 0;      // -> the group's last checkpoint is signed
+  std::uint64_t written_us = 0;     // -> the group is written to RocksDB (WAL and memtables)
+  std::uint64_t synced_us = 0;      // -> a WAL sync that began after the write has ended
+  std::uint64_t completed_us = 0;   // -> the callbacks of its group begin
+};
+
 struct LedgerStats {
   std::uint64_t events = 0;             // committed
   std::uint64_t indexed = 0;            // RocksDB's indexes hold every event before this
   std::size_t index_tail_entries = 0;   // index entries held in memory
+  PipelineStats pipeline;
 };
 
 class Subscription;

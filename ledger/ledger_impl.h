@@ -26,6 +26,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -99,12 +100,19 @@ struct PendingOp {
   // Called exactly once, by whichever pipeline thread settles the op, after
   // the op has been destroyed. Must be quick and must not block.
   AppendCallback done;
+  std::int64_t queued_at = 0;  // SteadyMicros() when queued
 };
 
 // Hands `result` to the op's callback and frees the op.
 void Finish(PendingOp* op, Result<AppendResult> result);
 
 // A commit group: one WriteBatch, written with one synced write.
+// Microseconds on the steady clock, for the pipeline's stage timings.
+inline std::int64_t SteadyMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 struct CommitGroup {
   struct Completion {
     PendingOp* op = nullptr;
@@ -125,6 +133,10 @@ struct CommitGroup {
   std::string leaves;                     // "leaves" value of this group
   std::vector<StoredEvent> events;        // as stored, for the recent-events ring
   IndexBatch index;                       // added to the index tail once durable
+  // Steady-clock times of the group's stages (PipelineStats), and the sum
+  // over its completions of their time in the queue.
+  std::int64_t sequencing_at = 0, sequenced_at = 0, signed_at = 0, written_at = 0, synced_at = 0;
+  std::uint64_t queued_us = 0;
   // Signing progress; guarded by group_mu.
   std::size_t next_to_sign = 0;
   std::size_t signed_count = 0;
@@ -251,6 +263,13 @@ class Ledger::Impl {
   std::deque<std::unique_ptr<CommitGroup>> written;
   bool stop_syncer = false;
 
+  // ---- Stage timings (PipelineStats): each counter has one writer thread.
+  struct PipelineCounters {
+    std::atomic<std::uint64_t> appends{0}, groups{0}, wal_syncs{0}, wal_sync_us{0}, queued_us{0},
+        sequenced_us{0}, signed_us{0}, written_us{0}, synced_us{0}, completed_us{0};
+  };
+  PipelineCounters pipeline;
+
   // ---- Indexer wake-ups: guarded by index_mu.
   std::mutex index_mu;
   std::condition_variable index_cv;
@@ -274,6 +293,8 @@ class Ledger::Impl {
   void SignerLoop();
   void CommitterLoop();
   void SyncerLoop();
+  // Adds a durable group's stage times to `pipeline` (syncer thread).
+  void CountStages(const CommitGroup& g);
   // indexer.cpp
   void IndexerLoop();
   // Ingests the frozen generation (if any) into RocksDB and drops it.

@@ -323,6 +323,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
     }
   }
   auto g = std::make_unique<CommitGroup>();
+  g->sequencing_at = SteadyMicros();
   g->first_position = next_position;
   last_time_us = std::max(last_time_us, clock->NowMicros());
   const std::int64_t now = last_time_us;
@@ -358,6 +359,11 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
   }
   if (!g->leaves.empty()) (void)g->batch.Put(Cf(layout::kLeaves), layout::PositionKey(g->first_position), g->leaves);
   g->signatures.resize(g->bodies.size());
+  for (const CommitGroup::Completion& c : g->completions) {
+    g->queued_us += static_cast<std::uint64_t>(std::max<std::int64_t>(0, g->sequencing_at - c.op->queued_at));
+  }
+  g->sequenced_at = SteadyMicros();
+  if (g->bodies.empty()) g->signed_at = g->sequenced_at;  // a group of shreds only: nothing to sign
 
   // The signers sign it while this thread sequences the next group.
   std::unique_lock<std::mutex> lock(group_mu);

@@ -200,6 +200,45 @@ TEST_CASE("concurrent appenders get distinct gap-free positions", "[ledger]") {
   CHECK(l->Verify({}).ok);
 }
 
+TEST_CASE("pipeline stats count every acknowledged append and its wait in each stage", "[ledger]") {
+  test::TempDir dir;
+  auto l = test::OpenOrDie(test::OptionsIn(dir));
+  const PipelineStats before = l->Stats().pipeline;
+  constexpr int kThreads = 8;
+  constexpr int kEach = 25;
+  std::atomic<std::uint64_t> waited_us{0};  // measured around each call
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        auto r = l->Append(Request("p" + std::to_string(t) + "-" + std::to_string(i),
+                                   {Event("s" + std::to_string(t), "e")}));
+        waited_us += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+                         .count();
+        REQUIRE(r.ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const PipelineStats after = l->Stats().pipeline;
+  const std::uint64_t appends = after.appends - before.appends;
+  const std::uint64_t groups = after.groups - before.groups;
+  CHECK(appends == kThreads * kEach);
+  CHECK(groups >= 1);
+  CHECK(groups <= appends);
+  CHECK(after.wal_syncs - before.wal_syncs >= 1);
+  CHECK(after.wal_syncs - before.wal_syncs <= groups);
+  CHECK(after.wal_sync_us > before.wal_sync_us);  // a real fsync takes time
+  CHECK(after.synced_us > before.synced_us);
+  // Every stage lies inside the Append call that waited for it.
+  const std::uint64_t stages = (after.queued_us - before.queued_us) + (after.sequenced_us - before.sequenced_us) +
+                               (after.signed_us - before.signed_us) + (after.written_us - before.written_us) +
+                               (after.synced_us - before.synced_us) + (after.completed_us - before.completed_us);
+  CHECK(stages > 0);
+  CHECK(stages <= waited_us.load() + appends);  // rounding: at most 1 us per append
+}
+
 TEST_CASE("bad requests are refused with a clear code and nothing written", "[ledger]") {
   test::TempDir dir;
   auto o = test::OptionsIn(dir);

@@ -59,6 +59,30 @@ double RawRateAllCores(bool verify, double seconds) {
   return sum;
 }
 
+// Mean wait of an append in each pipeline stage between two snapshots.
+struct StageMeansUs {
+  double queued = 0, sequenced = 0, signed_ = 0, written = 0, synced = 0, completed = 0;
+  double per_group = 0, wal_sync = 0;
+  double total() const { return queued + sequenced + signed_ + written + synced + completed; }
+};
+
+StageMeansUs StageMeans(const PipelineStats& a, const PipelineStats& b) {
+  StageMeansUs m;
+  const double n = static_cast<double>(b.appends - a.appends);
+  if (n == 0) return m;
+  m.queued = static_cast<double>(b.queued_us - a.queued_us) / n;
+  m.sequenced = static_cast<double>(b.sequenced_us - a.sequenced_us) / n;
+  m.signed_ = static_cast<double>(b.signed_us - a.signed_us) / n;
+  m.written = static_cast<double>(b.written_us - a.written_us) / n;
+  m.synced = static_cast<double>(b.synced_us - a.synced_us) / n;
+  m.completed = static_cast<double>(b.completed_us - a.completed_us) / n;
+  if (b.groups > a.groups) m.per_group = n / static_cast<double>(b.groups - a.groups);
+  if (b.wal_syncs > a.wal_syncs) {
+    m.wal_sync = static_cast<double>(b.wal_sync_us - a.wal_sync_us) / static_cast<double>(b.wal_syncs - a.wal_syncs);
+  }
+  return m;
+}
+
 }  // namespace
 
 double RawRate(bool verify, double seconds, int windows) {
@@ -95,7 +119,8 @@ int RunLedgerBench(const BenchArgs& args) {
   }
   Ledger& l = **opened;
 
-  double append_rate = 0, threads_rate = 0, cpu_total = 0, fsync_p50 = 0;
+  double append_rate = 0, threads_rate = 0, cpu_total = 0, signer_cpu = 0, fsync_p50 = 0;
+  StageMeansUs stages;
   std::uint64_t async_events = 1;
   if (!args.reuse) {
     // Signed, durable appends: one event per request, each event with a body
@@ -137,6 +162,7 @@ int RunLedgerBench(const BenchArgs& args) {
         issue(t);
       });
     };
+    const PipelineStats stages_before = l.Stats().pipeline;
     const auto cpu_before = ThreadCpuSeconds();
     const auto append_start = SteadyClock::now();
     for (int t = 0; t < appenders; ++t) issue(t);
@@ -146,12 +172,14 @@ int RunLedgerBench(const BenchArgs& args) {
     }
     const double append_s = SecondsSince(append_start);
     const auto cpu_after = ThreadCpuSeconds();
+    const PipelineStats stages_after = l.Stats().pipeline;
     if (failed) return 1;
     append_rate = static_cast<double>(async_events) / append_s;
     for (const auto& [name, seconds] : cpu_after) {
       const double used = seconds - (cpu_before.count(name) ? cpu_before.at(name) : 0.0);
       if (used <= 0) continue;
       cpu_total += used;
+      if (name == "nrpf-signer") signer_cpu = used;
       std::fprintf(stderr, "  thread %-16s %5.1f us CPU per append, %3.0f%% of a core\n", name.c_str(),
                    used / static_cast<double>(async_events) * 1e6, used / append_s * 100);
     }
@@ -160,6 +188,12 @@ int RunLedgerBench(const BenchArgs& args) {
                  cpu_total / static_cast<double>(async_events) * 1e6, cpu_total / append_s / 2 * 100, fsync_p50);
     std::fprintf(stderr, "appends: %llu events in %.1f s = %.0f/s with %d asynchronous appenders (synced WAL)\n",
                  static_cast<unsigned long long>(async_events), append_s, append_rate, appenders);
+    stages = StageMeans(stages_before, stages_after);
+    std::fprintf(stderr,
+                 "  mean wait per append (us): queued %.0f, sequenced %.0f, signed %.0f, written %.0f, synced %.0f, "
+                 "completed %.0f = %.0f; %.1f appends per group; WAL sync %.0f us each\n",
+                 stages.queued, stages.sequenced, stages.signed_, stages.written, stages.synced, stages.completed,
+                 stages.total(), stages.per_group, stages.wal_sync);
 
     std::atomic<std::uint64_t> next_blocking{async_events};
     const auto threads_start = SteadyClock::now();
@@ -231,6 +265,17 @@ int RunLedgerBench(const BenchArgs& args) {
   report.Set("append_per_s_blocking_threads", std::round(threads_rate));
   report.Set("append_cpu_us_per_event", cpu_total / static_cast<double>(async_events) * 1e6);
   report.Set("fsync_us_p50", std::round(fsync_p50));
+  // What bounds append_per_s (docs/benchmarks.md): with a fixed number of
+  // appenders, append_per_s = appenders / append_latency_us_mean (Little's
+  // law); and however many appenders, the cores do at most
+  // cores / append_cpu_us_per_event appends per second.
+  report.Set("append_latency_us_mean", stages.total());
+  report.Set("append_synced_us_mean", stages.synced);
+  report.Set("wal_sync_us_mean", stages.wal_sync);
+  report.Set("append_signer_us_per_event", signer_cpu / static_cast<double>(async_events) * 1e6);
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  report.Set("append_cpu_bound_vs_sign",
+             cpu_total > 0 ? cores / (cpu_total / static_cast<double>(async_events)) / sign_raw : 0);
   report.Set("verify_per_s", std::round(verify_rate));
   report.Set("verify_vs_raw", verify_rate / verify_raw);
   report.Set("sign_per_s_raw_all_cores", std::round(sign_all));
