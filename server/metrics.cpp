@@ -37,9 +37,27 @@ void Counter(std::string* out, const char* name, const char* help, double value)
 
 }  // namespace
 
-void Metrics::AddGauge(std::string name, std::string help, std::function<double()> read) {
+void Metrics::Add(std::string name, std::string help, const char* type, std::function<double()> read,
+                  std::string labels) {
   std::lock_guard lock(mu_);
-  gauges_[std::move(name)] = {std::move(help), std::move(read)};
+  Family& f = families_[std::move(name)];
+  f.help = std::move(help);
+  f.type = type;
+  for (auto& sample : f.samples) {
+    if (sample.first == labels) {
+      sample.second = std::move(read);
+      return;
+    }
+  }
+  f.samples.emplace_back(std::move(labels), std::move(read));
+}
+
+void Metrics::AddGauge(std::string name, std::string help, std::function<double()> read) {
+  Add(std::move(name), std::move(help), "gauge", std::move(read), "");
+}
+
+void Metrics::AddCounter(std::string name, std::string help, std::function<double()> read, std::string labels) {
+  Add(std::move(name), std::move(help), "counter", std::move(read), std::move(labels));
 }
 
 void Metrics::CountRequest(unsigned op, Code code, double seconds) {
@@ -107,10 +125,12 @@ std::string Metrics::Render() const {
     Line(&out, "nrpf_request_seconds_count{" + label + "} " + Number(static_cast<double>(count)));
   }
   std::lock_guard lock(mu_);
-  for (const auto& [name, gauge] : gauges_) {
-    Line(&out, "# HELP " + name + " " + gauge.first);
-    Line(&out, "# TYPE " + name + " gauge");
-    Line(&out, name + " " + Number(gauge.second()));
+  for (const auto& [name, family] : families_) {
+    Line(&out, "# HELP " + name + " " + family.help);
+    Line(&out, "# TYPE " + name + " " + family.type);
+    for (const auto& [labels, read] : family.samples) {
+      Line(&out, name + (labels.empty() ? "" : "{" + labels + "}") + " " + Number(read()));
+    }
   }
   return out;
 }

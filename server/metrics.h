@@ -14,6 +14,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ledger/status.h"
 
@@ -23,6 +25,10 @@ class Metrics {
  public:
   // Gauges read at render time (log size, queue depth, ...).
   void AddGauge(std::string name, std::string help, std::function<double()> read);
+  // Counters kept elsewhere (the ledger's), read at render time. `labels`
+  // ("stage=\"synced\"") tells apart the samples of one family, which share
+  // the family's help text.
+  void AddCounter(std::string name, std::string help, std::function<double()> read, std::string labels = "");
 
   std::atomic<std::uint64_t> connections_accepted{0};
   std::atomic<std::uint64_t> connections_refused{0};   // over max_connections
@@ -53,7 +59,14 @@ class Metrics {
   std::atomic<std::uint64_t> requests_[kOps][kCodes] = {};
   Latency latency_[kOps];
   mutable std::mutex mu_;
-  std::map<std::string, std::pair<std::string, std::function<double()>>> gauges_;  // guarded by mu_
+  // Families read at render time, by name: guarded by mu_.
+  struct Family {
+    std::string help;
+    const char* type = "gauge";
+    std::vector<std::pair<std::string, std::function<double()>>> samples;  // labels, read
+  };
+  void Add(std::string name, std::string help, const char* type, std::function<double()> read, std::string labels);
+  std::map<std::string, Family> families_;
 };
 
 }  // namespace nrpf::server

@@ -111,7 +111,33 @@ Status Server::OpenAll() {
   metrics_.AddGauge("nrpf_workers_busy", "Workers running a command.",
                     [this] { return static_cast<double>(workers_->running()); });
   metrics_.AddGauge("nrpf_sessions", "Open sessions.", [this] { return static_cast<double>(accounts_->session_count()); });
+  AddLedgerMetrics();
   return Status::Ok();
+}
+
+void Server::AddLedgerMetrics() {
+  using ledger::PipelineStats;
+  const auto counter = [this](const char* name, const char* help, std::uint64_t PipelineStats::*field, double scale,
+                              std::string labels = "") {
+    metrics_.AddCounter(
+        name, help, [this, field, scale] { return static_cast<double>(ledger_->Stats().pipeline.*field) * scale; },
+        std::move(labels));
+  };
+  counter("nrpf_ledger_appends_total", "Appends (and erasures) the ledger acknowledged.", &PipelineStats::appends, 1);
+  counter("nrpf_ledger_commit_groups_total", "Commit groups made durable.", &PipelineStats::groups, 1);
+  counter("nrpf_ledger_wal_syncs_total", "fsyncs of the write-ahead log.", &PipelineStats::wal_syncs, 1);
+  counter("nrpf_ledger_wal_sync_seconds_total", "Time spent in fsyncs of the write-ahead log.",
+          &PipelineStats::wal_sync_us, 1e-6);
+  const char* wait = "nrpf_ledger_append_wait_seconds_total";
+  const char* help =
+      "Time acknowledged appends waited in each stage of the ledger's pipeline, summed; over "
+      "nrpf_ledger_appends_total, the mean wait.";
+  counter(wait, help, &PipelineStats::queued_us, 1e-6, "stage=\"queued\"");
+  counter(wait, help, &PipelineStats::sequenced_us, 1e-6, "stage=\"sequenced\"");
+  counter(wait, help, &PipelineStats::signed_us, 1e-6, "stage=\"signed\"");
+  counter(wait, help, &PipelineStats::written_us, 1e-6, "stage=\"written\"");
+  counter(wait, help, &PipelineStats::synced_us, 1e-6, "stage=\"synced\"");
+  counter(wait, help, &PipelineStats::completed_us, 1e-6, "stage=\"completed\"");
 }
 
 std::string Server::binary_address() const { return binary_ ? binary_->address() : ""; }

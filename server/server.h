@@ -56,6 +56,8 @@ class Server {
  private:
   explicit Server(ServerConfig config);
   Status OpenAll();
+  // The ledger pipeline's counters on GET /metrics.
+  void AddLedgerMetrics();
 
   const ServerConfig config_;
   Metrics metrics_;

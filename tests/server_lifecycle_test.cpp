@@ -221,5 +221,58 @@ TEST_CASE("a case lives its whole life through nrpf-ledgerd and nrpf, and surviv
   CHECK(again_server.Stop() == 0);
 }
 
+// The value of the sample `name` (labels included) in a Prometheus text
+// page; -1 when the page has no such sample.
+double Sample(const std::string& page, const std::string& name) {
+  const std::string prefix = name + " ";
+  std::size_t at = 0;
+  while (at < page.size()) {
+    const std::size_t end = std::min(page.find('\n', at), page.size());
+    const std::string_view line(page.data() + at, end - at);
+    if (line.substr(0, prefix.size()) == prefix) return std::stod(std::string(line.substr(prefix.size())));
+    at = end + 1;
+  }
+  return -1;
+}
+
+TEST_CASE("GET /metrics counts requests and the ledger's appends, fsyncs and stage waits", "[server][metrics]") {
+  ServerWorld w;  // its set-up appended accounts and organisations through the API
+  HttpResult before = Http(w.server.http(), "GET", "/metrics");
+  REQUIRE(before.status == 200);
+  CHECK(before.headers["content-type"].rfind("text/plain", 0) == 0);
+  const std::string synced = "nrpf_ledger_append_wait_seconds_total{stage=\"synced\"}";
+  const double appends = Sample(before.body, "nrpf_ledger_appends_total");
+  const double syncs = Sample(before.body, "nrpf_ledger_wal_syncs_total");
+  const double synced_s = Sample(before.body, synced);
+  CHECK(appends > 0);
+  CHECK(syncs > 0);
+  CHECK(syncs <= Sample(before.body, "nrpf_ledger_commit_groups_total"));
+  CHECK(Sample(before.body, "nrpf_ledger_wal_sync_seconds_total") > 0);
+  CHECK(synced_s > 0);
+
+  w.Ok("camden-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Amina", "applicant.family_name=Okafor",
+                      "applicant.date_of_birth=1988-04-12", "referral_date=2025-03-01"});
+
+  HttpResult after = Http(w.server.http(), "GET", "/metrics");
+  REQUIRE(after.status == 200);
+  CHECK(Sample(after.body, "nrpf_ledger_appends_total") >= appends + 1);
+  CHECK(Sample(after.body, "nrpf_ledger_wal_syncs_total") >= syncs + 1);
+  CHECK(Sample(after.body, synced) > synced_s);
+  for (const char* stage : {"queued", "sequenced", "signed", "written", "completed"}) {
+    INFO(stage);
+    CHECK(Sample(after.body, std::string("nrpf_ledger_append_wait_seconds_total{stage=\"") + stage + "\"}") >= 0);
+  }
+  CHECK(Sample(after.body, "nrpf_requests_total{op=\"create_case\",code=\"ok\"}") == 1);
+  // Nothing was erased here, and every append holds one event or more.
+  CHECK(Sample(after.body, "nrpf_log_size") >= Sample(after.body, "nrpf_ledger_appends_total"));
+  // One HELP and one TYPE line per family, however many samples it has.
+  std::size_t types = 0;
+  for (std::size_t at = after.body.find("# TYPE nrpf_ledger_append_wait_seconds_total"); at != std::string::npos;
+       at = after.body.find("# TYPE nrpf_ledger_append_wait_seconds_total", at + 1)) {
+    ++types;
+  }
+  CHECK(types == 1);
+}
+
 }  // namespace
 }  // namespace nrpf::test
