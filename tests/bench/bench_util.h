@@ -1,4 +1,5 @@
-// Shared helpers of nrpf-bench: timing, percentiles, peak RSS, JSON output.
+// Shared helpers of nrpf-bench: timing, percentiles, peak RSS, the ledger's
+// stage waits, JSON output.
 
 #ifndef NRPF_TESTS_BENCH_BENCH_UTIL_H_
 #define NRPF_TESTS_BENCH_BENCH_UTIL_H_
@@ -17,6 +18,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "ledger/ledger.h"
 
 namespace nrpf::bench {
 
@@ -77,6 +80,37 @@ inline double FsyncMicrosP50(const std::filesystem::path& dir, int rounds = 200)
   ::close(fd);
   ::unlink(path.c_str());
   return us.empty() ? -1 : Percentile(us, 50);
+}
+
+// Mean wait of an append in each pipeline stage between two snapshots.
+struct StageMeansUs {
+  double queued = 0, sequenced = 0, signed_ = 0, written = 0, synced = 0, completed = 0;
+  double per_group = 0, wal_sync = 0;
+  double total() const { return queued + sequenced + signed_ + written + synced + completed; }
+};
+
+inline StageMeansUs StageMeans(const ledger::PipelineStats& a, const ledger::PipelineStats& b) {
+  StageMeansUs m;
+  const double n = static_cast<double>(b.appends - a.appends);
+  if (n == 0) return m;
+  m.queued = static_cast<double>(b.queued_us - a.queued_us) / n;
+  m.sequenced = static_cast<double>(b.sequenced_us - a.sequenced_us) / n;
+  m.signed_ = static_cast<double>(b.signed_us - a.signed_us) / n;
+  m.written = static_cast<double>(b.written_us - a.written_us) / n;
+  m.synced = static_cast<double>(b.synced_us - a.synced_us) / n;
+  m.completed = static_cast<double>(b.completed_us - a.completed_us) / n;
+  if (b.groups > a.groups) m.per_group = n / static_cast<double>(b.groups - a.groups);
+  if (b.wal_syncs > a.wal_syncs) {
+    m.wal_sync = static_cast<double>(b.wal_sync_us - a.wal_sync_us) / static_cast<double>(b.wal_syncs - a.wal_syncs);
+  }
+  return m;
+}
+
+inline void PrintStageMeans(const StageMeansUs& m) {
+  std::fprintf(stderr,
+               "  mean wait per append (us): queued %.0f, sequenced %.0f, signed %.0f, written %.0f, synced %.0f, "
+               "completed %.0f = %.0f; %.1f appends per group; WAL sync %.0f us each\n",
+               m.queued, m.sequenced, m.signed_, m.written, m.synced, m.completed, m.total(), m.per_group, m.wal_sync);
 }
 
 // Ordered key -> number, printed as one JSON object.

@@ -59,30 +59,6 @@ double RawRateAllCores(bool verify, double seconds) {
   return sum;
 }
 
-// Mean wait of an append in each pipeline stage between two snapshots.
-struct StageMeansUs {
-  double queued = 0, sequenced = 0, signed_ = 0, written = 0, synced = 0, completed = 0;
-  double per_group = 0, wal_sync = 0;
-  double total() const { return queued + sequenced + signed_ + written + synced + completed; }
-};
-
-StageMeansUs StageMeans(const PipelineStats& a, const PipelineStats& b) {
-  StageMeansUs m;
-  const double n = static_cast<double>(b.appends - a.appends);
-  if (n == 0) return m;
-  m.queued = static_cast<double>(b.queued_us - a.queued_us) / n;
-  m.sequenced = static_cast<double>(b.sequenced_us - a.sequenced_us) / n;
-  m.signed_ = static_cast<double>(b.signed_us - a.signed_us) / n;
-  m.written = static_cast<double>(b.written_us - a.written_us) / n;
-  m.synced = static_cast<double>(b.synced_us - a.synced_us) / n;
-  m.completed = static_cast<double>(b.completed_us - a.completed_us) / n;
-  if (b.groups > a.groups) m.per_group = n / static_cast<double>(b.groups - a.groups);
-  if (b.wal_syncs > a.wal_syncs) {
-    m.wal_sync = static_cast<double>(b.wal_sync_us - a.wal_sync_us) / static_cast<double>(b.wal_syncs - a.wal_syncs);
-  }
-  return m;
-}
-
 }  // namespace
 
 double RawRate(bool verify, double seconds, int windows) {
@@ -190,11 +166,7 @@ int RunLedgerBench(const BenchArgs& args) {
     std::fprintf(stderr, "appends: %llu events in %.1f s = %.0f/s with %d asynchronous appenders (synced WAL)\n",
                  static_cast<unsigned long long>(async_events), append_s, append_rate, appenders);
     stages = StageMeans(stages_before, stages_after);
-    std::fprintf(stderr,
-                 "  mean wait per append (us): queued %.0f, sequenced %.0f, signed %.0f, written %.0f, synced %.0f, "
-                 "completed %.0f = %.0f; %.1f appends per group; WAL sync %.0f us each\n",
-                 stages.queued, stages.sequenced, stages.signed_, stages.written, stages.synced, stages.completed,
-                 stages.total(), stages.per_group, stages.wal_sync);
+    PrintStageMeans(stages);
 
     // Sampled again right after the phase the ratio is about, so a slow
     // moment at the start or the end cannot flatter it.
