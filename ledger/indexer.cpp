@@ -1,13 +1,16 @@
 // The indexer: moves the index tail (index_tail.h) into RocksDB's "streams",
 // "stream_heads", "subjects" and "commands" families as sorted files, then records how far
 // the indexes go ("indexed") and drops the command log before it. And the
-// rebuild of the tail at open, from "records" and "command_log".
+// rebuild of the tail at open, from "records" and "command_log". And the
+// merging of small SST files.
 //
 // Ingestion is idempotent: a crash after the files are in but before
 // "indexed" moves only means the next open rebuilds entries RocksDB already
 // holds, identical ones, which the next ingestion writes again.
 
 #include <rocksdb/db.h>
+#include <rocksdb/metadata.h>
+#include <rocksdb/options.h>
 #include <rocksdb/sst_file_writer.h>
 
 #include <algorithm>
@@ -137,10 +140,22 @@ Status Ledger::Impl::IngestAll() {
 
 void Ledger::Impl::IndexerLoop() {
   auto last = std::chrono::steady_clock::now();
+  auto last_merge = last;
   std::unique_lock<std::mutex> lock(index_mu);
   for (;;) {
     index_cv.wait_for(lock, std::min<std::chrono::milliseconds>(options.index_tail_max_age, std::chrono::seconds(1)));
     if (stop_indexer) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (options.small_file_merge_interval.count() > 0 && now - last_merge >= options.small_file_merge_interval) {
+      lock.unlock();
+      // A merge that fails (a file taken by RocksDB's own compaction
+      // meanwhile, or a full disk) loses nothing: every input stays until
+      // its output is written, and the next interval tries again.
+      (void)MergeSmallFiles();
+      last_merge = std::chrono::steady_clock::now();
+      lock.lock();
+      if (stop_indexer) return;
+    }
     const bool full = index_tail->active_entries() >= options.index_tail_entries;
     const bool old = std::chrono::steady_clock::now() - last >= options.index_tail_max_age;
     if (!full && !old) continue;
@@ -158,6 +173,54 @@ void Ledger::Impl::IndexerLoop() {
     }
     lock.lock();
   }
+}
+
+Result<std::size_t> Ledger::Impl::MergeSmallFiles() {
+  // A file under kSmallFileBytes is small; kMinRun adjacent small files of
+  // a level are merged into one (or a few, at RocksDB's target file size).
+  // Merged files are small again only in families of tiny entries, and then
+  // merge again later: the count of files stays about logarithmic.
+  constexpr std::uint64_t kSmallFileBytes = 4u << 20;
+  constexpr std::size_t kMinRun = 8;
+  std::lock_guard<std::mutex> merging(merge_mu);
+  std::size_t merged = 0;
+  Status first_error;
+  for (rocksdb::ColumnFamilyHandle* family : cf) {
+    // Every Shred rewrites all of "subject_keys" itself, and nothing else
+    // may rewrite those files meanwhile (Shred holds merge_mu too).
+    if (family == Cf(layout::kSubjectKeys)) continue;
+    rocksdb::ColumnFamilyMetaData meta;
+    db->GetColumnFamilyMetaData(family, &meta);
+    for (const rocksdb::LevelMetaData& level : meta.levels) {
+      if (level.level == 0) continue;  // RocksDB compacts level 0 by itself
+      // Files of levels 1.. are sorted by key and do not overlap.
+      std::vector<std::string> run;
+      auto merge_run = [&] {
+        if (run.size() >= kMinRun) {
+          rocksdb::CompactionOptions co;
+          co.compression = rocksdb::kSnappyCompression;
+          Status s = FromRocks(db->CompactFiles(co, family, run, level.level), "merging small files");
+          if (s.ok()) {
+            merged += run.size();
+          } else if (first_error.ok()) {
+            first_error = s;
+          }
+        }
+        run.clear();
+      };
+      for (const rocksdb::SstFileMetaData& f : level.files) {
+        if (f.size < kSmallFileBytes && !f.being_compacted) {
+          run.push_back(f.name);
+        } else {
+          merge_run();
+        }
+      }
+      merge_run();
+    }
+  }
+  small_files_merged.fetch_add(merged);
+  if (merged == 0 && !first_error.ok()) return first_error;
+  return merged;
 }
 
 Status Ledger::Impl::FillStreamHeads() {

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -334,6 +335,15 @@ LedgerStats Ledger::Stats() const {
   s.index_tail_entries = impl_->index_tail->entries();
   const Impl::PipelineCounters& c = impl_->pipeline;
   const auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+  s.small_files_merged = impl_->small_files_merged.load();
+  for (rocksdb::ColumnFamilyHandle* family : impl_->cf) {
+    for (int level = 0; level < impl_->db_options.num_levels; ++level) {
+      std::string files;
+      if (impl_->db->GetProperty(family, "rocksdb.num-files-at-level" + std::to_string(level), &files)) {
+        s.sst_files += std::strtoull(files.c_str(), nullptr, 10);
+      }
+    }
+  }
   s.pipeline = PipelineStats{get(c.appends),   get(c.groups),       get(c.wal_syncs), get(c.wal_sync_us),
                              get(c.queued_us), get(c.sequenced_us), get(c.signed_us), get(c.written_us),
                              get(c.synced_us), get(c.completed_us)};
@@ -437,6 +447,7 @@ Status Ledger::Shred(const std::vector<std::string>& subject_ids) {
   // The markers replaced the wrapped keys; now push the old values out of
   // every file: flush all memtables (retiring the WALs that held them) and
   // rewrite every SST of the key family.
+  std::lock_guard<std::mutex> no_merge(impl_->merge_mu);
   rocksdb::FlushOptions fo;
   fo.wait = true;
   NRPF_RETURN_IF_ERROR(FromRocks(impl_->db->Flush(fo, impl_->cf), "flush after shredding"));
@@ -445,6 +456,11 @@ Status Ledger::Shred(const std::vector<std::string>& subject_ids) {
   co.exclusive_manual_compaction = false;
   return FromRocks(impl_->db->CompactRange(co, impl_->Cf(layout::kSubjectKeys), nullptr, nullptr),
                    "compacting shredded key");
+}
+
+Result<std::size_t> Ledger::MergeSmallFiles() {
+  if (impl_->read_only) return Status::Unavailable("the ledger is open read-only");
+  return impl_->MergeSmallFiles();
 }
 
 // ---- Signing keys.

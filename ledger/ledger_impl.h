@@ -275,6 +275,8 @@ class Ledger::Impl {
   std::condition_variable index_cv;
   bool stop_indexer = false;
   std::uint64_t ingest_counter = 0;  // names the files of each ingestion
+  std::atomic<std::uint64_t> small_files_merged{0};
+  std::mutex merge_mu;  // one MergeSmallFiles, or a Shred's flush and compaction, at a time
 
   std::thread sequencer_thread;
   std::vector<std::thread> signer_threads;
@@ -301,6 +303,8 @@ class Ledger::Impl {
   Status IngestFrozen(const std::shared_ptr<const IndexGeneration>& gen);
   // Freezes and ingests everything in the tail (at close).
   Status IngestAll();
+  // Ledger::MergeSmallFiles.
+  Result<std::size_t> MergeSmallFiles();
   // Writes "stream_heads" from "streams" (upgrading a format 1 log).
   Status FillStreamHeads();
   // Rebuilds the tail of events [from, committed_size) from "records" and

@@ -128,6 +128,10 @@ void Server::AddLedgerMetrics() {
   counter("nrpf_ledger_wal_syncs_total", "fsyncs of the write-ahead log.", &PipelineStats::wal_syncs, 1);
   counter("nrpf_ledger_wal_sync_seconds_total", "Time spent in fsyncs of the write-ahead log.",
           &PipelineStats::wal_sync_us, 1e-6);
+  metrics_.AddGauge("nrpf_ledger_sst_files", "Live SST files of the ledger's RocksDB, all column families.",
+                    [this] { return static_cast<double>(ledger_->Stats().sst_files); });
+  metrics_.AddCounter("nrpf_ledger_small_files_merged_total", "Small SST files merged into larger ones.",
+                      [this] { return static_cast<double>(ledger_->Stats().small_files_merged); });
   const char* wait = "nrpf_ledger_append_wait_seconds_total";
   const char* help =
       "Time acknowledged appends waited in each stage of the ledger's pipeline, summed; over "

@@ -5,8 +5,10 @@
 #include <rocksdb/db.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "ledger/coding.h"
 #include "ledger/layout.h"
@@ -150,5 +152,71 @@ TEST_CASE("shredding erases a subject's data from every file while proofs still 
   l = test::OpenOrDie(o);
   CHECK(l->OpenSealed(*l->Read(2), 0).status().code() == Code::kShredded);
   CHECK_FALSE(AnyFileContains(o.db_path, wrapped_tail));
+  CHECK(l->Verify({}).ok);
+}
+
+TEST_CASE("the small files that erasures leave are merged, and the log and its erasures hold", "[seal]") {
+  test::TempDir dir;
+  LedgerOptions o = test::OptionsIn(dir);
+  o.small_file_merge_interval = std::chrono::milliseconds(0);  // merged by hand below
+  constexpr int kSubjects = 40;
+  std::uint64_t first_of_kept = 0;
+  {
+    auto l = test::OpenOrDie(o);
+    // Each erasure flushes every family, leaving one small file in each.
+    for (int k = 0; k < kSubjects; ++k) {
+      for (int i = 0; i < 5; ++i) {
+        NewEvent e = test::Event("case-" + std::to_string(k), "case.noted");
+        e.personal.push_back({"person-" + std::to_string(k), "applicant", "SECRET-NAME-" + std::to_string(k)});
+        e.personal.push_back({"kept-" + std::to_string(k), "dependant", "KEPT-NAME-" + std::to_string(k)});
+        auto r = l->Append(test::Request("c" + std::to_string(k) + "-" + std::to_string(i), {e}));
+        REQUIRE(r.ok());
+        if (k == 0 && i == 0) first_of_kept = r->first_position;
+      }
+      REQUIRE(l->Shred("person-" + std::to_string(k)).ok());
+    }
+    const LedgerStats before = l->Stats();
+    Result<std::size_t> merged = l->MergeSmallFiles();
+    REQUIRE(merged.ok());
+    const LedgerStats after = l->Stats();
+    INFO("files before " << before.sst_files << ", merged " << *merged << ", after " << after.sst_files);
+    CHECK(*merged >= 3 * 8);  // records, signatures and leaves at least
+    CHECK(after.small_files_merged == *merged);
+    CHECK(after.sst_files + *merged / 2 <= before.sst_files);
+    // Nothing was lost, nothing came back.
+    CHECK(l->Verify({}).ok);
+    for (int k = 0; k < kSubjects; ++k) {
+      CHECK(*l->IsShredded("person-" + std::to_string(k)));
+      CHECK_FALSE(*l->IsShredded("kept-" + std::to_string(k)));
+    }
+    auto event = l->Read(first_of_kept);
+    REQUIRE(event.ok());
+    CHECK(l->OpenSealed(*event, 0).status().code() == Code::kShredded);
+    CHECK(*l->OpenSealed(*event, 1) == "KEPT-NAME-0");
+    CHECK(l->Size() == 1 + kSubjects * 5);
+    // A second pass finds nothing left to merge.
+    CHECK(*l->MergeSmallFiles() < *merged);
+  }
+  CHECK_FALSE(AnyFileContains(dir.path(), "SECRET-NAME-"));
+  auto reopened = test::OpenOrDie(o);
+  CHECK(reopened->Verify({}).ok);
+  CHECK(reopened->Size() == 1 + kSubjects * 5);
+}
+
+TEST_CASE("the indexer thread merges small files on its own", "[seal]") {
+  test::TempDir dir;
+  LedgerOptions o = test::OptionsIn(dir);
+  o.small_file_merge_interval = std::chrono::milliseconds(50);
+  auto l = test::OpenOrDie(o);
+  for (int k = 0; k < 24; ++k) {
+    NewEvent e = test::Event("case-" + std::to_string(k), "case.noted");
+    e.personal.push_back({"person-" + std::to_string(k), "applicant", "name"});
+    REQUIRE(l->Append(test::Request("c" + std::to_string(k), {e})).ok());
+    REQUIRE(l->Shred("person-" + std::to_string(k)).ok());
+  }
+  for (int wait = 0; wait < 2000 && l->Stats().small_files_merged == 0; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(l->Stats().small_files_merged > 0);
   CHECK(l->Verify({}).ok);
 }
