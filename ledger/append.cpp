@@ -333,8 +333,10 @@ void Ledger::Impl::SyncerLoop() {
     const std::int64_t sync_began = SteadyMicros();
     Status s = options.sync ? FromRocks(db->SyncWAL(), "syncing the WAL") : Status::Ok();
     const std::int64_t synced_at = SteadyMicros();
-    pipeline.wal_syncs.fetch_add(1, std::memory_order_relaxed);
-    pipeline.wal_sync_us.fetch_add(synced_at - sync_began, std::memory_order_relaxed);
+    if (options.sync) {
+      pipeline.wal_syncs.fetch_add(1, std::memory_order_relaxed);
+      pipeline.wal_sync_us.fetch_add(synced_at - sync_began, std::memory_order_relaxed);
+    }
     if (!s.ok()) {
       for (auto& g : batch) FailGroup(std::move(g), s);
       continue;

@@ -148,9 +148,11 @@ void Ledger::Impl::IndexerLoop() {
     const auto now = std::chrono::steady_clock::now();
     if (options.small_file_merge_interval.count() > 0 && now - last_merge >= options.small_file_merge_interval) {
       lock.unlock();
-      // A merge that fails (a file taken by RocksDB's own compaction
-      // meanwhile, or a full disk) loses nothing: every input stays until
-      // its output is written, and the next interval tries again.
+      // A merge refused because RocksDB's own compaction took a file
+      // meanwhile loses nothing, and the next interval tries again. One
+      // that fails writing (a full disk) stops RocksDB's writes, as any
+      // failed compaction does, and appends then fail until a reopen. Both
+      // are counted in Stats().small_file_merges_failed.
       (void)MergeSmallFiles();
       last_merge = std::chrono::steady_clock::now();
       lock.lock();
@@ -176,41 +178,51 @@ void Ledger::Impl::IndexerLoop() {
 }
 
 Result<std::size_t> Ledger::Impl::MergeSmallFiles() {
-  // A file under kSmallFileBytes is small; kMinRun adjacent small files of
-  // a level are merged into one (or a few, at RocksDB's target file size).
-  // Merged files are small again only in families of tiny entries, and then
-  // merge again later: the count of files stays about logarithmic.
+  // A file under kSmallFileBytes is small; kMinRun or more adjacent small
+  // files of a level become one file. Merged files are small again only in
+  // families of tiny entries, and merge again later: the count of files
+  // stays about logarithmic. One call rewrites at most kMaxBytesPerCall, so
+  // it holds up an erasure or a close for a second or so, not minutes; a
+  // backlog goes over several calls.
   constexpr std::uint64_t kSmallFileBytes = 4u << 20;
   constexpr std::size_t kMinRun = 8;
+  constexpr std::uint64_t kMaxBytesPerCall = 64u << 20;
   std::lock_guard<std::mutex> merging(merge_mu);
   std::size_t merged = 0;
+  std::uint64_t bytes = 0;
   Status first_error;
   for (rocksdb::ColumnFamilyHandle* family : cf) {
     // Every Shred rewrites all of "subject_keys" itself, and nothing else
     // may rewrite those files meanwhile (Shred holds merge_mu too).
-    if (family == Cf(layout::kSubjectKeys)) continue;
+    if (family == nullptr || family == Cf(layout::kSubjectKeys)) continue;
     rocksdb::ColumnFamilyMetaData meta;
     db->GetColumnFamilyMetaData(family, &meta);
     for (const rocksdb::LevelMetaData& level : meta.levels) {
       if (level.level == 0) continue;  // RocksDB compacts level 0 by itself
       // Files of levels 1.. are sorted by key and do not overlap.
       std::vector<std::string> run;
+      std::uint64_t run_bytes = 0;
       auto merge_run = [&] {
         if (run.size() >= kMinRun) {
           rocksdb::CompactionOptions co;
-          co.compression = rocksdb::kSnappyCompression;
+          co.compression = rocksdb::kDisableCompressionOption;  // the family's own
           Status s = FromRocks(db->CompactFiles(co, family, run, level.level), "merging small files");
           if (s.ok()) {
-            merged += run.size();
-          } else if (first_error.ok()) {
-            first_error = s;
+            merged += run.size() - 1;
+            bytes += run_bytes;
+          } else {
+            small_file_merges_failed.fetch_add(1);
+            if (first_error.ok()) first_error = s;
           }
         }
         run.clear();
+        run_bytes = 0;
       };
       for (const rocksdb::SstFileMetaData& f : level.files) {
+        if (bytes + run_bytes >= kMaxBytesPerCall) break;
         if (f.size < kSmallFileBytes && !f.being_compacted) {
           run.push_back(f.name);
+          run_bytes += f.size;
         } else {
           merge_run();
         }

@@ -333,10 +333,11 @@ LedgerStats Ledger::Stats() const {
   s.events = Size();
   s.indexed = std::min(impl_->index_tail->begin(), s.events);
   s.index_tail_entries = impl_->index_tail->entries();
-  const Impl::PipelineCounters& c = impl_->pipeline;
-  const auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+  s.pipeline = Pipeline();
   s.small_files_merged = impl_->small_files_merged.load();
+  s.small_file_merges_failed = impl_->small_file_merges_failed.load();
   for (rocksdb::ColumnFamilyHandle* family : impl_->cf) {
+    if (family == nullptr) continue;  // a family an older format lacks, opened read-only
     for (int level = 0; level < impl_->db_options.num_levels; ++level) {
       std::string files;
       if (impl_->db->GetProperty(family, "rocksdb.num-files-at-level" + std::to_string(level), &files)) {
@@ -344,11 +345,17 @@ LedgerStats Ledger::Stats() const {
       }
     }
   }
-  s.pipeline = PipelineStats{get(c.appends),   get(c.groups),       get(c.wal_syncs), get(c.wal_sync_us),
-                             get(c.queued_us), get(c.sequenced_us), get(c.signed_us), get(c.written_us),
-                             get(c.synced_us), get(c.completed_us)};
   return s;
 }
+
+PipelineStats Ledger::Pipeline() const {
+  const Impl::PipelineCounters& c = impl_->pipeline;
+  const auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+  return PipelineStats{get(c.appends),   get(c.groups),       get(c.wal_syncs), get(c.wal_sync_us),
+                       get(c.queued_us), get(c.sequenced_us), get(c.signed_us), get(c.written_us),
+                       get(c.synced_us), get(c.completed_us)};
+}
+
 const std::string& Ledger::origin() const { return impl_->origin; }
 
 // ---- Sealed data.

@@ -179,32 +179,37 @@ struct VerifyReport {
   std::vector<std::string> signing_keys;  // vkeys, in order of introduction
 };
 
-// What the ledger holds and how far its derived indexes have been written,
-// for operators' metrics.
-// Where appends spent their time since Open, summed over every append
-// acknowledged (divide by `appends` for the mean wait in each stage), and
-// the WAL syncs that made them durable. With a fixed number of appenders in
-// flight these waits bound the append rate (docs/benchmarks.md).
+// Where appends spent their time since Open, summed over every append the
+// pipeline made durable (divide by `appends` for the mean wait in each
+// stage), and the WAL syncs that made them durable. With a fixed number of
+// appenders in flight these waits bound the append rate (docs/benchmarks.md).
 struct PipelineStats {
-  std::uint64_t appends = 0;        // Append (and Shred) calls acknowledged
+  // Append requests (and erasures, one per subject) the pipeline made
+  // durable; a retry answered by its original or by the stored command is
+  // not counted again.
+  std::uint64_t appends = 0;
   std::uint64_t groups = 0;         // commit groups made durable
-  std::uint64_t wal_syncs = 0;      // WAL syncs
+  std::uint64_t wal_syncs = 0;      // WAL fsyncs (none when LedgerOptions::sync is off)
   std::uint64_t wal_sync_us = 0;    // time spent in them, in all
   std::uint64_t queued_us = 0;      // submitted -> its group's sequencing begins
   std::uint64_t sequenced_us = 0;   // -> the group is sequenced and handed to the signers
+                                    //    (once fewer than 16 groups are in flight)
   std::uint64_t signed_us = 0;      // -> the group's last checkpoint is signed
   std::uint64_t written_us = 0;     // -> the group is written to RocksDB (WAL and memtables)
   std::uint64_t synced_us = 0;      // -> a WAL sync that began after the write has ended
   std::uint64_t completed_us = 0;   // -> the callbacks of its group begin
 };
 
+// What the ledger holds and how far its derived indexes have been written,
+// for operators' metrics.
 struct LedgerStats {
   std::uint64_t events = 0;             // committed
   std::uint64_t indexed = 0;            // RocksDB's indexes hold every event before this
   std::size_t index_tail_entries = 0;   // index entries held in memory
   PipelineStats pipeline;
   std::uint64_t sst_files = 0;          // live SST files, all families
-  std::uint64_t small_files_merged = 0;  // by MergeSmallFiles since open
+  std::uint64_t small_files_merged = 0;        // merged away by MergeSmallFiles since open
+  std::uint64_t small_file_merges_failed = 0;  // merges RocksDB refused or failed since open
 };
 
 class Subscription;
@@ -237,6 +242,8 @@ class Ledger {
   // Events committed so far (= tree size).
   std::uint64_t Size() const;
   LedgerStats Stats() const;
+  // Stats().pipeline alone: a few atomic loads, no RocksDB call.
+  PipelineStats Pipeline() const;
   const std::string& origin() const;
 
   Result<std::vector<StoredEvent>> ReadRange(std::uint64_t from, std::size_t max) const;
@@ -269,8 +276,9 @@ class Ledger {
   // signatures, leaves) RocksDB moves the small files it leaves down the
   // levels without rewriting them, so without this they would pile up (and
   // stay open: about 3,700 files for a million events with the erasures of
-  // nrpf-bench generate). The indexer thread runs it every
-  // `small_file_merge_interval`; returns the number of files merged away.
+  // nrpf-bench generate). One call merges at most 64 MiB of them; the
+  // indexer thread calls it every `small_file_merge_interval`. Returns the
+  // number of files merged away (a run of n files leaves one: n - 1).
   Result<std::size_t> MergeSmallFiles();
 
   // Tree head and proofs over committed events.

@@ -276,6 +276,7 @@ class Ledger::Impl {
   bool stop_indexer = false;
   std::uint64_t ingest_counter = 0;  // names the files of each ingestion
   std::atomic<std::uint64_t> small_files_merged{0};
+  std::atomic<std::uint64_t> small_file_merges_failed{0};
   std::mutex merge_mu;  // one MergeSmallFiles, or a Shred's flush and compaction, at a time
 
   std::thread sequencer_thread;

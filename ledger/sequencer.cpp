@@ -362,12 +362,12 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
   for (const CommitGroup::Completion& c : g->completions) {
     g->queued_us += static_cast<std::uint64_t>(std::max<std::int64_t>(0, g->sequencing_at - c.op->queued_at));
   }
-  g->sequenced_at = SteadyMicros();
-  if (g->bodies.empty()) g->signed_at = g->sequenced_at;  // a group of shreds only: nothing to sign
 
   // The signers sign it while this thread sequences the next group.
   std::unique_lock<std::mutex> lock(group_mu);
   group_cv.wait(lock, [this] { return groups.size() < kMaxGroupsInFlight; });
+  g->sequenced_at = SteadyMicros();
+  if (g->bodies.empty()) g->signed_at = g->sequenced_at;  // a group of shreds only: nothing to sign
   groups.push_back(std::move(g));
   lock.unlock();
   sign_cv.notify_all();

@@ -120,7 +120,7 @@ void Server::AddLedgerMetrics() {
   const auto counter = [this](const char* name, const char* help, std::uint64_t PipelineStats::*field, double scale,
                               std::string labels = "") {
     metrics_.AddCounter(
-        name, help, [this, field, scale] { return static_cast<double>(ledger_->Stats().pipeline.*field) * scale; },
+        name, help, [this, field, scale] { return static_cast<double>(ledger_->Pipeline().*field) * scale; },
         std::move(labels));
   };
   counter("nrpf_ledger_appends_total", "Appends (and erasures) the ledger acknowledged.", &PipelineStats::appends, 1);
@@ -130,8 +130,11 @@ void Server::AddLedgerMetrics() {
           &PipelineStats::wal_sync_us, 1e-6);
   metrics_.AddGauge("nrpf_ledger_sst_files", "Live SST files of the ledger's RocksDB, all column families.",
                     [this] { return static_cast<double>(ledger_->Stats().sst_files); });
-  metrics_.AddCounter("nrpf_ledger_small_files_merged_total", "Small SST files merged into larger ones.",
+  metrics_.AddCounter("nrpf_ledger_small_files_merged_total", "Small SST files merged away into larger ones.",
                       [this] { return static_cast<double>(ledger_->Stats().small_files_merged); });
+  metrics_.AddCounter("nrpf_ledger_small_file_merges_failed_total",
+                      "Merges of small SST files that RocksDB refused or that failed.",
+                      [this] { return static_cast<double>(ledger_->Stats().small_file_merges_failed); });
   const char* wait = "nrpf_ledger_append_wait_seconds_total";
   const char* help =
       "Time acknowledged appends waited in each stage of the ledger's pipeline, summed; over "
