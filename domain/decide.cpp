@@ -95,6 +95,9 @@ class Decider {
     actor_org_ = actor_ != nullptr ? state_.Organisation(actor_->organisation_id) : nullptr;
     Status s = std::visit([this](const auto& c) { return Decide(c); }, command);
     if (!s.ok()) return s;
+    // The decision holds only while the account that made it is as it was:
+    // a lock, a role change or a deletion appended meanwhile voids it.
+    if (actor_ != nullptr && actor_->version > 0) Expect(UserStream(actor_->user_id), actor_->version);
     return std::move(out_);
   }
 
@@ -147,13 +150,16 @@ class Decider {
   }
 
   // A user of the case's council who can hold cases.
-  Status CheckCaseworker(const std::string& organisation_id, const std::string& user_id) const {
+  // The decision is pinned to the account as read, so a caseworker deleted
+  // or moved at the same moment voids it.
+  Status CheckCaseworker(const std::string& organisation_id, const std::string& user_id) {
     if (user_id.empty()) return Status::Ok();
     const UserState* u = state_.User(user_id);
     if (u == nullptr || u->deleted) return Missing("user_not_found", "no user " + user_id);
     if (u->organisation_id != organisation_id || !IsCouncilRole(u->role)) {
       return Invalid("caseworker", "the caseworker must be a user of the case's council");
     }
+    Expect(UserStream(user_id), u->version);
     return Status::Ok();
   }
 
@@ -491,6 +497,7 @@ class Decider {
 
   Status Decide(const RemoveDependant& c) {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
+    NRPF_RETURN_IF_ERROR(RequireOpen());
     const auto it = std::find_if(case_->dependants.begin(), case_->dependants.end(),
                                  [&](const PersonState& d) { return d.subject == c.subject && !d.removed; });
     if (it == case_->dependants.end()) return Missing("dependant_not_found", "no dependant " + c.subject);
@@ -651,6 +658,9 @@ class Decider {
     const bool council = actor_ != nullptr && IsCouncilRole(actor_->role);
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, council ? Action::kAnswerHomeOfficeQuery
                                                       : Action::kAnswerCouncilQuery));
+    // The Home Office gives no updates on closed cases; a council may still
+    // answer what the Home Office asked before the closure.
+    if (!council) NRPF_RETURN_IF_ERROR(RequireOpen());
     const QueryState* q = case_->FindQuery(c.query_id);
     if (q == nullptr) return Missing("query_not_found", "no query " + c.query_id);
     const auto expected = council ? fb::QueryDirection::HomeOfficeToCouncil
@@ -716,7 +726,20 @@ class Decider {
     if (keep == nullptr || !keep->exists() || keep->removed || keep->organisation_id != case_->organisation_id) {
       return Missing("case_not_found", "no case " + c.duplicate_of + " in your council");
     }
-    if (!case_->duplicate_of.empty()) return Refuse("already_flagged", "the case is already flagged");
+    if (!case_->duplicate_of.empty()) {
+      // A flag stands while the case it names can be kept; once that case is
+      // removed or flagged itself, the council may point this one elsewhere.
+      const CaseState* flagged = state_.Case(case_->duplicate_of);
+      if (flagged != nullptr && !flagged->removed && flagged->duplicate_of.empty()) {
+        return Refuse("already_flagged", "the case is already flagged");
+      }
+    }
+    // The case kept must not itself be on its way out, or both records of
+    // one household could be erased.
+    if (!keep->duplicate_of.empty()) {
+      return Refuse("keep_is_duplicate", "case " + c.duplicate_of + " is itself flagged as a duplicate");
+    }
+    Expect(CaseStream(c.duplicate_of), keep->version);
     flatbuffers::FlatBufferBuilder fbb(64);
     fbb.Finish(fb::CreateDuplicateFlaggedDirect(fbb, c.case_id.c_str(), c.duplicate_of.c_str()));
     Emit(CaseStream(c.case_id), t::kDuplicateFlagged, fbb);
@@ -734,7 +757,13 @@ class Decider {
     // document number and date of birth: erased with it, unless the case it
     // duplicates was created from the same look-up.
     const CaseState* keep = state_.Case(case_->duplicate_of);
-    if (!case_->rtpf_lookup_id.empty() && (keep == nullptr || keep->rtpf_lookup_id != case_->rtpf_lookup_id)) {
+    if (keep == nullptr || !keep->exists() || keep->removed || !keep->duplicate_of.empty()) {
+      return Refuse("keep_unavailable", "case " + case_->duplicate_of +
+                                            ", which this case duplicates, is removed or itself flagged; "
+                                            "the council must flag the duplicate again");
+    }
+    Expect(CaseStream(case_->duplicate_of), keep->version);
+    if (!case_->rtpf_lookup_id.empty() && keep->rtpf_lookup_id != case_->rtpf_lookup_id) {
       subjects.push_back(RtpfSubject(case_->rtpf_lookup_id));
     }
     for (const AlertState& a : case_->alerts) {

@@ -152,7 +152,14 @@ Result<EventView> DecodeEvent(const ledger::StoredEvent& event, const SectionOpe
       OpenedSection opened;
       opened.subject = Str(s->subject_id());
       opened.label = Str(s->label());
-      if (opener) opened.plaintext = opener(event, i);
+      if (opener) {
+        Result<std::optional<std::string>> plain = opener(event, i);
+        if (!plain.ok()) {
+          return Status(plain.status().code(), "event " + std::to_string(event.position) + ", sealed section " +
+                                                   std::to_string(i) + ": " + plain.status().message());
+        }
+        opened.plaintext = std::move(*plain);
+      }
       view.sections.push_back(std::move(opened));
     }
   }

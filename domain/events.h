@@ -112,14 +112,17 @@ struct EventView {
   const std::string* Section(std::string_view label, std::string_view subject = {}) const;
 };
 
-// Opens sealed section `index` of an event; nullopt when it cannot (shredded).
+// Opens sealed section `index` of an event: its plaintext, or nullopt when
+// the subject's data was erased. Any other failure (an unreadable key, a
+// section that does not authenticate, no master key) is an error, never
+// shown as an erasure.
 using SectionOpener =
-    std::function<std::optional<std::string>(const ledger::StoredEvent&, std::size_t)>;
+    std::function<Result<std::optional<std::string>>(const ledger::StoredEvent&, std::size_t)>;
 
 // Decodes `event`. Bodies of unknown types (written by a newer version) and
 // of the ledger's own events decode with body == nullptr; a known type whose
-// body fails its verifier is kCorruption. `opener` may be empty: sections are
-// then left unopened.
+// body fails its verifier is kCorruption, and an opener's error is returned.
+// `opener` may be empty: sections are then left unopened.
 Result<EventView> DecodeEvent(const ledger::StoredEvent& event, const SectionOpener& opener);
 
 // Plaintext decoders; nullopt when the bytes are not a valid table.

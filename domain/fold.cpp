@@ -22,6 +22,14 @@ std::optional<std::string> NoteIn(const EventView& e) {
   return DecodeNote(*plain);
 }
 
+// A status just recorded that grants leave becomes the case's last grant.
+void NoteGrant(ImmigrationState& im) {
+  if (!IsGrantOfLeave(im.status)) return;
+  im.last_grant = im.status;
+  im.last_grant_recourse = im.recourse_to_public_funds;
+  im.granted_at_us = im.updated_at_us;
+}
+
 AlertState* FindAlert(CaseState& c, const std::string& id) {
   for (AlertState& a : c.alerts) {
     if (a.alert_id == id) return &a;
@@ -178,7 +186,7 @@ void ApplyToCase(CaseState& c, const EventView& e) {
     c.finance.end_date = Str(e.Body<fb::FinanceEnded>()->end_date());
   } else if (e.type == t::kPersonAdvised) {
     const auto* b = e.Body<fb::PersonAdvised>();
-    c.advice.push_back({Str(b->advised_on()), b->of(), e.recorded_at_us, actor});
+    c.advice.push_back({Str(b->advised_on()), b->of(), e.recorded_at_us, actor, NoteIn(e)});
     if (b->of() == fb::AdvisedOf::DetailsSharedWithHomeOffice) c.advised_details_shared = true;
   } else if (e.type == t::kStatusCheckCompleted) {
     const auto* b = e.Body<fb::StatusCheckCompleted>();
@@ -188,6 +196,7 @@ void ApplyToCase(CaseState& c, const EventView& e) {
     c.immigration.recourse_to_public_funds = b->recourse_to_public_funds();
     c.immigration.updated_at_us = e.recorded_at_us;
     c.immigration.note = NoteIn(e);
+    NoteGrant(c.immigration);
   } else if (e.type == t::kImmigrationStatusUpdated) {
     const auto* b = e.Body<fb::ImmigrationStatusUpdated>();
     c.immigration.known = true;
@@ -195,6 +204,7 @@ void ApplyToCase(CaseState& c, const EventView& e) {
     c.immigration.recourse_to_public_funds = b->recourse_to_public_funds();
     c.immigration.updated_at_us = e.recorded_at_us;
     c.immigration.note = NoteIn(e);
+    NoteGrant(c.immigration);
   } else if (e.type == t::kAlertRaised) {
     const auto* b = e.Body<fb::AlertRaised>();
     AlertState a;
@@ -245,6 +255,7 @@ void ApplyToCase(CaseState& c, const EventView& e) {
     c.status = c.finance.active ? fb::CaseStatus::OpenFinanciallySupported
                                 : fb::CaseStatus::OpenReferral;
     ++c.reopenings;
+    c.reopened_periods_us.emplace_back(c.closed_at_us, e.recorded_at_us);
   } else if (e.type == t::kDuplicateFlagged) {
     c.duplicate_of = Str(e.Body<fb::DuplicateFlagged>()->duplicate_of());
   } else if (e.type == t::kDuplicateRemoved) {

@@ -40,6 +40,7 @@ void CaseState::DropPersonalData() {
   for (PersonState& d : dependants) d.details.reset();
   immigration.note.reset();
   closure_note.reset();
+  for (AdviceRecord& a : advice) a.note.reset();
   for (QueryState& q : queries) {
     q.question.reset();
     q.answer.reset();

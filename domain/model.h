@@ -83,6 +83,11 @@ struct ImmigrationState {
   bool recourse_to_public_funds = false;
   std::int64_t updated_at_us = 0;
   std::optional<std::string> note;     // what the Home Office returned
+  // The latest grant of leave recorded, which a later status may have
+  // superseded: what the RTPF checker returns. granted_at_us == 0: none.
+  fb::ImmigrationStatus last_grant = fb::ImmigrationStatus::NoRecordFound;
+  bool last_grant_recourse = false;
+  std::int64_t granted_at_us = 0;
 };
 
 struct AlertState {
@@ -119,6 +124,7 @@ struct AdviceRecord {
   fb::AdvisedOf of = fb::AdvisedOf::DetailsSharedWithHomeOffice;
   std::int64_t recorded_at_us = 0;
   std::string recorded_by;
+  std::optional<std::string> note;  // sealed; nullopt when none was written, or erased
 };
 
 struct CaseState {
@@ -155,6 +161,9 @@ struct CaseState {
   std::int64_t closed_at_us = 0;      // latest closure
   std::uint32_t closures = 0;
   std::uint32_t reopenings = 0;
+  // Each time the case was closed and later reopened: (closed, reopened),
+  // recorded times, oldest first. The SLA clocks stop at the closure.
+  std::vector<std::pair<std::int64_t, std::int64_t>> reopened_periods_us;
 
   std::string duplicate_of;  // set when flagged as a duplicate of another case
   bool removed = false;      // removed as a duplicate; personal data erased

@@ -62,6 +62,29 @@ std::uint64_t CaseVersion(const projections::Projector& projector, const std::st
   });
 }
 
+// Council users and a council's own auditors see only their council.
+bool CouncilScoped(const UserState& actor, const OrganisationState& org) {
+  return IsCouncilRole(actor.role) || (actor.role == fb::Role::Auditor && org.kind != fb::OrganisationKind::AuditBody);
+}
+
+// The organisation whose home page or caseload a caller asked for (the
+// caller's own when `requested` is empty), if the caller may see it.
+Result<std::string> ScopedOrganisation(const projections::Projections& state, const UserState& actor,
+                                       const OrganisationState& org, const std::string& requested) {
+  if (requested.empty() || requested == actor.organisation_id) return actor.organisation_id;
+  if (CouncilScoped(actor, org)) {
+    return Status::PermissionDenied("you see only your own organisation's cases").WithReason("wrong_tenant");
+  }
+  const OrganisationState* target = state.Organisation(requested);
+  if (target == nullptr) {
+    return Status::NotFound("no organisation " + requested).WithReason("organisation_not_found");
+  }
+  if (IsHomeOfficeRole(actor.role) && !target->subscribed) {
+    return Status::PermissionDenied("the council is not subscribed to the service").WithReason("not_subscribed");
+  }
+  return requested;
+}
+
 // Command ids are the client's own: two users picking the same id never
 // collide, and a retry finds only its own account's command.
 std::string ScopedCommandId(const CommandRequest& request) {
@@ -172,8 +195,10 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
   Result<ledger::AppendResult> written = ledger_->Append(std::move(append));
   if (!written.ok()) {
     if (written.status().code() != Code::kWrongExpectedVersion) return written.status();
-    if (!request.expected_version.has_value() || !new_case_id.empty()) *retry = true;
-    // The user's version went stale between the decision and the append.
+    // A stream the decision read moved on between the decision and the
+    // append. Deciding again on the new state is always right: when it was
+    // the case the user saw, the new decision refuses the stale version.
+    *retry = true;
     return Status(written.status()).WithReason("stale_version");
   }
   if (written->duplicate) return Replay(*written);
@@ -209,23 +234,26 @@ Result<CommandOutcome> CaseService::Replay(const ledger::AppendResult& stored) {
   return outcome;
 }
 
+// Each step is skipped once it is in the log, so a start that died between
+// the two resumes where it stopped.
 Result<bool> CaseService::Bootstrap(const RegisterOrganisation& network_support, const CreateUser& first_admin) {
+  bool wrote = false;
   for (const Command& command : {Command(network_support), Command(first_admin)}) {
     DecideInput in;
     in.actor_user_id = "system";
     in.now_us = clock_->NowMicros();
     ledger::AppendRequest append;
-    bool already = false;
+    bool done = false;
     Result<Decision> d = projector_->Read([&](const projections::Projections& state) -> Result<Decision> {
-      if (std::holds_alternative<RegisterOrganisation>(command) &&
-          state.Organisation(network_support.organisation_id) != nullptr) {
-        already = true;
-      }
+      done = std::holds_alternative<RegisterOrganisation>(command)
+                 ? state.Organisation(network_support.organisation_id) != nullptr
+                 : state.User(first_admin.user_id) != nullptr;
+      if (done) return Decision{};
       SystemReader reader(state);
       append.actor = ActorOf(reader.user());
       return Decide(command, in, reader);
     });
-    if (already) return false;
+    if (done) continue;
     if (!d.ok()) return d.status();
     append.command_id = "bootstrap:" + std::string(CommandName(command));
     append.events = std::move(d->events);
@@ -233,8 +261,9 @@ Result<bool> CaseService::Bootstrap(const RegisterOrganisation& network_support,
     Result<ledger::AppendResult> written = ledger_->Append(std::move(append));
     if (!written.ok()) return written.status();
     NRPF_RETURN_IF_ERROR(projector_->WaitFor(written->first_position + written->count, options_.projection_wait));
+    wrote = true;
   }
-  return true;
+  return wrote;
 }
 
 Result<RecordedCaseRead> CaseService::ReadVisible(const std::string& actor_user_id,
@@ -326,12 +355,15 @@ Result<std::vector<OrganisationState>> CaseService::Organisations(const std::str
 }
 
 Result<projections::HomeCounters> CaseService::Counters(const std::string& actor_user_id, bool my_cases,
-                                                        const std::string& team_id) const {
+                                                        const std::string& team_id,
+                                                        const std::string& organisation_id) const {
   const std::int64_t now = clock_->NowMicros();
   return projector_->Read([&](const projections::Projections& state) -> Result<projections::HomeCounters> {
     const auto [actor, org] = ActingIn(state, actor_user_id);
     NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kReadCaseMetadata, nullptr, nullptr));
-    projections::CounterScope scope{actor->organisation_id, team_id, my_cases ? actor_user_id : ""};
+    Result<std::string> scoped = ScopedOrganisation(state, *actor, *org, organisation_id);
+    if (!scoped.ok()) return scoped.status();
+    projections::CounterScope scope{*scoped, team_id, my_cases ? actor_user_id : ""};
     return state.Counters(scope, now);
   });
 }
@@ -341,7 +373,9 @@ Result<std::vector<projections::CaseRow>> CaseService::Caseload(const std::strin
   return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<projections::CaseRow>> {
     const auto [actor, org] = ActingIn(state, actor_user_id);
     NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kReadCaseMetadata, nullptr, nullptr));
-    filter.organisation_id = actor->organisation_id;
+    Result<std::string> scoped = ScopedOrganisation(state, *actor, *org, filter.organisation_id);
+    if (!scoped.ok()) return scoped.status();
+    filter.organisation_id = *scoped;
     return state.Caseload(filter);
   });
 }
@@ -369,9 +403,12 @@ Result<std::vector<SlaClockInstance>> CaseService::Clocks(const std::string& act
   return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<SlaClockInstance>> {
     const auto [actor, org] = ActingIn(state, actor_user_id);
     NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kSlaWorkload, nullptr, nullptr));
-    if (IsCouncilRole(actor->role)) filter.organisation_id = actor->organisation_id;
-    if (actor->role == fb::Role::Auditor && org->kind == fb::OrganisationKind::Council) {
-      filter.organisation_id = actor->organisation_id;
+    if (CouncilScoped(*actor, *org)) filter.organisation_id = actor->organisation_id;
+    if (IsHomeOfficeRole(actor->role)) {
+      const OrganisationState* target =
+          filter.organisation_id.empty() ? nullptr : state.Organisation(filter.organisation_id);
+      if (target != nullptr && !target->subscribed) return std::vector<SlaClockInstance>();
+      filter.subscribed_only = true;
     }
     return state.Clocks(filter);
   });

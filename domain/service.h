@@ -84,9 +84,10 @@ class CaseService {
 
   Result<CommandOutcome> Execute(const CommandRequest& request);
 
-  // Creates the network-support organisation and its first admin when the
-  // log has no organisation yet; a no-op (returning false) otherwise. The
-  // events are recorded as the "system" actor.
+  // Creates the network-support organisation and its first admin, each
+  // unless the log already holds it, so a first start that died between
+  // the two finishes at the next. True when it wrote anything. The events
+  // are recorded as the "system" actor.
   Result<bool> Bootstrap(const RegisterOrganisation& network_support, const CreateUser& first_admin);
 
   // A case as `actor` may see it: network support gets no personal data.
@@ -99,18 +100,23 @@ class CaseService {
   // Execute; metadata-only answers write nothing.
   Result<RecordedCaseRead> ReadCaseRecorded(const std::string& actor_user_id, const std::string& case_id,
                                             const std::vector<std::string>& what);
-  // Home-page counters of the actor's organisation; `my_cases` narrows to
-  // the actor's own cases, `team_id` to a team.
+  // Home-page counters of an organisation; `my_cases` narrows to the
+  // actor's own cases, `team_id` to a team. A council's users and auditors
+  // see their own council; the Home Office (subscribed councils only),
+  // audit-body auditors and network support name the council in
+  // `organisation_id`, and see their own organisation when they name none.
   Result<projections::HomeCounters> Counters(const std::string& actor_user_id, bool my_cases,
-                                             const std::string& team_id) const;
-  // Caseload of the actor's council (filter.organisation_id is set here).
+                                             const std::string& team_id,
+                                             const std::string& organisation_id = "") const;
+  // Caseload of a council, scoped as Counters by filter.organisation_id.
   Result<std::vector<projections::CaseRow>> Caseload(const std::string& actor_user_id,
                                                      projections::CaseloadFilter filter) const;
   // Search among the cases the actor may read (filter.organisations set here).
   Result<std::vector<projections::SearchHit>> Search(const std::string& actor_user_id,
                                                      projections::SearchQuery query) const;
-  // SLA clocks the actor may see: a council its own, the Home Office and
-  // auditors every subscribed council's (or one, by filter).
+  // SLA clocks the actor may see: a council and its auditors their own; the
+  // Home Office every subscribed council's; audit-body auditors and network
+  // support every council's (or one, by filter).
   Result<std::vector<SlaClockInstance>> Clocks(const std::string& actor_user_id,
                                                projections::ClockFilter filter) const;
 

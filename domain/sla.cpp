@@ -35,8 +35,23 @@ class ClockBuilder {
     k.started_at_us = start;
     k.deadline_us = DeadlineOf(c_.nation, PolicyVersion(policies_, version).Rule(clock), start);
     k.stopped_at_us = stop;
+    // The first closure after the clock started cancels it if it was still
+    // running then, even when the case was later reopened. An answer given
+    // while the case stayed closed (a council answering the Home Office)
+    // stands.
+    auto closure_stops = [&](std::int64_t closed, std::int64_t reopened) {
+      if (closed < start || (stop != 0 && stop < reopened)) return false;
+      k.stopped_at_us = closed;
+      k.stopped_by_closure = true;
+      return true;
+    };
+    bool stopped = false;
+    for (const auto& [closed, reopened] : c_.reopened_periods_us) {
+      if (stop != 0 && stop < closed) break;
+      if ((stopped = closure_stops(closed, reopened))) break;
+    }
     const bool case_ended = c_.removed || c_.status == fb::CaseStatus::Closed;
-    if (stop == 0 && case_ended) {
+    if (!stopped && stop == 0 && case_ended) {
       k.stopped_at_us = c_.closed_at_us;
       k.stopped_by_closure = true;
     }

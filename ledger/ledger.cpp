@@ -42,6 +42,10 @@ Result<const fb::Record*> VerifyRecordBytes(std::string_view bytes, std::uint64_
 
 namespace {
 
+// How long a read-only open keeps retrying while a writer compacts away the
+// files it was about to open.
+constexpr std::chrono::seconds kReadOnlyOpenPatience{30};
+
 std::string KeyFileName(const std::string& dir, std::uint32_t key_id) {
   std::string id;
   PutFixed32BE(&id, key_id);
@@ -125,13 +129,16 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
     // away between reading the MANIFEST and opening the file: read the
     // MANIFEST again. Once open, the view holds its files open (RocksDB's
     // default max_open_files = -1), so later deletions do not touch it.
+    // A writer compacting hard can win that race many times over, so this
+    // retries for a while (kReadOnlyOpenPatience) rather than a few times.
+    const auto give_up = std::chrono::steady_clock::now() + kReadOnlyOpenPatience;
     for (int attempt = 0;; ++attempt) {
       handles.clear();
       rs = rocksdb::DB::OpenForReadOnly(db_opts, options.db_path, cfs, &handles, &raw);
       const bool vanished = (rs.IsIOError() || rs.IsCorruption() || rs.IsPathNotFound()) &&
                             rs.ToString().find("No such file") != std::string::npos;
-      if (!vanished || attempt == 20) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10 * (attempt + 1)));
+      if (!vanished || std::chrono::steady_clock::now() >= give_up) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 * (attempt + 1), 50)));
     }
   } else {
     std::error_code ec;
@@ -399,6 +406,8 @@ void Ledger::Impl::ForgetReaderKey(const std::string& subject_id) {
   reader_keys.erase(subject_id);
   ++reader_keys_epoch;
 }
+
+bool Ledger::CanOpenSealed() const { return impl_->master.has_value(); }
 
 Result<std::string> Ledger::OpenSealed(const StoredEvent& event, std::size_t index) const {
   const fb::Record* r = event.record();

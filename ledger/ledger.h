@@ -259,8 +259,11 @@ class Ledger {
   Result<AppendResult> LookupCommand(const std::string& command_id) const;
 
   // Plaintext of sealed section `index` of `event`. kShredded once the
-  // subject's key is destroyed.
+  // subject's key is destroyed; kUnavailable when this ledger was opened
+  // without the master key.
   Result<std::string> OpenSealed(const StoredEvent& event, std::size_t index) const;
+  // Whether this ledger holds the master key, so OpenSealed can succeed.
+  bool CanOpenSealed() const;
   // Destroys the subject's data key and compacts it out of RocksDB's files.
   // Sealing new data for the subject afterwards fails with kShredded.
   Status Shred(const std::string& subject_id);

@@ -87,6 +87,9 @@ void DumpCase(std::string* out, const CaseState& c) {
       "closure", c.closure_date)("closure_reason", c.closure_reason)("closure_note", c.closure_note)(
       "closed_at", c.closed_at_us)("closures", c.closures)("reopenings", c.reopenings)(
       "duplicate_of", c.duplicate_of)("removed", c.removed)("erased", c.personal_data_erased);
+  for (const auto& [closed, reopened] : c.reopened_periods_us) {
+    Line(out, "reopened")("case", c.case_id)("closed_at", closed)("reopened_at", reopened);
+  }
   DumpPerson(out, c.case_id, c.applicant);
   for (const PersonState& d : c.dependants) DumpPerson(out, c.case_id, d);
   const domain::FinanceState& f = c.finance;
@@ -95,9 +98,15 @@ void DumpCase(std::string* out, const CaseState& c) {
       "person", f.person_costs_weekly_pence)("accommodation", f.accommodation_costs_weekly_pence)(
       "accommodation_provided", f.accommodation_provided)("amendments", f.amendments);
   const domain::ImmigrationState& im = c.immigration;
-  Line(out, "immigration")("case", c.case_id)("checks", im.checks)("first", im.first_checked_at_us)(
-      "known", im.known)("status", im.status)("recourse", im.recourse_to_public_funds)(
-      "updated", im.updated_at_us)("note", im.note);
+  {
+    Line line(out, "immigration");
+    line("case", c.case_id)("checks", im.checks)("first", im.first_checked_at_us)("known", im.known)(
+        "status", im.status)("recourse", im.recourse_to_public_funds)("updated", im.updated_at_us)("note", im.note);
+    // Absent from the lines of earlier versions, which did not fold it.
+    if (im.granted_at_us != 0) {
+      line("grant", im.last_grant)("grant_recourse", im.last_grant_recourse)("granted", im.granted_at_us);
+    }
+  }
   for (const domain::AlertState& a : c.alerts) {
     Line(out, "alert")("case", c.case_id)("id", a.alert_id)("kind", a.kind)("query", a.query_id)(
         "cw", a.caseworker_id)("raised", a.raised_at_us)("pos", a.raised_position)("open", a.open)(
@@ -110,8 +119,9 @@ void DumpCase(std::string* out, const CaseState& c) {
         "answered_at", q.answered_at_us)("answered_by", q.answered_by)("answer", q.answer);
   }
   for (const domain::AdviceRecord& a : c.advice) {
-    Line(out, "advice")("case", c.case_id)("on", a.advised_on)("of", a.of)("at", a.recorded_at_us)(
-        "by", a.recorded_by);
+    Line line(out, "advice");
+    line("case", c.case_id)("on", a.advised_on)("of", a.of)("at", a.recorded_at_us)("by", a.recorded_by);
+    if (a.note) line("note", a.note);  // absent from the lines of earlier versions
   }
 }
 
@@ -422,14 +432,15 @@ domain::RtpfResult Projections::RtpfCheck(fb::DocumentType type, std::string_vie
       return d.first == type && d.second == number;  // entered exactly, as the checker requires
     });
     if (!document_matches || p.date_of_birth != date_of_birth) continue;
+    // The current or last grant of leave within two years; valid while no
+    // later status has replaced it.
     const domain::ImmigrationState& im = c->immigration;
-    if (!im.known || !domain::IsGrantOfLeave(im.status) || im.updated_at_us < two_years_ago) continue;
-    if (im.updated_at_us <= best_at) continue;
-    best_at = im.updated_at_us;
+    if (im.granted_at_us == 0 || im.granted_at_us < two_years_ago || im.granted_at_us <= best_at) continue;
+    best_at = im.granted_at_us;
     best.matched = true;
-    best.status = im.status;
-    best.leave_valid = true;
-    best.recourse_to_public_funds = im.recourse_to_public_funds;
+    best.status = im.last_grant;
+    best.leave_valid = im.status == im.last_grant && im.updated_at_us == im.granted_at_us;
+    best.recourse_to_public_funds = im.last_grant_recourse;
     best.matched_case_id = c->organisation_id == organisation_id ? c->case_id : std::string();
   }
   return best;
@@ -458,7 +469,13 @@ std::vector<domain::SlaClockInstance> Projections::Clocks(const ClockFilter& f) 
     auto org = org_cases_.find(f.organisation_id);
     if (org != org_cases_.end()) scan(org->second);
   } else {
-    for (const auto& [org, ids] : org_cases_) scan(ids);
+    for (const auto& [org, ids] : org_cases_) {
+      if (f.subscribed_only) {
+        const domain::OrganisationState* o = Organisation(org);
+        if (o == nullptr || !o->subscribed) continue;
+      }
+      scan(ids);
+    }
   }
   return out;
 }

@@ -107,6 +107,7 @@ struct Notification {
 
 struct ClockFilter {
   std::string organisation_id;  // "" = every council
+  bool subscribed_only = false; // only councils subscribed to the service
   std::string party;            // "home_office", "council" or "" for both
   std::int64_t started_from_us = 0;
   std::int64_t started_before_us = INT64_MAX;

@@ -99,10 +99,17 @@ Status FoldPipelined(const ledger::Ledger& ledger, const domain::SectionOpener& 
 }  // namespace
 
 domain::SectionOpener LedgerOpener(const ledger::Ledger& ledger) {
-  return [&ledger](const ledger::StoredEvent& e, std::size_t i) -> std::optional<std::string> {
+  // Without the master key, sections stay unopened: a reader that was not
+  // given it folds metadata only.
+  if (!ledger.CanOpenSealed()) return nullptr;
+  return [&ledger](const ledger::StoredEvent& e, std::size_t i) -> Result<std::optional<std::string>> {
     Result<std::string> plain = ledger.OpenSealed(e, i);
-    if (!plain.ok()) return std::nullopt;
-    return std::move(*plain);
+    if (plain.ok()) return std::optional<std::string>(std::move(*plain));
+    // Erased: the subject's key is shredded, or the generation that sealed
+    // this section was replaced.
+    const Code code = plain.status().code();
+    if (code == Code::kShredded || code == Code::kNotFound) return std::optional<std::string>();
+    return plain.status();
   };
 }
 

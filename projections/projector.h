@@ -24,7 +24,9 @@
 
 namespace nrpf::projections {
 
-// Opens sealed sections through `ledger`; shredded sections come back empty.
+// Opens sealed sections through `ledger`; erased sections come back empty,
+// and any other failure is an error. Empty (sections left unopened) when
+// the ledger was opened without the master key.
 domain::SectionOpener LedgerOpener(const ledger::Ledger& ledger);
 
 // Folds events [state->next_position(), up_to) of `ledger` into `state`.

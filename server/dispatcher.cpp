@@ -235,9 +235,10 @@ Result<std::unique_ptr<Feed>> Dispatcher::OpenFeed(const Call& call) {
     case fb::Op::SubscribeCounters: {
       const auto* b = static_cast<const fb::SubscribeCounters*>(call.body);
       // Checked now, so that a refusal answers the subscribe itself.
-      Result<projections::HomeCounters> first = service_.Counters(session->user_id, b->my_cases(), Str(b->team_id()));
+      Result<projections::HomeCounters> first =
+          service_.Counters(session->user_id, b->my_cases(), Str(b->team_id()), Str(b->organisation_id()));
       if (!first.ok()) return first.status();
-      feed = CountersFeed(call.request_id, context, b->my_cases(), Str(b->team_id()));
+      feed = CountersFeed(call.request_id, context, b->my_cases(), Str(b->team_id()), Str(b->organisation_id()));
       break;
     }
     case fb::Op::SubscribeCase: {

@@ -46,7 +46,7 @@ bool Dispatcher::Read(const Call& call, const Session& session, const AnswerFn& 
     case fb::Op::GetCounters: {
       const auto* b = static_cast<const fb::GetCounters*>(call.body);
       const std::uint64_t position = service_.projector().next_position();
-      done(Answered(id, service_.Counters(user, b->my_cases(), Str(b->team_id())),
+      done(Answered(id, service_.Counters(user, b->my_cases(), Str(b->team_id()), Str(b->organisation_id())),
                     [position](Builder& fbb, const projections::HomeCounters& c) {
                       return BuildCounters(fbb, c, position);
                     }));
@@ -62,6 +62,7 @@ bool Dispatcher::Read(const Call& call, const Session& session, const AnswerFn& 
       if (b->household_type()) f.household_type = *b->household_type();
       f.limit = std::min<std::size_t>(b->limit(), kMaxCaseloadRows);
       f.after_case_id = Str(b->after_case_id());
+      f.organisation_id = Str(b->organisation_id());
       done(Answered(id, service_.Caseload(user, f), BuildCaseload));
       return true;
     }

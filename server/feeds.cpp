@@ -47,13 +47,16 @@ class FeedBase : public Feed {
 
 class Counters final : public FeedBase {
  public:
-  Counters(std::uint64_t id, FeedContext context, bool my_cases, std::string team_id)
-      : FeedBase(id, std::move(context)), my_cases_(my_cases), team_id_(std::move(team_id)) {}
+  Counters(std::uint64_t id, FeedContext context, bool my_cases, std::string team_id, std::string organisation_id)
+      : FeedBase(id, std::move(context)),
+        my_cases_(my_cases),
+        team_id_(std::move(team_id)),
+        organisation_id_(std::move(organisation_id)) {}
 
  private:
   Status PullAs(const std::string& user_id, std::size_t, std::vector<std::string>* frames) override {
     const std::uint64_t position = service().projector().next_position();
-    Result<projections::HomeCounters> counters = service().Counters(user_id, my_cases_, team_id_);
+    Result<projections::HomeCounters> counters = service().Counters(user_id, my_cases_, team_id_, organisation_id_);
     if (!counters.ok()) return counters.status();
     if (last_ && *last_ == *counters) return Status::Ok();
     last_ = *counters;
@@ -64,6 +67,7 @@ class Counters final : public FeedBase {
 
   const bool my_cases_;
   const std::string team_id_;
+  const std::string organisation_id_;
   std::optional<projections::HomeCounters> last_;
 };
 
@@ -115,8 +119,9 @@ class WholeLog final : public FeedBase {
 
 }  // namespace
 
-std::unique_ptr<Feed> CountersFeed(std::uint64_t id, FeedContext context, bool my_cases, std::string team_id) {
-  return std::make_unique<Counters>(id, std::move(context), my_cases, std::move(team_id));
+std::unique_ptr<Feed> CountersFeed(std::uint64_t id, FeedContext context, bool my_cases, std::string team_id,
+                                   std::string organisation_id) {
+  return std::make_unique<Counters>(id, std::move(context), my_cases, std::move(team_id), std::move(organisation_id));
 }
 
 std::unique_ptr<Feed> CaseFeed(std::uint64_t id, FeedContext context, std::string case_id, std::uint64_t from_version) {

@@ -61,7 +61,8 @@ struct FeedContext {
   std::string token;
 };
 
-std::unique_ptr<Feed> CountersFeed(std::uint64_t id, FeedContext context, bool my_cases, std::string team_id);
+std::unique_ptr<Feed> CountersFeed(std::uint64_t id, FeedContext context, bool my_cases, std::string team_id,
+                                   std::string organisation_id);
 std::unique_ptr<Feed> CaseFeed(std::uint64_t id, FeedContext context, std::string case_id, std::uint64_t from_version);
 std::unique_ptr<Feed> LogFeed(std::uint64_t id, FeedContext context, std::uint64_t from_position,
                               bool include_records);

@@ -103,7 +103,8 @@ Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead&
   auto alerts = Vector(fbb, c.alerts, BuildAlert);
   auto queries = Vector(fbb, c.queries, BuildQuery);
   auto advice = Vector(fbb, c.advice, [](Builder& b, const domain::AdviceRecord& a) {
-    return fb::CreateAdviceViewDirect(b, a.advised_on.c_str(), a.of, a.recorded_at_us, a.recorded_by.c_str());
+    return fb::CreateAdviceViewDirect(b, a.advised_on.c_str(), a.of, a.recorded_at_us, a.recorded_by.c_str(),
+                                      a.note ? a.note->c_str() : nullptr);
   });
   auto closure_date = fbb.CreateString(c.closure_date);
   auto closure_note = OptionalText(fbb, c.closure_note);

@@ -36,6 +36,15 @@ TEST_CASE("step 1: an RTPF look-up matches only a recorded grant of leave, exact
   CHECK_FALSE(w.Do("camden-cw1", RtpfLookup{fb::DocumentType::Passport, "P1234567", "1990-05-17"}).rtpf.matched);
   CHECK_FALSE(w.Do("camden-cw1", RtpfLookup{fb::DocumentType::Passport, "P12345678", "1990-05-18"}).rtpf.matched);
 
+  // A later status that is no grant leaves the grant as the last one, no
+  // longer valid.
+  w.clock.Advance(30 * kDayUs);
+  w.Do("ho-1", UpdateImmigrationStatus{id, fb::ImmigrationStatus::NoLawfulStatusNoBarrierToReturn, ""});
+  CommandOutcome superseded = w.Do("camden-cw1", lookup);
+  CHECK(superseded.rtpf.matched);
+  CHECK_FALSE(superseded.rtpf.leave_valid);
+  CHECK(superseded.rtpf.status == fb::ImmigrationStatus::LeaveWithNrpfCondition);
+
   // A grant recorded more than two years ago is no longer returned.
   w.clock.Advance(732 * kDayUs);
   CHECK_FALSE(w.Do("camden-cw1", lookup).rtpf.matched);
@@ -245,6 +254,20 @@ TEST_CASE("step 6: queries run both ways as a chain with their alerts", "[domain
   CHECK(c.OpenAlerts(fb::AlertKind::NewHomeOfficeQuery) == 0);
   CHECK(c.queries.size() == 2);
 
+  // The Home Office gives no updates on a closed case; a council may still
+  // answer what the Home Office asked before the closure.
+  w.Do("camden-cw1", q);  // Q3, to the Home Office
+  w.Do("ho-1", ho);       // Q4, to the council
+  w.Do("camden-cw1", CloseCase{id, "2025-03-10", fb::ClosureReason::Other, ""});
+  CHECK(Refusal(w.Try("ho-1", AnswerQuery{id, "Q3", "late"})) == "failed_precondition/case_closed");
+  w.Do("camden-cw1", AnswerQuery{id, "Q4", "closed now"});
+  c = w.Case(id);
+  CHECK(c.FindQuery("Q4")->answered);
+  CHECK_FALSE(c.FindQuery("Q3")->answered);
+  CHECK(c.OpenAlerts(fb::AlertKind::QueryResponse) == 0);
+  CHECK(w.service->Counters("camden-cw1", false, "")->query_responses == 0);
+  w.Do("camden-cw1", ReopenCase{id, "2025-03-11"});
+
   // Urgent needs a reason; only councils raise urgent requests.
   q.urgent = true;
   CHECK(Refusal(w.Try("camden-cw1", q)) == "invalid_argument/urgent_reason_invalid");
@@ -292,6 +315,8 @@ TEST_CASE("step 8: closing ends financial support on the closure date; reopening
   CHECK(c.finance.end_date == "2025-06-30");
   CHECK(Refusal(w.Try("camden-cw1", RecordFinance(f))) == "failed_precondition/case_closed");
   CHECK(Refusal(w.Try("ho-1", CompleteStatusCheck{id, fb::ImmigrationStatus::NoRecordFound, ""})) ==
+        "failed_precondition/case_closed");
+  CHECK(Refusal(w.Try("camden-cw1", RemoveDependant{id, DependantSubject(id, 1)})) ==
         "failed_precondition/case_closed");
 
   w.Do("camden-cw1", ReopenCase{id, "2025-09-01"});
@@ -365,15 +390,116 @@ TEST_CASE("removing a duplicate erases the RTPF look-up it was created from, not
   CHECK_FALSE(*w.ledger->IsShredded(RtpfSubject(original.rtpf_lookup_id)));
 }
 
+TEST_CASE("of two cases flagged as each other's duplicate, one always survives", "[domain]") {
+  World w;
+  const std::string a = w.NewCase("camden");
+  const std::string b = w.NewCase("camden");
+  const std::string c = w.NewCase("camden");
+  w.Do("camden-cw1", FlagDuplicate{a, b});
+  CHECK(Refusal(w.Try("camden-cw1", FlagDuplicate{b, a})) == "failed_precondition/keep_is_duplicate");
+  CHECK(Refusal(w.Try("camden-cw1", FlagDuplicate{a, c})) == "failed_precondition/already_flagged");
+  // b goes as a duplicate of c: a, flagged against b, cannot go with it...
+  w.Do("camden-cw1", FlagDuplicate{b, c});
+  CHECK(Refusal(w.Try("ns-admin", RemoveDuplicate{a})) == "failed_precondition/keep_unavailable");
+  w.Do("ns-admin", RemoveDuplicate{b});
+  CHECK(Refusal(w.Try("ns-admin", RemoveDuplicate{a})) == "failed_precondition/keep_unavailable");
+  // ...until the council points it at a case that stays.
+  w.Do("camden-cw1", FlagDuplicate{a, c});
+  w.Do("ns-admin", RemoveDuplicate{a});
+  CHECK(w.Case(a).removed);
+  CHECK(w.Case(b).removed);
+  CHECK_FALSE(w.Case(c).removed);
+  CHECK(w.Case(c).applicant.details);
+}
+
+TEST_CASE("a decision holds only while the accounts and cases it read are unchanged", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  const std::string keep = w.NewCase("camden");
+  auto decide = [&](const std::string& actor, const Command& command) {
+    DecideInput in;
+    in.actor_user_id = actor;
+    in.now_us = w.clock.NowMicros();
+    return w.service->projector().Read([&](const projections::Projections& p) {
+      Result<Decision> d = Decide(command, in, p);
+      REQUIRE(d.ok());
+      ledger::AppendRequest append;
+      append.actor = ActorOf(*p.User(actor));
+      append.events = std::move(d->events);
+      append.expectations = std::move(d->expectations);
+      return append;
+    });
+  };
+  auto pinned = [](const ledger::AppendRequest& a, const std::string& stream) {
+    return std::any_of(a.expectations.begin(), a.expectations.end(),
+                       [&](const ledger::StreamExpectation& x) { return x.stream_id == stream; });
+  };
+  // Allocated to an account deleted before the allocation is appended.
+  ledger::AppendRequest allocate = decide("camden-admin", AllocateCaseworker{id, "camden-cw2"});
+  CHECK(pinned(allocate, UserStream("camden-cw2")));
+  CHECK(pinned(allocate, UserStream("camden-admin")));
+  w.Do("camden-admin", DeleteUser{"camden-cw2"});
+  CHECK(w.ledger->Append(std::move(allocate)).status().code() == Code::kWrongExpectedVersion);
+  // Made by an account locked meanwhile.
+  ledger::AppendRequest advice =
+      decide("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
+  w.Do("camden-admin", LockUser{"camden-cw1", fb::LockReason::ByAdmin, 0});
+  CHECK(w.ledger->Append(std::move(advice)).status().code() == Code::kWrongExpectedVersion);
+  w.Do("camden-admin", UnlockUser{"camden-cw1"});
+  // Flagged against a case that moved on (here: itself flagged) meanwhile.
+  ledger::AppendRequest flag = decide("camden-cw1", FlagDuplicate{id, keep});
+  CHECK(pinned(flag, CaseStream(keep)));
+  w.Do("camden-cw1", RecordAdvice{keep, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
+  CHECK(w.ledger->Append(std::move(flag)).status().code() == Code::kWrongExpectedVersion);
+  // Decided afresh, on the state as it now is, the same flag goes through.
+  CHECK(w.Try("camden-cw1", FlagDuplicate{id, keep}, w.Case(id).version).ok());
+}
+
+TEST_CASE("a first start that died between its two steps finishes at the next start", "[domain]") {
+  TempDir dir;
+  ManualClock clock(kWorldStart);
+  auto ledger = OpenOrDie(OptionsIn(dir, &clock));
+  ServiceOptions so;
+  so.clock = &clock;
+  auto service = CaseService::Open(ledger.get(), so);
+  REQUIRE(service.ok());
+  const RegisterOrganisation ns{"network-support", fb::OrganisationKind::NetworkSupport, "NRPF Network",
+                                fb::Nation::EnglandAndWales};
+  CreateUser admin{"bad id!", "network-support", fb::Role::NetworkSupport, "", "Operator", ""};
+  // The organisation is written, the admin refused: as if the process died in between.
+  CHECK_FALSE((*service)->Bootstrap(ns, admin).ok());
+  CHECK((*service)->projector().Read([](const projections::Projections& p) {
+    return p.Organisation("network-support") != nullptr;
+  }));
+  admin.user_id = "ns-admin";
+  Result<bool> resumed = (*service)->Bootstrap(ns, admin);
+  REQUIRE(resumed.ok());
+  CHECK(*resumed);
+  CHECK((*service)->projector().Read([](const projections::Projections& p) { return p.User("ns-admin") != nullptr; }));
+  Result<bool> again = (*service)->Bootstrap(ns, admin);
+  REQUIRE(again.ok());
+  CHECK_FALSE(*again);
+}
+
 TEST_CASE("step 10: advice given to the person is recorded with its date", "[domain]") {
   World w;
   const std::string id = w.NewCase("camden");
   w.Do("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::HomeOfficeInformationReturned, "told in person"});
+  w.Do("camden-cw1", RecordAdvice{id, "2025-03-05", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
   const CaseState c = w.Case(id);
-  REQUIRE(c.advice.size() == 1);
+  REQUIRE(c.advice.size() == 2);
   CHECK(c.advice[0].advised_on == "2025-03-04");
   CHECK(c.advice[0].of == fb::AdvisedOf::HomeOfficeInformationReturned);
   CHECK(c.advice[0].recorded_by == "camden-cw1");
+  CHECK(c.advice[0].note == std::optional<std::string>("told in person"));
+  CHECK_FALSE(c.advice[1].note);
+  // The note is personal data: a metadata-only reader does not get it.
+  auto metadata = w.service->ReadCase("ns-admin", id);
+  REQUIRE(metadata.ok());
+  CHECK_FALSE(metadata->advice[0].note);
+  auto full = w.service->ReadCase("camden-cw1", id);
+  REQUIRE(full.ok());
+  CHECK(full->advice[0].note == std::optional<std::string>("told in person"));
   CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{id, "2025-02-30", fb::AdvisedOf::HomeOfficeInformationReturned, ""})) ==
         "invalid_argument/advised_on_invalid");
 }

@@ -183,6 +183,26 @@ TEST_CASE("auditor: reads but never writes; a council's auditor reads only that 
   auto clocks = w.service->Clocks("camden-auditor", {});
   REQUIRE(clocks.ok());
   for (const auto& k : *clocks) CHECK(k.organisation_id == "camden");
+
+  // An audit body names the council whose caseload and counters it reads;
+  // a council's auditor and its users see only their own.
+  projections::CaseloadFilter of_leeds;
+  of_leeds.organisation_id = "leeds";
+  auto rows = w.service->Caseload("auditor-1", of_leeds);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 1);
+  CHECK((*rows)[0].case_id == leeds);
+  CHECK(w.service->Counters("auditor-1", false, "", "camden")->open_referrals == 1);
+  CHECK(w.service->Caseload("auditor-1", {})->empty());  // its own organisation holds no cases
+  CHECK(w.service->Caseload("camden-auditor", of_leeds).status().reason() == "wrong_tenant");
+  CHECK(w.service->Caseload("camden-cw1", of_leeds).status().reason() == "wrong_tenant");
+  CHECK(w.service->Counters("camden-cw1", false, "", "leeds").status().reason() == "wrong_tenant");
+  CHECK(w.service->Counters("camden-cw1", false, "", "camden")->open_referrals == 1);
+  CHECK(w.service->Counters("auditor-1", false, "", "nowhere").status().reason() == "organisation_not_found");
+  // The Home Office reads a subscribed council's caseload the same way.
+  auto ho_rows = w.service->Caseload("ho-1", of_leeds);
+  REQUIRE(ho_rows.ok());
+  CHECK(ho_rows->size() == 1);
 }
 
 TEST_CASE("a locked or deleted account can do nothing until an admin acts", "[permissions]") {

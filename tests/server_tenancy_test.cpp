@@ -108,6 +108,9 @@ TEST_CASE("no operation reaches another council's cases or accounts, and refusal
       {"admin", "search", R"({"name":"Amina Okafor"})", 403, "role_not_permitted"},
       {"admin", "subject_access_export", R"({"case_id":"1"})", 403, "role_not_permitted"},
       {"camden-cw1", "lock_user", R"({"user_id":"camden-cw2","reason":"FailedLogins"})", 400, "invalid_json"},
+      {"leeds-cw1", "get_caseload", R"({"organisation_id":"camden"})", 403, "wrong_tenant"},
+      {"leeds-cw1", "get_counters", R"({"organisation_id":"camden"})", 403, "wrong_tenant"},
+      {"camden-auditor", "get_caseload", R"({"organisation_id":"leeds"})", 403, "wrong_tenant"},
       {"camden-cw1", "register_organisation",
        R"({"organisation_id":"x","kind":"Council","name":"X","nation":"Scotland"})", 403, "role_not_permitted"},
   };
@@ -141,6 +144,12 @@ TEST_CASE("no operation reaches another council's cases or accounts, and refusal
   const auto* c = flatbuffers::GetRoot<api::fb::Response>(counters.data())->body_as_Counters();
   CHECK(c->open_financially_supported() == 0);
   CHECK(c->new_home_office_queries() == 0);
+  // The Home Office names the council whose caseload it reads.
+  const std::string camden_load =
+      body_of(HttpAs(w.Token("ho-1"), w.server.http(), "GET", "/v1/get_caseload?organisation_id=camden"));
+  const auto* camden_rows = flatbuffers::GetRoot<api::fb::Response>(camden_load.data())->body_as_Caseload()->rows();
+  REQUIRE(camden_rows->size() == 1);
+  CHECK(camden_rows->Get(0)->case_id()->str() == "1");
   const std::string clocks = body_of(HttpAs(leeds, w.server.http(), "GET", "/v1/get_clocks"));
   for (const auto* k : *flatbuffers::GetRoot<api::fb::Response>(clocks.data())->body_as_Clocks()->clocks()) {
     CHECK(k->organisation_id()->str() == "leeds");

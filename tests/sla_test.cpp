@@ -178,6 +178,41 @@ TEST_CASE("a clock whose case closes first is cancelled, unless it was already l
   CHECK(StateOf(w, late, fb::SlaClock::HomeOfficeInitialCheck) == "breached");
 }
 
+TEST_CASE("a clock cancelled by a closure stays cancelled after the case is reopened", "[sla]") {
+  World w;
+  w.clock.Set(Utc(2025, 7, 7, 10));
+  const std::string id = w.NewCase("camden");
+  RaiseQuery to_ho;
+  to_ho.case_id = id;
+  to_ho.topic = fb::QueryTopic::StatusUpdate;
+  to_ho.text = "update please";
+  w.Do("camden-cw1", to_ho);  // Q1, for the Home Office
+  RaiseQuery to_council;
+  to_council.case_id = id;
+  to_council.topic = fb::QueryTopic::HomeOfficeInformationRequest;
+  to_council.text = "still supported?";
+  w.Do("ho-1", to_council);  // Q2, for the council
+  w.clock.Set(Utc(2025, 7, 8, 10));
+  w.Do("camden-cw1", CloseCase{id, "2025-07-08", fb::ClosureReason::NoLongerInTouch, ""});
+  // The council may still answer what it was asked; that answer stands.
+  w.clock.Set(Utc(2025, 7, 9, 10));
+  w.Do("camden-cw1", AnswerQuery{id, "Q2", "no longer"});
+  w.clock.Set(Utc(2025, 9, 1, 10));
+  w.Do("camden-cw1", ReopenCase{id, "2025-09-01"});
+  w.clock.Set(Utc(2025, 9, 2, 10));
+  CHECK(StateOf(w, id, fb::SlaClock::HomeOfficeInitialCheck) == "cancelled");
+  CHECK(StateOf(w, id, fb::SlaClock::HomeOfficeQueryAnswer, "Q1") == "cancelled");
+  CHECK(StateOf(w, id, fb::SlaClock::CouncilQueryAnswer, "Q2") == "met");
+  CHECK(ClockOf(w, id, fb::SlaClock::HomeOfficeQueryAnswer, "Q1").stopped_at_us == Utc(2025, 7, 8, 10));
+  // Answered after the reopening, the query's clock still ended at the closure.
+  w.Do("ho-1", AnswerQuery{id, "Q1", "here"});
+  CHECK(StateOf(w, id, fb::SlaClock::HomeOfficeQueryAnswer, "Q1") == "cancelled");
+  // A query raised after the reopening runs on its own.
+  w.Do("camden-cw1", to_ho);  // Q3
+  w.clock.Set(Utc(2025, 9, 30, 10));
+  CHECK(StateOf(w, id, fb::SlaClock::HomeOfficeQueryAnswer, "Q3") == "breached");
+}
+
 TEST_CASE("a council sees only its own clocks", "[sla]") {
   World w;
   w.NewCase("camden");

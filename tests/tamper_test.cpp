@@ -8,6 +8,7 @@
 #include "ledger/coding.h"
 #include "ledger/layout.h"
 #include "ledger/ledger.h"
+#include "projections/projector.h"
 #include "test_util.h"
 
 using namespace nrpf;
@@ -233,4 +234,32 @@ TEST_CASE("a range verify checks its events and the stored tree it starts from",
   CHECK_FALSE(start.ok);
   CHECK(start.first_bad_position == 100u);
   CHECK(start.reason.find("signed checkpoint") != std::string::npos);
+}
+
+TEST_CASE("a sealed section that no longer authenticates stops the fold; it is never shown as erased", "[tamper]") {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  Populate(o);
+  const std::uint64_t pos = 77;
+  EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
+    std::string v;
+    REQUIRE(db->Get(rocksdb::ReadOptions(), h[layout::kRecords], layout::PositionKey(pos), &v).ok());
+    const fb::Record* r = flatbuffers::GetRoot<fb::Record>(v.data());
+    REQUIRE(r->sealed() != nullptr);
+    const auto* ciphertext = r->sealed()->Get(0)->ciphertext();
+    const std::size_t at = static_cast<std::size_t>(ciphertext->data() - reinterpret_cast<const std::uint8_t*>(v.data()));
+    FlipByte(db, h[layout::kRecords], layout::PositionKey(pos), at);
+  });
+  auto ro = o;
+  ro.read_only = true;
+  auto l = test::OpenOrDie(ro);
+  Result<std::unique_ptr<projections::Projections>> rebuilt = projections::Rebuild(*l);
+  REQUIRE_FALSE(rebuilt.ok());
+  CHECK(rebuilt.status().message().find("event 77") != std::string::npos);
+
+  // Without the master key the same log folds, as metadata only.
+  ro.master_key_path = dir.Sub("no-such-master.key");
+  auto metadata_only = test::OpenOrDie(ro);
+  CHECK_FALSE(metadata_only->CanOpenSealed());
+  CHECK(projections::Rebuild(*metadata_only).ok());
 }
