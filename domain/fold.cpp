@@ -255,10 +255,11 @@ void ApplyToCase(CaseState& c, const EventView& e) {
     c.status = c.finance.active ? fb::CaseStatus::OpenFinanciallySupported
                                 : fb::CaseStatus::OpenReferral;
     ++c.reopenings;
-    c.reopened_periods_us.emplace_back(c.closed_at_us, e.recorded_at_us);
+    c.closed_periods_us.emplace_back(c.closed_at_us, e.recorded_at_us);
   } else if (e.type == t::kDuplicateFlagged) {
     c.duplicate_of = Str(e.Body<fb::DuplicateFlagged>()->duplicate_of());
   } else if (e.type == t::kDuplicateRemoved) {
+    if (c.status == fb::CaseStatus::Closed) c.closed_periods_us.emplace_back(c.closed_at_us, e.recorded_at_us);
     c.removed = true;
     c.closed_at_us = e.recorded_at_us;
     c.personal_data_erased = true;

@@ -161,9 +161,11 @@ struct CaseState {
   std::int64_t closed_at_us = 0;      // latest closure
   std::uint32_t closures = 0;
   std::uint32_t reopenings = 0;
-  // Each time the case was closed and later reopened: (closed, reopened),
-  // recorded times, oldest first. The SLA clocks stop at the closure.
-  std::vector<std::pair<std::int64_t, std::int64_t>> reopened_periods_us;
+  // Each closure that ended, by a reopening or by the case's removal as a
+  // duplicate: (closed, ended), recorded times, oldest first. The latest
+  // closure, while the case is closed, is closed_at_us. SLA clocks stop at
+  // closures.
+  std::vector<std::pair<std::int64_t, std::int64_t>> closed_periods_us;
 
   std::string duplicate_of;  // set when flagged as a duplicate of another case
   bool removed = false;      // removed as a duplicate; personal data erased

@@ -142,21 +142,22 @@ Status Authorize(const UserState* actor, const OrganisationState* actor_org, Act
                                           std::string(ActionName(action)));
   }
   if (case_state == nullptr) return Status::Ok();
-  if (IsCouncilRole(role)) {
+  if (ScopedToOwnOrganisation(*actor, *actor_org)) {
     if (case_state->organisation_id != actor->organisation_id) {
-      return Deny("wrong_tenant", "the case belongs to another council");
+      return Deny("wrong_tenant", IsCouncilRole(role) ? "the case belongs to another council"
+                                                      : "the auditor is scoped to another organisation");
     }
   } else if (IsHomeOfficeRole(role)) {
     if (case_org == nullptr || !case_org->subscribed) {
       return Deny("not_subscribed", "the case's council is not subscribed to the service");
     }
-  } else if (role == fb::Role::Auditor) {
-    const bool system_wide = actor_org->kind == fb::OrganisationKind::AuditBody;
-    if (!system_wide && case_state->organisation_id != actor->organisation_id) {
-      return Deny("wrong_tenant", "the auditor is scoped to another organisation");
-    }
   }
   return Status::Ok();
+}
+
+bool ScopedToOwnOrganisation(const UserState& actor, const OrganisationState& actor_org) {
+  return IsCouncilRole(actor.role) ||
+         (actor.role == fb::Role::Auditor && actor_org.kind != fb::OrganisationKind::AuditBody);
 }
 
 Status AuthorizeUserAdmin(const UserState* actor, const OrganisationState* actor_org,

@@ -64,6 +64,9 @@ Status AuthorizeUserAdmin(const UserState* actor, const OrganisationState* actor
                           std::string_view organisation_id);
 
 bool IsCouncilRole(fb::Role role);
+// Whether the actor reads only its own organisation's cases: a council's
+// users, and auditors other than an audit body's.
+bool ScopedToOwnOrganisation(const UserState& actor, const OrganisationState& actor_org);
 bool IsHomeOfficeRole(fb::Role role);
 bool IsAdminRole(fb::Role role);
 

@@ -62,17 +62,12 @@ std::uint64_t CaseVersion(const projections::Projector& projector, const std::st
   });
 }
 
-// Council users and a council's own auditors see only their council.
-bool CouncilScoped(const UserState& actor, const OrganisationState& org) {
-  return IsCouncilRole(actor.role) || (actor.role == fb::Role::Auditor && org.kind != fb::OrganisationKind::AuditBody);
-}
-
 // The organisation whose home page or caseload a caller asked for (the
 // caller's own when `requested` is empty), if the caller may see it.
 Result<std::string> ScopedOrganisation(const projections::Projections& state, const UserState& actor,
                                        const OrganisationState& org, const std::string& requested) {
   if (requested.empty() || requested == actor.organisation_id) return actor.organisation_id;
-  if (CouncilScoped(actor, org)) {
+  if (ScopedToOwnOrganisation(actor, org)) {
     return Status::PermissionDenied("you see only your own organisation's cases").WithReason("wrong_tenant");
   }
   const OrganisationState* target = state.Organisation(requested);
@@ -143,15 +138,53 @@ Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
     if (stored.status().code() != Code::kNotFound) return stored.status();
   }
   const bool creates_case = std::holds_alternative<CreateCase>(request.command);
+  const std::string turn_of = CaseIdOf(request.command);
+  std::shared_ptr<std::mutex> turn = turn_of.empty() ? nullptr : case_turns_.Acquire(turn_of);
+  struct Release {
+    CaseTurns& turns;
+    const std::string& id;
+    std::shared_ptr<std::mutex>& turn;
+    ~Release() {
+      if (turn) turns.Release(id, std::move(turn));
+    }
+  } release{case_turns_, turn_of, turn};
   for (int attempt = 0;; ++attempt) {
     const std::string case_id = creates_case ? std::to_string(next_case_number_.fetch_add(1)) : "";
     bool retry = false;
     Result<CommandOutcome> out = ExecuteOnce(request, case_id, &retry);
-    if (out.ok() || !retry || attempt >= options_.max_conflict_retries) return out;
-    // Another writer moved a stream on: wait until the projections show it,
-    // then decide again on the new state.
-    NRPF_RETURN_IF_ERROR(projector_->WaitFor(ledger_->Size(), options_.projection_wait));
+    if (out.ok() || !retry) return out;
+    if (attempt >= options_.max_conflict_retries) {
+      // The version in the conflict may be another stream's (an account, a
+      // case kept): not one for the user to send back.
+      return Status::Unavailable("what this command reads kept changing while it was decided; try again")
+          .WithReason("contention");
+    }
+    // Another writer moved a stream on, perhaps in an append not yet durable:
+    // wait until the projections hold everything the ledger checked this
+    // append against, then decide again on that state. (Commands on the same
+    // case take turns, so this is another stream: an account, a case kept.)
+    NRPF_RETURN_IF_ERROR(projector_->WaitFor(ledger_->SequencedSize(), options_.projection_wait));
   }
+}
+
+std::shared_ptr<std::mutex> CaseService::CaseTurns::Acquire(const std::string& case_id) {
+  std::shared_ptr<std::mutex> turn;
+  {
+    std::lock_guard lock(mu_);
+    std::shared_ptr<std::mutex>& slot = turns_[case_id];
+    if (!slot) slot = std::make_shared<std::mutex>();
+    turn = slot;
+  }
+  turn->lock();
+  return turn;
+}
+
+void CaseService::CaseTurns::Release(const std::string& case_id, std::shared_ptr<std::mutex> turn) {
+  turn->unlock();
+  std::lock_guard lock(mu_);
+  auto it = turns_.find(case_id);
+  // Nobody else holds or waits for it (they would hold a copy): drop it.
+  if (it != turns_.end() && it->second == turn && turn.use_count() == 2) turns_.erase(it);
 }
 
 Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
@@ -199,7 +232,7 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
     // append. Deciding again on the new state is always right: when it was
     // the case the user saw, the new decision refuses the stale version.
     *retry = true;
-    return Status(written.status()).WithReason("stale_version");
+    return written.status();
   }
   if (written->duplicate) return Replay(*written);
   NRPF_RETURN_IF_ERROR(ledger_->Shred(decision->shred_subjects));
@@ -234,11 +267,16 @@ Result<CommandOutcome> CaseService::Replay(const ledger::AppendResult& stored) {
   return outcome;
 }
 
-// Each step is skipped once it is in the log, so a start that died between
-// the two resumes where it stopped.
+// Each step is skipped once it is in the log (its command, or what it
+// creates), so a start that died between the two resumes where it stopped,
+// and a later change of the configured names writes nothing.
 Result<bool> CaseService::Bootstrap(const RegisterOrganisation& network_support, const CreateUser& first_admin) {
   bool wrote = false;
   for (const Command& command : {Command(network_support), Command(first_admin)}) {
+    const std::string command_id = "bootstrap:" + std::string(CommandName(command));
+    Result<ledger::AppendResult> stored = ledger_->LookupCommand(command_id);
+    if (stored.ok()) continue;
+    if (stored.status().code() != Code::kNotFound) return stored.status();
     DecideInput in;
     in.actor_user_id = "system";
     in.now_us = clock_->NowMicros();
@@ -255,7 +293,7 @@ Result<bool> CaseService::Bootstrap(const RegisterOrganisation& network_support,
     });
     if (done) continue;
     if (!d.ok()) return d.status();
-    append.command_id = "bootstrap:" + std::string(CommandName(command));
+    append.command_id = command_id;
     append.events = std::move(d->events);
     append.expectations = std::move(d->expectations);
     Result<ledger::AppendResult> written = ledger_->Append(std::move(append));
@@ -403,13 +441,13 @@ Result<std::vector<SlaClockInstance>> CaseService::Clocks(const std::string& act
   return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<SlaClockInstance>> {
     const auto [actor, org] = ActingIn(state, actor_user_id);
     NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kSlaWorkload, nullptr, nullptr));
-    if (CouncilScoped(*actor, *org)) filter.organisation_id = actor->organisation_id;
-    if (IsHomeOfficeRole(actor->role)) {
-      const OrganisationState* target =
-          filter.organisation_id.empty() ? nullptr : state.Organisation(filter.organisation_id);
-      if (target != nullptr && !target->subscribed) return std::vector<SlaClockInstance>();
-      filter.subscribed_only = true;
+    if (!filter.organisation_id.empty()) {
+      Result<std::string> scoped = ScopedOrganisation(state, *actor, *org, filter.organisation_id);
+      if (!scoped.ok()) return scoped.status();
+    } else if (ScopedToOwnOrganisation(*actor, *org)) {
+      filter.organisation_id = actor->organisation_id;
     }
+    filter.subscribed_only = IsHomeOfficeRole(actor->role);
     return state.Clocks(filter);
   });
 }

@@ -13,8 +13,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "domain/commands.h"
@@ -33,8 +35,9 @@ struct ServiceOptions {
   // How long a command waits for the projections to include its write.
   // Default: 10 s.
   std::chrono::milliseconds projection_wait{10000};
-  // Re-decisions after another writer moved the same stream on, for commands
-  // that did not name the version the user saw. Default: 8.
+  // Re-decisions after another writer moved on a stream the decision read
+  // (the case, the acting account, a caseworker, a case kept); past them the
+  // command fails with unavailable/contention. Default: 8.
   int max_conflict_retries = 8;
 };
 
@@ -114,9 +117,11 @@ class CaseService {
   // Search among the cases the actor may read (filter.organisations set here).
   Result<std::vector<projections::SearchHit>> Search(const std::string& actor_user_id,
                                                      projections::SearchQuery query) const;
-  // SLA clocks the actor may see: a council and its auditors their own; the
-  // Home Office every subscribed council's; audit-body auditors and network
-  // support every council's (or one, by filter).
+  // SLA clocks the actor may see: a council's users and auditors (and
+  // auditors of the Home Office) their own organisation's; the Home Office
+  // every subscribed council's; audit-body auditors and network support
+  // every council's. filter.organisation_id narrows to one council, scoped
+  // as Counters.
   Result<std::vector<SlaClockInstance>> Clocks(const std::string& actor_user_id,
                                                projections::ClockFilter filter) const;
 
@@ -147,6 +152,21 @@ class CaseService {
   const Clock* const clock_;
   std::unique_ptr<projections::Projector> projector_;
   std::atomic<std::uint64_t> next_case_number_{1};
+
+  // Commands on one case take turns, decision to projections: each of them
+  // moves the case's version on, so two at once would only conflict and
+  // decide again, and under a steady stream of them the one deciding again
+  // could lose every time. A lock per case in use, dropped when unused.
+  class CaseTurns {
+   public:
+    std::shared_ptr<std::mutex> Acquire(const std::string& case_id);
+    void Release(const std::string& case_id, std::shared_ptr<std::mutex> turn);
+
+   private:
+    std::mutex mu_;
+    std::unordered_map<std::string, std::shared_ptr<std::mutex>> turns_;  // guarded by mu_
+  };
+  CaseTurns case_turns_;
 };
 
 }  // namespace nrpf::domain

@@ -1,5 +1,7 @@
 #include "domain/sla.h"
 
+#include <limits>
+
 #include "domain/calendar.h"
 
 namespace nrpf::domain {
@@ -35,25 +37,27 @@ class ClockBuilder {
     k.started_at_us = start;
     k.deadline_us = DeadlineOf(c_.nation, PolicyVersion(policies_, version).Rule(clock), start);
     k.stopped_at_us = stop;
-    // The first closure after the clock started cancels it if it was still
-    // running then, even when the case was later reopened. An answer given
-    // while the case stayed closed (a council answering the Home Office)
-    // stands.
-    auto closure_stops = [&](std::int64_t closed, std::int64_t reopened) {
-      if (closed < start || (stop != 0 && stop < reopened)) return false;
-      k.stopped_at_us = closed;
-      k.stopped_by_closure = true;
+    // The first closure after the clock started decides it: a clock already
+    // stopped stays as it is; one answered in time while the case stayed
+    // closed (a council answering the Home Office) counts as met; any other
+    // stops at the closure, and stays so when the case is reopened, even if
+    // the obligation is met afterwards.
+    auto decided_by = [&](std::int64_t closed, std::int64_t ended) {
+      if (closed < start) return false;  // a closure before this clock
+      const bool stopped_before = stop != 0 && stop < closed;
+      const bool answered_in_time_while_closed = stop != 0 && stop < ended && stop <= k.deadline_us;
+      if (!stopped_before && !answered_in_time_while_closed) {
+        k.stopped_at_us = closed;
+        k.stopped_by_closure = true;
+      }
       return true;
     };
-    bool stopped = false;
-    for (const auto& [closed, reopened] : c_.reopened_periods_us) {
-      if (stop != 0 && stop < closed) break;
-      if ((stopped = closure_stops(closed, reopened))) break;
+    bool decided = false;
+    for (const auto& [closed, ended] : c_.closed_periods_us) {
+      if ((decided = decided_by(closed, ended))) break;
     }
-    const bool case_ended = c_.removed || c_.status == fb::CaseStatus::Closed;
-    if (!stopped && stop == 0 && case_ended) {
-      k.stopped_at_us = c_.closed_at_us;
-      k.stopped_by_closure = true;
+    if (!decided && (c_.removed || c_.status == fb::CaseStatus::Closed)) {
+      decided_by(c_.closed_at_us, std::numeric_limits<std::int64_t>::max());
     }
     out.push_back(std::move(k));
   }

@@ -212,6 +212,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
   }
   const std::uint64_t size = impl->committed_size.load();
   impl->next_position = size;
+  impl->sequenced_size.store(size);
 
   // Upper tree levels into memory.
   {
@@ -334,6 +335,8 @@ Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Ledger::~Ledger() { impl_->StopPipeline(); }
 
 std::uint64_t Ledger::Size() const { return impl_->committed_size.load(); }
+
+std::uint64_t Ledger::SequencedSize() const { return impl_->sequenced_size.load(); }
 
 LedgerStats Ledger::Stats() const {
   LedgerStats s;

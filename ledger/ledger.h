@@ -241,6 +241,11 @@ class Ledger {
 
   // Events committed so far (= tree size).
   std::uint64_t Size() const;
+  // Events given a position so far: Size() plus those in flight, which
+  // become durable (or fail the ledger) within about one WAL fsync. An
+  // append refused with kWrongExpectedVersion was checked against every
+  // event below the SequencedSize() read after the refusal.
+  std::uint64_t SequencedSize() const;
   LedgerStats Stats() const;
   // Stats().pipeline alone: a few atomic loads, no RocksDB call.
   PipelineStats Pipeline() const;

@@ -200,6 +200,7 @@ class Ledger::Impl {
   // ---- Sequencer-thread state.
   CompactRange frontier;
   std::uint64_t next_position = 0;
+  std::atomic<std::uint64_t> sequenced_size{0};  // next_position, for other threads
   std::int64_t last_time_us = 0;
   std::unordered_map<std::string, std::uint64_t> stream_versions;
   std::shared_ptr<SigningKey> signer;

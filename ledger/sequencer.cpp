@@ -298,6 +298,9 @@ void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const 
     }
   }
   g->index.end = next_position;
+  // Before any later op of this group is settled: a refusal it gets was
+  // checked against these events too.
+  sequenced_size.store(next_position);
   if (!req.command_id.empty()) {
     std::string v(reinterpret_cast<const char*>(digest.data()), digest.size());
     PutFixed64BE(&v, done.result.first_position);

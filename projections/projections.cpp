@@ -87,8 +87,8 @@ void DumpCase(std::string* out, const CaseState& c) {
       "closure", c.closure_date)("closure_reason", c.closure_reason)("closure_note", c.closure_note)(
       "closed_at", c.closed_at_us)("closures", c.closures)("reopenings", c.reopenings)(
       "duplicate_of", c.duplicate_of)("removed", c.removed)("erased", c.personal_data_erased);
-  for (const auto& [closed, reopened] : c.reopened_periods_us) {
-    Line(out, "reopened")("case", c.case_id)("closed_at", closed)("reopened_at", reopened);
+  for (const auto& [closed, ended] : c.closed_periods_us) {
+    Line(out, "closed_period")("case", c.case_id)("closed_at", closed)("ended_at", ended);
   }
   DumpPerson(out, c.case_id, c.applicant);
   for (const PersonState& d : c.dependants) DumpPerson(out, c.case_id, d);

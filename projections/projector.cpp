@@ -116,10 +116,11 @@ domain::SectionOpener LedgerOpener(const ledger::Ledger& ledger) {
   return [&ledger](const ledger::StoredEvent& e, std::size_t i) -> Result<std::optional<std::string>> {
     Result<std::string> plain = ledger.OpenSealed(e, i);
     if (plain.ok()) return std::optional<std::string>(std::move(*plain));
-    // Erased: the subject's key is shredded, or the generation that sealed
-    // this section was replaced.
-    const Code code = plain.status().code();
-    if (code == Code::kShredded || code == Code::kNotFound) return std::optional<std::string>();
+    // Erased: the subject's key is shredded (its entry then holds the
+    // erasure's marker, never nothing).
+    if (plain.status().code() == Code::kShredded) return std::optional<std::string>();
+    // A key entry that is missing, or of another generation, is damage.
+    if (plain.status().code() == Code::kNotFound) return Status::Corruption(plain.status().message());
     return plain.status();
   };
 }

@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "projections/projector.h"
 #include "tests/domain_world.h"
 
@@ -455,6 +458,28 @@ TEST_CASE("a decision holds only while the accounts and cases it read are unchan
   CHECK(w.Try("camden-cw1", FlagDuplicate{id, keep}, w.Case(id).version).ok());
 }
 
+TEST_CASE("commands racing on one case take turns and all go through", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  const std::uint64_t before = w.Case(id).version;
+  constexpr int kThreads = 8, kEach = 25;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string actor = t % 2 == 0 ? "camden-cw1" : "camden-cw2";
+      for (int i = 0; i < kEach; ++i) {
+        // Every one of them moves the case on: at once, they would conflict.
+        if (!w.Try(actor, RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok()) ++failed;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  CHECK(failed == 0);
+  CHECK(w.Case(id).version == before + kThreads * kEach);
+  CHECK(w.Case(id).advice.size() == std::size_t{kThreads * kEach});
+}
+
 TEST_CASE("a first start that died between its two steps finishes at the next start", "[domain]") {
   TempDir dir;
   ManualClock clock(kWorldStart);
@@ -479,6 +504,13 @@ TEST_CASE("a first start that died between its two steps finishes at the next st
   Result<bool> again = (*service)->Bootstrap(ns, admin);
   REQUIRE(again.ok());
   CHECK_FALSE(*again);
+  // A later start configured with another first admin writes nothing.
+  const std::uint64_t size = ledger->Size();
+  admin.user_id = "other-admin";
+  Result<bool> renamed = (*service)->Bootstrap(ns, admin);
+  REQUIRE(renamed.ok());
+  CHECK_FALSE(*renamed);
+  CHECK(ledger->Size() == size);
 }
 
 TEST_CASE("step 10: advice given to the person is recorded with its date", "[domain]") {

@@ -213,6 +213,30 @@ TEST_CASE("a clock cancelled by a closure stays cancelled after the case is reop
   CHECK(StateOf(w, id, fb::SlaClock::HomeOfficeQueryAnswer, "Q3") == "breached");
 }
 
+TEST_CASE("a late answer on a closed case does not breach a clock the closure cancelled", "[sla]") {
+  World w;
+  w.clock.Set(Utc(2025, 9, 1, 10));  // Monday; ten working days end on Monday 15 September
+  const std::string id = w.NewCase("camden");
+  const std::string dup = w.NewCase("camden");
+  RaiseQuery to_council;
+  to_council.case_id = id;
+  to_council.topic = fb::QueryTopic::HomeOfficeInformationRequest;
+  to_council.text = "still supported?";
+  w.Do("ho-1", to_council);
+  w.clock.Set(Utc(2025, 9, 5, 10));
+  w.Do("camden-cw1", CloseCase{id, "2025-09-05", fb::ClosureReason::NoLongerInTouch, ""});
+  w.Do("camden-cw1", CloseCase{dup, "2025-09-05", fb::ClosureReason::Other, ""});
+  w.clock.Set(Utc(2025, 9, 20, 10));
+  w.Do("camden-cw1", AnswerQuery{id, "Q1", "no longer in touch"});  // after the deadline, still closed
+  CHECK(StateOf(w, id, fb::SlaClock::CouncilQueryAnswer, "Q1") == "cancelled");
+  // A closed duplicate removed later keeps the closure as the end of its clocks.
+  w.Do("camden-cw1", FlagDuplicate{dup, id});
+  w.Do("ns-admin", RemoveDuplicate{dup});
+  const SlaClockInstance k = ClockOf(w, dup, fb::SlaClock::HomeOfficeInitialCheck);
+  CHECK(k.stopped_at_us == Utc(2025, 9, 5, 10));
+  CHECK(StateOf(w, dup, fb::SlaClock::HomeOfficeInitialCheck) == "cancelled");
+}
+
 TEST_CASE("a council sees only its own clocks", "[sla]") {
   World w;
   w.NewCase("camden");

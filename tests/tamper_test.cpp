@@ -258,8 +258,22 @@ TEST_CASE("a sealed section that no longer authenticates stops the fold; it is n
   CHECK(rebuilt.status().message().find("event 77") != std::string::npos);
 
   // Without the master key the same log folds, as metadata only.
-  ro.master_key_path = dir.Sub("no-such-master.key");
-  auto metadata_only = test::OpenOrDie(ro);
+  auto without_key = ro;
+  without_key.master_key_path = dir.Sub("no-such-master.key");
+  auto metadata_only = test::OpenOrDie(without_key);
   CHECK_FALSE(metadata_only->CanOpenSealed());
   CHECK(projections::Rebuild(*metadata_only).ok());
+  l.reset();
+  metadata_only.reset();
+
+  // A data key entry that is gone (not shredded: that leaves a marker) is
+  // damage too.
+  EditRaw(o.db_path, [&](rocksdb::DB* db, auto& h) {
+    REQUIRE(db->Delete(rocksdb::WriteOptions(), h[layout::kSubjectKeys], "person-3").ok());
+  });
+  auto after_delete = test::OpenOrDie(ro);
+  Result<std::unique_ptr<projections::Projections>> refolded = projections::Rebuild(*after_delete);
+  REQUIRE_FALSE(refolded.ok());
+  CHECK(refolded.status().code() == Code::kCorruption);
+  CHECK(refolded.status().message().find("person-3") != std::string::npos);
 }
