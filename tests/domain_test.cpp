@@ -221,10 +221,7 @@ TEST_CASE("step 5: a completed status check raises an immigration update alert t
 TEST_CASE("step 6: queries run both ways as a chain with their alerts", "[domain][alerts]") {
   World w;
   const std::string id = w.NewCase("camden");
-  RaiseQuery q;
-  q.case_id = id;
-  q.topic = fb::QueryTopic::Expedite;
-  q.text = "please expedite";
+  RaiseQuery q = QueryOn(id, fb::QueryTopic::Expedite, "please expedite");
   w.Do("camden-cw1", q);
   CaseState c = w.Case(id);
   REQUIRE(c.queries.size() == 1);
@@ -241,10 +238,7 @@ TEST_CASE("step 6: queries run both ways as a chain with their alerts", "[domain
   CHECK(Refusal(w.Try("ho-1", AnswerQuery{id, "Q1", "again"})) == "failed_precondition/query_already_answered");
   w.Do("camden-cw1", CloseAlert{id, c.OpenAlertOfKind(fb::AlertKind::QueryResponse)->alert_id});
 
-  RaiseQuery ho;
-  ho.case_id = id;
-  ho.topic = fb::QueryTopic::HomeOfficeInformationRequest;
-  ho.text = "is the family still supported?";
+  const RaiseQuery ho = QueryOn(id, fb::QueryTopic::HomeOfficeInformationRequest, "is the family still supported?");
   w.Do("ho-1", ho);
   c = w.Case(id);
   REQUIRE(c.OpenAlerts(fb::AlertKind::NewHomeOfficeQuery) == 1);

@@ -44,6 +44,17 @@ inline CreateCase MinimalCase(Person applicant) {
   return c;
 }
 
+// A query on `case_id`: to the Home Office when a council raises it, to the
+// council when the Home Office does.
+inline RaiseQuery QueryOn(std::string case_id, fb::QueryTopic topic = fb::QueryTopic::StatusUpdate,
+                          std::string text = "any news?") {
+  RaiseQuery q;
+  q.case_id = std::move(case_id);
+  q.topic = topic;
+  q.text = std::move(text);
+  return q;
+}
+
 class World {
  public:
   explicit World(std::int64_t start_us = kWorldStart) : clock(start_us) {

@@ -16,13 +16,7 @@ RecordFinance Finance(const std::string& id) {
   return f;
 }
 
-RaiseQuery Query(const std::string& id) {
-  RaiseQuery q;
-  q.case_id = id;
-  q.topic = fb::QueryTopic::StatusUpdate;
-  q.text = "any news?";
-  return q;
-}
+RaiseQuery Query(const std::string& id) { return QueryOn(id); }
 
 CreateCase NewCaseCommand() { return MinimalCase(SamplePerson("Kwame", "Osei", "1980-04-04")); }
 

@@ -104,10 +104,7 @@ TEST_CASE("Home Office answer to a council query: 5 working days by default, met
   World w;
   w.clock.Set(Utc(2025, 5, 2, 15));  // Friday before the early May bank holiday
   const std::string id = w.NewCase("camden");
-  RaiseQuery q;
-  q.case_id = id;
-  q.topic = fb::QueryTopic::StatusUpdate;
-  q.text = "update please";
+  const RaiseQuery q = QueryOn(id, fb::QueryTopic::StatusUpdate, "update please");
   w.Do("camden-cw1", q);
   w.Do("camden-cw1", q);
   // Tue 6, Wed 7, Thu 8, Fri 9, Mon 12 May (Monday 5 May is a holiday).
@@ -182,16 +179,9 @@ TEST_CASE("a clock cancelled by a closure stays cancelled after the case is reop
   World w;
   w.clock.Set(Utc(2025, 7, 7, 10));
   const std::string id = w.NewCase("camden");
-  RaiseQuery to_ho;
-  to_ho.case_id = id;
-  to_ho.topic = fb::QueryTopic::StatusUpdate;
-  to_ho.text = "update please";
+  const RaiseQuery to_ho = QueryOn(id, fb::QueryTopic::StatusUpdate, "update please");
   w.Do("camden-cw1", to_ho);  // Q1, for the Home Office
-  RaiseQuery to_council;
-  to_council.case_id = id;
-  to_council.topic = fb::QueryTopic::HomeOfficeInformationRequest;
-  to_council.text = "still supported?";
-  w.Do("ho-1", to_council);  // Q2, for the council
+  w.Do("ho-1", QueryOn(id, fb::QueryTopic::HomeOfficeInformationRequest, "still supported?"));  // Q2, for the council
   w.clock.Set(Utc(2025, 7, 8, 10));
   w.Do("camden-cw1", CloseCase{id, "2025-07-08", fb::ClosureReason::NoLongerInTouch, ""});
   // The council may still answer what it was asked; that answer stands.
@@ -218,11 +208,7 @@ TEST_CASE("a late answer on a closed case does not breach a clock the closure ca
   w.clock.Set(Utc(2025, 9, 1, 10));  // Monday; ten working days end on Monday 15 September
   const std::string id = w.NewCase("camden");
   const std::string dup = w.NewCase("camden");
-  RaiseQuery to_council;
-  to_council.case_id = id;
-  to_council.topic = fb::QueryTopic::HomeOfficeInformationRequest;
-  to_council.text = "still supported?";
-  w.Do("ho-1", to_council);
+  w.Do("ho-1", QueryOn(id, fb::QueryTopic::HomeOfficeInformationRequest, "still supported?"));
   w.clock.Set(Utc(2025, 9, 5, 10));
   w.Do("camden-cw1", CloseCase{id, "2025-09-05", fb::ClosureReason::NoLongerInTouch, ""});
   w.Do("camden-cw1", CloseCase{dup, "2025-09-05", fb::ClosureReason::Other, ""});
