@@ -439,7 +439,7 @@ domain::RtpfResult Projections::RtpfCheck(fb::DocumentType type, std::string_vie
     best_at = im.granted_at_us;
     best.matched = true;
     best.status = im.last_grant;
-    best.leave_valid = im.status == im.last_grant && im.updated_at_us == im.granted_at_us;
+    best.leave_valid = domain::IsGrantOfLeave(im.status);  // then the current status is the last grant
     best.recourse_to_public_funds = im.last_grant_recourse;
     best.matched_case_id = c->organisation_id == organisation_id ? c->case_id : std::string();
   }
