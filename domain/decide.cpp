@@ -253,6 +253,12 @@ class Decider {
     const OrganisationState* org = state_.Organisation(c.organisation_id);
     if (org == nullptr) return Missing("organisation_not_found", "no organisation " + c.organisation_id);
     NRPF_RETURN_IF_ERROR(CheckId("user_id", c.user_id));
+    // The service's own names: its events are recorded as "system", and its
+    // first start's command ids are "bootstrap:<command>", the form a
+    // user's command ids take ("<user>:<id>").
+    if (c.user_id == "system" || c.user_id == "bootstrap") {
+      return Invalid("user_id", "user id " + c.user_id + " is reserved");
+    }
     if (!InRange(c.role, fb::Role::MAX) || !RoleFits(org->kind, c.role)) {
       return Invalid("role", "that role does not exist in this kind of organisation");
     }

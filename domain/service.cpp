@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "domain/event_builder.h"
 #include "domain/events.h"
 #include "domain/fold.h"
@@ -138,16 +140,14 @@ Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
     if (stored.status().code() != Code::kNotFound) return stored.status();
   }
   const bool creates_case = std::holds_alternative<CreateCase>(request.command);
-  const std::string turn_of = CaseIdOf(request.command);
-  std::shared_ptr<std::mutex> turn = turn_of.empty() ? nullptr : case_turns_.Acquire(turn_of);
-  struct Release {
-    CaseTurns& turns;
-    const std::string& id;
-    std::shared_ptr<std::mutex>& turn;
-    ~Release() {
-      if (turn) turns.Release(id, std::move(turn));
-    }
-  } release{case_turns_, turn_of, turn};
+  const std::vector<std::string> turns = TurnsOf(request.command);
+  const CaseTurns::Held held = case_turns_.Acquire(turns);
+  if (!turns.empty() && !request.command_id.empty()) {
+    // A retry that waited for its turn behind the original finds it now.
+    Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request));
+    if (stored.ok()) return Replay(*stored);
+    if (stored.status().code() != Code::kNotFound) return stored.status();
+  }
   for (int attempt = 0;; ++attempt) {
     const std::string case_id = creates_case ? std::to_string(next_case_number_.fetch_add(1)) : "";
     bool retry = false;
@@ -163,28 +163,54 @@ Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
     // wait until the projections hold everything the ledger checked this
     // append against, then decide again on that state. (Commands on the same
     // case take turns, so this is another stream: an account, a case kept.)
+    conflict_retries_.fetch_add(1, std::memory_order_relaxed);
     NRPF_RETURN_IF_ERROR(projector_->WaitFor(ledger_->SequencedSize(), options_.projection_wait));
   }
 }
 
-std::shared_ptr<std::mutex> CaseService::CaseTurns::Acquire(const std::string& case_id) {
-  std::shared_ptr<std::mutex> turn;
-  {
-    std::lock_guard lock(mu_);
-    std::shared_ptr<std::mutex>& slot = turns_[case_id];
-    if (!slot) slot = std::make_shared<std::mutex>();
-    turn = slot;
+std::vector<std::string> CaseService::TurnsOf(const Command& command) const {
+  std::vector<std::string> ids;
+  if (std::string id = CaseIdOf(command); !id.empty()) ids.push_back(std::move(id));
+  if (const auto* flag = std::get_if<FlagDuplicate>(&command)) ids.push_back(flag->duplicate_of);
+  if (const auto* remove = std::get_if<RemoveDuplicate>(&command)) {
+    // The case it is kept in, as flagged now; should the flag change before
+    // the decision, the decision's own check of that case's version holds.
+    std::string keep = projector_->Read([&](const projections::Projections& p) {
+      const CaseState* c = p.Case(remove->case_id);
+      return c == nullptr ? std::string() : c->duplicate_of;
+    });
+    if (!keep.empty()) ids.push_back(std::move(keep));
   }
-  turn->lock();
-  return turn;
+  return ids;
 }
 
-void CaseService::CaseTurns::Release(const std::string& case_id, std::shared_ptr<std::mutex> turn) {
-  turn->unlock();
-  std::lock_guard lock(mu_);
-  auto it = turns_.find(case_id);
-  // Nobody else holds or waits for it (they would hold a copy): drop it.
-  if (it != turns_.end() && it->second == turn && turn.use_count() == 2) turns_.erase(it);
+CaseService::CaseTurns::Held CaseService::CaseTurns::Acquire(std::vector<std::string> case_ids) {
+  std::sort(case_ids.begin(), case_ids.end());
+  case_ids.erase(std::unique(case_ids.begin(), case_ids.end()), case_ids.end());
+  std::vector<std::pair<std::string, std::shared_ptr<std::mutex>>> held;
+  for (std::string& id : case_ids) {
+    std::shared_ptr<std::mutex> turn;
+    {
+      std::lock_guard lock(mu_);
+      std::shared_ptr<std::mutex>& slot = turns_[id];
+      if (!slot) slot = std::make_shared<std::mutex>();
+      turn = slot;
+    }
+    turn->lock();
+    held.emplace_back(std::move(id), std::move(turn));
+  }
+  return Held(this, std::move(held));
+}
+
+CaseService::CaseTurns::Held::~Held() {
+  for (auto it = held_.rbegin(); it != held_.rend(); ++it) {
+    it->second->unlock();
+    std::lock_guard lock(turns_->mu_);
+    it->second.reset();
+    auto slot = turns_->turns_.find(it->first);
+    // Nobody else holds or waits for it (they would hold a copy): drop it.
+    if (slot != turns_->turns_.end() && slot->second.use_count() == 1) turns_->turns_.erase(slot);
+  }
 }
 
 Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,

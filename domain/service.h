@@ -137,6 +137,9 @@ class CaseService {
   Result<std::vector<OrganisationState>> Organisations(const std::string& actor_user_id) const;
 
   const projections::Projector& projector() const { return *projector_; }
+  // Decisions made again because a stream they read moved on before their
+  // append, since the service opened.
+  std::uint64_t conflict_retries() const { return conflict_retries_.load(std::memory_order_relaxed); }
   ledger::Ledger& ledger() { return *ledger_; }
 
  private:
@@ -152,20 +155,37 @@ class CaseService {
   const Clock* const clock_;
   std::unique_ptr<projections::Projector> projector_;
   std::atomic<std::uint64_t> next_case_number_{1};
+  std::atomic<std::uint64_t> conflict_retries_{0};
 
   // Commands on one case take turns, decision to projections: each of them
   // moves the case's version on, so two at once would only conflict and
   // decide again, and under a steady stream of them the one deciding again
-  // could lose every time. A lock per case in use, dropped when unused.
+  // could lose every time. A command that also reads another case (the one
+  // a duplicate is kept in) takes that case's turn too. A lock per case in
+  // use, dropped when unused; several are taken in id order, so two
+  // commands never wait for each other.
   class CaseTurns {
    public:
-    std::shared_ptr<std::mutex> Acquire(const std::string& case_id);
-    void Release(const std::string& case_id, std::shared_ptr<std::mutex> turn);
+    class Held {
+     public:
+      Held(CaseTurns* turns, std::vector<std::pair<std::string, std::shared_ptr<std::mutex>>> held)
+          : turns_(turns), held_(std::move(held)) {}
+      Held(const Held&) = delete;
+      Held& operator=(const Held&) = delete;
+      ~Held();
+
+     private:
+      CaseTurns* const turns_;
+      std::vector<std::pair<std::string, std::shared_ptr<std::mutex>>> held_;
+    };
+    Held Acquire(std::vector<std::string> case_ids);
 
    private:
     std::mutex mu_;
     std::unordered_map<std::string, std::shared_ptr<std::mutex>> turns_;  // guarded by mu_
   };
+  // The cases whose turns `command` takes.
+  std::vector<std::string> TurnsOf(const Command& command) const;
   CaseTurns case_turns_;
 };
 

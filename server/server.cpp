@@ -111,6 +111,9 @@ Status Server::OpenAll() {
   metrics_.AddGauge("nrpf_workers_busy", "Workers running a command.",
                     [this] { return static_cast<double>(workers_->running()); });
   metrics_.AddGauge("nrpf_sessions", "Open sessions.", [this] { return static_cast<double>(accounts_->session_count()); });
+  metrics_.AddCounter("nrpf_command_conflict_retries_total",
+                      "Commands decided again because something they read changed before their append.",
+                      [this] { return static_cast<double>(service_->conflict_retries()); });
   AddLedgerMetrics();
   return Status::Ok();
 }

@@ -474,6 +474,75 @@ TEST_CASE("commands racing on one case take turns and all go through", "[domain]
   CHECK(w.Case(id).advice.size() == std::size_t{kThreads * kEach});
 }
 
+TEST_CASE("a retry that waits behind its original is answered with it", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  const std::uint64_t before = w.ledger->Size();
+  Result<CommandOutcome> first = Status::Unavailable("not run"), second = Status::Unavailable("not run");
+  const RaiseQuery q = QueryOn(id);
+  std::thread a([&] { first = w.Try("camden-cw1", q, std::nullopt, "ask-once"); });
+  std::thread b([&] { second = w.Try("camden-cw1", q, std::nullopt, "ask-once"); });
+  a.join();
+  b.join();
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  CHECK(first->duplicate != second->duplicate);  // one ran, the other was answered with it
+  CHECK(first->first_position == second->first_position);
+  CHECK(w.Case(id).queries.size() == 1);
+  CHECK(w.ledger->Size() == before + 1);
+}
+
+TEST_CASE("a flag takes turns with the case it is kept in", "[domain]") {
+  World w;
+  const std::string keep = w.NewCase("camden");
+  std::vector<std::string> dups;
+  for (int i = 0; i < 20; ++i) dups.push_back(w.NewCase("camden"));
+  // The kept case moves on all the time while its duplicates are flagged
+  // against it, and each flag pins its version: without taking its turn,
+  // the flags would lose those races.
+  std::atomic<bool> done{false};
+  std::atomic<int> advice_failed{0};
+  std::thread writer([&] {
+    while (!done) {
+      if (!w.Try("camden-cw2", RecordAdvice{keep, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok()) {
+        ++advice_failed;
+      }
+    }
+  });
+  for (const std::string& dup : dups) {
+    Result<CommandOutcome> flagged = w.Try("camden-cw1", FlagDuplicate{dup, keep});
+    CHECK(Refusal(flagged) == "ok");
+  }
+  done = true;
+  writer.join();
+  CHECK(advice_failed == 0);
+  for (const std::string& dup : dups) CHECK(w.Case(dup).duplicate_of == keep);
+}
+
+TEST_CASE("a decision voided by an account moving on is decided again", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  // Allocations to camden-cw2 pin that account, whose stream an admin
+  // writes every millisecond or so meanwhile.
+  std::atomic<bool> done{false};
+  std::thread admin([&] {
+    while (!done) {
+      w.Do("camden-admin", ResetPassword{"camden-cw2"});
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+  });
+  int failed = 0;
+  for (int i = 0; i < 60; ++i) {
+    failed += w.Try("camden-admin", AllocateCaseworker{id, "camden-cw2"}).ok() ? 0 : 1;
+    failed += w.Try("camden-admin", AllocateCaseworker{id, "camden-cw1"}).ok() ? 0 : 1;
+  }
+  done = true;
+  admin.join();
+  CHECK(failed == 0);
+  CHECK(w.service->conflict_retries() > 0);  // the races did happen, and were decided again
+  CHECK(w.Case(id).caseworker_id == "camden-cw1");
+}
+
 TEST_CASE("a first start that died between its two steps finishes at the next start", "[domain]") {
   TempDir dir;
   ManualClock clock(kWorldStart);
@@ -498,6 +567,14 @@ TEST_CASE("a first start that died between its two steps finishes at the next st
   Result<bool> again = (*service)->Bootstrap(ns, admin);
   REQUIRE(again.ok());
   CHECK_FALSE(*again);
+  // The service's own names are not for users.
+  for (const char* reserved : {"system", "bootstrap"}) {
+    CreateUser u{reserved, "network-support", fb::Role::NetworkSupport, "", "Someone", ""};
+    CommandRequest r;
+    r.actor_user_id = "ns-admin";
+    r.command = u;
+    CHECK((*service)->Execute(r).status().reason() == "user_id_invalid");
+  }
   // A later start configured with another first admin writes nothing.
   const std::uint64_t size = ledger->Size();
   admin.user_id = "other-admin";

@@ -253,6 +253,7 @@ TEST_CASE("GET /metrics counts requests and the ledger's appends, fsyncs and sta
   CHECK(Sample(before.body, "nrpf_ledger_sst_files") >= 0);
   CHECK(Sample(before.body, "nrpf_ledger_small_files_merged_total") >= 0);
   CHECK(Sample(before.body, "nrpf_ledger_small_file_merges_failed_total") == 0);
+  CHECK(Sample(before.body, "nrpf_command_conflict_retries_total") >= 0);
 
   w.Ok("camden-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Amina", "applicant.family_name=Okafor",
                       "applicant.date_of_birth=1988-04-12", "referral_date=2025-03-01"});
