@@ -172,6 +172,12 @@ class Decider {
     return Status::Ok();
   }
 
+  // A case a duplicate can be kept in: there, not removed, not itself
+  // flagged as a duplicate.
+  static bool Keepable(const CaseState* c) {
+    return c != nullptr && c->exists() && !c->removed && c->duplicate_of.empty();
+  }
+
   std::string NextAlertId() const {
     return "A" + std::to_string(case_->alerts.size() + raised_here_ + 1);
   }
@@ -735,10 +741,7 @@ class Decider {
     if (!case_->duplicate_of.empty()) {
       // A flag stands while the case it names can be kept; once that case is
       // removed or flagged itself, the council may point this one elsewhere.
-      const CaseState* flagged = state_.Case(case_->duplicate_of);
-      if (flagged != nullptr && !flagged->removed && flagged->duplicate_of.empty()) {
-        return Refuse("already_flagged", "the case is already flagged");
-      }
+      if (Keepable(state_.Case(case_->duplicate_of))) return Refuse("already_flagged", "the case is already flagged");
     }
     // The case kept must not itself be on its way out, or both records of
     // one household could be erased.
@@ -763,7 +766,7 @@ class Decider {
     // document number and date of birth: erased with it, unless the case it
     // duplicates was created from the same look-up.
     const CaseState* keep = state_.Case(case_->duplicate_of);
-    if (keep == nullptr || !keep->exists() || keep->removed || !keep->duplicate_of.empty()) {
+    if (!Keepable(keep)) {
       return Refuse("keep_unavailable", "case " + case_->duplicate_of +
                                             ", which this case duplicates, is removed or itself flagged; "
                                             "the council must flag the duplicate again");

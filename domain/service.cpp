@@ -187,7 +187,7 @@ std::vector<std::string> CaseService::TurnsOf(const Command& command) const {
 CaseService::CaseTurns::Held CaseService::CaseTurns::Acquire(std::vector<std::string> case_ids) {
   std::sort(case_ids.begin(), case_ids.end());
   case_ids.erase(std::unique(case_ids.begin(), case_ids.end()), case_ids.end());
-  std::vector<std::pair<std::string, std::shared_ptr<std::mutex>>> held;
+  std::vector<Turn> held;
   for (std::string& id : case_ids) {
     std::shared_ptr<std::mutex> turn;
     {

@@ -166,17 +166,17 @@ class CaseService {
   // commands never wait for each other.
   class CaseTurns {
    public:
+    using Turn = std::pair<std::string, std::shared_ptr<std::mutex>>;  // case id, its lock
     class Held {
      public:
-      Held(CaseTurns* turns, std::vector<std::pair<std::string, std::shared_ptr<std::mutex>>> held)
-          : turns_(turns), held_(std::move(held)) {}
+      Held(CaseTurns* turns, std::vector<Turn> held) : turns_(turns), held_(std::move(held)) {}
       Held(const Held&) = delete;
       Held& operator=(const Held&) = delete;
       ~Held();
 
      private:
       CaseTurns* const turns_;
-      std::vector<std::pair<std::string, std::shared_ptr<std::mutex>>> held_;
+      std::vector<Turn> held_;
     };
     Held Acquire(std::vector<std::string> case_ids);
 

@@ -155,8 +155,7 @@ void FlattenQuery(const domain::CaseState& c, const domain::QueryState& q, Field
   }
 }
 
-void FlattenAdvice(const domain::CaseState& c, std::size_t index, Fields* out) {
-  const domain::AdviceRecord& a = c.advice[index];
+void FlattenAdvice(const domain::AdviceRecord& a, std::size_t index, Fields* out) {
   const std::string p = "advice[" + std::to_string(index + 1) + "]";
   Put(out, p + ".advised_on", a.advised_on);
   Put(out, p + ".of", EnumText(a.of, fb::EnumNameAdvisedOf(a.of)));
@@ -174,7 +173,7 @@ Fields FlattenCase(const domain::CaseState& c) {
   FlattenPeople(c, &f);
   for (const domain::AlertState& a : c.alerts) FlattenAlert(a, &f);
   for (const domain::QueryState& q : c.queries) FlattenQuery(c, q, &f);
-  for (std::size_t i = 0; i < c.advice.size(); ++i) FlattenAdvice(c, i, &f);
+  for (std::size_t i = 0; i < c.advice.size(); ++i) FlattenAdvice(c.advice[i], i, &f);
   return f;
 }
 

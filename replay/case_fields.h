@@ -49,7 +49,7 @@ void FlattenScalars(const domain::CaseState& c, Fields* out, unsigned sections =
 void FlattenPeople(const domain::CaseState& c, Fields* out);
 void FlattenAlert(const domain::AlertState& a, Fields* out);
 void FlattenQuery(const domain::CaseState& c, const domain::QueryState& q, Fields* out);
-void FlattenAdvice(const domain::CaseState& c, std::size_t index, Fields* out);
+void FlattenAdvice(const domain::AdviceRecord& a, std::size_t index, Fields* out);
 // Every field of the case.
 Fields FlattenCase(const domain::CaseState& c);
 

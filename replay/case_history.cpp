@@ -45,7 +45,7 @@ Fields Touched(const domain::CaseState& c, unsigned sections, const std::string&
     }
   }
   if (sections & kAdviceItems) {
-    for (std::size_t i = advice_from; i < c.advice.size(); ++i) FlattenAdvice(c, i, &f);
+    for (std::size_t i = advice_from; i < c.advice.size(); ++i) FlattenAdvice(c.advice[i], i, &f);
   }
   return f;
 }

@@ -1,0 +1,192 @@
+// CaseService's own mechanics, beside the rules: decisions pinned to what
+// they read and decided again when it moves on, commands on one case taking
+// turns, retries answered by their original, and the first start.
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "projections/projector.h"
+#include "tests/domain_world.h"
+
+namespace nrpf::test {
+namespace {
+
+TEST_CASE("a decision holds only while the accounts and cases it read are unchanged", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  const std::string keep = w.NewCase("camden");
+  auto decide = [&](const std::string& actor, const Command& command) {
+    DecideInput in;
+    in.actor_user_id = actor;
+    in.now_us = w.clock.NowMicros();
+    return w.service->projector().Read([&](const projections::Projections& p) {
+      Result<Decision> d = Decide(command, in, p);
+      REQUIRE(d.ok());
+      ledger::AppendRequest append;
+      append.actor = ActorOf(*p.User(actor));
+      append.events = std::move(d->events);
+      append.expectations = std::move(d->expectations);
+      return append;
+    });
+  };
+  auto pinned = [](const ledger::AppendRequest& a, const std::string& stream) {
+    return std::any_of(a.expectations.begin(), a.expectations.end(),
+                       [&](const ledger::StreamExpectation& x) { return x.stream_id == stream; });
+  };
+  // Allocated to an account deleted before the allocation is appended.
+  ledger::AppendRequest allocate = decide("camden-admin", AllocateCaseworker{id, "camden-cw2"});
+  CHECK(pinned(allocate, UserStream("camden-cw2")));
+  CHECK(pinned(allocate, UserStream("camden-admin")));
+  w.Do("camden-admin", DeleteUser{"camden-cw2"});
+  CHECK(w.ledger->Append(std::move(allocate)).status().code() == Code::kWrongExpectedVersion);
+  // Made by an account locked meanwhile.
+  ledger::AppendRequest advice =
+      decide("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
+  w.Do("camden-admin", LockUser{"camden-cw1", fb::LockReason::ByAdmin, 0});
+  CHECK(w.ledger->Append(std::move(advice)).status().code() == Code::kWrongExpectedVersion);
+  w.Do("camden-admin", UnlockUser{"camden-cw1"});
+  // Flagged against a case that moved on (here: itself flagged) meanwhile.
+  ledger::AppendRequest flag = decide("camden-cw1", FlagDuplicate{id, keep});
+  CHECK(pinned(flag, CaseStream(keep)));
+  w.Do("camden-cw1", RecordAdvice{keep, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
+  CHECK(w.ledger->Append(std::move(flag)).status().code() == Code::kWrongExpectedVersion);
+  // Decided afresh, on the state as it now is, the same flag goes through.
+  CHECK(w.Try("camden-cw1", FlagDuplicate{id, keep}, w.Case(id).version).ok());
+}
+
+TEST_CASE("commands racing on one case take turns and all go through", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  const std::uint64_t before = w.Case(id).version;
+  constexpr int kThreads = 8, kEach = 25;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string actor = t % 2 == 0 ? "camden-cw1" : "camden-cw2";
+      for (int i = 0; i < kEach; ++i) {
+        // Every one of them moves the case on: at once, they would conflict.
+        if (!w.Try(actor, RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok()) ++failed;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  CHECK(failed == 0);
+  CHECK(w.Case(id).version == before + kThreads * kEach);
+  CHECK(w.Case(id).advice.size() == std::size_t{kThreads * kEach});
+}
+
+TEST_CASE("a retry that waits behind its original is answered with it", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  const std::uint64_t before = w.ledger->Size();
+  Result<CommandOutcome> first = Status::Unavailable("not run"), second = Status::Unavailable("not run");
+  const RaiseQuery q = QueryOn(id);
+  std::thread a([&] { first = w.Try("camden-cw1", q, std::nullopt, "ask-once"); });
+  std::thread b([&] { second = w.Try("camden-cw1", q, std::nullopt, "ask-once"); });
+  a.join();
+  b.join();
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  CHECK(first->duplicate != second->duplicate);  // one ran, the other was answered with it
+  CHECK(first->first_position == second->first_position);
+  CHECK(w.Case(id).queries.size() == 1);
+  CHECK(w.ledger->Size() == before + 1);
+}
+
+TEST_CASE("a flag takes turns with the case it is kept in", "[domain]") {
+  World w;
+  const std::string keep = w.NewCase("camden");
+  std::vector<std::string> dups;
+  for (int i = 0; i < 20; ++i) dups.push_back(w.NewCase("camden"));
+  // The kept case moves on all the time while its duplicates are flagged
+  // against it, and each flag pins its version: without taking its turn,
+  // the flags would lose those races.
+  std::atomic<bool> done{false};
+  std::atomic<int> advice_failed{0};
+  std::thread writer([&] {
+    while (!done) {
+      if (!w.Try("camden-cw2", RecordAdvice{keep, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok()) {
+        ++advice_failed;
+      }
+    }
+  });
+  for (const std::string& dup : dups) {
+    Result<CommandOutcome> flagged = w.Try("camden-cw1", FlagDuplicate{dup, keep});
+    CHECK(Refusal(flagged) == "ok");
+  }
+  done = true;
+  writer.join();
+  CHECK(advice_failed == 0);
+  for (const std::string& dup : dups) CHECK(w.Case(dup).duplicate_of == keep);
+}
+
+TEST_CASE("a decision voided by an account moving on is decided again", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  // Allocations to camden-cw2 pin that account, whose stream an admin
+  // writes every millisecond or so meanwhile.
+  std::atomic<bool> done{false};
+  std::thread admin([&] {
+    while (!done) {
+      w.Do("camden-admin", ResetPassword{"camden-cw2"});
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+  });
+  int failed = 0;
+  for (int i = 0; i < 60; ++i) {
+    failed += w.Try("camden-admin", AllocateCaseworker{id, "camden-cw2"}).ok() ? 0 : 1;
+    failed += w.Try("camden-admin", AllocateCaseworker{id, "camden-cw1"}).ok() ? 0 : 1;
+  }
+  done = true;
+  admin.join();
+  CHECK(failed == 0);
+  CHECK(w.service->conflict_retries() > 0);  // the races did happen, and were decided again
+  CHECK(w.Case(id).caseworker_id == "camden-cw1");
+}
+
+TEST_CASE("a first start that died between its two steps finishes at the next start", "[domain]") {
+  TempDir dir;
+  ManualClock clock(kWorldStart);
+  auto ledger = OpenOrDie(OptionsIn(dir, &clock));
+  ServiceOptions so;
+  so.clock = &clock;
+  auto service = CaseService::Open(ledger.get(), so);
+  REQUIRE(service.ok());
+  const RegisterOrganisation ns{"network-support", fb::OrganisationKind::NetworkSupport, "NRPF Network",
+                                fb::Nation::EnglandAndWales};
+  CreateUser admin{"bad id!", "network-support", fb::Role::NetworkSupport, "", "Operator", ""};
+  // The organisation is written, the admin refused: as if the process died in between.
+  CHECK_FALSE((*service)->Bootstrap(ns, admin).ok());
+  CHECK((*service)->projector().Read([](const projections::Projections& p) {
+    return p.Organisation("network-support") != nullptr;
+  }));
+  admin.user_id = "ns-admin";
+  Result<bool> resumed = (*service)->Bootstrap(ns, admin);
+  REQUIRE(resumed.ok());
+  CHECK(*resumed);
+  CHECK((*service)->projector().Read([](const projections::Projections& p) { return p.User("ns-admin") != nullptr; }));
+  Result<bool> again = (*service)->Bootstrap(ns, admin);
+  REQUIRE(again.ok());
+  CHECK_FALSE(*again);
+  // The service's own names are not for users.
+  for (const char* reserved : {"system", "bootstrap"}) {
+    CreateUser u{reserved, "network-support", fb::Role::NetworkSupport, "", "Someone", ""};
+    CommandRequest r;
+    r.actor_user_id = "ns-admin";
+    r.command = u;
+    CHECK((*service)->Execute(r).status().reason() == "user_id_invalid");
+  }
+  // A later start configured with another first admin writes nothing.
+  const std::uint64_t size = ledger->Size();
+  admin.user_id = "other-admin";
+  Result<bool> renamed = (*service)->Bootstrap(ns, admin);
+  REQUIRE(renamed.ok());
+  CHECK_FALSE(*renamed);
+  CHECK(ledger->Size() == size);
+}
+
+}  // namespace
+}  // namespace nrpf::test
