@@ -129,19 +129,21 @@ Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
   if (request.command_id.size() > kMaxCommandIdBytes) {
     return Status::InvalidArgument("command id longer than 63 bytes").WithReason("command_id_invalid");
   }
+  // Only an account that may still act gets a retry answered, or waits for
+  // a case's turn; the decision checks the command itself.
+  NRPF_RETURN_IF_ERROR(projector_->Read([&](const projections::Projections& state) {
+    const Acting a = ActingIn(state, request.actor_user_id);
+    return Authorize(a.user, a.org, Action::kReadCaseMetadata, nullptr, nullptr);
+  }));
   if (!request.command_id.empty()) {
-    // A retry is answered only to an account that may still act.
-    NRPF_RETURN_IF_ERROR(projector_->Read([&](const projections::Projections& state) {
-      const Acting a = ActingIn(state, request.actor_user_id);
-      return Authorize(a.user, a.org, Action::kReadCaseMetadata, nullptr, nullptr);
-    }));
     Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request));
     if (stored.ok()) return Replay(*stored);
     if (stored.status().code() != Code::kNotFound) return stored.status();
   }
   const bool creates_case = std::holds_alternative<CreateCase>(request.command);
   const std::vector<std::string> turns = TurnsOf(request.command);
-  const CaseTurns::Held held = case_turns_.Acquire(turns);
+  Result<std::unique_ptr<CaseTurns::Held>> held = case_turns_.Acquire(turns, options_.max_turn_waiters);
+  if (!held.ok()) return held.status();
   if (!turns.empty() && !request.command_id.empty()) {
     // A retry that waited for its turn behind the original finds it now.
     Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request));
@@ -184,22 +186,30 @@ std::vector<std::string> CaseService::TurnsOf(const Command& command) const {
   return ids;
 }
 
-CaseService::CaseTurns::Held CaseService::CaseTurns::Acquire(std::vector<std::string> case_ids) {
+Result<std::unique_ptr<CaseService::CaseTurns::Held>> CaseService::CaseTurns::Acquire(
+    std::vector<std::string> case_ids, std::size_t max_waiters) {
   std::sort(case_ids.begin(), case_ids.end());
   case_ids.erase(std::unique(case_ids.begin(), case_ids.end()), case_ids.end());
-  std::vector<Turn> held;
+  // Turns already held are given back, in reverse order, if a later one is refused.
+  auto held = std::make_unique<Held>(this, std::vector<Turn>{});
   for (std::string& id : case_ids) {
     std::shared_ptr<std::mutex> turn;
     {
       std::lock_guard lock(mu_);
       std::shared_ptr<std::mutex>& slot = turns_[id];
       if (!slot) slot = std::make_shared<std::mutex>();
+      // The map's copy, the holder's and one for each waiter.
+      if (slot.use_count() >= static_cast<long>(max_waiters) + 2) {
+        return Status::Unavailable("case " + id + " has " + std::to_string(max_waiters) +
+                                   " commands waiting already; try again")
+            .WithReason("case_busy");
+      }
       turn = slot;
     }
     turn->lock();
-    held.emplace_back(std::move(id), std::move(turn));
+    held->held_.emplace_back(std::move(id), std::move(turn));
   }
-  return Held(this, std::move(held));
+  return held;
 }
 
 CaseService::CaseTurns::Held::~Held() {

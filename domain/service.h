@@ -39,6 +39,10 @@ struct ServiceOptions {
   // (the case, the acting account, a caseworker, a case kept); past them the
   // command fails with unavailable/contention. Default: 8.
   int max_conflict_retries = 8;
+  // Commands on one case take turns; past this many waiting for one case's
+  // turn, another fails at once with unavailable/case_busy instead of
+  // holding a worker. Default: 16.
+  std::size_t max_turn_waiters = 16;
 };
 
 // A user id (<= 64 bytes) + ':' + this fits the ledger's 128-byte command id.
@@ -175,10 +179,13 @@ class CaseService {
       ~Held();
 
      private:
+      friend class CaseTurns;
       CaseTurns* const turns_;
       std::vector<Turn> held_;
     };
-    Held Acquire(std::vector<std::string> case_ids);
+    // Takes the turns of `case_ids` in id order, waiting for each; refuses
+    // with unavailable/case_busy when `max_waiters` already wait for one.
+    Result<std::unique_ptr<Held>> Acquire(std::vector<std::string> case_ids, std::size_t max_waiters);
 
    private:
     std::mutex mu_;

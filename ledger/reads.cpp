@@ -195,10 +195,15 @@ Result<std::vector<StoredEvent>> Ledger::ReadStream(const std::string& stream_id
                                                     std::size_t max) const {
   const std::uint64_t committed = Size();
   from_version = std::max<std::uint64_t>(from_version, 1);
+  // The tail first, then RocksDB: an entry leaves the tail only once RocksDB
+  // holds it, so in this order an ingestion between the two reads cannot
+  // hide it.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> tail;
+  impl_->index_tail->StreamEntries(stream_id, from_version, &tail);
   auto entries = ScanIndex(impl_->db.get(), impl_->Cf(layout::kStreams), stream_id, from_version, max,
                            /*position_in_key=*/false);
   if (!entries.ok()) return entries.status();
-  impl_->index_tail->StreamEntries(stream_id, from_version, &*entries);
+  entries->insert(entries->end(), tail.begin(), tail.end());
   return impl_->ReadPositions(MergePositions(std::move(entries).value(), committed, max));
 }
 
@@ -249,11 +254,11 @@ Result<AppendResult> DecodeCommandEntry(std::string_view v) {
 Result<std::vector<StoredEvent>> Ledger::ReadSubject(const std::string& subject_id, std::uint64_t from,
                                                      std::size_t max) const {
   const std::uint64_t committed = Size();
+  std::vector<std::uint64_t> tail;  // first, as in ReadStream
+  impl_->index_tail->SubjectPositions(subject_id, from, &tail);
   auto entries = ScanIndex(impl_->db.get(), impl_->Cf(layout::kSubjects), subject_id, from, max,
                            /*position_in_key=*/true);
   if (!entries.ok()) return entries.status();
-  std::vector<std::uint64_t> tail;
-  impl_->index_tail->SubjectPositions(subject_id, from, &tail);
   for (std::uint64_t p : tail) entries->emplace_back(p, p);
   return impl_->ReadPositions(MergePositions(std::move(entries).value(), committed, max));
 }

@@ -57,9 +57,8 @@ inline RaiseQuery QueryOn(std::string case_id, fb::QueryTopic topic = fb::QueryT
 
 class World {
  public:
-  explicit World(std::int64_t start_us = kWorldStart) : clock(start_us) {
+  explicit World(std::int64_t start_us = kWorldStart, ServiceOptions so = {}) : clock(start_us) {
     ledger = OpenOrDie(OptionsIn(dir, &clock));
-    ServiceOptions so;
     so.clock = &clock;
     auto opened = CaseService::Open(ledger.get(), so);
     REQUIRE(opened.ok());

@@ -78,6 +78,47 @@ TEST_CASE("commands racing on one case take turns and all go through", "[domain]
   CHECK(w.Case(id).advice.size() == std::size_t{kThreads * kEach});
 }
 
+TEST_CASE("past the waiters a case's turn allows, a command is refused at once and writes nothing", "[domain]") {
+  ServiceOptions so;
+  so.max_turn_waiters = 0;  // only the command whose turn it is
+  World w(kWorldStart, so);
+  const std::string id = w.NewCase("camden");
+  const std::string other = w.NewCase("camden");
+  const RecordAdvice advice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""};
+  // Holding the projections still keeps a command that has appended waiting
+  // for them, in its case's turn.
+  std::atomic<bool> release{false};
+  std::atomic<bool> holding{false};
+  std::thread hold([&] {
+    w.service->projector().Read([&](const projections::Projections&) {
+      holding = true;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return 0;
+    });
+  });
+  while (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::uint64_t before = w.ledger->Size();
+  Result<CommandOutcome> first = Status::Unavailable("not run");
+  std::thread a([&] { first = w.Try("camden-cw1", advice); });
+  for (int i = 0; i < 10000 && w.ledger->Size() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(w.ledger->Size() == before + 1);  // appended, and waiting in its turn
+
+  Result<CommandOutcome> busy = w.Try("camden-cw2", advice);
+  CHECK(busy.status().code() == Code::kUnavailable);
+  CHECK(busy.status().reason() == "case_busy");
+  // A deleted account does not even queue for a turn.
+  CHECK(w.Try("nobody", advice).status().code() == Code::kPermissionDenied);
+  CHECK(w.ledger->Size() == before + 1);
+  release = true;
+  hold.join();
+  a.join();
+  CHECK(first.ok());
+  // The turn was given back: the case and the other one take commands again.
+  CHECK(w.Try("camden-cw2", advice).ok());
+  CHECK(w.Try("camden-cw2", RecordAdvice{other, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok());
+  CHECK(w.Case(id).advice.size() == 2);
+}
+
 TEST_CASE("a retry that waits behind its original is answered with it", "[domain]") {
   World w;
   const std::string id = w.NewCase("camden");
