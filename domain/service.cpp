@@ -166,7 +166,22 @@ Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
     // append against, then decide again on that state. (Commands on the same
     // case take turns, so this is another stream: an account, a case kept.)
     conflict_retries_.fetch_add(1, std::memory_order_relaxed);
-    NRPF_RETURN_IF_ERROR(projector_->WaitFor(ledger_->SequencedSize(), options_.projection_wait));
+    NRPF_RETURN_IF_ERROR(WaitForSequenced());
+  }
+}
+
+Status CaseService::WaitForSequenced() const {
+  const std::uint64_t target = ledger_->SequencedSize();
+  const auto deadline = std::chrono::steady_clock::now() + options_.projection_wait;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    Status s = projector_->WaitFor(target, std::clamp(left, std::chrono::milliseconds(0), kHealthCheckEvery));
+    if (s.ok()) return s;
+    // The appends waited for failed, and with them the ledger: say so now
+    // rather than at the deadline.
+    NRPF_RETURN_IF_ERROR(ledger_->Health());
+    NRPF_RETURN_IF_ERROR(projector_->health());
+    if (left <= kHealthCheckEvery) return s;
   }
 }
 

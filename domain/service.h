@@ -191,6 +191,11 @@ class CaseService {
     std::mutex mu_;
     std::unordered_map<std::string, std::shared_ptr<std::mutex>> turns_;  // guarded by mu_
   };
+  // Waits until the projections hold every event the ledger has sequenced,
+  // at most projection_wait; fails at once if the ledger or the projections
+  // stop meanwhile.
+  Status WaitForSequenced() const;
+  static constexpr std::chrono::milliseconds kHealthCheckEvery{100};
   // The cases whose turns `command` takes.
   std::vector<std::string> TurnsOf(const Command& command) const;
   CaseTurns case_turns_;

@@ -54,6 +54,7 @@ std::string KeyFileName(const std::string& dir, std::uint32_t key_id) {
 
 rocksdb::Options DbOptions(const LedgerOptions& o, std::shared_ptr<rocksdb::Cache> cache) {
   rocksdb::Options opts;
+  if (o.env != nullptr) opts.env = o.env;
   opts.create_if_missing = o.create_if_missing;
   opts.create_missing_column_families = !o.read_only;  // newer formats add families
   opts.paranoid_checks = true;
@@ -337,6 +338,11 @@ Ledger::~Ledger() { impl_->StopPipeline(); }
 std::uint64_t Ledger::Size() const { return impl_->committed_size.load(); }
 
 std::uint64_t Ledger::SequencedSize() const { return impl_->sequenced_size.load(); }
+
+Status Ledger::Health() const {
+  std::lock_guard<std::mutex> lock(impl_->commit_mu);
+  return impl_->background_error;
+}
 
 LedgerStats Ledger::Stats() const {
   LedgerStats s;

@@ -31,6 +31,10 @@
 #include "ledger/status.h"
 #include "schema/record_generated.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace nrpf::ledger {
 
 struct LedgerOptions {
@@ -87,6 +91,9 @@ struct LedgerOptions {
   // How often the indexer thread merges runs of small SST files
   // (Ledger::MergeSmallFiles); 0 = never. Default: 1 minute.
   std::chrono::milliseconds small_file_merge_interval{60 * 1000};
+  // The RocksDB environment, for tests that inject disk faults. Not owned.
+  // Default: nullptr = RocksDB's default (the local file system).
+  rocksdb::Env* env = nullptr;
 };
 
 // Who performs an action.
@@ -246,6 +253,9 @@ class Ledger {
   // append refused with kWrongExpectedVersion was checked against every
   // event below the SequencedSize() read after the refusal.
   std::uint64_t SequencedSize() const;
+  // Ok while appends are taken; after a failed write (or index ingestion)
+  // the error every append now gets, until the ledger is reopened.
+  Status Health() const;
   LedgerStats Stats() const;
   // Stats().pipeline alone: a few atomic loads, no RocksDB call.
   PipelineStats Pipeline() const;

@@ -215,8 +215,9 @@ void Projector::Follow() {
 
 Status Projector::health() const {
   std::lock_guard wait(wait_mu_);
-  if (follow_error_.ok()) return Status::Ok();
-  return Status::Unavailable("projections stopped: " + follow_error_.ToString());
+  if (!follow_error_.ok()) return Status::Unavailable("projections stopped: " + follow_error_.ToString());
+  if (stop_.load()) return Status::Unavailable("projections stopped following the log");
+  return Status::Ok();
 }
 
 Status Projector::WaitFor(std::uint64_t position, std::chrono::milliseconds timeout) const {

@@ -54,7 +54,8 @@ class Projector {
   // after `timeout`, or when the follower stopped on an error.
   Status WaitFor(std::uint64_t position, std::chrono::milliseconds timeout) const;
   std::uint64_t next_position() const { return next_position_.load(); }
-  // Ok while the follower runs; its error once it stopped on one.
+  // Ok while the follower runs; its error once it stopped on one, and
+  // kUnavailable once Stop() was called.
   Status health() const;
 
   // Runs fn(const Projections&) under the shared lock and returns its result.

@@ -241,9 +241,14 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
 
   void RespondHealth() {
     flatbuffers::FlatBufferBuilder fbb(128);
-    const bool healthy = ctx_.service->projector().health().ok();
+    // The projections stopped (reads are stale), or the ledger stopped after
+    // a failed write (every command is refused until a restart).
+    Status problem = ctx_.service->projector().health();
+    if (problem.ok()) problem = ctx_.service->ledger().Health();
+    const bool healthy = problem.ok();
     fbb.Finish(api::fb::CreateHealthDirect(fbb, healthy ? "ok" : "degraded", ctx_.service->ledger().Size(),
-                                           ctx_.service->projector().next_position()));
+                                           ctx_.service->projector().next_position(),
+                                           healthy ? nullptr : problem.message().c_str()));
     Result<std::string> json = api::TableToJson(flatbuffers::GetRoot<flatbuffers::Table>(fbb.GetBufferPointer()), "Health");
     Send(healthy ? 200 : 503, "application/json", json.ok() ? *json : "{}", 0);
   }
