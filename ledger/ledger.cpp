@@ -5,9 +5,14 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <sodium.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -338,6 +343,19 @@ Ledger::~Ledger() { impl_->StopPipeline(); }
 std::uint64_t Ledger::Size() const { return impl_->committed_size.load(); }
 
 std::uint64_t Ledger::SequencedSize() const { return impl_->sequenced_size.load(); }
+
+Status LowerThreadPriority(int steps) {
+  if (steps < 0 || steps > 19) return Status::InvalidArgument("a priority step must be 0..19");
+  if (steps == 0) return Status::Ok();
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));  // Linux: nice is per thread
+  errno = 0;
+  const int now = ::getpriority(PRIO_PROCESS, tid);
+  if (now == -1 && errno != 0) return Status::IOError(std::string("getpriority: ") + std::strerror(errno));
+  if (::setpriority(PRIO_PROCESS, tid, std::min(19, now + steps)) != 0) {
+    return Status::IOError(std::string("setpriority: ") + std::strerror(errno));
+  }
+  return Status::Ok();
+}
 
 Status Ledger::Health() const {
   std::lock_guard<std::mutex> lock(impl_->commit_mu);

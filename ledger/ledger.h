@@ -359,6 +359,18 @@ class Subscription {
   std::shared_ptr<std::atomic<bool>> cancelled_;
 };
 
+// How many steps of CPU priority (nice) below the append pipeline's threads
+// the threads that submit appends and wait for them (command workers) should
+// run. With fewer cores than busy threads, the pipeline's serial stages then
+// run as soon as they have work, and the submitters take what the pipeline
+// leaves: nrpf-bench domain measures the difference (docs/benchmarks.md).
+inline constexpr int kSubmitterNiceSteps = 5;
+
+// Lowers the calling thread's CPU priority by `steps` nice levels (at most
+// to 19). Lowering needs no privilege. kInvalidArgument for steps outside
+// 0..19; kIOError if the OS refuses.
+Status LowerThreadPriority(int steps);
+
 }  // namespace nrpf::ledger
 
 #endif  // NRPF_LEDGER_LEDGER_H_

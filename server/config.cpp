@@ -110,6 +110,10 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"io_threads", Count(&Limits::io_threads, 1u)},
       {"workers", Count(&Limits::workers, 1u)},
       {"worker_queue", Count(&Limits::worker_queue, std::size_t{1})},
+      {"worker_nice",
+       [](ServerConfig& c, std::string_view v) {
+         return ParseNumber(v, &c.limits.worker_nice) && c.limits.worker_nice >= 0 && c.limits.worker_nice <= 19;
+       }},
       {"session_ttl",
        [](ServerConfig& c, std::string_view v) { return ParseDuration(v, &c.accounts.session_ttl); }},
       {"max_failed_logins",

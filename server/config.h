@@ -64,6 +64,10 @@ struct Limits {
   // Commands waiting for a worker; beyond it a command is refused with
   // unavailable/busy. Default: 1024.
   std::size_t worker_queue = 1024;
+  // Nice levels the workers run below the ledger's append pipeline, so its
+  // serial stages run first when every core is busy; 0 = the same.
+  // Default: ledger::kSubmitterNiceSteps (5).
+  int worker_nice = 5;
 };
 
 struct AccountOptions {

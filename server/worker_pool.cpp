@@ -2,12 +2,19 @@
 
 #include <pthread.h>
 
+#include "ledger/ledger.h"
+
 namespace nrpf::server {
 
-WorkerPool::WorkerPool(unsigned threads, std::size_t max_queued, const std::string& thread_name)
+WorkerPool::WorkerPool(unsigned threads, std::size_t max_queued, const std::string& thread_name, int nice_steps)
     : max_queued_(max_queued) {
   for (unsigned i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] { Work(); });
+    threads_.emplace_back([this, nice_steps] {
+      // A worker that keeps its priority still works: the setting only orders
+      // who runs first when the cores are all busy.
+      (void)ledger::LowerThreadPriority(nice_steps);
+      Work();
+    });
     pthread_setname_np(threads_.back().native_handle(), thread_name.substr(0, 15).c_str());
   }
 }

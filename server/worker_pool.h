@@ -26,7 +26,9 @@ class WorkerPool {
     std::function<void()> cancel;  // instead of run, when the pool stops first
   };
 
-  WorkerPool(unsigned threads, std::size_t max_queued, const std::string& thread_name);
+  // Each thread runs `nice_steps` nice levels below the caller's
+  // (ledger::LowerThreadPriority; 0 = the same).
+  WorkerPool(unsigned threads, std::size_t max_queued, const std::string& thread_name, int nice_steps = 0);
   // Shutdown(0).
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;

@@ -64,6 +64,21 @@ inline std::map<std::string, double> ThreadCpuSeconds() {
   return out;
 }
 
+// Seconds each thread of this process (summed by name) has spent runnable
+// but waiting for a core (/proc/self/task/*/schedstat, second field): how
+// much a pipeline stage is held back by the other threads, not by its work.
+inline std::map<std::string, double> ThreadRunqueueSeconds() {
+  std::map<std::string, double> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm"), sched(task.path() / "schedstat");
+    std::string name;
+    double on_cpu_ns = 0, waiting_ns = 0;
+    if (!std::getline(comm, name) || !(sched >> on_cpu_ns >> waiting_ns)) continue;
+    out[name] += waiting_ns / 1e9;
+  }
+  return out;
+}
+
 // Median microseconds of a 4 KiB write + fdatasync in `dir`: the floor under
 // any durable acknowledgement on this disk.
 inline double FsyncMicrosP50(const std::filesystem::path& dir, int rounds = 200) {
