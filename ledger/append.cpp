@@ -98,6 +98,8 @@ Result<AppendResult> Ledger::Append(AppendRequest request) {
   NRPF_RETURN_IF_ERROR(CheckClientRequest(*impl_, request));
   auto op = std::make_unique<PendingOp>();
   op->request = std::move(request);
+  impl_->Prefetch(op.get());
+  if (impl_->options.after_prefetch) impl_->options.after_prefetch(op->request);
   return impl_->Submit(std::move(op));
 }
 
@@ -110,6 +112,8 @@ void Ledger::AppendAsync(AppendRequest request, AppendCallback done) {
   auto op = std::make_unique<PendingOp>();
   op->request = std::move(request);
   op->done = std::move(done);
+  impl_->Prefetch(op.get());
+  if (impl_->options.after_prefetch) impl_->options.after_prefetch(op->request);
   impl_->SubmitAsync(std::move(op));
 }
 

@@ -37,6 +37,8 @@ class Env;
 
 namespace nrpf::ledger {
 
+struct AppendRequest;
+
 struct LedgerOptions {
   // RocksDB directory of the log. Required.
   std::string db_path;
@@ -91,6 +93,12 @@ struct LedgerOptions {
   // How often the indexer thread merges runs of small SST files
   // (Ledger::MergeSmallFiles); 0 = never. Default: 1 minute.
   std::chrono::milliseconds small_file_merge_interval{60 * 1000};
+  // Unwrapped data keys the sequencer keeps for the subjects it sealed for
+  // last (about 100 bytes each); cleared when full. Default: 65536.
+  std::size_t subject_key_cache_entries = 65536;
+  // Tests only: runs on the appending thread after it read ahead what its
+  // append needs and before the append is queued. Default: none.
+  std::function<void(const AppendRequest&)> after_prefetch;
   // The RocksDB environment, for tests that inject disk faults. Not owned.
   // Default: nullptr = RocksDB's default (the local file system).
   rocksdb::Env* env = nullptr;
@@ -238,9 +246,12 @@ class Ledger {
 
   // Blocks until the events are durable (or the request failed).
   Result<AppendResult> Append(AppendRequest request);
-  // The same without blocking: `done` runs once the events are durable or
-  // the request failed; on a ledger thread (or inline, for a request refused
-  // before queueing). `done` must be quick and must not block or call back
+  // The same without waiting for the append: `done` runs once the events are
+  // durable or the request failed; on a ledger thread (or inline, for a
+  // request refused before queueing). Both first read, on the calling
+  // thread, the stored versions and data keys the append needs (RocksDB
+  // point reads, usually cached), so the serial sequencer need not; so call
+  // neither from a thread that must never touch a disk. `done` must be quick and must not block or call back
   // into a blocking Ledger method: a network server posts it to its own
   // executor. The ledger must outlive every pending callback (its
   // destructor settles them all).

@@ -25,16 +25,21 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "ledger/index_tail.h"
@@ -91,10 +96,48 @@ class GroupCursor {
 };
 
 // One queued call into the pipeline.
+using StoredKey = std::optional<std::pair<DataKey, std::uint32_t>>;  // absent: the subject has none yet
+
+// Stored state an appending thread read before queueing its append
+// (Ledger::Impl::Prefetch), so the sequencer, which runs every append one
+// after another, need not read it from RocksDB itself. The sequencer is the
+// only writer of stream versions and data keys, so what was stored for a
+// stream or subject it has never written since the ledger opened is still
+// what is stored: it uses a prefetched value only then (SequencedStreamVersion,
+// LoadDataKeys) and reads afresh otherwise.
+struct Prefetched {
+  std::vector<std::pair<std::string, std::uint64_t>> versions;  // stream id, stored version
+  std::vector<std::pair<std::string, StoredKey>> keys;          // subject id, stored key
+
+  const std::uint64_t* Version(const std::string& stream) const;
+  const StoredKey* Key(const std::string& subject) const;
+};
+
+// A fixed set of bits, one chosen by hash for each id set: "maybe seen".
+// Set by the sequencer, read by any thread; a false "seen" only costs a
+// prefetch, so relaxed atomics do.
+class SeenFilter {
+ public:
+  void Set(std::string_view id) {
+    const std::size_t h = Bit(id);
+    words_[h / 64].fetch_or(std::uint64_t{1} << (h % 64), std::memory_order_relaxed);
+  }
+  bool MaybeSeen(std::string_view id) const {
+    const std::size_t h = Bit(id);
+    return (words_[h / 64].load(std::memory_order_relaxed) >> (h % 64) & 1) != 0;
+  }
+
+ private:
+  static constexpr std::size_t kBits = std::size_t{1} << 20;  // 128 KiB
+  static std::size_t Bit(std::string_view id) { return std::hash<std::string_view>()(id) % kBits; }
+  std::array<std::atomic<std::uint64_t>, kBits / 64> words_{};
+};
+
 struct PendingOp {
   enum class Kind { kAppend, kShred };
   Kind kind = Kind::kAppend;
   AppendRequest request;             // kAppend
+  Prefetched prefetched;             // kAppend
   std::string subject_id;            // kShred
   std::shared_ptr<SigningKey> rotate_to;  // kAppend of a key rotation
   // Called exactly once, by whichever pipeline thread settles the op, after
@@ -203,15 +246,22 @@ class Ledger::Impl {
   std::atomic<std::uint64_t> sequenced_size{0};  // next_position, for other threads
   std::int64_t last_time_us = 0;
   std::unordered_map<std::string, std::uint64_t> stream_versions;
+  // Subjects whose stored data key the sequencer wrote since the ledger
+  // opened (a fresh key, an erasure): a prefetched key of these may be stale.
+  std::unordered_set<std::string> keys_written;
+  // Maybe in stream_versions / keys_written: what appending threads need not
+  // prefetch. Read by any thread.
+  SeenFilter streams_seen;
+  SeenFilter keys_seen;
   std::shared_ptr<SigningKey> signer;
   flatbuffers::FlatBufferBuilder builder{4096};
   std::vector<flatbuffers::Offset<fb::SealedSection>> sealed_offsets;  // BuildRecord's scratch
   std::vector<flatbuffers::Offset<flatbuffers::String>> string_offsets;
   RandomPool random;
   // Unwrapped data keys of recently sealed-for subjects, so a busy subject
-  // costs no RocksDB read and no unwrap. Bounded; cleared when full; a
+  // costs no RocksDB read and no unwrap. Bounded (options.
+  // subject_key_cache_entries); cleared when full; a
   // shredded subject is dropped from it before its marker is written.
-  static constexpr std::size_t kSubjectKeyCacheMax = 65536;
   std::unordered_map<std::string, std::pair<DataKey, std::uint32_t>> subject_key_cache;
 
   // ---- Unwrapped data keys for readers (OpenSealed), so following the log
@@ -318,13 +368,19 @@ class Ledger::Impl {
   void CompleteGroup(CommitGroup& g, const Status& s);
   // sequencer.cpp (sequencer thread only)
   void SequenceGroup(std::vector<PendingOp*> ops);
-  Result<std::uint64_t> SequencedStreamVersion(const std::string& stream);
-  Status LoadDataKeys(const AppendRequest& req, SubjectKeys* keys);
+  // `prefetched` may hold the stored version, read before the op was queued.
+  Result<std::uint64_t> SequencedStreamVersion(const std::string& stream, const Prefetched& prefetched);
+  Status LoadDataKeys(const PendingOp& op, SubjectKeys* keys);
   // True when `op` repeats a command id (settled, or attached to the
   // original in flight); false when it is new.
   bool SettleIfRepeated(PendingOp* op, const Hash& digest);
-  Status CheckExpectations(const AppendRequest& req);
+  Status CheckExpectations(const PendingOp& op);
   void SequenceShred(PendingOp* op, CommitGroup* g, std::int64_t now);
+  // Before the subject's key is written: prefetches of it no longer hold.
+  void NoteKeyWritten(const std::string& subject) {
+    keys_seen.Set(subject);
+    keys_written.insert(subject);
+  }
   void SequenceAppend(PendingOp* op, const SubjectKeys& keys, const Hash& digest, CommitGroup* g,
                       std::int64_t now);
   // The record bytes (valid until the next call) and its sorted subjects.
@@ -332,6 +388,10 @@ class Ledger::Impl {
                                std::uint64_t version, std::int64_t now, const SubjectKeys& keys,
                                std::vector<std::string>* subjects);
   Status CheckRequest(const AppendRequest& req) const;
+  // On the appending thread: reads into op->prefetched the stored version of
+  // each stream and the stored key of each subject that the sequencer has
+  // (maybe) not written since open. Errors are left for the sequencer.
+  void Prefetch(PendingOp* op) const;
 
   // tree_store.cpp
   // A stored (or recomputed) tree node; `memo` caches the last block of

@@ -84,16 +84,54 @@ Status CommandIdReused(const std::string& command_id) {
 
 }  // namespace
 
-Result<std::uint64_t> Ledger::Impl::SequencedStreamVersion(const std::string& stream) {
+const std::uint64_t* Prefetched::Version(const std::string& stream) const {
+  for (const auto& [id, v] : versions) {
+    if (id == stream) return &v;
+  }
+  return nullptr;
+}
+
+const StoredKey* Prefetched::Key(const std::string& subject) const {
+  for (const auto& [id, k] : keys) {
+    if (id == subject) return &k;
+  }
+  return nullptr;
+}
+
+void Ledger::Impl::Prefetch(PendingOp* op) const {
+  const AppendRequest& req = op->request;
+  auto version = [&](const std::string& stream) {
+    if (streams_seen.MaybeSeen(stream) || op->prefetched.Version(stream) != nullptr) return;
+    Result<std::uint64_t> v = StoredStreamVersion(stream);
+    if (v.ok()) op->prefetched.versions.emplace_back(stream, *v);
+  };
+  for (const NewEvent& e : req.events) {
+    version(e.stream_id);
+    for (const PersonalSection& p : e.personal) {
+      if (keys_seen.MaybeSeen(p.subject_id) || op->prefetched.Key(p.subject_id) != nullptr) continue;
+      Result<StoredKey> k = LoadSubjectKey(p.subject_id);
+      if (k.ok()) op->prefetched.keys.emplace_back(p.subject_id, std::move(k).value());
+    }
+  }
+  for (const StreamExpectation& x : req.expectations) version(x.stream_id);
+}
+
+Result<std::uint64_t> Ledger::Impl::SequencedStreamVersion(const std::string& stream, const Prefetched& prefetched) {
   auto it = stream_versions.find(stream);
   if (it != stream_versions.end()) return it->second;
-  // Nothing of this stream is in flight: the stored version is the whole truth.
-  Result<std::uint64_t> v = StoredStreamVersion(stream);
-  if (v.ok()) stream_versions.emplace(stream, *v);
+  // Never appended to since the ledger opened: what is stored is the whole
+  // truth, and has been since the open, so a prefetched read of it holds.
+  const std::uint64_t* p = prefetched.Version(stream);
+  Result<std::uint64_t> v = p != nullptr ? Result<std::uint64_t>(*p) : StoredStreamVersion(stream);
+  if (v.ok()) {
+    stream_versions.emplace(stream, *v);
+    streams_seen.Set(stream);
+  }
   return v;
 }
 
-Status Ledger::Impl::LoadDataKeys(const AppendRequest& req, SubjectKeys* keys) {
+Status Ledger::Impl::LoadDataKeys(const PendingOp& op, SubjectKeys* keys) {
+  const AppendRequest& req = op.request;
   for (const NewEvent& e : req.events) {
     for (const PersonalSection& p : e.personal) {
       if (keys->count(p.subject_id) != 0) continue;
@@ -112,10 +150,13 @@ Status Ledger::Impl::LoadDataKeys(const AppendRequest& req, SubjectKeys* keys) {
         keys->emplace(p.subject_id, SubjectKey{cached->second.first, cached->second.second, false});
         continue;
       }
-      auto stored = LoadSubjectKey(p.subject_id);
+      // Read ahead before queueing: still what is stored unless the sequencer
+      // (this thread) wrote the subject's key since the open.
+      const StoredKey* prefetched = keys_written.count(p.subject_id) == 0 ? op.prefetched.Key(p.subject_id) : nullptr;
+      Result<StoredKey> stored = prefetched != nullptr ? Result<StoredKey>(*prefetched) : LoadSubjectKey(p.subject_id);
       if (!stored.ok()) return stored.status();
       if (stored->has_value()) {
-        if (subject_key_cache.size() >= kSubjectKeyCacheMax) subject_key_cache.clear();
+        if (subject_key_cache.size() >= options.subject_key_cache_entries) subject_key_cache.clear();
         subject_key_cache.emplace(p.subject_id, **stored);
         keys->emplace(p.subject_id, SubjectKey{(*stored)->first, (*stored)->second, false});
       } else {
@@ -155,13 +196,14 @@ bool Ledger::Impl::SettleIfRepeated(PendingOp* op, const Hash& digest) {
   return true;
 }
 
-Status Ledger::Impl::CheckExpectations(const AppendRequest& req) {
+Status Ledger::Impl::CheckExpectations(const PendingOp& op) {
+  const AppendRequest& req = op.request;
   for (const NewEvent& e : req.events) {
-    Result<std::uint64_t> cur = SequencedStreamVersion(e.stream_id);  // loads the versions to assign
+    Result<std::uint64_t> cur = SequencedStreamVersion(e.stream_id, op.prefetched);  // loads the versions to assign
     if (!cur.ok()) return cur.status();
   }
   for (const StreamExpectation& x : req.expectations) {
-    Result<std::uint64_t> cur = SequencedStreamVersion(x.stream_id);
+    Result<std::uint64_t> cur = SequencedStreamVersion(x.stream_id, op.prefetched);
     if (!cur.ok()) return cur.status();
     if (*cur != x.expected_version) {
       return Status::WrongExpectedVersion("stream " + x.stream_id + " is at version " + std::to_string(*cur) +
@@ -174,6 +216,7 @@ Status Ledger::Impl::CheckExpectations(const AppendRequest& req) {
 
 void Ledger::Impl::SequenceShred(PendingOp* op, CommitGroup* g, std::int64_t now) {
   subject_key_cache.erase(op->subject_id);
+  NoteKeyWritten(op->subject_id);
   std::string marker("X");
   PutFixed64BE(&marker, static_cast<std::uint64_t>(now));
   (void)g->batch.Put(Cf(layout::kSubjectKeys), op->subject_id, marker);  // Put fails only past 4 GiB
@@ -252,13 +295,14 @@ void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const 
     std::string value("K");
     PutFixed32BE(&value, k.generation);
     value += master->Wrap(subject, k.key);
+    NoteKeyWritten(subject);
     (void)g->batch.Put(Cf(layout::kSubjectKeys), subject, value);
     {
       std::lock_guard<std::mutex> lock(inflight_mu);
       inflight_keys[subject] = InFlightKey{k.key, k.generation, g};
     }
     g->subject_keys.push_back(subject);
-    if (subject_key_cache.size() >= kSubjectKeyCacheMax) subject_key_cache.clear();
+    if (subject_key_cache.size() >= options.subject_key_cache_entries) subject_key_cache.clear();
     subject_key_cache.emplace(subject, std::make_pair(k.key, k.generation));
   }
   std::vector<TreeNode> nodes;
@@ -340,7 +384,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
     // them, so once a subject is shredded no stored digest can confirm a
     // guess at what was erased (a retry then fails with kShredded).
     SubjectKeys keys;
-    Status s = LoadDataKeys(op->request, &keys);
+    Status s = LoadDataKeys(*op, &keys);
     if (!s.ok()) {
       Finish(op, s);
       continue;
@@ -348,7 +392,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
     const Hash digest = RequestDigest(command_digest_key, op->request,
                                       [&](const std::string& subject) -> const DataKey& { return keys.at(subject).key; });
     if (SettleIfRepeated(op, digest)) continue;
-    s = CheckExpectations(op->request);  // before any state changes
+    s = CheckExpectations(*op);  // before any state changes
     if (!s.ok()) {
       Finish(op, s);
       continue;
