@@ -66,7 +66,7 @@ struct Limits {
   std::size_t worker_queue = 1024;
   // Nice levels the workers run below the ledger's append pipeline, so its
   // serial stages run first when every core is busy; 0 = the same.
-  // Default: ledger::kSubmitterNiceSteps (5).
+  // Default: 5, ledger::kSubmitterNiceSteps (checked in server.cpp).
   int worker_nice = 5;
 };
 

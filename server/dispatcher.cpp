@@ -1,6 +1,7 @@
 #include "server/dispatcher.h"
 
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <exception>
@@ -214,7 +215,13 @@ void Dispatcher::Command(const Call& call, const Session& session, AnswerFn done
   const std::uint64_t id = call.request_id;
   Submit(call, [this, id, request]() -> Answer {
     Result<domain::CommandOutcome> outcome = service_.Execute(*request);
-    if (!outcome.ok()) return Refuse(id, outcome.status());
+    if (!outcome.ok()) {
+      if (Status stopped = service_.ledger().Health(); !stopped.ok() && !ledger_stop_logged_.exchange(true)) {
+        // Once: the write error itself (RocksDB's words, no personal data).
+        spdlog::error("the ledger stopped and refuses every command until a restart: {}", stopped.ToString());
+      }
+      return Refuse(id, outcome.status());
+    }
     Result<std::string> otp = accounts_.AfterCommand(request->command, *outcome);
     if (!otp.ok()) return Refuse(id, otp.status());
     api::ResponseWriter w(id);

@@ -116,6 +116,7 @@ class Dispatcher {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> verifying_{false};  // one VerifyLog at a time: it uses every core
   std::atomic<bool> comparing_{false};  // one CompareProjections at a time
+  std::atomic<bool> ledger_stop_logged_{false};
   const std::string scratch_dir_;
 };
 

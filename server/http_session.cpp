@@ -242,13 +242,19 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
   void RespondHealth() {
     flatbuffers::FlatBufferBuilder fbb(128);
     // The projections stopped (reads are stale), or the ledger stopped after
-    // a failed write (every command is refused until a restart).
-    Status problem = ctx_.service->projector().health();
-    if (problem.ok()) problem = ctx_.service->ledger().Health();
-    const bool healthy = problem.ok();
+    // a failed write (every command is refused until a restart). Said in
+    // fixed words: the errors themselves (paths, RocksDB's text) go to the
+    // log, not to whoever can reach /health.
+    const char* problem = nullptr;
+    if (!ctx_.service->projector().health().ok()) {
+      problem = "the projections stopped following the log; see the server log";
+    } else if (!ctx_.service->ledger().Health().ok()) {
+      problem = "the ledger stopped after a failed write and refuses every command; see the server log, "
+                "mend the disk and restart";
+    }
+    const bool healthy = problem == nullptr;
     fbb.Finish(api::fb::CreateHealthDirect(fbb, healthy ? "ok" : "degraded", ctx_.service->ledger().Size(),
-                                           ctx_.service->projector().next_position(),
-                                           healthy ? nullptr : problem.message().c_str()));
+                                           ctx_.service->projector().next_position(), problem));
     Result<std::string> json = api::TableToJson(flatbuffers::GetRoot<flatbuffers::Table>(fbb.GetBufferPointer()), "Health");
     Send(healthy ? 200 : 503, "application/json", json.ok() ? *json : "{}", 0);
   }

@@ -11,6 +11,9 @@
 
 namespace nrpf::server {
 
+static_assert(Limits{}.worker_nice == ledger::kSubmitterNiceSteps);
+
+
 namespace net = boost::asio;
 
 namespace {
