@@ -330,7 +330,7 @@ TEST_CASE("the worker pool refuses work beyond its queue and cancels what never 
   CHECK_FALSE(pool.TrySubmit({[&] { ++ran; }, {}}));
 }
 
-TEST_CASE("passwords are Argon2id hashes; tokens and one-time passwords are random", "[api][accounts]") {
+TEST_CASE("passwords are Argon2id hashes, tokens and one-time passwords are random", "[api][accounts]") {
   const server::HashCost cheap{1, 64 * 1024};
   Result<std::string> hash = server::HashPassword("correct horse", cheap);
   REQUIRE(hash.ok());

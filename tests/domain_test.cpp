@@ -135,7 +135,7 @@ TEST_CASE("step 3: a likely duplicate is flagged at creation despite a misspelt 
   CHECK(w.Do("leeds-cw1", again).possible_duplicates.empty());
 }
 
-TEST_CASE("step 4: finance makes the case open financially supported; the Home Office only reads it", "[domain]") {
+TEST_CASE("step 4: finance makes the case open financially supported, the Home Office only reads it", "[domain]") {
   World w;
   const std::string id = w.NewCase("camden");
   RecordFinance f;
@@ -291,7 +291,7 @@ TEST_CASE("step 7: a status with recourse to public funds raises a closure alert
   CHECK(w.service->Counters("camden-cw1", true, "")->closure_required_alerts == 0);
 }
 
-TEST_CASE("step 8: closing ends financial support on the closure date; reopening starts again", "[domain]") {
+TEST_CASE("step 8: closing ends financial support on the closure date, reopening starts again", "[domain]") {
   World w;
   const std::string id = w.NewCase("camden");
   RecordFinance f;

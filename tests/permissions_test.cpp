@@ -158,7 +158,7 @@ TEST_CASE("a retried command id belongs to its account and is answered only whil
   CHECK(Refusal(w.Try("nobody", c, std::nullopt, "same-id")) == "permission_denied/unknown_user");
 }
 
-TEST_CASE("auditor: reads but never writes; a council's auditor reads only that council", "[permissions]") {
+TEST_CASE("auditor: reads but never writes, a council's auditor reads only that council", "[permissions]") {
   World w;
   const std::string camden = w.NewCase("camden");
   const std::string leeds = w.NewCase("leeds");

@@ -33,7 +33,7 @@ std::vector<std::pair<std::string, std::string>> WholeLog(ServerWorld& w, std::s
   return events;
 }
 
-TEST_CASE("five wrong passwords lock an account by an event; only its own admin unlocks it", "[server][accounts]") {
+TEST_CASE("five wrong passwords lock an account by an event, only its own admin unlocks it", "[server][accounts]") {
   ServerWorld w({"--login-rate-per-account", "100"});
   CliUser& cw = w.User("camden-cw2");
   for (int i = 0; i < 4; ++i) {

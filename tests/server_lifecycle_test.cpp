@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "tests/server_world.h"
 
 namespace nrpf::test {
@@ -23,6 +25,15 @@ std::string AlertId(const CliUser::Answer& a, domain::fb::AlertKind kind, bool o
     if (alert->kind() == kind && alert->open() == open) return alert->alert_id()->str();
   }
   return "";
+}
+
+// The nice value of each thread of `pid`, by thread name (the last seen).
+std::map<std::string, int> ThreadNice(pid_t pid) {
+  std::map<std::string, int> out;
+  for (const auto& [name, fields] : ThreadStats("/proc/" + std::to_string(pid) + "/task")) {
+    if (fields.size() > 16) out[name] = std::stoi(fields[16]);
+  }
+  return out;
 }
 
 std::vector<std::string> Types(const api::fb::LogEvents* events) {
@@ -277,6 +288,29 @@ TEST_CASE("GET /metrics counts requests and the ledger's appends, fsyncs and sta
     ++types;
   }
   CHECK(types == 1);
+}
+
+}  // namespace
+}  // namespace nrpf::test
+
+namespace nrpf::test {
+namespace {
+
+TEST_CASE("command workers run below the ledger's pipeline, by worker_nice", "[server][config]") {
+  TempDir dir;
+  ServerProcess server(dir.Sub("server"), {"--worker-nice", "7"});
+  const std::map<std::string, int> nice = ThreadNice(server.pid());
+  REQUIRE(nice.count("nrpf-worker-api") == 1);
+  REQUIRE(nice.count("nrpf-sequencer") == 1);
+  REQUIRE(nice.count("nrpf-ledgerd") == 1);
+  const int base = nice.at("nrpf-ledgerd");  // the main thread, as started
+  CHECK(nice.at("nrpf-sequencer") == base);
+  CHECK(nice.at("nrpf-signer") == base);
+  CHECK(nice.at("nrpf-worker-api") == std::min(19, base + 7));
+  CHECK(server.Stop() == 0);
+  std::string err;
+  CHECK(RunServerToExit({"--worker-nice", "20"}, &err, std::chrono::seconds(30)) == 2);
+  CHECK(err.find("worker_nice") != std::string::npos);
 }
 
 }  // namespace

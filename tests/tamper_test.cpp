@@ -236,7 +236,7 @@ TEST_CASE("a range verify checks its events and the stored tree it starts from",
   CHECK(start.reason.find("signed checkpoint") != std::string::npos);
 }
 
-TEST_CASE("a sealed section that no longer authenticates stops the fold; it is never shown as erased", "[tamper]") {
+TEST_CASE("a sealed section that no longer authenticates stops the fold, it is never shown as erased", "[tamper]") {
   test::TempDir dir;
   auto o = test::OptionsIn(dir);
   Populate(o);

@@ -4,9 +4,14 @@
 #define NRPF_TESTS_TEST_UTIL_H_
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ledger/ledger.h"
 
@@ -67,6 +72,24 @@ inline ledger::AppendRequest Request(std::string command_id, std::vector<ledger:
   r.events = std::move(events);
   r.expectations = std::move(expectations);
   return r;
+}
+
+// Each thread of a process (`task_dir`: /proc/self/task or /proc/<pid>/task)
+// as its name and the fields of its stat line after the name: field 3 of
+// proc(5), the state, is [0]; utime [11], stime [12], nice [16].
+inline std::vector<std::pair<std::string, std::vector<std::string>>> ThreadStats(const std::filesystem::path& task_dir) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  for (const auto& task : std::filesystem::directory_iterator(task_dir)) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 2 > stat.size()) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    std::vector<std::string> fields;
+    for (std::string f; rest >> f;) fields.push_back(std::move(f));
+    out.emplace_back(stat.substr(open + 1, close - open - 1), std::move(fields));
+  }
+  return out;
 }
 
 }  // namespace nrpf::test

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ledger/ledger.h"
+#include "tests/test_util.h"
 
 namespace nrpf::bench {
 
@@ -47,19 +48,8 @@ inline double PeakRssMb() {
 inline std::map<std::string, double> ThreadCpuSeconds() {
   std::map<std::string, double> out;
   const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream in(task.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto open = stat.find('('), close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos) continue;
-    std::istringstream rest(stat.substr(close + 2));
-    std::string field;
-    double utime = 0, stime = 0;
-    for (int i = 0; i < 13 && rest >> field; ++i) {
-      if (i == 11) utime = std::stod(field);
-      if (i == 12) stime = std::stod(field);
-    }
-    out[stat.substr(open + 1, close - open - 1)] += (utime + stime) / tick;
+  for (const auto& [name, fields] : test::ThreadStats("/proc/self/task")) {
+    if (fields.size() > 12) out[name] += (std::stod(fields[11]) + std::stod(fields[12])) / tick;
   }
   return out;
 }
