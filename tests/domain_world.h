@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -57,8 +58,13 @@ inline RaiseQuery QueryOn(std::string case_id, fb::QueryTopic topic = fb::QueryT
 
 class World {
  public:
-  explicit World(std::int64_t start_us = kWorldStart, ServiceOptions so = {}) : clock(start_us) {
-    ledger = OpenOrDie(OptionsIn(dir, &clock));
+  // `tweak` may change the ledger's options before it opens.
+  explicit World(std::int64_t start_us = kWorldStart, ServiceOptions so = {},
+                 const std::function<void(ledger::LedgerOptions&)>& tweak = {})
+      : clock(start_us) {
+    ledger::LedgerOptions lo = OptionsIn(dir, &clock);
+    if (tweak) tweak(lo);
+    ledger = OpenOrDie(lo);
     so.clock = &clock;
     auto opened = CaseService::Open(ledger.get(), so);
     REQUIRE(opened.ok());

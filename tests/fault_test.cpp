@@ -4,68 +4,24 @@
 // a healthy disk the log verifies and a retry of the failed command lands once.
 
 #include <catch2/catch.hpp>
-#include <rocksdb/env.h>
-#include <rocksdb/file_system.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
 
 #include "ledger/ledger.h"
-#include "test_util.h"
+#include "tests/failing_fs.h"
+#include "tests/test_util.h"
 
 using namespace nrpf;
 using namespace nrpf::ledger;
 using nrpf::test::Event;
 using nrpf::test::Request;
 
-namespace {
-
-// The local file system, except that syncs of WAL files fail while `fail`
-// is set (as a full or dying disk makes them fail).
-class FailingFileSystem : public rocksdb::FileSystemWrapper {
- public:
-  explicit FailingFileSystem(std::atomic<bool>* fail)
-      : FileSystemWrapper(rocksdb::FileSystem::Default()), fail_(fail) {}
-  const char* Name() const override { return "FailingFileSystem"; }
-
-  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
-                                    rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus s = target()->NewWritableFile(name, options, result, dbg);
-    if (s.ok() && name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0) {
-      *result = std::make_unique<FailingFile>(std::move(*result), fail_);
-    }
-    return s;
-  }
-
- private:
-  class FailingFile : public rocksdb::FSWritableFileOwnerWrapper {
-   public:
-    FailingFile(std::unique_ptr<rocksdb::FSWritableFile> file, std::atomic<bool>* fail)
-        : FSWritableFileOwnerWrapper(std::move(file)), fail_(fail) {}
-    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-      if (*fail_) return rocksdb::IOStatus::IOError("injected: the disk refused an fsync");
-      return FSWritableFileOwnerWrapper::Sync(options, dbg);
-    }
-    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-      if (*fail_) return rocksdb::IOStatus::IOError("injected: the disk refused an fsync");
-      return FSWritableFileOwnerWrapper::Fsync(options, dbg);
-    }
-
-   private:
-    std::atomic<bool>* fail_;
-  };
-
-  std::atomic<bool>* fail_;
-};
-
-}  // namespace
-
 TEST_CASE("a failed WAL fsync stops the ledger without losing or half-writing anything", "[ledger]") {
   test::TempDir dir;
-  std::atomic<bool> fail{false};
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(std::make_shared<FailingFileSystem>(&fail));
+  test::FailingFileSystem::Switches disk;
+  std::atomic<bool>& fail = disk.fail;
+  std::unique_ptr<rocksdb::Env> env = test::FailingEnv(&disk);
   LedgerOptions o = test::OptionsIn(dir);
   o.env = env.get();
   {

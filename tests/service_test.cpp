@@ -5,10 +5,12 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "projections/projector.h"
 #include "tests/domain_world.h"
+#include "tests/failing_fs.h"
 
 namespace nrpf::test {
 namespace {
@@ -186,6 +188,52 @@ TEST_CASE("a decision voided by an account moving on is decided again", "[domain
   CHECK(failed == 0);
   CHECK(w.service->conflict_retries() > 0);  // the races did happen, and were decided again
   CHECK(w.Case(id).caseworker_id == "camden-cw1");
+}
+
+TEST_CASE("a command decided again behind an append that then fails is told at once, not at the wait's end", "[domain]") {
+  // The decision read the acting account; an admin's change of that account
+  // is sequenced before the command's append, so the append conflicts and the
+  // command waits for the projections to hold the change, to decide again.
+  // The change's fsync fails instead: the ledger stops, and the command must
+  // say so at once rather than after projection_wait.
+  FailingFileSystem::Switches disk;
+  std::unique_ptr<rocksdb::Env> env = FailingEnv(&disk);
+  std::atomic<bool> hold_advice{false}, advice_held{false};
+  ServiceOptions so;
+  so.projection_wait = std::chrono::seconds(60);
+  World w(kWorldStart, so, [&](ledger::LedgerOptions& o) {
+    o.env = env.get();
+    o.after_prefetch = [&](const ledger::AppendRequest& r) {
+      if (r.command_id != "camden-cw1:advice") return;
+      advice_held = true;
+      while (hold_advice) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    };
+  });
+  const std::string id = w.NewCase("camden");
+  hold_advice = true;
+  Result<CommandOutcome> advice = Status::Unavailable("not run"), lock = Status::Unavailable("not run");
+  std::thread a([&] {
+    advice = w.Try("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""},
+                   std::nullopt, "advice");
+  });
+  while (!advice_held) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // decided, not yet queued
+  disk.hold = true;
+  std::thread b([&] { lock = w.Try("camden-admin", LockUser{"camden-cw1", fb::LockReason::ByAdmin, 0}); });
+  while (disk.held_syncs == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // sequenced, syncing
+  const std::uint64_t retries = w.service->conflict_retries();
+  hold_advice = false;
+  while (w.service->conflict_retries() == retries) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto failed_at = std::chrono::steady_clock::now();
+  disk.hold = false;  // the held fsync fails
+  a.join();
+  const auto waited = std::chrono::steady_clock::now() - failed_at;
+  b.join();
+  CHECK_FALSE(lock.ok());
+  REQUIRE_FALSE(advice.ok());
+  CHECK(advice.status().code() == Code::kUnavailable);
+  CHECK(advice.status().message().find("failed write") != std::string::npos);
+  CHECK(waited < std::chrono::seconds(10));  // not the 60 s of projection_wait
+  CHECK_FALSE(w.ledger->Health().ok());
 }
 
 TEST_CASE("a first start that died between its two steps finishes at the next start", "[domain]") {
