@@ -251,9 +251,9 @@ class Ledger {
   // request refused before queueing). Both first read, on the calling
   // thread, the stored versions and data keys the append needs (RocksDB
   // point reads, usually cached), so the serial sequencer need not; so call
-  // neither from a thread that must never touch a disk. `done` must be quick and must not block or call back
-  // into a blocking Ledger method: a network server posts it to its own
-  // executor. The ledger must outlive every pending callback (its
+  // neither from a thread that must never touch a disk. `done` must be quick
+  // and must not block or call back into a blocking Ledger method: a network
+  // server posts it to its own executor. The ledger must outlive every pending callback (its
   // destructor settles them all).
   void AppendAsync(AppendRequest request, AppendCallback done);
 
