@@ -199,6 +199,16 @@ TEST_CASE("a command decided again behind an append that then fails is told at o
   FailingFileSystem::Switches disk;
   std::unique_ptr<rocksdb::Env> env = FailingEnv(&disk);
   std::atomic<bool> hold_advice{false}, advice_held{false};
+  // Waits up to 30 s for `done`; a step that never comes fails the test
+  // (releasing what it holds) instead of hanging it.
+  auto await = [&](auto done) {
+    for (int i = 0; i < 30000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (!done()) {
+      hold_advice = false;
+      disk.hold = false;
+    }
+    return done();
+  };
   ServiceOptions so;
   so.projection_wait = std::chrono::seconds(60);
   World w(kWorldStart, so, [&](ledger::LedgerOptions& o) {
@@ -216,18 +226,21 @@ TEST_CASE("a command decided again behind an append that then fails is told at o
     advice = w.Try("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""},
                    std::nullopt, "advice");
   });
-  while (!advice_held) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // decided, not yet queued
+  const bool decided = await([&] { return advice_held.load(); });  // decided, not yet queued
   disk.hold = true;
   std::thread b([&] { lock = w.Try("camden-admin", LockUser{"camden-cw1", fb::LockReason::ByAdmin, 0}); });
-  while (disk.held_syncs == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // sequenced, syncing
+  const bool syncing = decided && await([&] { return disk.held_syncs.load() > 0; });  // sequenced, syncing
   const std::uint64_t retries = w.service->conflict_retries();
   hold_advice = false;
-  while (w.service->conflict_retries() == retries) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const bool waiting = syncing && await([&] { return w.service->conflict_retries() > retries; });
   const auto failed_at = std::chrono::steady_clock::now();
   disk.hold = false;  // the held fsync fails
   a.join();
   const auto waited = std::chrono::steady_clock::now() - failed_at;
   b.join();
+  REQUIRE(decided);
+  REQUIRE(syncing);
+  REQUIRE(waiting);
   CHECK_FALSE(lock.ok());
   REQUIRE_FALSE(advice.ok());
   CHECK(advice.status().code() == Code::kUnavailable);
