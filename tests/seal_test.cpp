@@ -319,10 +319,19 @@ TEST_CASE("what an append read ahead is not trusted once the sequencer has writt
   Result<AppendResult> key_result = Status::Unavailable("not run"), stream_result = Status::Unavailable("not run");
   std::thread a([&] { key_result = l->Append(test::Request("late-key", {late_key})); });
   std::thread b([&] { stream_result = l->Append(late_stream); });
+  bool both_held;
   {
     std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return held == 2; });  // both have read ahead: no key, version 0
+    // Both have read ahead: no key, version 0.
+    both_held = cv.wait_for(lock, std::chrono::seconds(30), [&] { return held == 2; });
+    if (!both_held) release = true;
   }
+  if (!both_held) {
+    cv.notify_all();
+    a.join();
+    b.join();
+  }
+  REQUIRE(both_held);
   NewEvent first = test::Event("case-1", "case.noted");
   first.personal.push_back({"person-new", "note", "sealed first"});
   REQUIRE(l->Append(test::Request("early", {first})).ok());  // the first key; case-1 at 1
