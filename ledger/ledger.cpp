@@ -394,30 +394,30 @@ const std::string& Ledger::origin() const { return impl_->origin; }
 
 // ---- Sealed data.
 
-Result<std::optional<std::pair<DataKey, std::uint32_t>>> Ledger::Impl::LoadSubjectKey(
+Result<StoredKey> Ledger::Impl::LoadSubjectKey(
     const std::string& subject_id) const {
   std::string v;
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kSubjectKeys), subject_id, &v);
-  if (s.IsNotFound()) return std::optional<std::pair<DataKey, std::uint32_t>>();
+  if (s.IsNotFound()) return StoredKey();
   if (!s.ok()) return FromRocks(s, "subject key");
   if (!v.empty() && v[0] == 'X') return Status::Shredded("the personal data of subject " + subject_id + " was erased");
   if (v.size() < 5 || v[0] != 'K') return Status::Corruption("subject key entry is malformed");
   if (!master) return Status::Unavailable("the master key is not available to this reader");
   Result<DataKey> key = master->Unwrap(subject_id, std::string_view(v).substr(5));
   if (!key.ok()) return key.status();
-  return std::optional<std::pair<DataKey, std::uint32_t>>(std::make_pair(*key, DecodeFixed32BE(v.data() + 1)));
+  return StoredKey(std::make_pair(*key, DecodeFixed32BE(v.data() + 1)));
 }
 
-Result<std::optional<std::pair<DataKey, std::uint32_t>>> Ledger::Impl::ReaderSubjectKey(
+Result<StoredKey> Ledger::Impl::ReaderSubjectKey(
     const std::string& subject_id) const {
   std::uint64_t epoch;
   {
     std::lock_guard<std::mutex> lock(reader_keys_mu);
     auto it = reader_keys.find(subject_id);
-    if (it != reader_keys.end()) return std::optional<std::pair<DataKey, std::uint32_t>>(it->second);
+    if (it != reader_keys.end()) return StoredKey(it->second);
     epoch = reader_keys_epoch;
   }
-  Result<std::optional<std::pair<DataKey, std::uint32_t>>> loaded = LoadSubjectKey(subject_id);
+  Result<StoredKey> loaded = LoadSubjectKey(subject_id);
   if (loaded.ok() && loaded->has_value()) {
     std::lock_guard<std::mutex> lock(reader_keys_mu);
     if (epoch == reader_keys_epoch) {
@@ -444,7 +444,7 @@ Result<std::string> Ledger::OpenSealed(const StoredEvent& event, std::size_t ind
   }
   const fb::SealedSection* sec = r->sealed()->Get(static_cast<flatbuffers::uoffset_t>(index));
   const std::string subject = sec->subject_id() ? sec->subject_id()->str() : "";
-  Result<std::optional<std::pair<DataKey, std::uint32_t>>> key = impl_->ReaderSubjectKey(subject);
+  Result<StoredKey> key = impl_->ReaderSubjectKey(subject);
   if (!key.ok()) return key.status();
   if (!key->has_value()) return Status::NotFound("no data key for subject " + subject);
   if ((*key)->second != sec->key_id()) return Status::NotFound("data key generation " + std::to_string(sec->key_id()) + " of subject " + subject + " is gone");

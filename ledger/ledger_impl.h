@@ -274,7 +274,7 @@ class Ledger::Impl {
   mutable std::unordered_map<std::string, std::pair<DataKey, std::uint32_t>> reader_keys;
   mutable std::uint64_t reader_keys_epoch = 0;
   // The subject's key for opening sealed data, through the cache.
-  Result<std::optional<std::pair<DataKey, std::uint32_t>>> ReaderSubjectKey(const std::string& subject_id) const;
+  Result<StoredKey> ReaderSubjectKey(const std::string& subject_id) const;
   void ForgetReaderKey(const std::string& subject_id);
 
   // ---- In flight (sequenced, not yet committed): guarded by inflight_mu.
@@ -421,7 +421,7 @@ class Ledger::Impl {
   GroupCursor SignatureCursor(const rocksdb::Snapshot* snapshot = nullptr) const;
   Result<std::vector<StoredEvent>> ReadPositions(const std::vector<std::uint64_t>& positions) const;
   Result<std::vector<StoredEvent>> ReadFrom(std::uint64_t from, std::size_t max) const;
-  Result<std::optional<std::pair<DataKey, std::uint32_t>>> LoadSubjectKey(
+  Result<StoredKey> LoadSubjectKey(
       const std::string& subject_id) const;
   Result<std::vector<PublishedKey>> LoadPublishedKeys() const;
   Result<std::shared_ptr<SigningKey>> LoadSigningKey(const VerifierKey& vkey) const;
