@@ -174,8 +174,9 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
       return;
     }
     ++in_flight_;
-    // Reads are answered before Handle returns, on this strand: those are
-    // taken at once; answers from the worker pool are posted to the strand.
+    // Reads are answered before Handle returns, on this connection's I/O
+    // thread: those are taken at once; answers from the worker pool are
+    // posted to that thread.
     dispatching_on_ = std::this_thread::get_id();
     ctx_.dispatcher->Handle(call, [self = this->shared_from_this()](Answer a) {
       if (self->dispatching_on_.load() == std::this_thread::get_id()) {
@@ -187,7 +188,7 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
     dispatching_on_ = std::thread::id();
   }
 
-  // REQUIRES: on the strand.
+  // REQUIRES: on the connection's I/O thread.
   void TakeAnswer(Answer a) {
     --in_flight_;
     if (closed_) return;
@@ -282,8 +283,8 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
   std::chrono::steady_clock::time_point frame_began_;  // of the frame at in_pos_
   bool reading_ = false;
   std::size_t in_flight_ = 0;
-  // The thread running Handle on this strand, while it does; read by answer
-  // callbacks on any thread.
+  // The thread running Handle for this connection, while it does; read by
+  // answer callbacks on any thread.
   std::atomic<std::thread::id> dispatching_on_{};
   bool stopping_ = false;
   bool close_after_write_ = false;
@@ -295,7 +296,7 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
 
 }  // namespace
 
-void StartBinarySession(tcp::socket socket, net::ssl::context* tls, ConnectionContext ctx) {
+void StartBinarySession(Socket socket, net::ssl::context* tls, ConnectionContext ctx) {
   if (tls != nullptr) {
     std::make_shared<BinarySession<TlsStream>>(ctx, std::move(socket), *tls)->Start();
   } else {

@@ -18,13 +18,13 @@
 
 namespace nrpf::server {
 
-// An open client connection. Each runs on its own strand and keeps itself
+// An open client connection. Each runs on one I/O thread and keeps itself
 // alive (shared_from_this) while an operation of its is pending.
 class Connection {
  public:
   virtual ~Connection() = default;
   // Stops reading requests; closes once what is in flight is answered and
-  // written. Thread-safe (posts to the connection's strand).
+  // written. Thread-safe (posts to the connection's I/O thread).
   virtual void Shutdown() = 0;
   // Closes at once. Thread-safe.
   virtual void CloseNow() = 0;
@@ -61,7 +61,7 @@ struct ConnectionContext {
   const Limits* limits = nullptr;
 };
 
-// A connection's live subscriptions. Used on the connection's strand only.
+// A connection's live subscriptions. Used on the connection's I/O thread only.
 class FeedSet {
  public:
   explicit FeedSet(std::size_t max) : max_(max) {}

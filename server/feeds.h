@@ -14,7 +14,7 @@
 // session, a locked account or a lost permission ends the feed with an End
 // frame that carries the error.
 //
-// Thread-compatible: a feed is used by its connection's strand only.
+// Thread-compatible: a feed is used by its connection's I/O thread only.
 // FeedHub is thread-safe.
 
 #ifndef NRPF_SERVER_FEEDS_H_

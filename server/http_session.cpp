@@ -344,13 +344,13 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
   bool pull_wanted_ = false;
   FeedSet feeds_;
   std::uint64_t listener_ = 0;
-  net::steady_timer heartbeat_;
+  Timer heartbeat_;
   std::array<char, 512> sink_{};
 };
 
 }  // namespace
 
-void StartHttpSession(tcp::socket socket, net::ssl::context* tls, ConnectionContext ctx) {
+void StartHttpSession(Socket socket, net::ssl::context* tls, ConnectionContext ctx) {
   if (tls != nullptr) {
     std::make_shared<HttpSession<TlsStream>>(ctx, std::move(socket), *tls)->Start();
   } else {

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "server/sessions.h"
 
@@ -20,14 +19,14 @@ Result<net::ip::address> ListenAddress(const std::string& host) {
   return a;
 }
 
-Listener::Listener(net::io_context& ioc, Protocol protocol, net::ssl::context* tls, ConnectionContext ctx)
-    : ioc_(ioc), protocol_(protocol), tls_(tls), ctx_(ctx), acceptor_(net::make_strand(ioc)), retry_(acceptor_.get_executor()) {}
+Listener::Listener(IoThreads& io, Protocol protocol, net::ssl::context* tls, ConnectionContext ctx)
+    : io_(io), protocol_(protocol), tls_(tls), ctx_(ctx), acceptor_(io.first().get_executor()), retry_(acceptor_.get_executor()) {}
 
-Result<std::shared_ptr<Listener>> Listener::Open(net::io_context& ioc, const Endpoint& endpoint, Protocol protocol,
+Result<std::shared_ptr<Listener>> Listener::Open(IoThreads& io, const Endpoint& endpoint, Protocol protocol,
                                                  net::ssl::context* tls, ConnectionContext ctx) {
   Result<net::ip::address> address = ListenAddress(endpoint.host);
   if (!address.ok()) return address.status();
-  auto l = std::make_shared<Listener>(ioc, protocol, tls, ctx);
+  auto l = std::make_shared<Listener>(io, protocol, tls, ctx);
   const tcp::endpoint ep(*address, endpoint.port);
   boost::system::error_code ec;
   l->acceptor_.open(ep.protocol(), ec);
@@ -57,7 +56,7 @@ void Listener::Stop() {
 }
 
 void Listener::Accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(io_.Next().get_executor(), [self = shared_from_this()](boost::system::error_code ec, Socket socket) {
     if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
     if (ec) {
       // Out of descriptors or memory: wait a moment instead of spinning.

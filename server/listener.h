@@ -1,6 +1,6 @@
-// A listening socket of the daemon: accepts connections on its own strand
-// and gives each to a binary or HTTP session (with TLS when `tls` is set),
-// on a strand of its own.
+// A listening socket of the daemon: accepts connections on the first I/O
+// thread and gives each to a binary or HTTP session (with TLS when `tls` is
+// set), which lives on the next I/O thread in turn (server/io_threads.h).
 
 #ifndef NRPF_SERVER_LISTENER_H_
 #define NRPF_SERVER_LISTENER_H_
@@ -15,6 +15,7 @@
 
 #include "server/config.h"
 #include "server/connection.h"
+#include "server/io_threads.h"
 
 namespace nrpf::server {
 
@@ -24,7 +25,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   // Binds and listens. kInvalidArgument for an address that is not an IP
   // literal (or "localhost"); kIOError when it cannot be bound.
-  static Result<std::shared_ptr<Listener>> Open(boost::asio::io_context& ioc, const Endpoint& endpoint,
+  static Result<std::shared_ptr<Listener>> Open(IoThreads& io, const Endpoint& endpoint,
                                                 Protocol protocol, boost::asio::ssl::context* tls,
                                                 ConnectionContext ctx);
 
@@ -34,17 +35,19 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // The bound address, "host:port" (the port the OS chose for port 0).
   std::string address() const;
 
-  Listener(boost::asio::io_context& ioc, Protocol protocol, boost::asio::ssl::context* tls, ConnectionContext ctx);
+  Listener(IoThreads& io, Protocol protocol, boost::asio::ssl::context* tls, ConnectionContext ctx);
 
  private:
   void Accept();
 
-  boost::asio::io_context& ioc_;
+  IoThreads& io_;
   const Protocol protocol_;
   boost::asio::ssl::context* const tls_;
   const ConnectionContext ctx_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer retry_;
+  boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, IoExecutor> acceptor_;
+  boost::asio::basic_waitable_timer<std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>,
+                                    IoExecutor>
+      retry_;
   boost::asio::ip::tcp::endpoint bound_;
 };
 

@@ -1,7 +1,6 @@
 #include "server/server.h"
 
 #include <openssl/ssl.h>
-#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -94,15 +93,16 @@ Status Server::OpenAll() {
       DispatcherDeps{service_.get(), accounts_.get(), workers_.get(), &metrics_, SystemClock::Default(),
                      (std::filesystem::path(config_.data_dir) / "rebuild").string()});
   connections_ = std::make_unique<Connections>(config_.limits.max_connections);
+  io_ = std::make_unique<IoThreads>(config_.limits.io_threads);
   const ConnectionContext ctx{service_.get(), dispatcher_.get(), hub_.get(), &metrics_, connections_.get(),
                               &config_.limits};
   if (*binary_at) {
-    Result<std::shared_ptr<Listener>> l = Listener::Open(ioc_, **binary_at, Listener::Protocol::kBinary, tls_.get(), ctx);
+    Result<std::shared_ptr<Listener>> l = Listener::Open(*io_, **binary_at, Listener::Protocol::kBinary, tls_.get(), ctx);
     if (!l.ok()) return l.status();
     binary_ = *l;
   }
   if (*http_at) {
-    Result<std::shared_ptr<Listener>> l = Listener::Open(ioc_, **http_at, Listener::Protocol::kHttp, tls_.get(), ctx);
+    Result<std::shared_ptr<Listener>> l = Listener::Open(*io_, **http_at, Listener::Protocol::kHttp, tls_.get(), ctx);
     if (!l.ok()) return l.status();
     http_ = *l;
   }
@@ -159,13 +159,9 @@ std::string Server::http_address() const { return http_ ? http_->address() : "";
 
 void Server::Start() {
   hub_->Start();
-  work_.emplace(ioc_.get_executor());
   if (binary_) binary_->Start();
   if (http_) http_->Start();
-  for (unsigned i = 0; i < config_.limits.io_threads; ++i) {
-    io_threads_.emplace_back([this] { ioc_.run(); });
-    pthread_setname_np(io_threads_.back().native_handle(), "nrpf-io");
-  }
+  io_->Start("nrpf-io");
   spdlog::info("serving: binary {} http {} tls {}", binary_ ? binary_->address() : "off",
                http_ ? http_->address() : "off", tls_ ? "on" : "off");
 }
@@ -193,10 +189,7 @@ void Server::Shutdown() {
   const auto close_by = Clock::now() + std::chrono::seconds(2);
   while (connections_->size() > 0 && Clock::now() < close_by) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   hub_->Stop();
-  work_.reset();
-  ioc_.stop();
-  for (std::thread& t : io_threads_) t.join();
-  io_threads_.clear();
+  io_->Stop();
   binary_.reset();
   http_.reset();
   dispatcher_.reset();

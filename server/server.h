@@ -24,6 +24,7 @@
 #include "server/connection.h"
 #include "server/dispatcher.h"
 #include "server/feeds.h"
+#include "server/io_threads.h"
 #include "server/listener.h"
 #include "server/metrics.h"
 #include "server/worker_pool.h"
@@ -69,11 +70,9 @@ class Server {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Connections> connections_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
-  boost::asio::io_context ioc_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::unique_ptr<IoThreads> io_;
   std::shared_ptr<Listener> binary_;
   std::shared_ptr<Listener> http_;
-  std::vector<std::thread> io_threads_;
   std::optional<std::string> first_admin_password_;
   bool stopped_ = false;
 };

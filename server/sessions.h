@@ -18,11 +18,15 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "server/connection.h"
+#include "server/io_threads.h"
 
 namespace nrpf::server {
 
-void StartBinarySession(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context* tls, ConnectionContext ctx);
-void StartHttpSession(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context* tls, ConnectionContext ctx);
+// An accepted socket, on the I/O thread that will run its connection.
+using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, IoExecutor>;
+
+void StartBinarySession(Socket socket, boost::asio::ssl::context* tls, ConnectionContext ctx);
+void StartHttpSession(Socket socket, boost::asio::ssl::context* tls, ConnectionContext ctx);
 
 }  // namespace nrpf::server
 

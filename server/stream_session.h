@@ -2,8 +2,8 @@
 // handshake, registration, the bounded write queue, the idle timer and
 // closing. Used by binary_session.cpp and http_session.cpp only.
 //
-// Everything runs on the connection's strand (the executor of its socket);
-// Shutdown and CloseNow post to it.
+// Everything runs on the connection's I/O thread (the executor of its
+// socket, server/io_threads.h); Shutdown and CloseNow post to it.
 
 #ifndef NRPF_SERVER_STREAM_SESSION_H_
 #define NRPF_SERVER_STREAM_SESSION_H_
@@ -23,14 +23,16 @@
 #include <vector>
 
 #include "server/connection.h"
+#include "server/io_threads.h"
 
 namespace nrpf::server {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
 using tcp = net::ip::tcp;
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using PlainStream = beast::basic_stream<tcp, IoExecutor>;
+using TlsStream = beast::ssl_stream<PlainStream>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock, net::wait_traits<std::chrono::steady_clock>, IoExecutor>;
 
 template <class Derived, class Stream>
 class StreamSession : public Connection, public std::enable_shared_from_this<Derived> {
@@ -89,7 +91,7 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Der
       : ctx_(ctx), stream_(std::forward<StreamArgs>(args)...), idle_timer_(stream_.get_executor()) {}
 
   Derived& Derive() { return static_cast<Derived&>(*this); }
-  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  PlainStream& Lowest() { return beast::get_lowest_layer(stream_); }
   const Limits& limits() const { return *ctx_.limits; }
   bool room() const { return queued_bytes_ < ctx_.limits->max_queued_bytes; }
 
@@ -173,7 +175,7 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Der
   std::deque<std::string> out_;
   std::vector<std::string> batch_;  // being written
   std::size_t queued_bytes_ = 0;
-  net::steady_timer idle_timer_;
+  Timer idle_timer_;
   std::uint64_t idle_generation_ = 0;
 };
 
