@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <condition_variable>
 
 #include "domain/event_builder.h"
 #include "domain/events.h"
@@ -185,6 +186,53 @@ Status CaseService::WaitForSequenced() const {
   }
 }
 
+Result<ledger::AppendResult> CaseService::AppendVisible(ledger::AppendRequest append) {
+  struct Landing {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<Result<ledger::AppendResult>> durable;  // from the ledger
+    std::optional<Status> visible;                        // from the projector
+  };
+  auto landing = std::make_shared<Landing>();
+  const auto settle = [landing](Status s) {
+    {
+      std::lock_guard lock(landing->mu);
+      landing->visible = std::move(s);
+    }
+    landing->cv.notify_one();
+  };
+  const projections::Projector* projector = projector_.get();
+  ledger_->AppendAsync(std::move(append), [landing, settle, projector](Result<ledger::AppendResult> r) {
+    // Refusals and duplicates are answered without waiting for anything.
+    const bool follow = r.ok() && !r->duplicate;
+    const std::uint64_t end = follow ? r->first_position + r->count : 0;
+    {
+      std::lock_guard lock(landing->mu);
+      landing->durable = std::move(r);
+    }
+    if (follow) {
+      projector->WhenAt(end, settle);
+    } else {
+      settle(Status::Ok());
+    }
+  });
+  std::unique_lock lock(landing->mu);
+  std::optional<std::chrono::steady_clock::time_point> durable_by;
+  while (!landing->visible) {
+    landing->cv.wait_for(lock, kHealthCheckEvery);
+    if (landing->visible || !landing->durable) continue;
+    const auto now = std::chrono::steady_clock::now();
+    if (!durable_by) durable_by = now;
+    if (now - *durable_by >= options_.projection_wait) {
+      const ledger::AppendResult& w = **landing->durable;
+      return Status::Unavailable("projections did not reach position " + std::to_string(w.first_position + w.count));
+    }
+  }
+  if (!landing->durable->ok()) return landing->durable->status();
+  NRPF_RETURN_IF_ERROR(*landing->visible);
+  return std::move(*landing->durable);
+}
+
 std::vector<std::string> CaseService::TurnsOf(const Command& command) const {
   std::vector<std::string> ids;
   if (std::string id = CaseIdOf(command); !id.empty()) ids.push_back(std::move(id));
@@ -276,7 +324,10 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
   append.command_id = request.command_id.empty() ? std::string() : ScopedCommandId(request);
   append.events = std::move(decision->events);
   append.expectations = std::move(decision->expectations);
-  Result<ledger::AppendResult> written = ledger_->Append(std::move(append));
+  // An erasure shreds once its events are durable, before the projections
+  // show them.
+  const bool shreds = !decision->shred_subjects.empty();
+  Result<ledger::AppendResult> written = shreds ? ledger_->Append(std::move(append)) : AppendVisible(std::move(append));
   if (!written.ok()) {
     if (written.status().code() != Code::kWrongExpectedVersion) return written.status();
     // A stream the decision read moved on between the decision and the
@@ -286,9 +337,10 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
     return written.status();
   }
   if (written->duplicate) return Replay(*written);
-  NRPF_RETURN_IF_ERROR(ledger_->Shred(decision->shred_subjects));
-
-  NRPF_RETURN_IF_ERROR(projector_->WaitFor(written->first_position + written->count, options_.projection_wait));
+  if (shreds) {
+    NRPF_RETURN_IF_ERROR(ledger_->Shred(decision->shred_subjects));
+    NRPF_RETURN_IF_ERROR(projector_->WaitFor(written->first_position + written->count, options_.projection_wait));
+  }
   outcome.first_position = written->first_position;
   outcome.events = written->count;
   outcome.case_id = decision->case_id;

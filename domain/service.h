@@ -191,6 +191,11 @@ class CaseService {
     std::mutex mu_;
     std::unordered_map<std::string, std::shared_ptr<std::mutex>> turns_;  // guarded by mu_
   };
+  // Appends, and waits until the append is durable and in the projections,
+  // for at most projection_wait once it is durable. The ledger's callback
+  // hands the wait on to the projector, so this thread is woken once, by
+  // the projections, instead of first by the ledger and then by them.
+  Result<ledger::AppendResult> AppendVisible(ledger::AppendRequest append);
   // Waits until the projections hold every event the ledger has sequenced,
   // at most projection_wait; fails at once if the ledger or the projections
   // stop meanwhile.

@@ -176,11 +176,37 @@ Status Projector::ApplyViews(const std::vector<domain::EventView>& views) {
 }
 
 void Projector::WakeWaiters(bool all) {
-  std::lock_guard wait(wait_mu_);
-  const std::uint64_t applied = next_position_.load();
-  for (auto it = waiters_.begin(); it != waiters_.end() && (all || it->first <= applied); ++it) {
-    it->second->cv.notify_one();
+  std::vector<std::pair<std::function<void(Status)>, Status>> due;
+  {
+    std::lock_guard wait(wait_mu_);
+    const std::uint64_t applied = next_position_.load();
+    for (auto it = waiters_.begin(); it != waiters_.end() && (all || it->first <= applied); ++it) {
+      it->second->cv.notify_one();
+    }
+    const auto end = all ? callbacks_.end() : callbacks_.upper_bound(applied);
+    Status stopped = StoppedLocked();
+    if (stopped.ok()) stopped = Status::Unavailable("projections stopped following the log");
+    for (auto it = callbacks_.begin(); it != end; ++it) {
+      due.emplace_back(std::move(it->second), it->first <= applied ? Status::Ok() : stopped);
+    }
+    callbacks_.erase(callbacks_.begin(), end);
   }
+  for (auto& [fn, s] : due) fn(s);
+}
+
+void Projector::WhenAt(std::uint64_t position, std::function<void(Status)> fn) const {
+  Status now;
+  {
+    std::lock_guard wait(wait_mu_);
+    if (next_position_.load() < position) {
+      now = StoppedLocked();
+      if (now.ok()) {
+        callbacks_.emplace(position, std::move(fn));
+        return;
+      }
+    }
+  }
+  fn(now);
 }
 
 void Projector::Start() {
@@ -215,6 +241,10 @@ void Projector::Follow() {
 
 Status Projector::health() const {
   std::lock_guard wait(wait_mu_);
+  return StoppedLocked();
+}
+
+Status Projector::StoppedLocked() const {
   if (!follow_error_.ok()) return Status::Unavailable("projections stopped: " + follow_error_.ToString());
   if (stop_.load()) return Status::Unavailable("projections stopped following the log");
   return Status::Ok();

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -53,6 +54,12 @@ class Projector {
   // Blocks until every event before `position` is applied. kUnavailable
   // after `timeout`, or when the follower stopped on an error.
   Status WaitFor(std::uint64_t position, std::chrono::milliseconds timeout) const;
+  // Calls fn(Ok) once, when every event before `position` is applied, or
+  // fn(error) when the follower stops first (on an error, or by Stop()). fn
+  // runs on the follower's thread, or on the caller's when that holds
+  // already, and must not block. Unlike WaitFor, no thread waits meanwhile:
+  // a ledger callback can hand a command's wait on to the projections.
+  void WhenAt(std::uint64_t position, std::function<void(Status)> fn) const;
   std::uint64_t next_position() const { return next_position_.load(); }
   // Ok while the follower runs; its error once it stopped on one, and
   // kUnavailable once Stop() was called.
@@ -84,9 +91,13 @@ class Projector {
     std::condition_variable cv;
   };
   void WakeWaiters(bool all);
+  // Why nothing more will be applied, or Ok while the follower runs.
+  // REQUIRES: wait_mu_ held.
+  Status StoppedLocked() const;
 
   mutable std::mutex wait_mu_;
   mutable std::multimap<std::uint64_t, Waiter*> waiters_;  // guarded by wait_mu_
+  mutable std::multimap<std::uint64_t, std::function<void(Status)>> callbacks_;  // guarded by wait_mu_
   std::atomic<std::uint64_t> next_position_{0};
   Status follow_error_;  // guarded by wait_mu_
 

@@ -107,7 +107,7 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"idle_timeout", Duration(&Limits::idle_timeout)},
       {"write_timeout", Duration(&Limits::write_timeout)},
       {"shutdown_grace", Duration(&Limits::shutdown_grace)},
-      {"io_threads", Count(&Limits::io_threads, 1u)},
+      {"io_threads", Count(&Limits::io_threads, 0u)},
       {"workers", Count(&Limits::workers, 1u)},
       {"worker_queue", Count(&Limits::worker_queue, std::size_t{1})},
       {"worker_nice",

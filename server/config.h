@@ -56,8 +56,10 @@ struct Limits {
   // At SIGINT/SIGTERM, how long in-flight work may take before it is
   // cancelled. Default: 10 s.
   std::chrono::milliseconds shutdown_grace{10000};
-  // Threads running the sockets. Default: 2.
-  unsigned io_threads = 2;
+  // Threads running the sockets, each owning the connections dealt to it.
+  // 0 (the default): half the cores, at least one, so that on a busy machine
+  // they are not all waiting behind the ledger's signers for a core.
+  unsigned io_threads = 0;
   // Threads running commands (each blocks until its write is durable).
   // Default: 64.
   unsigned workers = 64;

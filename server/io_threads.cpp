@@ -9,7 +9,8 @@ namespace nrpf::server {
 namespace net = boost::asio;
 
 IoThreads::IoThreads(unsigned threads) {
-  for (unsigned i = 0; i < std::max(1u, threads); ++i) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency() / 2);
+  for (unsigned i = 0; i < threads; ++i) {
     // Each is run by one thread only, which lets Asio skip waking others.
     contexts_.push_back(std::make_unique<net::io_context>(1));
   }

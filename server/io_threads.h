@@ -22,7 +22,8 @@ using IoExecutor = boost::asio::io_context::executor_type;
 
 class IoThreads {
  public:
-  // `threads` io_contexts (at least one); none runs until Start.
+  // `threads` io_contexts, or for 0 half the cores, at least one; none runs
+  // until Start.
   explicit IoThreads(unsigned threads);
   ~IoThreads();  // Stop()
 
@@ -33,6 +34,7 @@ class IoThreads {
   boost::asio::io_context& Next();
   // The first io_context: where the listening sockets run.
   boost::asio::io_context& first() { return *contexts_.front(); }
+  std::size_t size() const { return contexts_.size(); }
 
   // Starts one thread per io_context, named `name`.
   void Start(const char* name);

@@ -162,8 +162,8 @@ void Server::Start() {
   if (binary_) binary_->Start();
   if (http_) http_->Start();
   io_->Start("nrpf-io");
-  spdlog::info("serving: binary {} http {} tls {}", binary_ ? binary_->address() : "off",
-               http_ ? http_->address() : "off", tls_ ? "on" : "off");
+  spdlog::info("serving: binary {} http {} tls {}, {} I/O threads", binary_ ? binary_->address() : "off",
+               http_ ? http_->address() : "off", tls_ ? "on" : "off", io_->size());
 }
 
 void Server::Housekeeping() {

@@ -6,7 +6,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "projections/projector.h"
 #include "tests/domain_world.h"
@@ -247,6 +250,65 @@ TEST_CASE("a command decided again behind an append that then fails is told at o
   CHECK(advice.status().message().find("failed write") != std::string::npos);
   CHECK(waited < std::chrono::seconds(10));  // not the 60 s of projection_wait
   CHECK_FALSE(w.ledger->Health().ok());
+}
+
+TEST_CASE("a wait handed to the projections is answered once: when they include the position, or when they stop", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  projections::Projector p(w.ledger.get());
+  REQUIRE(p.CatchUp().ok());
+  const std::uint64_t at = p.next_position();
+  REQUIRE(at == w.ledger->Size());
+
+  std::mutex mu;
+  std::map<std::string, std::vector<std::pair<Status, std::thread::id>>> calls;
+  const auto record = [&](const std::string& name) {
+    return [&, name](Status s) {
+      std::lock_guard lock(mu);
+      calls[name].emplace_back(std::move(s), std::this_thread::get_id());
+    };
+  };
+  const auto seen = [&](const std::string& name) {
+    std::lock_guard lock(mu);
+    return calls[name];
+  };
+  const auto await = [&](const std::string& name) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (seen(name).empty() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return seen(name);
+  };
+
+  // Already included: answered at once, on the caller's thread.
+  p.WhenAt(at, record("now"));
+  REQUIRE(seen("now").size() == 1);
+  CHECK(seen("now")[0].first.ok());
+  CHECK(seen("now")[0].second == std::this_thread::get_id());
+
+  // Not yet: answered by the follower once it applies the position, and only
+  // then.
+  p.Start();
+  p.WhenAt(at + 1, record("next"));
+  p.WhenAt(at + 1000, record("far"));
+  CHECK(seen("next").empty());
+  w.Do("camden-cw1", RecordAdvice{id, "2025-03-03", fb::AdvisedOf::HomeOfficeInformationReturned, "told"});
+  const auto next = await("next");
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].first.ok());
+  CHECK(next[0].second != std::this_thread::get_id());
+  CHECK(seen("far").empty());
+
+  // Stopped first: answered with why, and a wait handed over later at once.
+  p.Stop();
+  const auto far = await("far");
+  REQUIRE(far.size() == 1);
+  CHECK(far[0].first.code() == Code::kUnavailable);
+  p.WhenAt(at + 1000, record("late"));
+  REQUIRE(seen("late").size() == 1);
+  CHECK(seen("late")[0].first.code() == Code::kUnavailable);
+  CHECK(seen("next").size() == 1);
+  CHECK(seen("far").size() == 1);
 }
 
 TEST_CASE("a first start that died between its two steps finishes at the next start", "[domain]") {
