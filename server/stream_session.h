@@ -18,6 +18,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -60,6 +61,13 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Der
     if (!ec) peer_ = remote.address().to_string();
     Lowest().socket().set_option(tcp::no_delay(true), ec);
     Lowest().socket().set_option(net::socket_base::keep_alive(true), ec);
+    // Writes are tried at once (DoWrite) and must never block the thread.
+    beast::error_code nb;
+    Lowest().socket().non_blocking(true, nb);
+    if (nb) {
+      Close();
+      return;
+    }
     if constexpr (kTls) {
       Lowest().expires_after(ctx_.limits->handshake_timeout);
       stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code hec) {
@@ -103,27 +111,23 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Der
     if (!writing_) DoWrite();
   }
 
-  // (Re)arms the idle deadline when the connection has nothing to do.
+  // (Re)starts the idle deadline when the connection has nothing to do, and
+  // stops it when it has. One wait stays pending meanwhile and is moved on
+  // when it fires early, so a busy connection schedules no timer per request.
   void ArmIdle() {
-    ++idle_generation_;
     if (closed_ || !Derive().Idle() || writing_) {
-      idle_timer_.cancel();
+      idle_since_.reset();
       return;
     }
-    idle_timer_.expires_after(ctx_.limits->idle_timeout);
-    idle_timer_.async_wait([self = this->shared_from_this(), generation = idle_generation_](beast::error_code ec) {
-      if (ec || generation != self->idle_generation_ || self->closed_) return;
-      if (self->Derive().Idle()) {
-        self->ctx_.metrics->timeouts.fetch_add(1);
-        self->Close();
-      }
-    });
+    idle_since_ = std::chrono::steady_clock::now();
+    if (!idle_waiting_) WaitIdle(*idle_since_ + ctx_.limits->idle_timeout);
   }
 
   void Close() {
     if (closed_) return;
     closed_ = true;
     idle_timer_.cancel();
+    idle_since_.reset();
     beast::error_code ec;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     Lowest().close();
@@ -139,6 +143,24 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Der
   bool writing_ = false;
 
  private:
+  void WaitIdle(std::chrono::steady_clock::time_point at) {
+    idle_waiting_ = true;
+    idle_timer_.expires_at(at);
+    idle_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      self->idle_waiting_ = false;
+      if (ec || self->closed_ || !self->idle_since_) return;  // busy: started again when idle
+      const auto due = *self->idle_since_ + self->ctx_.limits->idle_timeout;
+      if (std::chrono::steady_clock::now() < due) {
+        self->WaitIdle(due);
+        return;
+      }
+      if (self->Derive().Idle()) {
+        self->ctx_.metrics->timeouts.fetch_add(1);
+        self->Close();
+      }
+    });
+  }
+
   void DoWrite() {
     writing_ = true;
     batch_.clear();
@@ -148,6 +170,32 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Der
       out_.pop_front();
     }
     for (const std::string& b : batch_) buffers.emplace_back(b.data(), b.size());
+    if constexpr (!kTls) {
+      // Most answers fit the socket's send buffer: hand them to it now, with
+      // no write operation or deadline to schedule. OnWrite still runs after
+      // this returns, as it would for an operation.
+      beast::error_code ec;
+      std::size_t sent = Lowest().socket().write_some(buffers, ec);
+      if (ec == net::error::would_block || ec == net::error::try_again) {
+        ec = {};
+        sent = 0;
+      }
+      if (ec || sent == net::buffer_size(buffers)) {
+        net::post(stream_.get_executor(), [self = this->shared_from_this(), ec] { self->OnWrite(ec); });
+        return;
+      }
+      // The rest waits for the client to read, within write_timeout.
+      std::vector<net::const_buffer> rest;
+      for (const net::const_buffer& b : buffers) {
+        if (sent >= b.size()) {
+          sent -= b.size();
+          continue;
+        }
+        rest.push_back(b + sent);
+        sent = 0;
+      }
+      buffers = std::move(rest);
+    }
     Lowest().expires_after(ctx_.limits->write_timeout);
     net::async_write(stream_, buffers, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       self->OnWrite(ec);
@@ -157,6 +205,7 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Der
   void OnWrite(beast::error_code ec) {
     for (const std::string& b : batch_) queued_bytes_ -= b.size();
     batch_.clear();
+    if (closed_) return;  // closed while a finished write's OnWrite was posted
     if (ec) {
       if (ec == beast::error::timeout) ctx_.metrics->timeouts.fetch_add(1);
       Close();
@@ -176,7 +225,8 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Der
   std::vector<std::string> batch_;  // being written
   std::size_t queued_bytes_ = 0;
   Timer idle_timer_;
-  std::uint64_t idle_generation_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> idle_since_;  // unset while busy
+  bool idle_waiting_ = false;                                       // idle_timer_ has a wait pending
 };
 
 }  // namespace nrpf::server

@@ -227,6 +227,20 @@ TEST_CASE("slow, silent and non-reading clients are cut off by their deadlines w
     CHECK(http.WaitClosed(6s));
     CHECK(SteadyClock::now() - start >= 1900ms);
   }
+  SECTION("a connection that goes quiet is closed the idle timeout after its last answer, not before") {
+    RawSocket binary(w.server.binary());
+    bool closed = false;
+    // Active for longer than the idle timeout (2 s), with pauses shorter than it.
+    for (std::uint64_t id = 1; id <= 5; ++id) {
+      REQUIRE(binary.Send(RequestFrame(api::fb::Op::WhoAmI, "{}", id)));
+      CHECK_FALSE(binary.ReceiveSome(2s, &closed).empty());
+      REQUIRE_FALSE(closed);
+      std::this_thread::sleep_for(700ms);
+    }
+    const auto quiet = SteadyClock::now() - 700ms;
+    CHECK(binary.WaitClosed(6s));
+    CHECK(SteadyClock::now() - quiet >= 1900ms);
+  }
   SECTION("a client that asks and never reads is disconnected; the others are not held up") {
     // Enough events that one page of the log with records is large.
     for (int i = 0; i < 30; ++i) {
