@@ -220,7 +220,8 @@ Result<ledger::AppendResult> CaseService::AppendVisible(ledger::AppendRequest ap
   std::optional<std::chrono::steady_clock::time_point> durable_by;
   while (!landing->visible) {
     landing->cv.wait_for(lock, kHealthCheckEvery);
-    if (landing->visible || !landing->durable) continue;
+    // A refusal is settled at once; only a durable append waits for the projections.
+    if (landing->visible || !landing->durable || !landing->durable->ok()) continue;
     const auto now = std::chrono::steady_clock::now();
     if (!durable_by) durable_by = now;
     if (now - *durable_by >= options_.projection_wait) {

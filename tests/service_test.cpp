@@ -18,6 +18,31 @@
 namespace nrpf::test {
 namespace {
 
+// Holds a read of the world's projections from another thread, so the
+// follower cannot apply anything, until destroyed.
+class HeldProjections {
+ public:
+  explicit HeldProjections(World& w)
+      : thread_([this, &w] {
+          w.service->projector().Read([&](const projections::Projections&) {
+            holding_ = true;
+            while (!release_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            return 0;
+          });
+        }) {
+    while (!holding_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~HeldProjections() {
+    release_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> release_{false};
+  std::atomic<bool> holding_{false};
+  std::thread thread_;
+};
+
 TEST_CASE("a decision holds only while the accounts and cases it read are unchanged", "[domain]") {
   World w;
   const std::string id = w.NewCase("camden");
@@ -92,16 +117,7 @@ TEST_CASE("past the waiters a case's turn allows, a command is refused at once a
   const RecordAdvice advice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""};
   // Holding the projections still keeps a command that has appended waiting
   // for them, in its case's turn.
-  std::atomic<bool> release{false};
-  std::atomic<bool> holding{false};
-  std::thread hold([&] {
-    w.service->projector().Read([&](const projections::Projections&) {
-      holding = true;
-      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      return 0;
-    });
-  });
-  while (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto held = std::make_unique<HeldProjections>(w);
   const std::uint64_t before = w.ledger->Size();
   Result<CommandOutcome> first = Status::Unavailable("not run");
   std::thread a([&] { first = w.Try("camden-cw1", advice); });
@@ -114,14 +130,34 @@ TEST_CASE("past the waiters a case's turn allows, a command is refused at once a
   // A deleted account does not even queue for a turn.
   CHECK(w.Try("nobody", advice).status().code() == Code::kPermissionDenied);
   CHECK(w.ledger->Size() == before + 1);
-  release = true;
-  hold.join();
+  held.reset();
   a.join();
   CHECK(first.ok());
   // The turn was given back: the case and the other one take commands again.
   CHECK(w.Try("camden-cw2", advice).ok());
   CHECK(w.Try("camden-cw2", RecordAdvice{other, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok());
   CHECK(w.Case(id).advice.size() == 2);
+}
+
+TEST_CASE("a durable command the projections do not show within projection_wait is answered unavailable, and stays written", "[domain]") {
+  ServiceOptions so;
+  so.projection_wait = std::chrono::milliseconds(300);
+  World w(kWorldStart, so);
+  const std::string id = w.NewCase("camden");
+  // Holding the projections still keeps the durable write out of them.
+  auto held = std::make_unique<HeldProjections>(w);
+  const std::uint64_t before = w.ledger->Size();
+  const auto start = std::chrono::steady_clock::now();
+  Result<CommandOutcome> r = w.Try("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
+  const auto waited = std::chrono::steady_clock::now() - start;
+  held.reset();
+  CHECK(r.status().code() == Code::kUnavailable);
+  CHECK_THAT(r.status().message(), Catch::Contains("projections did not reach position " + std::to_string(before + 1)));
+  CHECK(waited >= std::chrono::milliseconds(300));
+  CHECK(waited < std::chrono::seconds(5));
+  CHECK(w.ledger->Size() == before + 1);
+  REQUIRE(w.service->projector().WaitFor(before + 1, std::chrono::seconds(30)).ok());
+  CHECK(w.Case(id).advice.size() == 1);
 }
 
 TEST_CASE("a retry that waits behind its original is answered with it", "[domain]") {
