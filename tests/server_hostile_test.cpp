@@ -189,9 +189,13 @@ TEST_CASE("binary listener: pipelined requests are all answered by id", "[server
   ServerWorld w;
   const std::string token = w.Token("camden-cw1");
   std::string burst;
+  // Each command names a case of its own (none exists): commands on one case
+  // take turns, and past max_turn_waiters they would be refused as case_busy.
   for (std::uint64_t id = 100; id < 160; ++id) {
     burst += id % 2 ? RequestFrame(api::fb::Op::GetCounters, "{}", id, token)
-                    : RequestFrame(api::fb::Op::RecordAdvice, R"({"case_id":"404","advised_on":"2025-03-01"})", id, token);
+                    : RequestFrame(api::fb::Op::RecordAdvice,
+                                   R"({"case_id":"404-)" + std::to_string(id) + R"(","advised_on":"2025-03-01"})", id,
+                                   token);
   }
   RawSocket s(w.server.binary());
   s.Send(burst);
@@ -384,8 +388,10 @@ TEST_CASE("a full server answers at once: too many connections are closed, a ful
   SECTION("worker_queue") {
     ServerWorld w({"--workers", "1", "--worker-queue", "1"});
     const std::string token = w.Token("camden-cw1");
-    std::string burst;
-    for (std::uint64_t id = 1; id <= 40; ++id) {
+    // A login first: its Argon2id hash keeps the one worker busy while the
+    // rest arrive, so the queue is full whatever the scheduler does.
+    std::string burst = RequestFrame(api::fb::Op::Login, R"({"user_id":"camden-cw2","password":"not it"})", 1);
+    for (std::uint64_t id = 2; id <= 40; ++id) {
       burst += RequestFrame(api::fb::Op::RecordAdvice, R"({"case_id":"404","advised_on":"2025-03-01"})", id, token);
     }
     RawSocket s(w.server.binary());
