@@ -345,10 +345,12 @@ void Ledger::Impl::SyncerLoop() {
       for (auto& g : batch) FailGroup(std::move(g), s);
       continue;
     }
-    // Durable: the index entries join the tail before readers can see the
-    // new size, so every read bounded by it finds them.
+    // Durable: the index entries join the tail, and the keys the groups
+    // sealed with the readers' cache, before readers can see the new size,
+    // so every read bounded by it finds them.
     for (auto& g : batch) {
       if (g->end_position > g->first_position) index_tail->Add(std::move(g->index));
+      RememberReaderKeys(*g);
     }
     {
       std::unique_lock<std::shared_mutex> lock(recent_mu);

@@ -370,6 +370,7 @@ LedgerStats Ledger::Stats() const {
   s.pipeline = Pipeline();
   s.small_files_merged = impl_->small_files_merged.load();
   s.small_file_merges_failed = impl_->small_file_merges_failed.load();
+  s.reader_key_loads = impl_->reader_key_loads.load(std::memory_order_relaxed);
   for (rocksdb::ColumnFamilyHandle* family : impl_->cf) {
     if (family == nullptr) continue;  // a family an older format lacks, opened read-only
     for (int level = 0; level < impl_->db_options.num_levels; ++level) {
@@ -417,6 +418,7 @@ Result<StoredKey> Ledger::Impl::ReaderSubjectKey(
     if (it != reader_keys.end()) return StoredKey(it->second);
     epoch = reader_keys_epoch;
   }
+  reader_key_loads.fetch_add(1, std::memory_order_relaxed);
   Result<StoredKey> loaded = LoadSubjectKey(subject_id);
   if (loaded.ok() && loaded->has_value()) {
     std::lock_guard<std::mutex> lock(reader_keys_mu);
@@ -426,6 +428,15 @@ Result<StoredKey> Ledger::Impl::ReaderSubjectKey(
     }
   }
   return loaded;
+}
+
+void Ledger::Impl::RememberReaderKeys(const CommitGroup& g) {
+  if (g.sealed_with.empty()) return;
+  std::lock_guard<std::mutex> lock(reader_keys_mu);
+  for (const auto& [subject, key] : g.sealed_with) {
+    if (reader_keys.size() >= kReaderKeyCacheMax) reader_keys.clear();
+    reader_keys.insert_or_assign(subject, key);
+  }
 }
 
 void Ledger::Impl::ForgetReaderKey(const std::string& subject_id) {

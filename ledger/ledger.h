@@ -225,6 +225,7 @@ struct LedgerStats {
   std::uint64_t sst_files = 0;          // live SST files, all families
   std::uint64_t small_files_merged = 0;        // merged away by MergeSmallFiles since open
   std::uint64_t small_file_merges_failed = 0;  // merges RocksDB refused or failed since open
+  std::uint64_t reader_key_loads = 0;  // data keys readers read and unwrapped from RocksDB since open
 };
 
 class Subscription;

@@ -172,6 +172,8 @@ struct CommitGroup {
   std::vector<Signature> signatures;                // filled by the signers
   std::vector<Completion> completions;
   std::vector<std::string> subject_keys;  // in-flight subject entries to drop at commit
+  // The keys its sections were sealed with, for the readers' cache once durable.
+  std::vector<std::pair<std::string, std::pair<DataKey, std::uint32_t>>> sealed_with;
   std::string command_log;                // "command_log" value of this group
   std::string leaves;                     // "leaves" value of this group
   std::vector<StoredEvent> events;        // as stored, for the recent-events ring
@@ -273,9 +275,14 @@ class Ledger::Impl {
   mutable std::mutex reader_keys_mu;
   mutable std::unordered_map<std::string, std::pair<DataKey, std::uint32_t>> reader_keys;
   mutable std::uint64_t reader_keys_epoch = 0;
+  mutable std::atomic<std::uint64_t> reader_key_loads{0};  // misses of reader_keys
   // The subject's key for opening sealed data, through the cache.
   Result<StoredKey> ReaderSubjectKey(const std::string& subject_id) const;
   void ForgetReaderKey(const std::string& subject_id);
+  // Once `g` is durable: its subjects' keys, so that readers following the
+  // log open its sections with no RocksDB read and no unwrap. A later shred
+  // drops them as it drops any cached key.
+  void RememberReaderKeys(const CommitGroup& g);
 
   // ---- In flight (sequenced, not yet committed): guarded by inflight_mu.
   struct InFlightCommand {

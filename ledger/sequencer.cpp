@@ -305,6 +305,7 @@ void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const 
     if (subject_key_cache.size() >= options.subject_key_cache_entries) subject_key_cache.clear();
     subject_key_cache.emplace(subject, std::make_pair(k.key, k.generation));
   }
+  for (const auto& [subject, k] : keys) g->sealed_with.emplace_back(subject, std::make_pair(k.key, k.generation));
   std::vector<TreeNode> nodes;
   std::vector<std::string> subjects;
   for (const NewEvent& e : req.events) {

@@ -1,5 +1,7 @@
 #include "projections/projector.h"
 
+#include <pthread.h>
+
 #include <deque>
 #include <functional>
 
@@ -213,7 +215,10 @@ void Projector::Start() {
   if (follower_.joinable()) return;
   stop_ = false;
   subscription_ = ledger_->Subscribe(next_position_.load());
-  follower_ = std::thread([this] { Follow(); });
+  follower_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "nrpf-projector");
+    Follow();
+  });
 }
 
 void Projector::Stop() {

@@ -88,6 +88,35 @@ TEST_CASE("personal data is stored sealed and opens for its subject", "[seal]") 
   CHECK_FALSE(AnyFileContains(o.db_path, "Amara"));
 }
 
+TEST_CASE("readers open what was just written with the key it was sealed with, read from nowhere, until a shred", "[seal]") {
+  test::TempDir dir;
+  auto o = test::OptionsIn(dir);
+  auto l = test::OpenOrDie(o);
+  const std::uint64_t loads = l->Stats().reader_key_loads;
+  REQUIRE(l->Append(test::Request("c1", {PersonEvent("person-1", "First Person")})).ok());
+  NewEvent both = test::Event("case-x", "case.amended");
+  both.personal.push_back({"person-1", "applicant", "First again"});
+  both.personal.push_back({"person-2", "dependant", "Second Person"});
+  REQUIRE(l->Append(test::Request("c2", {both})).ok());
+  CHECK(*l->OpenSealed(*l->Read(1), 0) == "First Person");
+  CHECK(*l->OpenSealed(*l->Read(2), 0) == "First again");
+  CHECK(*l->OpenSealed(*l->Read(2), 1) == "Second Person");
+  // Both keys came with the durable appends: no reader read one.
+  CHECK(l->Stats().reader_key_loads == loads);
+
+  REQUIRE(l->Shred("person-2").ok());
+  CHECK(l->OpenSealed(*l->Read(2), 1).status().code() == Code::kShredded);
+  CHECK(*l->OpenSealed(*l->Read(2), 0) == "First again");
+
+  // A fresh open has nothing cached: the first read of a key reads it.
+  l.reset();
+  l = test::OpenOrDie(o);
+  const std::uint64_t reopened = l->Stats().reader_key_loads;
+  CHECK(*l->OpenSealed(*l->Read(1), 0) == "First Person");
+  CHECK(l->Stats().reader_key_loads == reopened + 1);
+  CHECK(l->OpenSealed(*l->Read(2), 1).status().code() == Code::kShredded);
+}
+
 TEST_CASE("a sealed section moved to another subject or event does not open", "[seal]") {
   DataKey k = NewDataKey();
   SealedBytes s = SealSection(k, "person-1", "applicant", std::string(16, 'e'), "secret");
