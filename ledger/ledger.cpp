@@ -432,10 +432,20 @@ Result<StoredKey> Ledger::Impl::ReaderSubjectKey(
 
 void Ledger::Impl::RememberReaderKeys(const CommitGroup& g) {
   if (g.sealed_with.empty()) return;
+  // Not a subject whose shred is already sequenced: its key is on its way out.
+  std::vector<bool> erasing(g.sealed_with.size(), false);
+  {
+    std::lock_guard<std::mutex> lock(inflight_mu);
+    for (std::size_t i = 0; i < g.sealed_with.size(); ++i) {
+      auto it = inflight_keys.find(g.sealed_with[i].first);
+      erasing[i] = it != inflight_keys.end() && !it->second.key;
+    }
+  }
   std::lock_guard<std::mutex> lock(reader_keys_mu);
-  for (const auto& [subject, key] : g.sealed_with) {
+  for (std::size_t i = 0; i < g.sealed_with.size(); ++i) {
+    if (erasing[i]) continue;
     if (reader_keys.size() >= kReaderKeyCacheMax) reader_keys.clear();
-    reader_keys.insert_or_assign(subject, key);
+    reader_keys.insert_or_assign(g.sealed_with[i].first, g.sealed_with[i].second);
   }
 }
 

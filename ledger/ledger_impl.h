@@ -280,8 +280,9 @@ class Ledger::Impl {
   Result<StoredKey> ReaderSubjectKey(const std::string& subject_id) const;
   void ForgetReaderKey(const std::string& subject_id);
   // Once `g` is durable: its subjects' keys, so that readers following the
-  // log open its sections with no RocksDB read and no unwrap. A later shred
-  // drops them as it drops any cached key.
+  // log open its sections with no RocksDB read and no unwrap; not those
+  // whose shred is sequenced already. A later shred drops them as it drops
+  // any cached key.
   void RememberReaderKeys(const CommitGroup& g);
 
   // ---- In flight (sequenced, not yet committed): guarded by inflight_mu.

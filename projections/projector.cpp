@@ -186,8 +186,11 @@ void Projector::WakeWaiters(bool all) {
       it->second->cv.notify_one();
     }
     const auto end = all ? callbacks_.end() : callbacks_.upper_bound(applied);
-    Status stopped = StoppedLocked();
-    if (stopped.ok()) stopped = Status::Unavailable("projections stopped following the log");
+    Status stopped;  // for the callbacks a stop leaves unreached
+    if (all) {
+      stopped = StoppedLocked();
+      if (stopped.ok()) stopped = Status::Unavailable("projections stopped following the log");
+    }
     for (auto it = callbacks_.begin(); it != end; ++it) {
       due.emplace_back(std::move(it->second), it->first <= applied ? Status::Ok() : stopped);
     }
