@@ -268,7 +268,7 @@ Status Projector::WaitFor(std::uint64_t position, std::chrono::milliseconds time
   });
   waiters_.erase(entry);
   if (next_position_.load() >= position) return Status::Ok();
-  if (!follow_error_.ok()) return Status::Unavailable("projections stopped: " + follow_error_.ToString());
+  if (!follow_error_.ok()) return StoppedLocked();
   if (!done || stop_.load()) return Status::Unavailable("projections did not reach position " + std::to_string(position));
   return Status::Ok();
 }

@@ -344,7 +344,7 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
   bool pull_wanted_ = false;
   FeedSet feeds_;
   std::uint64_t listener_ = 0;
-  Timer heartbeat_;
+  IoTimer heartbeat_;
   std::array<char, 512> sink_{};
 };
 

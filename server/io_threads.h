@@ -8,9 +8,11 @@
 #define NRPF_SERVER_IO_THREADS_H_
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -19,6 +21,8 @@ namespace nrpf::server {
 
 // The executor of a connection and of its timers: its thread's io_context.
 using IoExecutor = boost::asio::io_context::executor_type;
+using IoTimer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                                  boost::asio::wait_traits<std::chrono::steady_clock>, IoExecutor>;
 
 class IoThreads {
  public:

@@ -8,7 +8,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <memory>
 #include <string>
@@ -45,9 +44,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::ssl::context* const tls_;
   const ConnectionContext ctx_;
   boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, IoExecutor> acceptor_;
-  boost::asio::basic_waitable_timer<std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>,
-                                    IoExecutor>
-      retry_;
+  IoTimer retry_;
   boost::asio::ip::tcp::endpoint bound_;
 };
 

@@ -12,7 +12,6 @@ namespace nrpf::server {
 
 static_assert(Limits{}.worker_nice == ledger::kSubmitterNiceSteps);
 
-
 namespace net = boost::asio;
 
 namespace {

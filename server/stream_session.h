@@ -33,7 +33,6 @@ namespace beast = boost::beast;
 using tcp = net::ip::tcp;
 using PlainStream = beast::basic_stream<tcp, IoExecutor>;
 using TlsStream = beast::ssl_stream<PlainStream>;
-using Timer = net::basic_waitable_timer<std::chrono::steady_clock, net::wait_traits<std::chrono::steady_clock>, IoExecutor>;
 
 template <class Derived, class Stream>
 class StreamSession : public Connection, public std::enable_shared_from_this<Derived> {
@@ -224,7 +223,7 @@ class StreamSession : public Connection, public std::enable_shared_from_this<Der
   std::deque<std::string> out_;
   std::vector<std::string> batch_;  // being written
   std::size_t queued_bytes_ = 0;
-  Timer idle_timer_;
+  IoTimer idle_timer_;
   std::optional<std::chrono::steady_clock::time_point> idle_since_;  // unset while busy
   bool idle_waiting_ = false;                                       // idle_timer_ has a wait pending
 };
