@@ -10,6 +10,7 @@ packages=(
   libboost-dev libboost-system-dev
   libspdlog-dev
   libsodium-dev
+  libgoogle-perftools-dev
   catch2
   libssl-dev
   nlohmann-json3-dev
