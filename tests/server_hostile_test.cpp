@@ -377,12 +377,32 @@ TEST_CASE("a full server answers at once: too many connections are closed, a ful
   SECTION("max_connections") {
     ServerWorld w({"--max-connections", "4"});
     std::vector<std::unique_ptr<RawSocket>> held;
-    for (int i = 0; i < 4; ++i) held.push_back(std::make_unique<RawSocket>(w.server.binary()));
-    std::this_thread::sleep_for(200ms);
+    for (int i = 0; i < 4; ++i) {
+      held.push_back(std::make_unique<RawSocket>(w.server.binary()));
+      // An answer (unauthenticated) shows the server has counted the connection.
+      REQUIRE(held.back()->Send(RequestFrame(api::fb::Op::WhoAmI, "{}", 1)));
+      FrameReader reader(*held.back());
+      std::optional<std::string> f = reader.Next(10s);
+      REQUIRE(f.has_value());
+      CHECK(ReasonOfFrame(*f) == "not_authenticated");
+    }
     RawSocket extra(w.server.http());
     CHECK(extra.WaitClosed(3s));
     held.clear();
-    std::this_thread::sleep_for(300ms);
+    // The server sees the four closes in its own time: until it has, a new
+    // connection is refused. Only the asking connection stays open.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    std::string metrics;
+    while (metrics.find("\nnrpf_connections_open 1\n") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      metrics = Http(w.server.http(), "GET", "/metrics").body;
+      if (metrics.empty()) std::this_thread::sleep_for(20ms);
+    }
+    REQUIRE(metrics.find("\nnrpf_connections_open 1\n") != std::string::npos);
+    const std::string refused = "\nnrpf_connections_refused_total ";
+    const std::size_t at = metrics.find(refused);
+    REQUIRE(at != std::string::npos);
+    CHECK(std::stod(metrics.substr(at + refused.size())) >= 1);  // `extra`, and any asked too early
     StillAnswers(w);
   }
   SECTION("worker_queue") {
