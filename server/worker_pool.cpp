@@ -2,21 +2,28 @@
 
 #include <pthread.h>
 
+#include <latch>
+
 #include "ledger/ledger.h"
 
 namespace nrpf::server {
 
 WorkerPool::WorkerPool(unsigned threads, std::size_t max_queued, const std::string& thread_name, int nice_steps)
     : max_queued_(max_queued) {
+  // The pool is whole when constructed: every thread named and at its
+  // priority, whatever the scheduler got round to.
+  std::latch started(threads);
   for (unsigned i = 0; i < threads; ++i) {
-    threads_.emplace_back([this, nice_steps] {
+    threads_.emplace_back([this, nice_steps, &started] {
       // A worker that keeps its priority still works: the setting only orders
       // who runs first when the cores are all busy.
       (void)ledger::LowerThreadPriority(nice_steps);
+      started.count_down();
       Work();
     });
     pthread_setname_np(threads_.back().native_handle(), thread_name.substr(0, 15).c_str());
   }
+  started.wait();
 }
 
 WorkerPool::~WorkerPool() { Shutdown(std::chrono::milliseconds(0)); }
