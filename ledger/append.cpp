@@ -247,9 +247,6 @@ void Ledger::Impl::SequencerLoop() {
 }
 
 void Ledger::Impl::SignerLoop() {
-  // Signatures are claimed a few at a time, from the oldest group first, so
-  // the group the committer waits for is finished first.
-  constexpr std::size_t kClaim = 4;
   std::unique_lock<std::mutex> lock(group_mu);
   for (;;) {
     CommitGroup* g = nullptr;
@@ -266,14 +263,14 @@ void Ledger::Impl::SignerLoop() {
     }
     // g stays in `groups` until it is fully signed, which needs this claim.
     const std::size_t begin = g->next_to_sign;
-    const std::size_t end = std::min(g->bodies.size(), begin + kClaim);
+    const std::size_t end = std::min(g->bodies.size(), begin + kSignClaim);
     g->next_to_sign = end;
     lock.unlock();
     for (std::size_t i = begin; i < end; ++i) g->signatures[i] = g->signers[i]->Sign(g->bodies[i]);
     lock.lock();
     g->signed_count += end - begin;
     if (g->signed_count == g->bodies.size()) g->signed_at = SteadyMicros();
-    if (g->signed_count == g->bodies.size() && g == groups.front().get()) group_cv.notify_all();
+    if (g->signed_count == g->bodies.size() && g == groups.front().get()) group_cv.notify_one();
   }
 }
 
@@ -289,7 +286,7 @@ void Ledger::Impl::CommitterLoop() {
       g = std::move(groups.front());
       groups.pop_front();
     }
-    group_cv.notify_all();  // room for the sequencer; the next head may be signed already
+    room_cv.notify_one();  // the committer itself checks whether the next head is signed
 
     Status s;
     {

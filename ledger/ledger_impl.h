@@ -307,11 +307,17 @@ class Ledger::Impl {
   bool stop_sequencer = false;
 
   // ---- Groups from sequencer through signers to committer, in position
-  // order: guarded by group_mu. group_cv wakes the committer (head signed)
-  // and the sequencer (room for a group); sign_cv wakes the signers.
+  // order: guarded by group_mu. Each condition wakes only the thread that
+  // can act on it: group_cv the committer (head signed), room_cv the
+  // sequencer (room for a group), sign_cv the signers (one, when one claim
+  // signs the whole group).
   std::mutex group_mu;
   std::condition_variable group_cv;
+  std::condition_variable room_cv;
   std::condition_variable sign_cv;
+  // Signatures a signer claims at a time, from the oldest group first, so
+  // the group the committer waits for is finished first.
+  static constexpr std::size_t kSignClaim = 4;
   std::deque<std::unique_ptr<CommitGroup>> groups;
   bool stop_committer = false;
   bool stop_signers = false;

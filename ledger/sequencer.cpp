@@ -413,13 +413,19 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
 
   // The signers sign it while this thread sequences the next group.
   std::unique_lock<std::mutex> lock(group_mu);
-  group_cv.wait(lock, [this] { return groups.size() < kMaxGroupsInFlight; });
+  room_cv.wait(lock, [this] { return groups.size() < kMaxGroupsInFlight; });
   g->sequenced_at = SteadyMicros();
-  if (g->bodies.empty()) g->signed_at = g->sequenced_at;  // a group of shreds only: nothing to sign
+  const std::size_t to_sign = g->bodies.size();
+  if (to_sign == 0) g->signed_at = g->sequenced_at;  // a group of shreds only: nothing to sign
   groups.push_back(std::move(g));
   lock.unlock();
-  sign_cv.notify_all();
-  group_cv.notify_all();
+  if (to_sign == 0) {
+    group_cv.notify_one();  // the committer may take it now
+  } else if (to_sign <= kSignClaim) {
+    sign_cv.notify_one();  // one claim; the signer that finishes it wakes the committer
+  } else {
+    sign_cv.notify_all();
+  }
 }
 
 }  // namespace nrpf::ledger
