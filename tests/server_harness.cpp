@@ -10,10 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "cli/client.h"
@@ -302,6 +304,18 @@ HttpResult Http(const std::string& hostport, const std::string& method, const st
   }
   r.body = raw.substr(head_end + 4);
   return r;
+}
+
+double Sample(const std::string& page, const std::string& name) {
+  const std::string prefix = name + " ";
+  std::size_t at = 0;
+  while (at < page.size()) {
+    const std::size_t end = std::min(page.find('\n', at), page.size());
+    const std::string_view line(page.data() + at, end - at);
+    if (line.substr(0, prefix.size()) == prefix) return std::stod(std::string(line.substr(prefix.size())));
+    at = end + 1;
+  }
+  return -1;
 }
 
 HttpResult HttpAs(const std::string& token, const std::string& hostport, const std::string& method,

@@ -134,6 +134,9 @@ struct HttpResult {
 // One HTTP/1.1 request on a fresh connection (Connection: close).
 HttpResult Http(const std::string& hostport, const std::string& method, const std::string& target,
                 const std::string& body = "", const std::vector<std::pair<std::string, std::string>>& headers = {});
+// The value of the sample `name` (labels included) in a Prometheus text
+// page; -1 when the page has no such sample.
+double Sample(const std::string& page, const std::string& name);
 // The same with "Authorization: Bearer <token>".
 HttpResult HttpAs(const std::string& token, const std::string& hostport, const std::string& method,
                   const std::string& target, const std::string& body = "");

@@ -232,20 +232,6 @@ TEST_CASE("a case lives its whole life through nrpf-ledgerd and nrpf, and surviv
   CHECK(again_server.Stop() == 0);
 }
 
-// The value of the sample `name` (labels included) in a Prometheus text
-// page; -1 when the page has no such sample.
-double Sample(const std::string& page, const std::string& name) {
-  const std::string prefix = name + " ";
-  std::size_t at = 0;
-  while (at < page.size()) {
-    const std::size_t end = std::min(page.find('\n', at), page.size());
-    const std::string_view line(page.data() + at, end - at);
-    if (line.substr(0, prefix.size()) == prefix) return std::stod(std::string(line.substr(prefix.size())));
-    at = end + 1;
-  }
-  return -1;
-}
-
 TEST_CASE("GET /metrics counts requests and the ledger's appends, fsyncs and stage waits", "[server][metrics]") {
   ServerWorld w;  // its set-up appended accounts and organisations through the API
   HttpResult before = Http(w.server.http(), "GET", "/metrics");
