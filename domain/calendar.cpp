@@ -362,10 +362,21 @@ int WorkingDaysBetween(Nation nation, std::int64_t from_utc_us, std::int64_t to_
 }
 
 std::string IsoDate(std::chrono::year_month_day d) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
-                static_cast<unsigned>(d.day()));
-  return buf;
+  const int year = static_cast<int>(d.year());
+  const auto month = static_cast<unsigned>(d.month()), day = static_cast<unsigned>(d.day());
+  if (year < 0 || year > 9999 || month > 99 || day > 99) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", year, month, day);
+    return buf;
+  }
+  // Digit by digit: the home page formats a date on every read.
+  const char text[10] = {static_cast<char>('0' + year / 1000),      static_cast<char>('0' + year / 100 % 10),
+                         static_cast<char>('0' + year / 10 % 10),   static_cast<char>('0' + year % 10),
+                         '-',
+                         static_cast<char>('0' + month / 10),       static_cast<char>('0' + month % 10),
+                         '-',
+                         static_cast<char>('0' + day / 10),         static_cast<char>('0' + day % 10)};
+  return std::string(text, sizeof(text));
 }
 
 }  // namespace nrpf::domain

@@ -22,6 +22,7 @@ using namespace std::chrono;
 using nrpf::domain::BankHolidays;
 using nrpf::domain::EasterSunday;
 using nrpf::domain::IsBankHoliday;
+using nrpf::domain::IsoDate;
 using nrpf::domain::IsWorkingDay;
 using nrpf::domain::kMicrosPerDay;
 using nrpf::domain::kMicrosPerHour;
@@ -632,4 +633,21 @@ TEST_CASE("calendar: deadline and working days between agree", "[calendar]") {
       }
     }
   }
+}
+
+TEST_CASE("calendar: ISO dates, every day of 1900 to 2100 as printf writes them", "[calendar]") {
+  CHECK(IsoDate(D(2024, 2, 29)) == "2024-02-29");
+  CHECK(IsoDate(D(5, 1, 9)) == "0005-01-09");
+  CHECK(IsoDate(D(9999, 12, 31)) == "9999-12-31");
+  CHECK(IsoDate(D(10000, 1, 1)) == "10000-01-01");
+  char want[32];
+  int checked = 0;
+  for (sys_days d = sys_days(D(1900, 1, 1)); d <= sys_days(D(2100, 12, 31)); d += days(1)) {
+    const year_month_day ymd(d);
+    std::snprintf(want, sizeof(want), "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    if (IsoDate(ymd) != want) FAIL(want);
+    ++checked;
+  }
+  CHECK(checked == 73414);
 }
