@@ -36,11 +36,11 @@ std::uint32_t DecodeFixed32BE(const char* p) {
 
 std::string ToHex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
+  std::string out(bytes.size() * 2, '\0');
+  char* p = out.data();
   for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xf]);
+    *p++ = kDigits[c >> 4];
+    *p++ = kDigits[c & 0xf];
   }
   return out;
 }

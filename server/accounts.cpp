@@ -178,11 +178,11 @@ Status Accounts::CountFailure(const std::string& user_id) {
   return RevokeAll(user_id);
 }
 
-Result<Session> Accounts::Authenticate(const std::string& token) {
+Result<Session> Accounts::Authenticate(const std::string& token, std::string_view token_key) {
   if (token.empty()) {
     return api::Refusal(Code::kPermissionDenied, reason::kNotAuthenticated, "log in first");
   }
-  const std::string key = TokenKey(token);
+  const std::string key = token_key.empty() ? TokenKey(token) : std::string(token_key);
   SessionRecord record;
   {
     std::shared_lock lock(sessions_mu_);

@@ -77,8 +77,11 @@ class Accounts {
   Result<LoginResult> Login(const std::string& user_id, std::string_view password, const std::string& peer);
 
   // The session of `token`. permission_denied/session_invalid (unknown or
-  // revoked), session_expired, account_locked, account_deleted.
-  Result<Session> Authenticate(const std::string& token);
+  // revoked), session_expired, account_locked, account_deleted. `token_key`
+  // is TokenKey(token) when the caller already has it (a connection keeps
+  // its session's), so that it is not hashed again on every request; empty,
+  // it is computed here.
+  Result<Session> Authenticate(const std::string& token, std::string_view token_key = {});
 
   Status Logout(const Session& session);
 

@@ -20,6 +20,7 @@
 #include "server/api_codec.h"
 #include "server/api_error.h"
 #include "server/frame.h"
+#include "server/passwords.h"
 #include "server/response_writer.h"
 #include "server/sessions.h"
 #include "server/stream_session.h"
@@ -159,7 +160,12 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
     call.body = request->body();
     if (request->command_id()) call.command_id = request->command_id()->str();
     if (request->expected_version()) call.expected_version = *request->expected_version();
-    call.token = request->token() && request->token()->size() > 0 ? request->token()->str() : token_;
+    if (request->token() && request->token()->size() > 0) {
+      call.token = request->token()->str();
+    } else {
+      call.token = token_;
+      call.token_key = token_key_;
+    }
     call.peer = this->peer_;
     if (api::IsSubscription(call.op) && call.body != nullptr) {
       Subscribe(call);
@@ -192,8 +198,14 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
   void TakeAnswer(Answer a) {
     --in_flight_;
     if (closed_) return;
-    if (a.binding == Answer::Binding::kBind) token_ = a.token;
-    if (a.binding == Answer::Binding::kUnbind && a.token == token_) token_.clear();
+    if (a.binding == Answer::Binding::kBind) {
+      token_ = a.token;
+      token_key_ = TokenKey(token_);
+    }
+    if (a.binding == Answer::Binding::kUnbind && a.token == token_) {
+      token_.clear();
+      token_key_.clear();
+    }
     if (!a.media_type.empty()) {
       // A document: its pieces count against the write queue like any frame,
       // so reading pauses until they drain.
@@ -290,6 +302,7 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
   bool close_after_write_ = false;
   bool pull_wanted_ = false;
   std::string token_;       // the connection's session, after Login or Authenticate
+  std::string token_key_;   // TokenKey(token_), hashed once at binding
   FeedSet feeds_;
   std::uint64_t listener_ = 0;
 };

@@ -9,6 +9,7 @@
 #include "server/api_codec.h"
 #include "server/api_error.h"
 #include "server/command_codec.h"
+#include "server/passwords.h"
 #include "server/response_writer.h"
 #include "server/views.h"
 
@@ -111,9 +112,9 @@ void Dispatcher::Handle(const Call& call, AnswerFn done) {
     Login(call, std::move(counted));
     return;
   }
-  const std::string& token =
-      call.op == fb::Op::Authenticate ? Str(static_cast<const fb::Authenticate*>(call.body)->token()) : call.token;
-  Result<Session> session = accounts_.Authenticate(token);
+  const bool named = call.op == fb::Op::Authenticate;
+  const std::string& token = named ? Str(static_cast<const fb::Authenticate*>(call.body)->token()) : call.token;
+  Result<Session> session = accounts_.Authenticate(token, named ? std::string_view() : call.token_key);
   if (!session.ok()) {
     counted(Refuse(call.request_id, session.status()));
     return;
@@ -231,12 +232,12 @@ void Dispatcher::Command(const Call& call, const Session& session, AnswerFn done
 
 Result<std::unique_ptr<Feed>> Dispatcher::OpenFeed(const Call& call) {
   if (stopping_) return api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping");
-  Result<Session> session = accounts_.Authenticate(call.token);
+  Result<Session> session = accounts_.Authenticate(call.token, call.token_key);
   if (!session.ok()) return session.status();
   if (session->must_change_password) {
     return api::Refusal(Code::kPermissionDenied, reason::kPasswordChangeRequired, "change the one-time password first");
   }
-  FeedContext context{&service_, &accounts_, call.token};
+  FeedContext context{&service_, &accounts_, call.token, call.token_key.empty() ? TokenKey(call.token) : call.token_key};
   std::unique_ptr<Feed> feed;
   switch (call.op) {
     case fb::Op::SubscribeCounters: {

@@ -45,6 +45,7 @@ struct Call {
   std::string command_id;
   std::optional<std::uint64_t> expected_version;
   std::string token;  // bearer token (HTTP header, Request.token, or the connection's)
+  std::string token_key;  // TokenKey(token) when the transport has it already, else empty
   std::string peer;   // the client's address: login rate limits only, never logged
 };
 

@@ -24,7 +24,7 @@ class FeedBase : public Feed {
 
   bool Pull(std::size_t max, std::vector<std::string>* frames) final {
     if (ended_) return false;
-    Result<Session> session = context_.accounts->Authenticate(context_.token);
+    Result<Session> session = context_.accounts->Authenticate(context_.token, context_.token_key);
     Status s = session.ok() ? PullAs(session->user_id, max, frames) : session.status();
     if (!s.ok()) {
       frames->push_back(EndFrame(id(), s));

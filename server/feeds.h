@@ -59,6 +59,7 @@ struct FeedContext {
   domain::CaseService* service = nullptr;
   Accounts* accounts = nullptr;
   std::string token;
+  std::string token_key;  // TokenKey(token): each pull checks the session again without hashing it
 };
 
 std::unique_ptr<Feed> CountersFeed(std::uint64_t id, FeedContext context, bool my_cases, std::string team_id,

@@ -109,6 +109,10 @@ TEST_CASE("counters, a case's events and the whole log are pushed to subscribers
   const fb::Response* end = NextFor(*camden, 10, &s);
   CHECK(end->kind() == fb::FrameKind::End);
   CHECK(end->error()->reason()->str() == "session_invalid");
+  // And the connection bound to it by Authenticate is refused from then on.
+  const fb::Response* after = api::VerifiedResponse(*camden->Call(RequestFrame(fb::Op::GetCounters, "{}", 40), 40));
+  REQUIRE(after->error() != nullptr);
+  CHECK(after->error()->reason()->str() == "session_invalid");
 }
 
 TEST_CASE("SIGTERM: in-flight commands finish, subscriptions end, exit 0, and the log holds what was acknowledged",
