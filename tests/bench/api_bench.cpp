@@ -378,6 +378,11 @@ int RunApiBench(const BenchArgs& args) {
   const double sign_raw = std::max(sign_raw_start, RawRate(false, 2.0));
   json.Set("sign_per_s_raw", sign_raw);
   json.Set("writes_vs_sign", writes_per_s / sign_raw);
+  // What the cores would allow at this run's server CPU per write, were the
+  // server given every core (the client's own CPU left out): the ceiling of
+  // writes_vs_sign at this cost.
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  json.Set("writes_cpu_bound_vs_sign", write_cpu > 0 ? cores / (write_cpu / static_cast<double>(write.us.size())) / sign_raw : 0);
   idle_conns.clear();
   conns.clear();
   admin.reset();
