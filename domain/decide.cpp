@@ -397,7 +397,8 @@ class Decider {
     flatbuffers::FlatBufferBuilder fbb(128);
     fbb.Finish(fb::CreateRtpfLookupPerformedDirect(
         fbb, in_.new_lookup_id.c_str(), actor_->organisation_id.c_str(), c.document_type, r.matched,
-        r.status, r.leave_valid, r.recourse_to_public_funds, r.matched_case_id.c_str()));
+        r.status, r.leave_valid, r.recourse_to_public_funds, r.matched_case_id.c_str(),
+        r.current_status ? flatbuffers::Optional<fb::ImmigrationStatus>(*r.current_status) : flatbuffers::nullopt));
     ledger::NewEvent& e = Emit(RtpfStream(actor_->organisation_id), t::kRtpfLookup, fbb);
     flatbuffers::FlatBufferBuilder inputs(128);
     inputs.Finish(fb::CreateRtpfInputsDirect(inputs, c.document_type, c.document_number.c_str(),

@@ -49,6 +49,9 @@ struct RtpfResult {
   bool leave_valid = false;
   bool recourse_to_public_funds = false;
   std::string matched_case_id;
+  // When matched: the status on record now. It is `status` while the leave
+  // is valid, and otherwise the status that replaced the grant.
+  std::optional<fb::ImmigrationStatus> current_status;
 };
 
 struct DecideInput {

@@ -441,6 +441,7 @@ domain::RtpfResult Projections::RtpfCheck(fb::DocumentType type, std::string_vie
     best.status = im.last_grant;
     best.leave_valid = domain::IsGrantOfLeave(im.status);  // then the current status is the last grant
     best.recourse_to_public_funds = im.last_grant_recourse;
+    best.current_status = im.status;
     best.matched_case_id = c->organisation_id == organisation_id ? c->case_id : std::string();
   }
   return best;

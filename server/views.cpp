@@ -217,8 +217,11 @@ Offset<fb::CommandResult> BuildCommandResult(Builder& fbb, const domain::Command
   auto lookup_id = fbb.CreateString(o.lookup_id);
   Offset<fb::RtpfView> rtpf;
   if (!o.lookup_id.empty()) {
+    const auto current = o.rtpf.current_status
+                             ? flatbuffers::Optional<domain::fb::ImmigrationStatus>(*o.rtpf.current_status)
+                             : flatbuffers::nullopt;
     rtpf = fb::CreateRtpfViewDirect(fbb, o.rtpf.matched, o.rtpf.status, o.rtpf.leave_valid,
-                                    o.rtpf.recourse_to_public_funds, o.rtpf.matched_case_id.c_str());
+                                    o.rtpf.recourse_to_public_funds, o.rtpf.matched_case_id.c_str(), current);
   }
   auto duplicates = Vector(fbb, o.possible_duplicates, BuildHit);
   Offset<flatbuffers::String> otp;

@@ -16,6 +16,7 @@ TEST_CASE("step 1: an RTPF look-up matches only a recorded grant of leave, exact
   RtpfLookup lookup{fb::DocumentType::Passport, "P12345678", "1990-05-17"};
   CommandOutcome none = w.Do("camden-cw1", lookup);
   CHECK_FALSE(none.rtpf.matched);
+  CHECK_FALSE(none.rtpf.current_status.has_value());
   CHECK_FALSE(none.lookup_id.empty());
 
   const std::string id = w.NewCase("camden");
@@ -25,6 +26,7 @@ TEST_CASE("step 1: an RTPF look-up matches only a recorded grant of leave, exact
   CHECK(own.rtpf.leave_valid);
   CHECK_FALSE(own.rtpf.recourse_to_public_funds);
   CHECK(own.rtpf.status == fb::ImmigrationStatus::LeaveWithNrpfCondition);
+  CHECK(own.rtpf.current_status == fb::ImmigrationStatus::LeaveWithNrpfCondition);
   CHECK(own.rtpf.matched_case_id == id);
 
   // Another council learns the status but not that camden holds a case.
@@ -44,6 +46,8 @@ TEST_CASE("step 1: an RTPF look-up matches only a recorded grant of leave, exact
   CHECK(superseded.rtpf.matched);
   CHECK_FALSE(superseded.rtpf.leave_valid);
   CHECK(superseded.rtpf.status == fb::ImmigrationStatus::LeaveWithNrpfCondition);
+  // ...and names the status that replaced it.
+  CHECK(superseded.rtpf.current_status == fb::ImmigrationStatus::NoLawfulStatusNoBarrierToReturn);
 
   // A grant recorded more than two years ago is no longer returned.
   w.clock.Advance(732 * kDayUs);

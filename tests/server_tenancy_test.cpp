@@ -159,6 +159,7 @@ TEST_CASE("no operation reaches another council's cases or accounts, and refusal
                                             R"("date_of_birth":"1988-04-12"})"));
   const auto* rtpf = flatbuffers::GetRoot<api::fb::Response>(lookup.data())->body_as_CommandResult()->rtpf();
   CHECK(rtpf->matched());                     // the Home Office's record of the person is found...
+  CHECK(rtpf->current_status() == domain::fb::ImmigrationStatus::LeaveWithNrpfCondition);
   CHECK(rtpf->matched_case_id()->size() == 0);  // ...but Camden's case is not named to Leeds
   // Camden's own look-up names its case.
   const std::string own = body_of(HttpAs(w.Token("camden-cw1"), w.server.http(), "POST", "/v1/rtpf_lookup",
