@@ -368,6 +368,20 @@ Result<CommandOutcome> CaseService::Replay(const ledger::AppendResult& stored) {
     outcome.case_id = std::string(id);
     outcome.case_version = CaseVersion(*projector_, outcome.case_id);
   }
+  // A retried look-up answers with the result it recorded: the client
+  // retried because it lost that answer.
+  Result<EventView> view = DecodeEvent(*first, nullptr);
+  if (!view.ok()) return view.status();
+  if (view->type == event_type::kRtpfLookup && view->body != nullptr) {
+    const fb::RtpfLookupPerformed* b = view->Body<fb::RtpfLookupPerformed>();
+    outcome.lookup_id = b->lookup_id() ? b->lookup_id()->str() : std::string();
+    outcome.rtpf.matched = b->matched();
+    outcome.rtpf.status = b->status();
+    outcome.rtpf.leave_valid = b->leave_valid();
+    outcome.rtpf.recourse_to_public_funds = b->recourse_to_public_funds();
+    outcome.rtpf.matched_case_id = b->matched_case_id() ? b->matched_case_id()->str() : std::string();
+    if (b->current_status()) outcome.rtpf.current_status = *b->current_status();
+  }
   return outcome;
 }
 

@@ -49,6 +49,23 @@ TEST_CASE("step 1: an RTPF look-up matches only a recorded grant of leave, exact
   // ...and names the status that replaced it.
   CHECK(superseded.rtpf.current_status == fb::ImmigrationStatus::NoLawfulStatusNoBarrierToReturn);
 
+  // A retry of a look-up (the same command id) writes nothing and answers
+  // with the result first recorded, even after the record has changed.
+  Result<CommandOutcome> first = w.Try("camden-cw1", lookup, std::nullopt, "lookup-retry-1");
+  REQUIRE(first.ok());
+  w.Do("ho-1", UpdateImmigrationStatus{id, fb::ImmigrationStatus::LeaveWithRecourseToPublicFunds, ""});
+  Result<CommandOutcome> again = w.Try("camden-cw1", lookup, std::nullopt, "lookup-retry-1");
+  REQUIRE(again.ok());
+  CHECK(again->duplicate);
+  CHECK(again->lookup_id == first->lookup_id);
+  CHECK(again->rtpf.matched == first->rtpf.matched);
+  CHECK(again->rtpf.status == first->rtpf.status);
+  CHECK(again->rtpf.leave_valid == first->rtpf.leave_valid);
+  CHECK(again->rtpf.recourse_to_public_funds == first->rtpf.recourse_to_public_funds);
+  CHECK(again->rtpf.matched_case_id == first->rtpf.matched_case_id);
+  CHECK(again->rtpf.current_status == fb::ImmigrationStatus::NoLawfulStatusNoBarrierToReturn);
+  CHECK(w.Do("camden-cw1", lookup).rtpf.current_status == fb::ImmigrationStatus::LeaveWithRecourseToPublicFunds);
+
   // A grant recorded more than two years ago is no longer returned.
   w.clock.Advance(732 * kDayUs);
   CHECK_FALSE(w.Do("camden-cw1", lookup).rtpf.matched);
