@@ -381,8 +381,7 @@ int RunApiBench(const BenchArgs& args) {
   // What the cores would allow at this run's server CPU per write, were the
   // server given every core (the client's own CPU left out): the ceiling of
   // writes_vs_sign at this cost.
-  const double cores = std::max(1u, std::thread::hardware_concurrency());
-  json.Set("writes_cpu_bound_vs_sign", write_cpu > 0 ? cores / (write_cpu / static_cast<double>(write.us.size())) / sign_raw : 0);
+  json.Set("writes_cpu_bound_vs_sign", CpuBoundVsSign(write_cpu, static_cast<double>(write.us.size()), sign_raw));
   idle_conns.clear();
   conns.clear();
   admin.reset();

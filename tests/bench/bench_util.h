@@ -17,6 +17,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ledger/ledger.h"
@@ -35,6 +36,15 @@ inline double Percentile(std::vector<double> samples, double p) {
   std::sort(samples.begin(), samples.end());
   std::size_t rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(samples.size()));
   return samples[std::min(rank, samples.size() - 1)];
+}
+
+// The ceiling of a `*_vs_sign` ratio at a measured cost: what every core of
+// the machine, fully busy, would do at `cpu_seconds` of CPU for `units`
+// operations, over the raw one-core sign rate. 0 when nothing was measured.
+inline double CpuBoundVsSign(double cpu_seconds, double units, double sign_raw) {
+  if (cpu_seconds <= 0 || units <= 0 || sign_raw <= 0) return 0;
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  return cores / (cpu_seconds / units) / sign_raw;
 }
 
 inline double PeakRssMb() {

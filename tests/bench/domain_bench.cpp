@@ -246,10 +246,9 @@ int RunDomainBench(const BenchArgs& args) {
   // What the cores would allow at this run's CPU per command, with every
   // core busy however many clients wait (as append_cpu_bound_vs_sign does
   // for the bare ledger): the ceiling of commands_vs_sign at this cost.
-  const double cores = std::max(1u, std::thread::hardware_concurrency());
   const double commands = static_cast<double>(done.load());
   json.Set("command_events_per_command", commands > 0 ? written / commands : 0);
-  json.Set("commands_cpu_bound_vs_sign", cpu_total > 0 && commands > 0 ? cores / (cpu_total / commands) / sign_raw : 0);
+  json.Set("commands_cpu_bound_vs_sign", CpuBoundVsSign(cpu_total, commands, sign_raw));
   json.Set("commands_refused", static_cast<double>(refused.load()));
   json.Set("command_us_p50", Percentile(all, 50));
   json.Set("command_us_p99", Percentile(all, 99));

@@ -250,9 +250,7 @@ int RunLedgerBench(const BenchArgs& args) {
   report.Set("append_synced_us_mean", stages.synced);
   report.Set("wal_sync_us_mean", stages.wal_sync);
   report.Set("append_signer_us_per_event", signer_cpu / static_cast<double>(async_events) * 1e6);
-  const double cores = std::max(1u, std::thread::hardware_concurrency());
-  report.Set("append_cpu_bound_vs_sign",
-             cpu_total > 0 ? cores / (cpu_total / static_cast<double>(async_events)) / sign_raw : 0);
+  report.Set("append_cpu_bound_vs_sign", CpuBoundVsSign(cpu_total, static_cast<double>(async_events), sign_raw));
   report.Set("verify_per_s", std::round(verify_rate));
   report.Set("verify_vs_raw", verify_rate / verify_raw);
   report.Set("sign_per_s_raw_all_cores", std::round(sign_all));
