@@ -53,28 +53,44 @@ inline double PeakRssMb() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
 }
 
-// CPU seconds used so far by each thread of this process, by thread name
-// (threads of the same name are added up), from /proc/self/task.
-inline std::map<std::string, double> ThreadCpuSeconds() {
-  std::map<std::string, double> out;
-  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-  for (const auto& [name, fields] : test::ThreadStats("/proc/self/task")) {
-    if (fields.size() > 12) out[name] += (std::stod(fields[11]) + std::stod(fields[12])) / tick;
+// What one thread has used so far (/proc/self/task/<tid>/schedstat): its
+// time on a core, and its time runnable but waiting for one (how much a
+// pipeline stage is held back by the other threads, not by its work).
+struct ThreadTimes {
+  std::string name;
+  double cpu_s = 0;
+  double waiting_s = 0;
+};
+
+// Every thread of this process, by thread id.
+inline std::map<long, ThreadTimes> ThreadTimesNow() {
+  std::map<long, ThreadTimes> out;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream comm(task.path() / "comm"), sched(task.path() / "schedstat");
+    ThreadTimes t;
+    double on_cpu_ns = 0, waiting_ns = 0;
+    if (!std::getline(comm, t.name) || !(sched >> on_cpu_ns >> waiting_ns)) continue;
+    t.cpu_s = on_cpu_ns / 1e9;
+    t.waiting_s = waiting_ns / 1e9;
+    out.emplace(std::stol(task.path().filename().string()), std::move(t));
   }
   return out;
 }
 
-// Seconds each thread of this process (summed by name) has spent runnable
-// but waiting for a core (/proc/self/task/*/schedstat, second field): how
-// much a pipeline stage is held back by the other threads, not by its work.
-inline std::map<std::string, double> ThreadRunqueueSeconds() {
-  std::map<std::string, double> out;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm"), sched(task.path() / "schedstat");
-    std::string name;
-    double on_cpu_ns = 0, waiting_ns = 0;
-    if (!std::getline(comm, name) || !(sched >> on_cpu_ns >> waiting_ns)) continue;
-    out[name] += waiting_ns / 1e9;
+// What the threads alive at `after` used since `before`, added up by thread
+// name. Matched by thread id: a thread that ended in between (its times gone
+// from /proc) cannot be subtracted from a new one of the same name, and one
+// born in between counts from zero.
+inline std::map<std::string, ThreadTimes> ThreadTimesSince(const std::map<long, ThreadTimes>& before,
+                                                           const std::map<long, ThreadTimes>& after) {
+  std::map<std::string, ThreadTimes> out;
+  for (const auto& [tid, a] : after) {
+    auto b = before.find(tid);
+    ThreadTimes& sum = out[a.name];
+    sum.name = a.name;
+    sum.cpu_s += a.cpu_s - (b == before.end() ? 0 : b->second.cpu_s);
+    sum.waiting_s += a.waiting_s - (b == before.end() ? 0 : b->second.waiting_s);
   }
   return out;
 }

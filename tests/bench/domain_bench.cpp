@@ -179,8 +179,7 @@ int RunDomainBench(const BenchArgs& args) {
   std::atomic<int> finished{0};
   std::atomic<bool> release{false};
   std::vector<std::vector<double>> latencies(static_cast<std::size_t>(clients));
-  const std::map<std::string, double> cpu_before = ThreadCpuSeconds();
-  const std::map<std::string, double> wait_before = ThreadRunqueueSeconds();
+  const std::map<long, ThreadTimes> threads_before = ThreadTimesNow();
   const ledger::PipelineStats stages_before = opened->ledger->Stats().pipeline;
   const std::uint64_t size_before = opened->ledger->Size();
   start = SteadyClock::now();
@@ -218,19 +217,15 @@ int RunDomainBench(const BenchArgs& args) {
   while (finished.load() < clients) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const double seconds = SecondsSince(start);
   // Where the CPU went, per thread name (the clients are "nrpf-bench").
-  const std::map<std::string, double> cpu_after = ThreadCpuSeconds();
-  const std::map<std::string, double> wait_after = ThreadRunqueueSeconds();
+  const std::map<std::string, ThreadTimes> used_by = ThreadTimesSince(threads_before, ThreadTimesNow());
   const StageMeansUs stages = StageMeans(stages_before, opened->ledger->Stats().pipeline);
   release = true;
   for (auto& th : threads) th.join();
   const double written = static_cast<double>(opened->ledger->Size() - size_before);
   double cpu_total = 0;
-  for (const auto& [name, after] : cpu_after) {
-    auto b = cpu_before.find(name);
-    const double used = after - (b == cpu_before.end() ? 0 : b->second);
+  for (const auto& [name, times] : used_by) {
+    const double used = times.cpu_s, waited = times.waiting_s;
     cpu_total += used;
-    auto wa = wait_after.find(name), wb = wait_before.find(name);
-    const double waited = (wa == wait_after.end() ? 0 : wa->second) - (wb == wait_before.end() ? 0 : wb->second);
     std::fprintf(stderr, "  cpu %-16s %7.2f s  %6.1f us/event, waited for a core %6.1f us/event\n", name.c_str(),
                  used, used * 1e6 / written, waited * 1e6 / written);
   }

@@ -140,7 +140,7 @@ int RunLedgerBench(const BenchArgs& args) {
       });
     };
     const PipelineStats stages_before = l.Stats().pipeline;
-    const auto cpu_before = ThreadCpuSeconds();
+    const auto cpu_before = ThreadTimesNow();
     const auto append_start = SteadyClock::now();
     for (int t = 0; t < appenders; ++t) issue(t);
     {
@@ -148,12 +148,12 @@ int RunLedgerBench(const BenchArgs& args) {
       done_cv.wait(lock, [&] { return finished == appenders; });
     }
     const double append_s = SecondsSince(append_start);
-    const auto cpu_after = ThreadCpuSeconds();
+    const auto cpu_after = ThreadTimesNow();
     const PipelineStats stages_after = l.Stats().pipeline;
     if (failed) return 1;
     append_rate = static_cast<double>(async_events) / append_s;
-    for (const auto& [name, seconds] : cpu_after) {
-      const double used = seconds - (cpu_before.count(name) ? cpu_before.at(name) : 0.0);
+    for (const auto& [name, times] : ThreadTimesSince(cpu_before, cpu_after)) {
+      const double used = times.cpu_s;
       if (used <= 0) continue;
       cpu_total += used;
       if (name == "nrpf-signer") signer_cpu = used;
