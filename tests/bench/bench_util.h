@@ -13,15 +13,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "ledger/ledger.h"
-#include "tests/test_util.h"
 
 namespace nrpf::bench {
 
