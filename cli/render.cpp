@@ -154,6 +154,9 @@ std::string RenderText(const api::fb::Response& response) {
   const auto* table = reinterpret_cast<const Table*>(&response);
   const Table* child = flatbuffers::GetFieldT(*table, *body);
   if (child == nullptr) return out;
+  // Done, with nothing to show (a password change, a logout): say so, so
+  // that a person at a terminal is not left guessing.
+  if (response.body_type() == api::fb::Reply::Ack) return "done\n";
   RenderTable(*child, flatbuffers::GetUnionType(S(), *o, *body, *table), "", &out);
   return out;
 }

@@ -85,7 +85,11 @@ TEST_CASE("an admin's reset issues a one-time password and ends the account's se
   // A wrong current password is a failed login; the same password again is refused.
   CHECK(cw.Run({"change-password"}, {{"NRPF_PASSWORD", "wrong"}, {"NRPF_NEW_PASSWORD", "a new long password"}}).code == 4);
   CHECK(cw.Run({"change-password"}, {{"NRPF_PASSWORD", otp}, {"NRPF_NEW_PASSWORD", otp}}).code == 7);
-  REQUIRE(cw.Run({"change-password"}, {{"NRPF_PASSWORD", otp}, {"NRPF_NEW_PASSWORD", "a new long password"}}).code == 0);
+  const CliResult changed =
+      cw.Run({"change-password"}, {{"NRPF_PASSWORD", otp}, {"NRPF_NEW_PASSWORD", "a new long password"}});
+  REQUIRE(changed.code == 0);
+  CHECK(changed.out == "done\n");  // a person at a terminal sees it worked
+  CHECK(changed.err.empty());
   CHECK(cw.Json({"get-counters"}).code == 0);
   // The log records that the admin reset it, never the password.
   std::string bytes;
