@@ -238,14 +238,25 @@ Result<SignedNote> ParseSignedNote(std::string_view text) {
     NoteSignature sig;
     sig.key_name = std::string(line.substr(0, sp));
     auto blob = Base64Decode(line.substr(sp + 1));
-    if (!ValidKeyName(sig.key_name) || !blob || blob->size() != 68) {
+    if (!ValidKeyName(sig.key_name) || !blob || blob->size() < 5) {
       return Status::InvalidArgument("signature line is malformed");
     }
     sig.key_id = DecodeFixed32BE(blob->data());
-    std::memcpy(sig.signature.data(), blob->data() + 4, 64);
+    sig.ed25519 = blob->size() == 4 + sig.signature.size();
+    if (sig.ed25519) std::memcpy(sig.signature.data(), blob->data() + 4, sig.signature.size());
     note.signatures.push_back(std::move(sig));
   }
   return note;
+}
+
+bool NoteSignedBy(const SignedNote& note, const VerifierKey& key) {
+  bool signed_by = false;
+  for (const NoteSignature& s : note.signatures) {
+    if (s.key_name != key.name() || s.key_id != key.key_id()) continue;
+    if (!s.ed25519 || !key.Verify(note.body, s.signature)) return false;
+    signed_by = true;
+  }
+  return signed_by;
 }
 
 }  // namespace nrpf::ledger

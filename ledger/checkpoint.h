@@ -84,10 +84,14 @@ class SigningKey {
   std::array<unsigned char, 64> secret_{};  // libsodium seed || public key
 };
 
+// One signature line: "— " key_name " " base64(be32(key_id) || signature).
+// A line whose blob is not 68 bytes (another party's, such as a witness
+// cosignature of 72) is kept with its name and id and ed25519 = false.
 struct NoteSignature {
   std::string key_name;
   std::uint32_t key_id = 0;
   Signature signature{};
+  bool ed25519 = true;
 };
 
 std::string FormatSignatureLine(const NoteSignature& sig);
@@ -97,7 +101,14 @@ struct SignedNote {
   std::string body;
   std::vector<NoteSignature> signatures;
 };
+// Fails when the note has no blank line, no signature line, or a line that
+// is not "— " key_name " " base64 of at least 5 bytes.
 Result<SignedNote> ParseSignedNote(std::string_view text);
+
+// True when at least one line is by `key` (its name and key id) and every
+// line by it is an Ed25519 signature that verifies over the body; lines of
+// other keys are ignored. The rule of the Go `note` package's Open.
+bool NoteSignedBy(const SignedNote& note, const VerifierKey& key);
 
 }  // namespace nrpf::ledger
 

@@ -234,15 +234,79 @@ const ledger::fb::Record* ParseRecord(const std::string& bytes, std::uint64_t po
   return r;
 }
 
-// The vkey a genesis or rotation record introduces.
-std::string IntroducedVkey(const ledger::fb::Record* r, std::uint64_t position) {
+// Whether a genesis or rotation record introduces `key`: its vkey, and the
+// name, key id and public key beside it (ledger-format.md section 1.3).
+bool IntroducesKey(const ledger::fb::Record* r, const ledger::VerifierKey& key, std::uint64_t position) {
   const auto* body = r->body();
   if (body == nullptr) throw Failure{"key event has no body", position};
   flatbuffers::Verifier v(body->data(), body->size(), 8, 64);
   if (!ledger::fb::VerifySigningKeyIntroducedBuffer(v)) throw Failure{"key event body is malformed", position};
   const auto* k = ledger::fb::GetSigningKeyIntroduced(body->data());
   if (k->vkey() == nullptr) throw Failure{"key event has no vkey", position};
-  return k->vkey()->str();
+  const auto* public_key = k->public_key();
+  return k->vkey()->string_view() == key.ToString() && k->key_name() != nullptr &&
+         k->key_name()->string_view() == key.name() && k->key_hash() == key.key_id() && public_key != nullptr &&
+         std::equal(public_key->begin(), public_key->end(), key.public_key().begin(), key.public_key().end());
+}
+
+std::string Text(const json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_string()) throw Failure{std::string("\"") + key + "\" is missing"};
+  return j[key].get<std::string>();
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// The streams a case or organisation selection may list (docs/audit.md,
+// step 5): a case's own and its access stream; an organisation's own, its
+// look-ups', and user, case and access streams, each user and case stream
+// tied to the organisation by its first record (CheckMember).
+void CheckSelectionStreams(const std::string& kind, const json& sel, const std::map<std::string, std::uint64_t>& heads) {
+  for (const auto& [stream, head] : heads) {
+    if (head == 0) throw Failure{"the selection lists stream " + stream + " with no event"};
+  }
+  if (kind == "case") {
+    const std::string id = Text(sel, "case_id");
+    if (heads.count(domain::CaseStream(id)) == 0) throw Failure{"the selection does not list the stream of case " + id};
+    for (const auto& [stream, head] : heads) {
+      if (stream != domain::CaseStream(id) && stream != domain::AccessStream(id)) {
+        throw Failure{"the selection lists stream " + stream + ", which is not case " + id + "'s"};
+      }
+    }
+    return;
+  }
+  const std::string id = Text(sel, "organisation_id");
+  if (heads.count(domain::OrganisationStream(id)) == 0) {
+    throw Failure{"the selection does not list the stream of organisation " + id};
+  }
+  for (const auto& [stream, head] : heads) {
+    if (stream == domain::OrganisationStream(id) || stream == domain::RtpfStream(id) || StartsWith(stream, "user-") ||
+        StartsWith(stream, "case-")) {
+      continue;
+    }
+    if (StartsWith(stream, "access-") && heads.count(domain::CaseStream(stream.substr(7))) != 0) continue;
+    throw Failure{"the selection lists stream " + stream + ", which is not organisation " + id + "'s"};
+  }
+}
+
+// An organisation's user and case streams begin with the event that put
+// them in it: user.created or case.created naming the organisation.
+void CheckMember(const std::string& organisation_id, std::string_view stream, const std::string& bytes,
+                 std::uint64_t position) {
+  const bool user = StartsWith(stream, "user-");
+  if (!user && !StartsWith(stream, "case-")) return;
+  ledger::StoredEvent e;
+  e.position = position;
+  e.bytes = bytes;
+  Result<domain::EventView> v = domain::DecodeEvent(e, nullptr);
+  const std::string_view want = user ? domain::event_type::kUserCreated : domain::event_type::kCaseCreated;
+  if (!v.ok() || v->body == nullptr || v->type != want) {
+    throw Failure{"stream " + std::string(stream) + " does not begin with " + std::string(want), position};
+  }
+  const flatbuffers::String* org = user ? v->Body<domain::fb::UserCreated>()->organisation_id()
+                                        : v->Body<domain::fb::CaseCreated>()->organisation_id();
+  if (org == nullptr || org->string_view() != organisation_id) {
+    throw Failure{"stream " + std::string(stream) + " is not of organisation " + organisation_id, position};
+  }
 }
 
 void CheckBundle(const json& b, const std::vector<ledger::VerifierKey>& trusted, BundleCheck* out) {
@@ -281,7 +345,7 @@ void CheckBundle(const json& b, const std::vector<ledger::VerifierKey>& trusted,
     if (!ledger_stream || type != (genesis ? "ledger.genesis" : "ledger.signing_key_rotated")) {
       throw Failure{"the record introducing a key is not a key event", at};
     }
-    if (IntroducedVkey(r, at) != key->ToString()) throw Failure{"the key event introduces another key", at};
+    if (!IntroducesKey(r, *key, at)) throw Failure{"the key event introduces another key", at};
     const ledger::Hash root = HashAt(k, "root");
     if (!ledger::VerifyInclusion(at, at + 1, ledger::LeafHash(bytes), HashList(k, "inclusion"), root).ok()) {
       throw Failure{"the key event is not the last leaf of the tree it says it ends", at};
@@ -310,11 +374,7 @@ void CheckBundle(const json& b, const std::vector<ledger::VerifierKey>& trusted,
   }
   // The checkpoint is signed by the key of its last event.
   const ledger::VerifierKey& last = chain.back();
-  bool signed_ok = false;
-  for (const ledger::NoteSignature& s : note->signatures) {
-    signed_ok |= s.key_name == last.name() && s.key_id == last.key_id() && last.Verify(note->body, s.signature);
-  }
-  if (!signed_ok) throw Failure{"the checkpoint is not signed by " + last.ToString()};
+  if (!ledger::NoteSignedBy(*note, last)) throw Failure{"the checkpoint is not signed by " + last.ToString()};
 
   // The records: each in the tree, in position order, and the selection whole.
   if (!b.contains("selection") || !b["selection"].is_object()) throw Failure{"\"selection\" is missing"};
@@ -330,6 +390,8 @@ void CheckBundle(const json& b, const std::vector<ledger::VerifierKey>& trusted,
   } else if (kind != "range") {
     throw Failure{"unknown selection kind \"" + kind + "\""};
   }
+  if (kind != "range") CheckSelectionStreams(kind, sel, heads);
+  const std::string organisation_id = kind == "organisation" ? Text(sel, "organisation_id") : "";
   if (!b.contains("records") || !b["records"].is_array()) throw Failure{"\"records\" is missing"};
   std::map<std::string, std::uint64_t> seen;  // stream -> last version seen
   std::optional<std::uint64_t> previous;
@@ -355,6 +417,7 @@ void CheckBundle(const json& b, const std::vector<ledger::VerifierKey>& trusted,
         throw Failure{"stream " + stream + " is missing version " + std::to_string(want), p};
       }
       seen[stream] = want;
+      if (want == 1 && kind == "organisation") CheckMember(organisation_id, stream, bytes, p);
     }
     previous = p;
     ++out->records;

@@ -47,6 +47,17 @@ struct SmallLog {
 
 std::string Recode(json j) { return j.dump(1); }
 
+// Runs docs/examples/verify_bundle.py on `bundle`.
+Run PythonVerify(const std::string& bundle, const std::string& path) {
+  WriteText(path, bundle);
+  return RunCommand(std::string(NRPF_PYTHON3) + " " + NRPF_SOURCE_DIR + "/docs/examples/verify_bundle.py " + path);
+}
+
+// The checkpoint of `b` with one more signature line.
+std::string WithSignatureLine(const json& b, const std::string& name, const std::string& blob) {
+  return b["checkpoint"].get<std::string>() + "\u2014 " + name + " " + ledger::Base64Encode(blob) + "\n";
+}
+
 std::string FlipRecordByte(const std::string& b64, std::size_t at) {
   std::string raw = *ledger::Base64Decode(b64);
   raw[at % raw.size()] ^= 0x20;
@@ -104,8 +115,15 @@ TEST_CASE("case, organisation and range bundles verify offline", "[bundle]") {
 
 TEST_CASE("every kind of tampering with a bundle is rejected", "[bundle]") {
   SmallLog s;
+  TempDir dir;
   const ledger::Ledger& l = *s.w.ledger;
   const json good = json::parse(Export(l, CaseSelection(s.a)));
+  replay::ExportSelection org;
+  org.kind = replay::ExportSelection::Kind::kOrganisation;
+  org.id = "camden";
+  const json camden = json::parse(Export(l, org));
+  org.id = "leeds";
+  const json leeds = json::parse(Export(l, org));
   REQUIRE(good["records"].size() >= 6);
   struct Tamper {
     const char* what;
@@ -118,6 +136,23 @@ TEST_CASE("every kind of tampering with a bundle is rejected", "[bundle]") {
   const json foreign = json::parse(Export(*other.ledger, CaseSelection(foreign_case)));
   // A record of another case of this log, with a valid proof.
   const json neighbour = json::parse(Export(l, CaseSelection(s.b)));
+  const auto log_key = l.PublicKeys()->back().key;
+  std::string own_line;  // the log's key id and 64 bytes that are no signature
+  ledger::PutFixed32BE(&own_line, log_key.key_id());
+  own_line.append(64, '\x5a');
+  // Lists another case's stream, with its records, as part of a selection.
+  const auto stream_of = [&](const json& record) { return l.Read(record["position"])->record()->stream_id()->str(); };
+  const auto add_case = [&](json& b, const json& other, const std::string& stream) {
+    b["selection"]["streams"][stream] = other["selection"]["streams"][stream];
+    for (const json& r : other["records"]) {
+      if (stream_of(r) == stream) b["records"].push_back(r);
+    }
+    std::sort(b["records"].begin(), b["records"].end(),
+              [](const json& x, const json& y) { return x["position"] < y["position"]; });
+    b["records"].erase(std::unique(b["records"].begin(), b["records"].end(),
+                                   [](const json& x, const json& y) { return x["position"] == y["position"]; }),
+                       b["records"].end());
+  };
   std::vector<Tamper> tampers = {
       {"a flipped byte in a record", [](json& b) { b["records"][2]["record"] = FlipRecordByte(b["records"][2]["record"], 40); }, "not in the checkpoint"},
       {"a missing record", [](json& b) { b["records"].erase(3); }, "missing"},
@@ -155,6 +190,31 @@ TEST_CASE("every kind of tampering with a bundle is rejected", "[bundle]") {
          auto& v = b["selection"]["streams"][CaseStream(s.a)];
          v = v.get<std::uint64_t>() + 1;
        }, "missing"},
+      {"the bundle relabelled as another case", [&](json& b) { b["selection"]["case_id"] = s.b; }, "stream of case"},
+      {"another case's stream listed, with its records",
+       [&](json& b) { add_case(b, neighbour, CaseStream(s.b)); }, "not case"},
+      {"a case bundle of its access stream only",
+       [&](json& b) {
+         b["selection"]["streams"].erase(CaseStream(s.a));
+         json kept = json::array();
+         for (const json& r : b["records"]) {
+           if (stream_of(r) != CaseStream(s.a)) kept.push_back(r);
+         }
+         b["records"] = kept;
+       },
+       "does not list the stream of case"},
+      {"a second line by the log's key that does not verify",
+       [&](json& b) { b["checkpoint"] = WithSignatureLine(b, log_key.name(), own_line); }, "not signed"},
+      {"an organisation bundle relabelled", [&](json& b) {
+         b = camden;
+         b["selection"]["organisation_id"] = "leeds";
+       }, "organisation"},
+      {"another council's case listed in an organisation bundle",
+       [&](json& b) {
+         b = camden;
+         add_case(b, leeds, CaseStream(s.c));
+       },
+       "not of organisation camden"},
   };
   for (const Tamper& t : tampers) {
     json b = good;
@@ -163,7 +223,19 @@ TEST_CASE("every kind of tampering with a bundle is rejected", "[bundle]") {
     INFO(t.what << ": " << check.reason);
     CHECK_FALSE(check.ok);
     CHECK(check.reason.find(t.reason) != std::string::npos);
+    // The worked example agrees.
+    Run py = PythonVerify(Recode(b), dir.Sub("tampered.json"));
+    INFO("verify_bundle.py: " << py.out);
+    CHECK(py.exit_code == 1);
+    CHECK(py.out.find("bundle REJECTED") != std::string::npos);
   }
+  // A witness's cosignature (72 bytes, another key) is ignored by both.
+  json witnessed = good;
+  witnessed["checkpoint"] = WithSignatureLine(good, "witness.example/w1", std::string(72, '\x07'));
+  replay::BundleCheck w = replay::VerifyBundle(Recode(witnessed));
+  INFO(w.reason);
+  CHECK(w.ok);
+  CHECK(PythonVerify(Recode(witnessed), dir.Sub("witnessed.json")).exit_code == 0);
   CHECK(replay::VerifyBundle("{\"format\": ").reason.find("not valid JSON") != std::string::npos);
   CHECK(replay::VerifyBundle("[]").reason.find("not an nrpf-ledger-export/1 bundle") != std::string::npos);
 }
@@ -201,8 +273,9 @@ TEST_CASE("the worked example verifies a real export and rejects an altered one"
   replay::ExportSelection org;
   org.kind = replay::ExportSelection::Kind::kOrganisation;
   org.id = "camden";
-  WriteText(dir.Sub("org.json"), Export(*s.w.ledger, org));
-  CHECK(RunCommand(python + " " + script + " " + dir.Sub("org.json")).exit_code == 0);
+  Run org_check = PythonVerify(Export(*s.w.ledger, org), dir.Sub("org.json"));
+  INFO(org_check.out);
+  CHECK(org_check.exit_code == 0);
 }
 
 }  // namespace

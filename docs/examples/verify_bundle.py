@@ -73,12 +73,29 @@ def read_record(raw):
         raise Rejected("a record is not a well-formed FlatBuffer: %s" % e)
 
 
-def introduced_vkey(body):
-    """vkey (field 4) of a SigningKeyIntroduced ("NRPK") body."""
+def _uint32(buf, table, index):
+    at = _field(buf, table, index)
+    return 0 if at is None else _u32(buf, at)
+
+
+def introduced_key(body):
+    """key_name, key_hash, public_key and vkey (fields 1 to 4) of a
+    SigningKeyIntroduced ("NRPK") body."""
     try:
-        return _bytes(body, _root(body, b"NRPK"), 4).decode("utf-8")
+        t = _root(body, b"NRPK")
+        return (_bytes(body, t, 1).decode("utf-8"), _uint32(body, t, 2), _bytes(body, t, 3),
+                _bytes(body, t, 4).decode("utf-8"))
     except (struct.error, UnicodeDecodeError, IndexError):
         raise Rejected("a key event's body is malformed")
+
+
+def member_of(body):
+    """organisation_id (field 1) of a UserCreated or CaseCreated body (no
+    file identifier: schema/nrpf_events.fbs)."""
+    try:
+        return _bytes(body, _u32(body, 0), 1).decode("utf-8")
+    except (struct.error, UnicodeDecodeError, IndexError):
+        raise Rejected("an event's body is malformed")
 
 
 # ---- RFC 9162 Merkle tree (SHA-256, 0x00 leaves, 0x01 nodes).
@@ -156,7 +173,7 @@ def parse_vkey(vkey):
     key_id = hashlib.sha256(name.encode() + b"\n" + key).digest()[:4]
     if key_id.hex() != id_hex:
         raise Rejected("vkey %s has the wrong key id" % vkey)
-    return name, key_id, VerifyKey(key[1:])
+    return name, key_id, VerifyKey(key[1:]), key[1:]
 
 
 def ed25519_ok(verify_key, message, signature):
@@ -168,7 +185,31 @@ def ed25519_ok(verify_key, message, signature):
 
 
 def b64(text):
-    return base64.b64decode(text, validate=True)
+    data = base64.b64decode(text, validate=True)
+    if base64.b64encode(data).decode() != text:
+        raise Rejected("%r is not canonical base64" % text)
+    return data
+
+
+def check_selection_streams(sel, heads):
+    """Step 5: the streams listed are the selection's own."""
+    for stream, head in heads.items():
+        if head < 1:
+            raise Rejected("the selection lists stream %s with no event" % stream)
+    if sel["kind"] == "case":
+        own = {"case-" + sel["case_id"], "access-" + sel["case_id"]}
+        if "case-" + sel["case_id"] not in heads or not set(heads) <= own:
+            raise Rejected("the streams listed are not case %s's" % sel["case_id"])
+        return
+    org = sel["organisation_id"]
+    if "org-" + org not in heads:
+        raise Rejected("the streams listed do not include organisation %s's" % org)
+    for stream in heads:
+        if stream in ("org-" + org, "rtpf-" + org) or stream.startswith(("user-", "case-")):
+            continue
+        if stream.startswith("access-") and "case-" + stream[len("access-"):] in heads:
+            continue
+        raise Rejected("stream %s is not organisation %s's" % (stream, org))
 
 
 def check(bundle, trusted):
@@ -199,9 +240,10 @@ def check(bundle, trusted):
         want = "ledger.genesis" if genesis else "ledger.signing_key_rotated"
         if r["position"] != at or r["stream_id"] != "$ledger" or r["event_type"] != want:
             raise Rejected("the record at %d does not introduce a key" % at)
-        if introduced_vkey(r["body"]) != k["vkey"]:
-            raise Rejected("the key event at %d introduces another key" % at)
         key = parse_vkey(k["vkey"])
+        key_name, key_hash, public_key, vkey = introduced_key(r["body"])
+        if vkey != k["vkey"] or key_name != key[0] or struct.pack(">I", key_hash) != key[1] or public_key != key[3]:
+            raise Rejected("the key event at %d introduces another key" % at)
         signer = key if genesis else chain[-1]
         root_at = b64(k["root"])
         if not verify_inclusion(at, at + 1, leaf_hash(raw), [b64(h) for h in k["inclusion"]], root_at):
@@ -218,18 +260,28 @@ def check(bundle, trusted):
             raise Rejected("the genesis key %s is not trusted" % k["vkey"])
         chain.append(key)
 
-    name, key_id, verify_key = chain[-1]
+    # Lines of other keys (witnesses' cosignatures) are ignored; every line
+    # by the last key of the chain must verify, and there must be one.
+    name, key_id, verify_key, _ = chain[-1]
     signed = False
     for line in lines:
-        if line.startswith("\u2014 ") and line[2:].split(" ")[0] == name:
-            blob = b64(line[2:].split(" ", 1)[1])
-            signed |= blob[:4] == key_id and ed25519_ok(verify_key, body, blob[4:])
+        if not line.startswith("\u2014 ") or " " not in line[2:]:
+            raise Rejected("the checkpoint has a malformed signature line")
+        line_name, line_blob = line[2:].split(" ", 1)
+        blob = b64(line_blob)
+        if line_name != name or blob[:4] != key_id:
+            continue
+        if len(blob) != 68 or not ed25519_ok(verify_key, body, blob[4:]):
+            raise Rejected("a signature of the last key of the chain does not verify")
+        signed = True
     if not signed:
         raise Rejected("the checkpoint is not signed by the last key of the chain")
 
     # The records: in the tree, in position order, and the selection whole.
     sel = bundle["selection"]
     heads = sel.get("streams", {})
+    if sel["kind"] != "range":
+        check_selection_streams(sel, heads)
     seen = {}
     expected = sel.get("from", 0)
     previous = -1
@@ -254,6 +306,10 @@ def check(bundle, trusted):
             if r["stream_version"] != seen.get(stream, 0) + 1:
                 raise Rejected("stream %s is missing version %d" % (stream, seen.get(stream, 0) + 1))
             seen[stream] = r["stream_version"]
+            if seen[stream] == 1 and sel["kind"] == "organisation" and stream.startswith(("user-", "case-")):
+                want = "user.created" if stream.startswith("user-") else "case.created"
+                if r["event_type"] != want or member_of(r["body"]) != sel["organisation_id"]:
+                    raise Rejected("stream %s is not organisation %s's" % (stream, sel["organisation_id"]))
         previous = p
     if sel["kind"] == "range":
         if expected != sel["to"]:
@@ -281,6 +337,8 @@ def main(argv):
         print("bundle REJECTED: malformed bundle (%s)" % e)
         return 1
     print("bundle verified: %d records in the checkpoint of %d events" % (records, size))
+    if not trusted:
+        print("genesis key %s: compare it with the key the log's operator published" % bundle["keys"][0]["vkey"])
     return 0
 
 
