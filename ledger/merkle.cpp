@@ -159,8 +159,9 @@ Result<Hash> RootFromNodes(std::uint64_t size, const NodeReader& read) {
 Result<std::vector<Hash>> InclusionProof(std::uint64_t index, std::uint64_t size,
                                          const NodeReader& read) {
   if (index >= size) {
-    return Status::InvalidArgument("leaf index " + std::to_string(index) +
-                                   " is not below tree size " + std::to_string(size));
+    return Status::InvalidArgument("leaf index " + std::to_string(index) + " is not below tree size " +
+                                   std::to_string(size))
+        .WithReason("position_invalid");
   }
   std::vector<Hash> proof;
   NRPF_RETURN_IF_ERROR(Path(index, 0, size, read, &proof));
@@ -171,8 +172,8 @@ Result<std::vector<Hash>> ConsistencyProof(std::uint64_t old_size, std::uint64_t
                                            const NodeReader& read) {
   if (old_size == 0 || old_size > new_size) {
     return Status::InvalidArgument("consistency proof needs 0 < old size <= new size, got " +
-                                   std::to_string(old_size) + " and " +
-                                   std::to_string(new_size));
+                                   std::to_string(old_size) + " and " + std::to_string(new_size))
+        .WithReason("tree_size_invalid");
   }
   std::vector<Hash> proof;
   if (old_size == new_size) return proof;

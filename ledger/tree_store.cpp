@@ -112,8 +112,9 @@ NodeReader Ledger::Impl::Reader() const {
 namespace {
 Status CheckTreeSize(std::uint64_t tree_size, std::uint64_t committed) {
   if (tree_size > committed) {
-    return Status::InvalidArgument("tree size " + std::to_string(tree_size) +
-                                   " is beyond the log (" + std::to_string(committed) + " events)");
+    return Status::InvalidArgument("tree size " + std::to_string(tree_size) + " is beyond the log (" +
+                                   std::to_string(committed) + " events)")
+        .WithReason("tree_size_invalid");
   }
   return Status::Ok();
 }
@@ -131,7 +132,7 @@ Result<Checkpoint> Ledger::CheckpointAt(std::uint64_t tree_size) const {
 }
 
 Result<std::string> Ledger::SignedCheckpoint(std::uint64_t tree_size) const {
-  if (tree_size == 0) return Status::InvalidArgument("the empty tree has no signed checkpoint");
+  if (tree_size == 0) return Status::InvalidArgument("the empty tree has no signed checkpoint").WithReason("tree_size_invalid");
   Result<Checkpoint> cp = CheckpointAt(tree_size);
   if (!cp.ok()) return cp.status();
   Result<StoredEvent> last = Read(tree_size - 1);

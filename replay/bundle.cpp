@@ -83,7 +83,8 @@ Result<std::string> ExportBundle(const ledger::Ledger& ledger, const ExportSelec
   const std::uint64_t size = options.tree_size.value_or(ledger.Size());
   if (size == 0 || size > ledger.Size()) {
     return Status::InvalidArgument("no checkpoint of size " + std::to_string(size) + " (the log has " +
-                                   std::to_string(ledger.Size()) + " events)");
+                                   std::to_string(ledger.Size()) + " events)")
+        .WithReason("tree_size_invalid");
   }
   Result<std::string> note = ledger.SignedCheckpoint(size);
   if (!note.ok()) return note.status();
@@ -129,7 +130,10 @@ Result<std::string> ExportBundle(const ledger::Ledger& ledger, const ExportSelec
   json sel;
   if (selection.kind == ExportSelection::Kind::kRange) {
     const std::uint64_t to = std::min(selection.to, size);
-    if (selection.from >= to) return Status::InvalidArgument("the range selects no event below the checkpoint size");
+    if (selection.from >= to) {
+      return Status::InvalidArgument("the range selects no event below the checkpoint size")
+          .WithReason("invalid_selection");
+    }
     if (to - selection.from > options.max_records) return TooMany(to - selection.from, options.max_records);
     for (std::uint64_t p = selection.from; p < to; ++p) positions.push_back(p);
     sel = {{"kind", "range"}, {"from", selection.from}, {"to", to}};

@@ -97,10 +97,13 @@ Result<std::string> Parse(flatbuffers::Parser& parser, std::string_view table, s
   return out;
 }
 
-bool ValidUtf8(const flatbuffers::String* s) {
-  if (s == nullptr) return true;
-  const auto* p = reinterpret_cast<const unsigned char*>(s->data());
-  const auto* end = p + s->size();
+bool ValidUtf8(const flatbuffers::String* s) { return s == nullptr || IsUtf8(s->string_view()); }
+
+}  // namespace
+
+bool IsUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
   while (p < end) {
     const unsigned char c = *p;
     std::size_t n = 0;
@@ -128,6 +131,8 @@ bool ValidUtf8(const flatbuffers::String* s) {
   }
   return true;
 }
+
+namespace {
 
 bool TableUtf8(const flatbuffers::Table* table, const reflection::Object& object, int depth);
 
@@ -251,6 +256,7 @@ bool IsReadOnly(fb::Op op) {
     case fb::Op::GetProof:
     case fb::Op::SlaCompliance:
     case fb::Op::CompareProjections:
+    case fb::Op::VerifyLog:
     case fb::Op::SubscribeCounters:
     case fb::Op::SubscribeCase:
     case fb::Op::SubscribeLog:

@@ -55,6 +55,8 @@ Result<std::string> TableToJson(const void* table, std::string_view table_name);
 // characters escaped).
 std::string JsonEscape(std::string_view text);
 
+// True when `text` is UTF-8: shortest forms, no surrogates, at most U+10FFFF.
+bool IsUtf8(std::string_view text);
 // True when every string reachable from `table` (of `object`) is valid UTF-8.
 bool StringsAreUtf8(const flatbuffers::Table* table, const reflection::Object& object);
 // The reflection object of a table by unqualified or qualified name.

@@ -15,7 +15,8 @@ Status Refusal(Code code, std::string_view why, std::string message) {
 
 flatbuffers::Offset<fb::Error> BuildError(flatbuffers::FlatBufferBuilder& fbb, const Status& status,
                                           std::uint32_t retry_after_ms) {
-  auto why = fbb.CreateString(status.reason());
+  // Every error has a reason; one with no finer reason repeats its code.
+  auto why = fbb.CreateString(status.reason().empty() ? std::string(CodeName(status.code())) : status.reason());
   auto message = fbb.CreateString(status.message());
   fb::ErrorBuilder b(fbb);
   b.add_code(static_cast<fb::ErrorCode>(status.code()));

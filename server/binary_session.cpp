@@ -240,7 +240,7 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
       this->Queue(api::ErrorFrame(id, api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping")));
       return;
     }
-    if (feeds_.full()) {
+    if (feeds_.full() && !feeds_.Has(id)) {  // a repeated id replaces its subscription
       this->Queue(api::ErrorFrame(id, api::Refusal(Code::kFailedPrecondition, reason::kTooManySubscriptions,
                                                    "at most " + std::to_string(this->limits().max_subscriptions) +
                                                        " subscriptions on one connection")));

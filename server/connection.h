@@ -67,6 +67,7 @@ class FeedSet {
   explicit FeedSet(std::size_t max) : max_(max) {}
   bool full() const { return feeds_.size() >= max_; }
   bool empty() const { return feeds_.empty(); }
+  bool Has(std::uint64_t id) const { return feeds_.count(id) != 0; }
   void Add(std::unique_ptr<Feed> feed) { feeds_.emplace(feed->id(), std::move(feed)); }
   bool Remove(std::uint64_t id) { return feeds_.erase(id) != 0; }
   // Pulls up to `per_feed` frames from each feed into `frames`; ended feeds

@@ -88,6 +88,20 @@ void Dispatcher::Submit(const Call& call, Work work, AnswerFn done) {
   }
 }
 
+namespace {
+
+// Every string of a call is UTF-8: its body's and its command id.
+Status CheckUtf8(const Call& call) {
+  const reflection::Object* object = api::FindObject(api::OpTable(call.op));
+  if (object == nullptr || !api::StringsAreUtf8(static_cast<const flatbuffers::Table*>(call.body), *object) ||
+      !api::IsUtf8(call.command_id)) {
+    return api::Refusal(Code::kInvalidArgument, reason::kNotUtf8, "every string must be UTF-8");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 void Dispatcher::Handle(const Call& call, AnswerFn done) {
   const auto start = std::chrono::steady_clock::now();
   const auto op = static_cast<unsigned>(call.op);
@@ -101,11 +115,8 @@ void Dispatcher::Handle(const Call& call, AnswerFn done) {
                                                  "the request names no operation this server knows")));
     return;
   }
-  const reflection::Object* object = api::FindObject(api::OpTable(call.op));
-  if (object == nullptr ||
-      !api::StringsAreUtf8(static_cast<const flatbuffers::Table*>(call.body), *object)) {
-    counted(Refuse(call.request_id, api::Refusal(Code::kInvalidArgument, reason::kNotUtf8,
-                                                 "every string must be UTF-8")));
+  if (Status utf8 = CheckUtf8(call); !utf8.ok()) {
+    counted(Refuse(call.request_id, utf8));
     return;
   }
   if (call.op == fb::Op::Login) {
@@ -232,6 +243,7 @@ void Dispatcher::Command(const Call& call, const Session& session, AnswerFn done
 
 Result<std::unique_ptr<Feed>> Dispatcher::OpenFeed(const Call& call) {
   if (stopping_) return api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping");
+  NRPF_RETURN_IF_ERROR(CheckUtf8(call));
   Result<Session> session = accounts_.Authenticate(call.token, call.token_key);
   if (!session.ok()) return session.status();
   if (session->must_change_password) {

@@ -196,6 +196,20 @@ TEST_CASE("the replay reports come through the server as the documents nrpf-repl
   CHECK(w.User("camden-auditor").Run({"get-proof", "position=5"}).code == 5);
   CHECK(Document(w, "camden-auditor", {"get-proof", "old_size=3"})["old_size"] == 3);
   CHECK(w.User("auditor-1").Run({"get-proof"}).code == 8);
+  // Sizes and positions out of range have a reason of their own.
+  const std::string auditor = w.Token("auditor-1");
+  CHECK(ReasonOf(HttpAs(auditor, w.server.http(), "GET", "/v1/get_proof?old_size=10&tree_size=5")) ==
+        "tree_size_invalid");
+  CHECK(ReasonOf(HttpAs(auditor, w.server.http(), "GET", "/v1/get_proof?position=999999")) == "position_invalid");
+  CHECK(ReasonOf(HttpAs(auditor, w.server.http(), "GET", "/v1/get_proof?position=5&tree_size=999999")) ==
+        "tree_size_invalid");
+  CHECK(ReasonOf(HttpAs(auditor, w.server.http(), "GET",
+                        "/v1/export_bundle?kind=range&from_position=100&to_position=5")) == "invalid_selection");
+  // verify_log changes nothing, so GET may ask for it.
+  HttpResult verified = HttpAs(auditor, w.server.http(), "GET", "/v1/verify_log");
+  CHECK(verified.status == 200);
+  CHECK(ReasonOf(verified).empty());
+  CHECK(verified.body.find("events_checked") != std::string::npos);
 
   // SLA compliance: everyone's for the Home Office, a council's own only.
   json sla = Document(w, "ho-admin", {"sla-compliance", "from_us=0"});

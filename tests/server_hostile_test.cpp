@@ -180,6 +180,34 @@ TEST_CASE("binary listener: random bytes, truncated, oversize and mutated frames
         (*c)->Call(std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()), 3);
     REQUIRE(answer.ok());
     CHECK(ReasonOfFrame(*answer) == "not_utf8");
+    // A subscription's strings, and a command id, are checked alike.
+    const auto frame = [&](std::uint64_t id, api::fb::Op op, flatbuffers::Offset<void> b,
+                           flatbuffers::Offset<flatbuffers::String> command_id) {
+      auto t = fbb.CreateString(token);
+      api::fb::RequestBuilder r(fbb);
+      r.add_request_id(id);
+      r.add_token(t);
+      if (!command_id.IsNull()) r.add_command_id(command_id);
+      r.add_body_type(op);
+      r.add_body(b);
+      fbb.FinishSizePrefixed(r.Finish(), api::kFileIdentifier);
+      return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+    };
+    fbb.Clear();
+    auto team = fbb.CreateString(std::string("\xc0\xaf team", 7));
+    const std::string subscribe =
+        frame(5, api::fb::Op::SubscribeCounters, api::fb::CreateSubscribeCounters(fbb, false, team).Union(), {});
+    Result<std::string> refused = (*c)->Call(subscribe, 5);
+    REQUIRE(refused.ok());
+    CHECK(ReasonOfFrame(*refused) == "not_utf8");
+    fbb.Clear();
+    auto bad_id = fbb.CreateString(std::string("\xff\xfe-1", 4));
+    auto advice_case = fbb.CreateString("1");
+    const std::string advice = frame(
+        6, api::fb::Op::RecordAdvice, api::fb::CreateRecordAdvice(fbb, advice_case).Union(), bad_id);
+    refused = (*c)->Call(advice, 6);
+    REQUIRE(refused.ok());
+    CHECK(ReasonOfFrame(*refused) == "not_utf8");
     Result<std::string> who = (*c)->Call(RequestFrame(api::fb::Op::WhoAmI, "{}", 4, token), 4);
     REQUIRE(who.ok());
     CHECK(ReasonOfFrame(*who).empty());

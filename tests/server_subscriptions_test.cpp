@@ -40,6 +40,14 @@ const fb::Response* NextFor(cli::Client& c, std::uint64_t id, std::string* stora
   }
 }
 
+// The answer to request `id`, skipping what its subscription pushes.
+const fb::Response* AnswerFor(cli::Client& c, std::uint64_t id, std::string* storage) {
+  for (;;) {
+    const fb::Response* r = NextFor(c, id, storage);
+    if (r->kind() != fb::FrameKind::Push) return r;
+  }
+}
+
 const std::string kCase = R"({"team_id":"team-a","applicant":{"given_names":"Amina","family_name":"Okafor",)"
                           R"("date_of_birth":"1988-04-12"},"referral_date":"2025-03-01"})";
 
@@ -76,6 +84,19 @@ TEST_CASE("counters, a case's events and the whole log are pushed to subscribers
             ->error()
             ->reason()
             ->str() == "subscription_not_found");
+
+  // At max_subscriptions (16), a repeated id replaces its subscription and a
+  // new one is refused.
+  auto many = Connect(w);
+  const std::string token = w.Token("camden-cw2");
+  for (std::uint64_t id = 200; id < 216; ++id) {
+    REQUIRE(many->Send(RequestFrame(fb::Op::SubscribeCounters, "{}", id, token)).ok());
+    REQUIRE(AnswerFor(*many, id, &s)->body_as_Subscribed() != nullptr);
+  }
+  REQUIRE(many->Send(RequestFrame(fb::Op::SubscribeCounters, "{}", 200, token)).ok());
+  CHECK(AnswerFor(*many, 200, &s)->body_as_Subscribed() != nullptr);
+  REQUIRE(many->Send(RequestFrame(fb::Op::SubscribeCounters, "{}", 216, token)).ok());
+  CHECK(AnswerFor(*many, 216, &s)->error()->reason()->str() == "too_many_subscriptions");
 
   // Another council may not follow Camden's case; a council may not follow the log.
   auto leeds = Connect(w);
