@@ -7,6 +7,7 @@
 
 #include "domain/event_builder.h"
 #include "domain/events.h"
+#include "domain/fingerprint.h"
 #include "domain/fold.h"
 #include "domain/permissions.h"
 #include "ledger/coding.h"
@@ -136,25 +137,30 @@ Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
     const Acting a = ActingIn(state, request.actor_user_id);
     return Authorize(a.user, a.org, Action::kReadCaseMetadata, nullptr, nullptr);
   }));
+  // A retry repeats the command (fingerprint.h); the same id with anything
+  // else is command_id_reused, and writes nothing.
+  std::optional<ledger::CommandFingerprint> fingerprint;
   if (!request.command_id.empty()) {
-    Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request));
+    fingerprint = FingerprintOf(request.actor_user_id, request.expected_version, request.command);
+    Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request), *fingerprint);
     if (stored.ok()) return Replay(*stored);
     if (stored.status().code() != Code::kNotFound) return stored.status();
   }
-  const bool creates_case = std::holds_alternative<CreateCase>(request.command);
   const std::vector<std::string> turns = TurnsOf(request.command);
   Result<std::unique_ptr<CaseTurns::Held>> held = case_turns_.Acquire(turns, options_.max_turn_waiters);
   if (!held.ok()) return held.status();
-  if (!turns.empty() && !request.command_id.empty()) {
+  if (!turns.empty() && fingerprint) {
     // A retry that waited for its turn behind the original finds it now.
-    Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request));
+    Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request), *fingerprint);
     if (stored.ok()) return Replay(*stored);
     if (stored.status().code() != Code::kNotFound) return stored.status();
   }
+  // A creation's case number, once a decision took it: kept for the
+  // decisions made again after a conflict (which was on another stream).
+  std::string case_id;
   for (int attempt = 0;; ++attempt) {
-    const std::string case_id = creates_case ? std::to_string(next_case_number_.fetch_add(1)) : "";
     bool retry = false;
-    Result<CommandOutcome> out = ExecuteOnce(request, case_id, &retry);
+    Result<CommandOutcome> out = ExecuteOnce(request, fingerprint, &case_id, &retry);
     if (out.ok() || !retry) return out;
     if (attempt >= options_.max_conflict_retries) {
       // The version in the conflict may be another stream's (an account, a
@@ -288,12 +294,14 @@ CaseService::CaseTurns::Held::~Held() {
 }
 
 Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
-                                                const std::string& new_case_id, bool* retry) {
+                                                const std::optional<ledger::CommandFingerprint>& fingerprint,
+                                                std::string* new_case_id, bool* retry) {
   DecideInput in;
   in.actor_user_id = request.actor_user_id;
   in.now_us = clock_->NowMicros();
   in.expected_version = request.expected_version;
-  in.new_case_id = new_case_id;
+  in.new_case_id = *new_case_id;
+  const bool numbers_case = std::holds_alternative<CreateCase>(request.command) && new_case_id->empty();
   const auto* lookup = std::get_if<RtpfLookup>(&request.command);
   if (lookup != nullptr) in.new_lookup_id = RandomId();
 
@@ -305,8 +313,20 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
       in.rtpf = state.RtpfCheck(lookup->document_type, lookup->document_number, lookup->date_of_birth,
                                 actor->organisation_id, in.now_us);
     }
+    // A creation is decided first on the number it would take, and takes
+    // it only once that decision holds: a refusal uses up no case number.
+    if (numbers_case) in.new_case_id = std::to_string(next_case_number_.load());
     Result<Decision> d = Decide(request.command, in, state);
     if (!d.ok()) return d;
+    if (numbers_case) {
+      *new_case_id = std::to_string(next_case_number_.fetch_add(1));
+      if (*new_case_id != in.new_case_id) {
+        // Another creation took that number meanwhile: decide on this one.
+        in.new_case_id = *new_case_id;
+        d = Decide(request.command, in, state);
+        if (!d.ok()) return d;
+      }
+    }
     append.actor = ActorOf(*actor);
     if (const auto* create = std::get_if<CreateCase>(&request.command)) {
       projections::SearchQuery q;
@@ -323,6 +343,7 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
   if (!decision.ok()) return decision.status();
 
   append.command_id = request.command_id.empty() ? std::string() : ScopedCommandId(request);
+  append.fingerprint = fingerprint;
   append.events = std::move(decision->events);
   append.expectations = std::move(decision->expectations);
   // An erasure shreds once its events are durable, before the projections

@@ -51,7 +51,9 @@ inline constexpr std::size_t kMaxCommandIdBytes = 63;
 struct CommandRequest {
   std::string actor_user_id;
   // Idempotency key, at most kMaxCommandIdBytes, scoped to the actor: a
-  // retry by the same account returns the first outcome and writes nothing.
+  // retry by the same account (the same operation, fields and expected
+  // version) returns the first outcome and writes nothing; the same key with
+  // anything else is command_id_reused and writes nothing.
   std::string command_id;
   // The version of the case (or account) the user saw; a newer one is
   // wrong_expected_version/stale_version.
@@ -148,8 +150,10 @@ class CaseService {
 
  private:
   CaseService(ledger::Ledger* ledger, ServiceOptions options);
-  Result<CommandOutcome> ExecuteOnce(const CommandRequest& request, const std::string& new_case_id,
-                                     bool* retry);
+  // `new_case_id`: a creation's case number, "" until a decision takes one.
+  Result<CommandOutcome> ExecuteOnce(const CommandRequest& request,
+                                     const std::optional<ledger::CommandFingerprint>& fingerprint,
+                                     std::string* new_case_id, bool* retry);
   Result<CommandOutcome> Replay(const ledger::AppendResult& stored);
   Status FinishErasures();
   Result<RecordedCaseRead> ReadVisible(const std::string& actor_user_id, const std::string& case_id) const;

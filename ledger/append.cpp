@@ -78,6 +78,18 @@ Status Ledger::Impl::CheckRequest(const AppendRequest& req) const {
                               std::to_string(options.max_record_bytes) + " bytes");
     }
   }
+  if (req.fingerprint) {
+    if (req.command_id.empty()) return Status::InvalidArgument("a command fingerprint needs a command id");
+    if (req.events.size() > layout::kCommandCountMask) {
+      return Status::TooLarge("a fingerprinted command appends fewer than 2^31 events");
+    }
+    // Personal data is digested only keyed with sealed subjects' keys.
+    const bool seals = std::any_of(req.events.begin(), req.events.end(),
+                                   [](const NewEvent& e) { return !e.personal.empty(); });
+    if (!req.fingerprint->personal.empty() && !seals) {
+      return Status::InvalidArgument("a fingerprint with personal data needs an event that seals some");
+    }
+  }
   return Status::Ok();
 }
 

@@ -26,7 +26,7 @@
 //   cf "stream_heads" stream_id -> fixed64be(stream version): the newest version
 //                     "streams" holds (format 2; filled from "streams" on upgrade)
 //   cf "subjects"     subject_id || 0x00 || fixed64be(position) -> ""
-//   cf "commands"     command_id -> command value
+//   cf "commands"     command_id -> command value (docs/ledger-format.md 7.1)
 //   cf "command_log"  fixed64be(first) -> (fixed32be(n) || command_id[n] || command value)+
 //                     the idempotent commands of the commit group starting at
 //                     `first`, kept until "indexed" passes it
@@ -89,6 +89,10 @@ inline constexpr std::string_view kLedgerStream = "$ledger";
 inline constexpr std::string_view kGenesisType = "ledger.genesis";
 inline constexpr std::string_view kKeyRotatedType = "ledger.signing_key_rotated";
 inline constexpr std::size_t kCommandValueSize = 32 + 8 + 4 + 8;
+// The top bit of a command entry's count: its digest is over a command
+// fingerprint (AppendRequest::fingerprint), not over the request.
+inline constexpr std::uint32_t kCommandFingerprinted = 0x80000000u;
+inline constexpr std::uint32_t kCommandCountMask = 0x7fffffffu;
 
 inline std::string PositionKey(std::uint64_t position) {
   std::string k;

@@ -134,6 +134,19 @@ struct StreamExpectation {
   std::uint64_t expected_version = 0;
 };
 
+// What a command id's digest covers in place of the events, for callers
+// whose retries decide their events anew (other times, other ids): the
+// command as the caller received it, in a canonical encoding of its own.
+// Personal data goes in `personal` only, which the ledger digests keyed with
+// the data keys of the subjects the request's events seal (so a stored
+// digest confirms nothing once one of them is shredded); a non-empty
+// `personal` with no sealed section is kInvalidArgument.
+// docs/ledger-format.md, section 7.1.
+struct CommandFingerprint {
+  std::string content;   // no personal data
+  std::string personal;  // "" when the command carries none
+};
+
 struct AppendRequest {
   // Idempotency key: a retry with the same id and content returns the first
   // result and writes nothing; the same id with other content is
@@ -142,6 +155,10 @@ struct AppendRequest {
   Actor actor;
   std::vector<NewEvent> events;  // 1..max_events_per_append
   std::vector<StreamExpectation> expectations;
+  // With a command id: the content compared with a retry's, instead of the
+  // whole request (actor, expectations, events). Entries stored without one
+  // match only requests without one, and the other way round.
+  std::optional<CommandFingerprint> fingerprint;
 };
 
 struct AppendResult {
@@ -283,7 +300,15 @@ class Ledger {
   Result<std::vector<StoredEvent>> ReadSubject(const std::string& subject_id, std::uint64_t from,
                                                std::size_t max) const;
   // The stored result of a command id; kNotFound when never committed.
+  // Whatever the content: for callers that only ask whether it is stored.
   Result<AppendResult> LookupCommand(const std::string& command_id) const;
+  // The stored result of a command id when it was stored for a request with
+  // this fingerprint (a retry); kCommandIdReused when it was stored for
+  // another one, or without a fingerprint (by a version before fingerprints,
+  // whose digest cannot be compared with one); kShredded when a subject the
+  // stored command sealed is erased (the comparison needs its key);
+  // kNotFound when never committed.
+  Result<AppendResult> LookupCommand(const std::string& command_id, const CommandFingerprint& fingerprint) const;
 
   // Plaintext of sealed section `index` of `event`. kShredded once the
   // subject's key is destroyed; kUnavailable when this ledger was opened

@@ -68,6 +68,8 @@ Result<const fb::Record*> VerifyRecordBytes(std::string_view bytes, std::uint64_
 
 // The stored result of a command (cf "commands" value), marked duplicate.
 Result<AppendResult> DecodeCommandEntry(std::string_view value);
+// Whether a well-formed command value's digest is over a command fingerprint.
+bool CommandEntryFingerprinted(std::string_view value);
 
 // Reads the entries of positions in a family whose values hold fixed-size
 // entries for the events of one commit group each, keyed by the group's
@@ -290,13 +292,16 @@ class Ledger::Impl {
     Hash digest{};
     CommitGroup* group = nullptr;
     std::size_t completion = 0;
+    bool fingerprinted = false;
+    // Fingerprinted: the key of the personal part (PersonalDigestKey).
+    std::optional<DataKey> personal_key;
   };
   struct InFlightKey {
     std::optional<DataKey> key;  // nullopt: being shredded
     std::uint32_t generation = 1;
     CommitGroup* group = nullptr;  // the group that writes this entry
   };
-  std::mutex inflight_mu;
+  mutable std::mutex inflight_mu;
   std::unordered_map<std::string, InFlightCommand> inflight_commands;
   std::unordered_map<std::string, InFlightKey> inflight_keys;
 
@@ -388,6 +393,22 @@ class Ledger::Impl {
   // True when `op` repeats a command id (settled, or attached to the
   // original in flight); false when it is new.
   bool SettleIfRepeated(PendingOp* op, const Hash& digest);
+  // Any thread. The key that digests a fingerprint's personal part, from
+  // the data keys of the subjects the command seals (sorted by subject id);
+  // nullopt when it seals none.
+  std::optional<DataKey> PersonalDigestKey(const std::vector<std::pair<std::string, DataKey>>& sealed) const;
+  // The digest of a fingerprinted command id; nullopt when `fingerprint`
+  // has personal data and there is no personal key (it matches no entry).
+  std::optional<Hash> FingerprintDigest(const std::string& command_id, const CommandFingerprint& fingerprint,
+                                        const std::optional<DataKey>& personal_key) const;
+  // The personal key of the command stored at [first, first + count): from
+  // its records' sealed subjects and their keys (kShredded once one is gone).
+  Result<std::optional<DataKey>> StoredPersonalKey(const AppendResult& stored) const;
+  // A request against the stored entry of its command id: the stored result
+  // (a retry), or kCommandIdReused, kShredded or a read error. `fingerprint`
+  // null: compares `request_digest` (RequestDigest) with the entry's.
+  Result<AppendResult> MatchStoredCommand(const std::string& command_id, std::string_view entry,
+                                          const CommandFingerprint* fingerprint, const Hash& request_digest) const;
   Status CheckExpectations(const PendingOp& op);
   void SequenceShred(PendingOp* op, CommitGroup* g, std::int64_t now);
   // Before the subject's key is written: prefetches of it no longer hold.
@@ -395,8 +416,8 @@ class Ledger::Impl {
     keys_seen.Set(subject);
     keys_written.insert(subject);
   }
-  void SequenceAppend(PendingOp* op, const SubjectKeys& keys, const Hash& digest, CommitGroup* g,
-                      std::int64_t now);
+  void SequenceAppend(PendingOp* op, const SubjectKeys& keys, const Hash& digest,
+                      const std::optional<DataKey>& personal_key, CommitGroup* g, std::int64_t now);
   // The record bytes (valid until the next call) and its sorted subjects.
   std::string_view BuildRecord(const AppendRequest& req, const NewEvent& e, std::uint64_t pos,
                                std::uint64_t version, std::int64_t now, const SubjectKeys& keys,

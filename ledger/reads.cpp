@@ -245,7 +245,7 @@ Result<AppendResult> DecodeCommandEntry(std::string_view v) {
   if (v.size() != layout::kCommandValueSize) return Status::Corruption("command entry is malformed");
   AppendResult r;
   r.first_position = DecodeFixed64BE(v.data() + 32);
-  r.count = DecodeFixed32BE(v.data() + 40);
+  r.count = DecodeFixed32BE(v.data() + 40) & layout::kCommandCountMask;
   r.recorded_at_us = static_cast<std::int64_t>(DecodeFixed64BE(v.data() + 44));
   r.duplicate = true;
   return r;
@@ -270,6 +270,18 @@ Result<std::optional<std::string>> Ledger::Impl::StoredCommand(const std::string
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "command " + command_id);
   return std::optional<std::string>(std::move(v));
+}
+
+bool CommandEntryFingerprinted(std::string_view v) {
+  return v.size() == layout::kCommandValueSize && (DecodeFixed32BE(v.data() + 40) & layout::kCommandFingerprinted) != 0;
+}
+
+Result<AppendResult> Ledger::LookupCommand(const std::string& command_id,
+                                           const CommandFingerprint& fingerprint) const {
+  Result<std::optional<std::string>> v = impl_->StoredCommand(command_id);
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return Status::NotFound("command " + command_id + " was never committed");
+  return impl_->MatchStoredCommand(command_id, **v, &fingerprint, Hash{});
 }
 
 Result<AppendResult> Ledger::LookupCommand(const std::string& command_id) const {

@@ -82,7 +82,120 @@ Status CommandIdReused(const std::string& command_id) {
   return Status(Code::kCommandIdReused, "command id " + command_id + " was already used for another request");
 }
 
+// The request's sealed subjects and their keys, sorted by subject id.
+std::vector<std::pair<std::string, DataKey>> SortedKeys(const SubjectKeys& keys) {
+  std::vector<std::pair<std::string, DataKey>> sorted;
+  sorted.reserve(keys.size());
+  for (const auto& [subject, k] : keys) sorted.emplace_back(subject, k.key);
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return sorted;
+}
+
 }  // namespace
+
+std::optional<DataKey> Ledger::Impl::PersonalDigestKey(
+    const std::vector<std::pair<std::string, DataKey>>& sealed) const {
+  if (sealed.empty()) return std::nullopt;
+  Digest d;
+  d.Add(sealed.size());
+  for (const auto& [subject, key] : sealed) {
+    d.Add(subject);
+    d.Add(AsBytes(key));
+  }
+  return d.Finish(command_digest_key);
+}
+
+std::optional<Hash> Ledger::Impl::FingerprintDigest(const std::string& command_id,
+                                                    const CommandFingerprint& fingerprint,
+                                                    const std::optional<DataKey>& personal_key) const {
+  Hash personal{};
+  if (!fingerprint.personal.empty()) {
+    if (!personal_key) return std::nullopt;
+    crypto_generichash(personal.data(), personal.size(),
+                       reinterpret_cast<const unsigned char*>(fingerprint.personal.data()),
+                       fingerprint.personal.size(), personal_key->data(), personal_key->size());
+  }
+  Digest d;
+  d.Add(std::string_view("fingerprint"));
+  d.Add(command_id);
+  d.Add(fingerprint.content);
+  d.Add(fingerprint.personal.empty() ? std::string_view() : AsBytes(personal));
+  return d.Finish(command_digest_key);
+}
+
+Result<std::optional<DataKey>> Ledger::Impl::StoredPersonalKey(const AppendResult& stored) const {
+  Result<std::vector<StoredEvent>> events = ReadFrom(stored.first_position, stored.count);
+  if (!events.ok()) return events.status();
+  if (events->size() != stored.count) {
+    return Status::Corruption("the events of a stored command at " + std::to_string(stored.first_position) +
+                              " are missing");
+  }
+  std::vector<std::string> subjects;
+  for (const StoredEvent& e : *events) {
+    const fb::Record* r = e.record();
+    if (r->sealed() == nullptr) continue;
+    for (const fb::SealedSection* sec : *r->sealed()) {
+      subjects.push_back(sec->subject_id() ? sec->subject_id()->str() : std::string());
+    }
+  }
+  std::sort(subjects.begin(), subjects.end());
+  subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
+  std::vector<std::pair<std::string, DataKey>> sealed;
+  for (std::string& subject : subjects) {
+    std::optional<InFlightKey> inflight;
+    {
+      std::lock_guard<std::mutex> lock(inflight_mu);
+      auto it = inflight_keys.find(subject);
+      if (it != inflight_keys.end()) inflight = it->second;
+    }
+    if (inflight && !inflight->key) {
+      return Status::Shredded("the personal data of subject " + subject + " was erased");
+    }
+    DataKey key{};
+    if (inflight) {
+      key = *inflight->key;
+    } else {
+      Result<StoredKey> k = LoadSubjectKey(subject);
+      if (!k.ok()) return k.status();
+      if (!k->has_value()) return Status::Corruption("no data key for subject " + subject + " of a stored command");
+      key = (*k)->first;
+    }
+    sealed.emplace_back(std::move(subject), key);
+  }
+  return PersonalDigestKey(sealed);
+}
+
+Result<AppendResult> Ledger::Impl::MatchStoredCommand(const std::string& command_id, std::string_view entry,
+                                                      const CommandFingerprint* fingerprint,
+                                                      const Hash& request_digest) const {
+  Result<AppendResult> stored = DecodeCommandEntry(entry);
+  if (!stored.ok()) return stored;
+  const bool entry_fingerprinted = CommandEntryFingerprinted(entry);
+  if (fingerprint == nullptr) {
+    if (entry_fingerprinted || std::memcmp(entry.data(), request_digest.data(), request_digest.size()) != 0) {
+      return CommandIdReused(command_id);
+    }
+    return stored;
+  }
+  if (!entry_fingerprinted) {
+    // Its digest is over the events it appended, which a retry decided anew
+    // cannot reproduce: a retry and another command look alike. Refused, so
+    // that nothing is answered as written that was not.
+    return Status(Code::kCommandIdReused,
+                  "command id " + command_id + " was stored (at position " + std::to_string(stored->first_position) +
+                      ") by a version that kept no fingerprint of the command, so this request cannot be told "
+                      "from another one; check what it wrote before sending this under a new command id");
+  }
+  std::optional<DataKey> personal_key;
+  if (!fingerprint->personal.empty()) {
+    Result<std::optional<DataKey>> k = StoredPersonalKey(*stored);
+    if (!k.ok()) return k.status();
+    personal_key = *k;
+  }
+  const std::optional<Hash> digest = FingerprintDigest(command_id, *fingerprint, personal_key);
+  if (!digest || std::memcmp(entry.data(), digest->data(), digest->size()) != 0) return CommandIdReused(command_id);
+  return stored;
+}
 
 const std::uint64_t* Prefetched::Version(const std::string& stream) const {
   for (const auto& [id, v] : versions) {
@@ -170,15 +283,25 @@ Status Ledger::Impl::LoadDataKeys(const PendingOp& op, SubjectKeys* keys) {
 bool Ledger::Impl::SettleIfRepeated(PendingOp* op, const Hash& digest) {
   const std::string& id = op->request.command_id;
   if (id.empty()) return false;
+  const std::optional<CommandFingerprint>& fingerprint = op->request.fingerprint;
   bool attached = false;
   bool reused = false;
   {
     std::lock_guard<std::mutex> lock(inflight_mu);
     auto it = inflight_commands.find(id);
     if (it != inflight_commands.end()) {
-      // The original is still in flight: settle this retry with it.
-      reused = it->second.digest != digest;
-      if (!reused) it->second.group->completions[it->second.completion].followers.push_back(op);
+      // The original is still in flight: settle this retry with it. A
+      // fingerprint's personal part is digested with the original's keys.
+      const InFlightCommand& original = it->second;
+      if (original.fingerprinted != fingerprint.has_value()) {
+        reused = true;
+      } else if (!fingerprint) {
+        reused = original.digest != digest;
+      } else {
+        const std::optional<Hash> d = FingerprintDigest(id, *fingerprint, original.personal_key);
+        reused = !d || *d != original.digest;
+      }
+      if (!reused) original.group->completions[original.completion].followers.push_back(op);
       attached = true;
     }
   }
@@ -190,9 +313,7 @@ bool Ledger::Impl::SettleIfRepeated(PendingOp* op, const Hash& digest) {
     return true;
   }
   if (!v->has_value()) return false;
-  Result<AppendResult> stored = DecodeCommandEntry(**v);
-  if (stored.ok() && std::memcmp((*v)->data(), digest.data(), digest.size()) != 0) stored = CommandIdReused(id);
-  Finish(op, std::move(stored));
+  Finish(op, MatchStoredCommand(id, **v, fingerprint ? &*fingerprint : nullptr, digest));
   return true;
 }
 
@@ -285,8 +406,8 @@ std::string_view Ledger::Impl::BuildRecord(const AppendRequest& req, const NewEv
   return {reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize()};
 }
 
-void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const Hash& digest, CommitGroup* g,
-                                  std::int64_t now) {
+void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const Hash& digest,
+                                  const std::optional<DataKey>& personal_key, CommitGroup* g, std::int64_t now) {
   const AppendRequest& req = op->request;
   CommitGroup::Completion done{
       op, AppendResult{next_position, static_cast<std::uint32_t>(req.events.size()), now, false}, req.command_id, {}};
@@ -349,14 +470,15 @@ void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const 
   if (!req.command_id.empty()) {
     std::string v(reinterpret_cast<const char*>(digest.data()), digest.size());
     PutFixed64BE(&v, done.result.first_position);
-    PutFixed32BE(&v, done.result.count);
+    PutFixed32BE(&v, done.result.count | (req.fingerprint ? layout::kCommandFingerprinted : 0));
     PutFixed64BE(&v, static_cast<std::uint64_t>(now));
     PutFixed32BE(&g->command_log, static_cast<std::uint32_t>(req.command_id.size()));
     g->command_log += req.command_id;
     g->command_log += v;
     g->index.commands.push_back({req.command_id, std::move(v)});
     std::lock_guard<std::mutex> lock(inflight_mu);
-    inflight_commands[req.command_id] = InFlightCommand{digest, g, g->completions.size()};
+    inflight_commands[req.command_id] =
+        InFlightCommand{digest, g, g->completions.size(), req.fingerprint.has_value(), personal_key};
   }
   std::lock_guard<std::mutex> lock(inflight_mu);  // retries may attach as followers from here on
   g->completions.push_back(std::move(done));
@@ -390,15 +512,29 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
       Finish(op, s);
       continue;
     }
-    const Hash digest = RequestDigest(command_digest_key, op->request,
-                                      [&](const std::string& subject) -> const DataKey& { return keys.at(subject).key; });
+    // A fingerprinted command is digested by its fingerprint: its personal
+    // part keyed with the keys of the subjects it seals.
+    std::optional<DataKey> personal_key;
+    Hash digest{};
+    if (op->request.fingerprint) {
+      personal_key = PersonalDigestKey(SortedKeys(keys));
+      const std::optional<Hash> d = FingerprintDigest(op->request.command_id, *op->request.fingerprint, personal_key);
+      if (!d) {  // CheckRequest refuses it before it is queued
+        Finish(op, Status::InvalidArgument("a fingerprint with personal data needs an event that seals some"));
+        continue;
+      }
+      digest = *d;
+    } else {
+      digest = RequestDigest(command_digest_key, op->request,
+                             [&](const std::string& subject) -> const DataKey& { return keys.at(subject).key; });
+    }
     if (SettleIfRepeated(op, digest)) continue;
     s = CheckExpectations(*op);  // before any state changes
     if (!s.ok()) {
       Finish(op, s);
       continue;
     }
-    SequenceAppend(op, keys, digest, g.get(), now);
+    SequenceAppend(op, keys, digest, personal_key, g.get(), now);
   }
   g->end_position = next_position;
   if (g->completions.empty()) return;

@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "domain/model.h"
+#include "domain/fingerprint.h"
+#include "domain/service.h"
 #include "projections/projector.h"
 #include "tests/test_util.h"
 
@@ -109,6 +111,71 @@ TEST_CASE("a caseload written by version 1 folds to the same projections", "[dom
   CHECK(added.grants == 107);
   CHECK(added.closed_periods == 14);
   CHECK(added.inconsistent == 0);
+  CHECK(ledger->Verify({}).ok);
+}
+
+TEST_CASE("a command id stored by version 1 is never answered as a retry of a request it cannot be compared with", "[domain][fixture][idempotency]") {
+  TempDir dir;
+  const std::filesystem::path src = std::filesystem::path(NRPF_FIXTURES) / "domain-v1";
+  std::filesystem::copy(src, dir.path() / "domain-v1", std::filesystem::copy_options::recursive);
+  ledger::LedgerOptions o;
+  o.db_path = dir.Sub("domain-v1/ledger");
+  o.master_key_path = dir.Sub("domain-v1/master.key");
+  o.signing_key_dir = dir.Sub("domain-v1/keys");
+  o.origin = "fixture.nrpf-ledger.local/log";
+  ::chmod(o.master_key_path.c_str(), 0600);
+  for (const auto& key : std::filesystem::directory_iterator(o.signing_key_dir)) ::chmod(key.path().c_str(), 0600);
+  auto ledger = OpenOrDie(o);
+  auto opened = domain::CaseService::Open(ledger.get(), {});
+  REQUIRE(opened.ok());
+  domain::CaseService& service = **opened;
+
+  // A case command version 1 stored under a command id (its digest over the
+  // events), by an account that may still act on the case.
+  std::string actor, command_id, case_id;
+  for (std::uint64_t p = 1; p < ledger->Size() && command_id.empty(); ++p) {
+    auto e = ledger->Read(p);
+    REQUIRE(e.ok());
+    const ledger::fb::Record* r = e->record();
+    const std::string id = r->command_id() ? r->command_id()->str() : "";
+    const std::string stream = r->stream_id()->str();
+    const std::string user = r->actor()->user_id()->str();
+    if (id.rfind("gen-", 0) != 0 || stream.rfind("case-", 0) != 0) continue;
+    if (!service.MayOnCase(user, stream.substr(5), domain::Action::kEditCase).ok()) continue;
+    actor = user;
+    command_id = id;
+    case_id = stream.substr(5);
+  }
+  REQUIRE(!command_id.empty());
+  // Asked for whatever it holds, it is there as it was.
+  auto stored = ledger->LookupCommand(command_id);
+  REQUIRE(stored.ok());
+  CHECK(stored->duplicate);
+  // Compared with a command's fingerprint, it cannot tell a retry from
+  // another command: refused, naming where the stored command wrote.
+  const domain::RecordAdvice advice{case_id, "2025-03-04", domain::fb::AdvisedOf::DetailsSharedWithHomeOffice, "a note"};
+  auto compared = ledger->LookupCommand(command_id, domain::FingerprintOf(actor, std::nullopt, advice));
+  REQUIRE_FALSE(compared.ok());
+  CHECK(compared.status().code() == Code::kCommandIdReused);
+  CHECK(compared.status().message().find("position " + std::to_string(stored->first_position)) != std::string::npos);
+
+  // New ids on the old log are fingerprinted: a retry is answered, anything
+  // else under them refused, and only the first writes.
+  const std::uint64_t size = ledger->Size();
+  domain::CommandRequest request;
+  request.actor_user_id = actor;
+  request.command_id = "after-upgrade";
+  request.command = advice;
+  auto first = service.Execute(request);
+  REQUIRE(first.ok());
+  CHECK_FALSE(first->duplicate);
+  auto again = service.Execute(request);
+  REQUIRE(again.ok());
+  CHECK(again->duplicate);
+  CHECK(again->first_position == first->first_position);
+  std::get<domain::RecordAdvice>(request.command).note = "another note";
+  CHECK(service.Execute(request).status().code() == Code::kCommandIdReused);
+  CHECK(ledger->Size() == size + first->events);
   CHECK(ledger->Verify({}).ok);
 }
 

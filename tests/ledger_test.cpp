@@ -173,6 +173,66 @@ TEST_CASE("retries racing the original are written once and all see the same pos
   CHECK(l->Verify({}).ok);
 }
 
+TEST_CASE("a fingerprinted command id matches its fingerprint, whatever the events, racing or stored", "[ledger]") {
+  test::TempDir dir;
+  auto l = test::OpenOrDie(test::OptionsIn(dir));
+  // Each retry decides other events (another stream, another subject): only
+  // the fingerprint, its personal part keyed by the first's subjects, counts.
+  auto attempt = [](const std::string& id, int n, const std::string& content, const std::string& personal) {
+    auto req = Request(id, {Event("case-" + std::to_string(n), "thing.happened", "body " + std::to_string(n))});
+    req.events[0].personal.push_back({"subject-" + std::to_string(n), "person", "secret " + std::to_string(n)});
+    req.fingerprint = CommandFingerprint{content, personal};
+    return req;
+  };
+  for (int round = 0; round < 10; ++round) {
+    const std::string id = "fp-" + std::to_string(round);
+    std::vector<std::thread> threads;
+    std::vector<Result<AppendResult>> results(6, Status::Unavailable("not run"));
+    std::thread noise([&] {
+      for (int i = 0; i < 20; ++i) (void)l->Append(Request("", {Event("noise", "n")}));
+    });
+    for (int t = 0; t < 6; ++t) {
+      threads.emplace_back([&, t] { results[t] = l->Append(attempt(id, round * 100 + t, "content", "personal")); });
+    }
+    for (auto& t : threads) t.join();
+    noise.join();
+    int originals = 0;
+    for (auto& r : results) {
+      REQUIRE(r.ok());
+      CHECK(r->first_position == results[0]->first_position);
+      originals += r->duplicate ? 0 : 1;
+    }
+    CHECK(originals == 1);
+    // Stored: the same fingerprint is the first result, any other is reused.
+    CommandFingerprint same{"content", "personal"};
+    auto looked = l->LookupCommand(id, same);
+    REQUIRE(looked.ok());
+    CHECK(looked->first_position == results[0]->first_position);
+    CHECK(l->Append(attempt(id, 9999, "content", "personal"))->duplicate);
+    for (const CommandFingerprint& other : {CommandFingerprint{"other", "personal"}, CommandFingerprint{"content", "other"},
+                                            CommandFingerprint{"content", ""}}) {
+      CHECK(l->LookupCommand(id, other).status().code() == Code::kCommandIdReused);
+      CHECK(l->Append(attempt(id, 9998, other.content, other.personal)).status().code() == Code::kCommandIdReused);
+    }
+    // Without a fingerprint, the same id is another request.
+    CHECK(l->Append(Request(id, {Event("case-x", "thing.happened")})).status().code() == Code::kCommandIdReused);
+  }
+  // Personal data with nothing sealed to key it is refused.
+  auto unsealed = Request("fp-unsealed", {Event("case-u", "thing.happened")});
+  unsealed.fingerprint = CommandFingerprint{"content", "personal"};
+  CHECK(l->Append(unsealed).status().code() == Code::kInvalidArgument);
+  // Once a subject the command sealed is shredded, a fingerprint with
+  // personal data cannot be compared; one without can.
+  auto sealed = l->Read(l->LookupCommand("fp-0")->first_position);
+  REQUIRE(sealed.ok());
+  const std::string first_subject = sealed->record()->sealed()->Get(0)->subject_id()->str();
+  REQUIRE(l->Shred(first_subject).ok());
+  CHECK(l->LookupCommand("fp-0", CommandFingerprint{"content", "personal"}).status().code() == Code::kShredded);
+  CHECK(l->LookupCommand("fp-0", CommandFingerprint{"content", "guess"}).status().code() == Code::kShredded);
+  CHECK(l->LookupCommand("fp-0", CommandFingerprint{"content", ""}).status().code() == Code::kCommandIdReused);
+  CHECK(l->Verify({}).ok);
+}
+
 TEST_CASE("concurrent appenders get distinct gap-free positions", "[ledger]") {
   test::TempDir dir;
   auto l = test::OpenOrDie(test::OptionsIn(dir));

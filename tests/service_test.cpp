@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -176,6 +177,163 @@ TEST_CASE("a retry that waits behind its original is answered with it", "[domain
   CHECK(first->first_position == second->first_position);
   CHECK(w.Case(id).queries.size() == 1);
   CHECK(w.ledger->Size() == before + 1);
+}
+
+TEST_CASE("a command id reused for another request is refused and writes nothing", "[domain][idempotency]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  const std::string other = w.NewCase("camden");
+  const RecordAdvice advice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, "first"};
+  Result<CommandOutcome> first = w.Try("camden-cw1", advice, std::nullopt, "adv-1");
+  REQUIRE(first.ok());
+  CHECK_FALSE(first->duplicate);
+  const std::uint64_t size = w.ledger->Size();
+  const std::uint64_t version = w.Case(id).version;
+
+  // The same request again: the first outcome, nothing written.
+  Result<CommandOutcome> again = w.Try("camden-cw1", advice, std::nullopt, "adv-1");
+  REQUIRE(again.ok());
+  CHECK(again->duplicate);
+  CHECK(again->first_position == first->first_position);
+  CHECK(again->case_id == id);
+  CHECK(w.ledger->Size() == size);
+
+  // Anything else under the same id: a different note (personal data), a
+  // different plain field, another case, an expected version, another operation.
+  RecordAdvice note = advice;
+  note.note = "DIFFERENT";
+  RecordAdvice no_note = advice;
+  no_note.note.clear();
+  RecordAdvice day = advice;
+  day.advised_on = "2025-03-05";
+  RecordAdvice elsewhere = advice;
+  elsewhere.case_id = other;
+  for (const Command& c : {Command(note), Command(no_note), Command(day), Command(elsewhere), Command(QueryOn(id))}) {
+    INFO(CommandName(c));
+    CHECK(Refusal(w.Try("camden-cw1", c, std::nullopt, "adv-1")) == "command_id_reused/");
+  }
+  CHECK(Refusal(w.Try("camden-cw1", advice, version - 1, "adv-1")) == "command_id_reused/");
+  CHECK(w.ledger->Size() == size);
+  CHECK(w.Case(id).version == version);
+  CHECK(w.Case(id).advice.size() == 1);
+  CHECK(w.Case(other).advice.empty());
+  CHECK(w.Case(id).queries.empty());
+  // Another account's id of the same name is its own.
+  Result<CommandOutcome> theirs = w.Try("camden-cw2", note, std::nullopt, "adv-1");
+  REQUIRE(theirs.ok());
+  CHECK_FALSE(theirs->duplicate);
+}
+
+TEST_CASE("a retried creation is answered with its case, and changed details under its id are refused", "[domain][idempotency]") {
+  World w;
+  const CreateCase c = MinimalCase(SamplePerson("Grace", "Mensah", "1992-10-10"));
+  Result<CommandOutcome> first = w.Try("camden-cw1", c, std::nullopt, "create-1");
+  REQUIRE(first.ok());
+  const std::uint64_t size = w.ledger->Size();
+  Result<CommandOutcome> again = w.Try("camden-cw1", c, std::nullopt, "create-1");
+  REQUIRE(again.ok());
+  CHECK(again->duplicate);
+  CHECK(again->case_id == first->case_id);
+  CreateCase born = c;
+  born.applicant.date_of_birth = "1992-10-11";
+  CreateCase more = c;
+  more.dependants = {SamplePerson("Ama", "Mensah", "2020-01-01")};
+  CreateCase urgent = c;
+  urgent.urgent = true;
+  urgent.urgent_reason = fb::UrgentReason::SafeguardingOrChildProtection;
+  for (const CreateCase& changed : {born, more, urgent}) {
+    CHECK(Refusal(w.Try("camden-cw1", changed, std::nullopt, "create-1")) == "command_id_reused/");
+  }
+  CHECK(w.ledger->Size() == size);
+  // The next creation takes the next number: the refusals took none.
+  CHECK(w.Do("camden-cw1", born).case_id == std::to_string(std::stoull(first->case_id) + 1));
+}
+
+TEST_CASE("a retry of a command whose people were erased is refused as shredded", "[domain][idempotency]") {
+  World w;
+  const std::string keep = w.NewCase("camden");
+  const std::string dup = w.NewCase("camden");
+  const RecordAdvice advice{dup, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, "a note"};
+  REQUIRE(w.Try("camden-cw1", advice, std::nullopt, "adv-gone").ok());
+  w.Do("camden-cw1", FlagDuplicate{dup, keep});
+  w.Do("ns-admin", RemoveDuplicate{dup});
+  const std::uint64_t size = w.ledger->Size();
+  // Its digest can no longer be checked against a note: no answer confirms one.
+  CHECK(Refusal(w.Try("camden-cw1", advice, std::nullopt, "adv-gone")).rfind("shredded/", 0) == 0);
+  RecordAdvice guess = advice;
+  guess.note = "a guess";
+  CHECK(Refusal(w.Try("camden-cw1", guess, std::nullopt, "adv-gone")).rfind("shredded/", 0) == 0);
+  CHECK(w.ledger->Size() == size);
+}
+
+TEST_CASE("a command id stored without a fingerprint is refused, not answered as a retry", "[domain][idempotency]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  // As an earlier version stored it: the decision's events under the scoped
+  // id, digested over the request.
+  const RecordAdvice advice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, "first"};
+  ledger::AppendRequest old = w.service->projector().Read([&](const projections::Projections& p) {
+    DecideInput in;
+    in.actor_user_id = "camden-cw1";
+    in.now_us = w.clock.NowMicros();
+    Result<Decision> d = Decide(advice, in, p);
+    REQUIRE(d.ok());
+    ledger::AppendRequest append;
+    append.command_id = "camden-cw1:old-1";
+    append.actor = ActorOf(*p.User("camden-cw1"));
+    append.events = std::move(d->events);
+    append.expectations = std::move(d->expectations);
+    return append;
+  });
+  Result<ledger::AppendResult> stored = w.ledger->Append(old);
+  REQUIRE(stored.ok());
+  REQUIRE(w.service->projector().WaitFor(w.ledger->Size(), std::chrono::seconds(10)).ok());
+  const std::uint64_t size = w.ledger->Size();
+  // The ledger's own retry of the same request still matches it...
+  Result<ledger::AppendResult> same = w.ledger->Append(old);
+  REQUIRE(same.ok());
+  CHECK(same->duplicate);
+  // ...but a command cannot be compared with it, a retry or not.
+  for (const Command& c : {Command(advice), Command(QueryOn(id))}) {
+    Result<CommandOutcome> r = w.Try("camden-cw1", c, std::nullopt, "old-1");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Code::kCommandIdReused);
+    CHECK(r.status().message().find("position " + std::to_string(stored->first_position)) != std::string::npos);
+  }
+  CHECK(w.ledger->Size() == size);
+  CHECK(w.Case(id).advice.size() == 1);
+}
+
+TEST_CASE("refused creations use up no case number", "[domain]") {
+  World w;
+  CreateCase bad_date = MinimalCase(SamplePerson("Grace", "Mensah", "1992-13-40"));
+  CreateCase no_name = MinimalCase(SamplePerson("", "", "1992-10-10"));
+  CreateCase no_referral = MinimalCase(SamplePerson("Grace", "Mensah", "1992-10-10"));
+  no_referral.referral_date.clear();
+  for (const CreateCase& c : {bad_date, no_name, no_referral}) {
+    CHECK(Refusal(w.Try("camden-cw1", c)).rfind("invalid_argument/", 0) == 0);
+  }
+  CHECK(w.Do("camden-cw1", MinimalCase(SamplePerson("Grace", "Mensah", "1992-10-10"))).case_id == "1");
+  CHECK(Refusal(w.Try("camden-cw1", bad_date)).rfind("invalid_argument/", 0) == 0);
+  CHECK(w.Do("leeds-cw1", MinimalCase(SamplePerson("Oksana", "Shevchenko", "1979-11-30"))).case_id == "2");
+}
+
+TEST_CASE("creations racing for a number each get their own", "[domain]") {
+  World w;
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      Result<CommandOutcome> r =
+          w.Try("camden-cw1", MinimalCase(SamplePerson("Person", "Number" + std::to_string(i), "1990-01-01")));
+      std::lock_guard lock(mu);
+      ids.push_back(r.ok() ? r->case_id : r.status().ToString());
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::sort(ids.begin(), ids.end());
+  CHECK(ids == std::vector<std::string>{"1", "2", "3", "4", "5", "6"});
 }
 
 TEST_CASE("a flag takes turns with the case it is kept in", "[domain]") {
