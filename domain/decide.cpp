@@ -268,6 +268,7 @@ class Decider {
     if (!InRange(c.role, fb::Role::MAX) || !RoleFits(org->kind, c.role)) {
       return Invalid("role", "that role does not exist in this kind of organisation");
     }
+    NRPF_RETURN_IF_ERROR(AuthorizeRoleGrant(*actor_, *org, c.role, HasAdmin(*org)));
     if (c.role == fb::Role::NetworkSupport && actor_->role != fb::Role::NetworkSupport) {
       return Status::PermissionDenied("only network support creates network support accounts")
           .WithReason("role_not_permitted");
@@ -284,6 +285,14 @@ class Decider {
     AddSection(e, StaffSubject(c.user_id), section_label::kStaff, EncodeStaff(c.name, c.email));
     Expect(UserStream(c.user_id), 0);
     return Status::Ok();
+  }
+
+  // Whether `org` holds a live account of its own admin role. Commands that
+  // could make one take the organisation's turn (CaseService::TurnsOf), so
+  // the answer holds until their decision is appended.
+  bool HasAdmin(const OrganisationState& org) const {
+    const std::optional<fb::Role> admin = AdminRoleOf(org.kind);
+    return admin && state_.HasLiveAccount(org.organisation_id, *admin);
   }
 
   // Loads an account for an admin command.
@@ -322,6 +331,7 @@ class Decider {
       return Invalid("role", "that role does not exist in this kind of organisation");
     }
     if ((*target)->role == c.role) return Refuse("role_unchanged", "the user already has that role");
+    NRPF_RETURN_IF_ERROR(AuthorizeRoleGrant(*actor_, *org, c.role, HasAdmin(*org)));
     flatbuffers::FlatBufferBuilder fbb(64);
     fbb.Finish(fb::CreateUserRoleChangedDirect(fbb, c.user_id.c_str(), (*target)->role, c.role));
     Emit(UserStream(c.user_id), t::kUserRoleChanged, fbb);

@@ -40,6 +40,9 @@ class StateReader {
   virtual const UserState* User(std::string_view id) const = 0;
   virtual const CaseState* Case(std::string_view id) const = 0;
   virtual const SlaPolicy& Policy() const = 0;
+  // Whether `organisation_id` holds an account of `role` that is not
+  // deleted (a locked one counts).
+  virtual bool HasLiveAccount(std::string_view organisation_id, fb::Role role) const = 0;
 };
 
 // The outcome of an RTPF look-up, found by the caller in the records held.

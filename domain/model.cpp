@@ -47,6 +47,56 @@ void CaseState::DropPersonalData() {
   }
 }
 
+CaseState CaseState::MetadataOnly() const {
+  CaseState m;
+  m.case_id = case_id;
+  m.version = version;
+  m.organisation_id = organisation_id;
+  m.nation = nation;
+  m.team_id = team_id;
+  m.caseworker_id = caseworker_id;
+  m.status = status;
+  m.referral_date = referral_date;
+  m.sla_policy_version = sla_policy_version;
+  m.created_at_us = created_at_us;
+  m.created_by = created_by;
+  m.updated_at_us = updated_at_us;
+  m.applicant.subject = applicant.subject;
+  for (const AlertState& a : alerts) {
+    AlertState k;
+    k.alert_id = a.alert_id;
+    k.query_id = a.query_id;
+    k.caseworker_id = a.caseworker_id;
+    k.raised_at_us = a.raised_at_us;
+    k.raised_position = a.raised_position;
+    k.open = a.open;
+    k.closed_at_us = a.closed_at_us;
+    k.closed_by = a.closed_by;
+    m.alerts.push_back(std::move(k));
+  }
+  for (const QueryState& q : queries) {
+    QueryState k;
+    k.query_id = q.query_id;
+    k.direction = q.direction;
+    k.sla_policy_version = q.sla_policy_version;
+    k.raised_at_us = q.raised_at_us;
+    k.raised_by = q.raised_by;
+    k.answered = q.answered;
+    k.answered_at_us = q.answered_at_us;
+    k.answered_by = q.answered_by;
+    m.queries.push_back(std::move(k));
+  }
+  m.closure_date = closure_date;
+  m.closed_at_us = closed_at_us;
+  m.closures = closures;
+  m.reopenings = reopenings;
+  m.closed_periods_us = closed_periods_us;
+  m.duplicate_of = duplicate_of;
+  m.removed = removed;
+  m.personal_data_erased = personal_data_erased;
+  return m;
+}
+
 // The seeds fix two timeframes: urgent requests within 24 hours and a
 // council's answer to a Home Office query within 10 working days. The Home
 // Office's initial status check and its answer to a routine query are the

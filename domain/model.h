@@ -180,6 +180,20 @@ struct CaseState {
   // Forgets every piece of personal data: people's details and the notes,
   // questions and answers that may describe them.
   void DropPersonalData();
+  // What a metadata-only reader (network support) may see of the case: all
+  // it needs to remove duplicates. Copied field by field, so that a field
+  // added later stays out until it is added here:
+  //   the ids of the case, its council (and nation), team, caseworker,
+  //   creator and applicant subject; its status, referral, creation,
+  //   update and closure dates and closed periods; versions; closure and
+  //   reopening counts; the duplicate link, removal and erasure flags;
+  //   each alert's and query's id, who raised it and when, and whether and
+  //   when it was closed or answered and by whom (and a query's direction).
+  // Everything else keeps CaseState's defaults: people's details and how
+  // many dependants there are, household type, legislation, urgency and its
+  // reasons, advice, finance, immigration, the RTPF look-up, alert kinds and
+  // why they closed, query topics and text, the closure reason and note.
+  CaseState MetadataOnly() const;
 };
 
 // One rule of an SLA policy: how long a party has to act.

@@ -169,4 +169,32 @@ Status AuthorizeUserAdmin(const UserState* actor, const OrganisationState* actor
   return Status::Ok();
 }
 
+std::optional<fb::Role> AdminRoleOf(fb::OrganisationKind kind) {
+  switch (kind) {
+    case fb::OrganisationKind::Council: return fb::Role::CouncilAdmin;
+    case fb::OrganisationKind::HomeOffice: return fb::Role::HomeOfficeAdmin;
+    case fb::OrganisationKind::NetworkSupport:
+    case fb::OrganisationKind::AuditBody:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+Status AuthorizeRoleGrant(const UserState& actor, const OrganisationState& organisation, fb::Role role,
+                          bool organisation_has_admin) {
+  if (actor.role != fb::Role::NetworkSupport) return Status::Ok();
+  const std::optional<fb::Role> admin = AdminRoleOf(organisation.kind);
+  // Network support's own accounts, and audit bodies' auditors.
+  if (!admin) return Status::Ok();
+  if (role != *admin) {
+    return Deny("role_not_permitted", "network support gives " + organisation.organisation_id +
+                                          " only its first admin; its admin creates its other accounts");
+  }
+  if (organisation_has_admin) {
+    return Deny("organisation_has_admin", organisation.organisation_id +
+                                              " has an admin already, who manages its accounts");
+  }
+  return Status::Ok();
+}
+
 }  // namespace nrpf::domain

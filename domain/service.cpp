@@ -35,6 +35,9 @@ class SystemReader final : public StateReader {
   }
   const CaseState* Case(std::string_view id) const override { return base_.Case(id); }
   const SlaPolicy& Policy() const override { return base_.Policy(); }
+  bool HasLiveAccount(std::string_view organisation_id, fb::Role role) const override {
+    return base_.HasLiveAccount(organisation_id, role);
+  }
   const UserState& user() const { return user_; }
 
  private:
@@ -253,6 +256,23 @@ std::vector<std::string> CaseService::TurnsOf(const Command& command) const {
     });
     if (!keep.empty()) ids.push_back(std::move(keep));
   }
+  // Whether an organisation has an admin yet decides whether network
+  // support may give it one (AuthorizeRoleGrant): commands that could give
+  // it one take its turn, named so that it never meets a case id.
+  const auto admin_turn = [](std::string_view organisation_id) {
+    return "admins-of/" + std::string(organisation_id);
+  };
+  if (const auto* create = std::get_if<CreateUser>(&command); create != nullptr && IsAdminRole(create->role)) {
+    ids.push_back(admin_turn(create->organisation_id));
+  }
+  if (const auto* change = std::get_if<ChangeUserRole>(&command); change != nullptr && IsAdminRole(change->role)) {
+    // The account's organisation never changes.
+    std::string org = projector_->Read([&](const projections::Projections& p) {
+      const UserState* u = p.User(change->user_id);
+      return u == nullptr ? std::string() : u->organisation_id;
+    });
+    if (!org.empty()) ids.push_back(admin_turn(org));
+  }
   return ids;
 }
 
@@ -454,13 +474,13 @@ Result<RecordedCaseRead> CaseService::ReadVisible(const std::string& actor_user_
     }
     const OrganisationState* case_org = state.Organisation(c->organisation_id);
     RecordedCaseRead read;
-    read.state = *c;
     if (Authorize(actor, actor_org, Action::kReadCase, c, case_org).ok()) {
+      read.state = *c;
       read.visibility = CaseVisibility::kFull;
       return read;
     }
     NRPF_RETURN_IF_ERROR(Authorize(actor, actor_org, Action::kReadCaseMetadata, c, case_org));
-    read.state.DropPersonalData();
+    read.state = c->MetadataOnly();
     return read;
   });
 }

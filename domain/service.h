@@ -99,7 +99,8 @@ class CaseService {
   // are recorded as the "system" actor.
   Result<bool> Bootstrap(const RegisterOrganisation& network_support, const CreateUser& first_admin);
 
-  // A case as `actor` may see it: network support gets no personal data.
+  // A case as `actor` may see it: network support (a metadata-only reader)
+  // gets CaseState::MetadataOnly().
   Result<CaseState> ReadCase(const std::string& actor_user_id, const std::string& case_id) const;
   // ReadCase for a network API: when the answer includes personal data, the
   // read is first recorded in the log, durably: "case.accessed" on
@@ -205,7 +206,8 @@ class CaseService {
   // stop meanwhile.
   Status WaitForSequenced() const;
   static constexpr std::chrono::milliseconds kHealthCheckEvery{100};
-  // The cases whose turns `command` takes.
+  // The cases whose turns `command` takes, and the organisation's whose
+  // admin it could create.
   std::vector<std::string> TurnsOf(const Command& command) const;
   CaseTurns case_turns_;
 };

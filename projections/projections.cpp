@@ -193,6 +193,14 @@ std::vector<domain::UserState> Projections::Users(std::string_view organisation_
   return out;
 }
 
+// A walk over every account: asked only by account commands, which are rare.
+bool Projections::HasLiveAccount(std::string_view organisation_id, fb::Role role) const {
+  for (const auto& [id, user] : users_) {
+    if (user.organisation_id == organisation_id && user.role == role && !user.deleted) return true;
+  }
+  return false;
+}
+
 std::vector<domain::OrganisationState> Projections::Organisations() const {
   std::vector<domain::OrganisationState> out;
   out.reserve(orgs_.size());

@@ -143,6 +143,7 @@ class Projections final : public domain::StateReader {
   const domain::UserState* User(std::string_view id) const override;
   const domain::CaseState* Case(std::string_view id) const override;
   const domain::SlaPolicy& Policy() const override { return policy_; }
+  bool HasLiveAccount(std::string_view organisation_id, fb::Role role) const override;
   const domain::SlaPolicyHistory& PolicyHistory() const { return policies_; }
 
   // The accounts of an organisation, deleted ones included, by user id.

@@ -90,6 +90,9 @@ Offset<fb::SearchHit> BuildHit(Builder& fbb, const projections::SearchHit& h) {
 
 Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead& read) {
   const domain::CaseState& c = read.state;
+  // A metadata-only read holds no finance or immigration (CaseState::
+  // MetadataOnly()): the view leaves them out rather than show defaults.
+  const bool full = read.visibility == domain::CaseVisibility::kFull;
   auto case_id = fbb.CreateString(c.case_id);
   auto org = fbb.CreateString(c.organisation_id);
   auto team = fbb.CreateString(c.team_id);
@@ -98,8 +101,8 @@ Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead&
   auto created_by = fbb.CreateString(c.created_by);
   auto applicant = BuildPerson(fbb, c.applicant);
   auto dependants = Vector(fbb, c.dependants, BuildPerson);
-  auto finance = BuildFinance(fbb, c.finance);
-  auto immigration = BuildImmigration(fbb, c.immigration);
+  auto finance = full ? BuildFinance(fbb, c.finance) : Offset<fb::FinanceView>();
+  auto immigration = full ? BuildImmigration(fbb, c.immigration) : Offset<fb::ImmigrationView>();
   auto alerts = Vector(fbb, c.alerts, BuildAlert);
   auto queries = Vector(fbb, c.queries, BuildQuery);
   auto advice = Vector(fbb, c.advice, [](Builder& b, const domain::AdviceRecord& a) {
@@ -127,7 +130,7 @@ Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead&
   b.add_created_at_us(c.created_at_us);
   b.add_created_by(created_by);
   b.add_updated_at_us(c.updated_at_us);
-  b.add_personal_data(read.visibility == domain::CaseVisibility::kFull);
+  b.add_personal_data(full);
   b.add_applicant(applicant);
   b.add_dependants(dependants);
   b.add_finance(finance);
@@ -144,7 +147,7 @@ Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead&
   b.add_duplicate_of(duplicate_of);
   b.add_removed(c.removed);
   b.add_personal_data_erased(c.personal_data_erased);
-  if (read.visibility == domain::CaseVisibility::kFull) b.add_access_position(read.access_position);
+  if (full) b.add_access_position(read.access_position);
   return b.Finish();
 }
 

@@ -76,7 +76,7 @@ class World {
     Do("ns-admin", RegisterOrganisation{"home-office", fb::OrganisationKind::HomeOffice, "Home Office NRPF team",
                                         fb::Nation::EnglandAndWales});
     Do("ns-admin", CreateUser{"ho-admin", "home-office", fb::Role::HomeOfficeAdmin, "", "HO Admin", ""});
-    Do("ns-admin", CreateUser{"ho-1", "home-office", fb::Role::HomeOffice, "", "HO Officer", ""});
+    Do("ho-admin", CreateUser{"ho-1", "home-office", fb::Role::HomeOffice, "", "HO Officer", ""});
     Do("ns-admin", RegisterOrganisation{"audit-body", fb::OrganisationKind::AuditBody, "Auditors",
                                         fb::Nation::EnglandAndWales});
     Do("ns-admin", CreateUser{"auditor-1", "audit-body", fb::Role::Auditor, "", "Auditor", ""});

@@ -172,6 +172,21 @@ TEST_CASE("a case lives its whole life through nrpf-ledgerd and nrpf, and surviv
   w.Ok("camden-cw2", {"flag-duplicate", "case_id=" + dup_id, "duplicate_of=1"});
   CHECK(w.Refused("admin", {"get-case", "case_id=" + dup_id}, 0).empty());  // metadata only, allowed
   CHECK_FALSE(w.Ok("admin", {"get-case", "case_id=" + dup_id})->body_as_CaseView()->personal_data());
+  // Network support's view of a supported case: state and dates, no finance,
+  // immigration, dependants or query text (the domain test checks the rest).
+  CliUser::Answer meta = w.Ok("admin", {"get-case", "case_id=1"});
+  const auto* m = meta->body_as_CaseView();
+  CHECK(m->case_id()->str() == "1");
+  CHECK(m->referral_date()->size() > 0);
+  CHECK_FALSE(m->personal_data());
+  CHECK(m->finance() == nullptr);
+  CHECK(m->immigration() == nullptr);
+  CHECK(m->dependants()->size() == 0);
+  for (const auto* query : *m->queries()) {
+    CHECK(query->topic() == domain::fb::QueryTopic::StatusUpdate);
+    CHECK_FALSE(query->urgent());
+    CHECK(query->question() == nullptr);
+  }
   w.Ok("admin", {"remove-duplicate", "case_id=" + dup_id});
   CHECK(w.Refused("camden-cw2", {"record-advice", "case_id=" + dup_id, "advised_on=2025-05-03"}, 7) == "case_removed");
   CliUser::Answer erased = w.Ok("camden-cw2", {"get-case", "case_id=" + dup_id});

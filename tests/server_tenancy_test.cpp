@@ -107,6 +107,14 @@ TEST_CASE("no operation reaches another council's cases or accounts, and refusal
       {"ho-1", "list_users", R"({"organisation_id":"camden"})", 403, "role_not_permitted"},
       {"admin", "search", R"({"name":"Amina Okafor"})", 403, "role_not_permitted"},
       {"admin", "subject_access_export", R"({"case_id":"1"})", 403, "role_not_permitted"},
+      // Network support creates only a council's first admin: the creator
+      // of an account learns its one-time password.
+      {"admin", "create_user", R"({"user_id":"ns-made","organisation_id":"camden","role":"CouncilUser","name":"N"})",
+       403, "role_not_permitted"},
+      {"admin", "create_user", R"({"user_id":"ns-made","organisation_id":"camden","role":"CouncilAdmin","name":"N"})",
+       403, "organisation_has_admin"},
+      {"admin", "change_user_role", R"({"user_id":"camden-cw2","role":"CouncilAdmin"})", 403, "organisation_has_admin"},
+      {"admin", "change_user_role", R"({"user_id":"camden-cw2","role":"Auditor"})", 403, "role_not_permitted"},
       {"camden-cw1", "lock_user", R"({"user_id":"camden-cw2","reason":"FailedLogins"})", 400, "invalid_json"},
       {"leeds-cw1", "get_caseload", R"({"organisation_id":"camden"})", 403, "wrong_tenant"},
       {"leeds-cw1", "get_counters", R"({"organisation_id":"camden"})", 403, "wrong_tenant"},

@@ -154,16 +154,22 @@ class Simulation {
       ++report_.organisations;
       return Exec(ns_admin_, RegisterOrganisation{id, kind, name, n});
     };
-    auto user = [&](const std::string& id, const std::string& org_id, fb::Role role, const std::string& team) {
+    // Network support creates each organisation's first admin (and the
+    // auditors of the audit body); the admins create the rest.
+    auto user_by = [&](const std::string& creator, const std::string& id, const std::string& org_id, fb::Role role,
+                       const std::string& team) {
       ++report_.users;
-      return Exec(ns_admin_, CreateUser{id, org_id, role, team, "Synthetic " + id, id + "@synthetic.invalid"});
+      return Exec(creator, CreateUser{id, org_id, role, team, "Synthetic " + id, id + "@synthetic.invalid"});
+    };
+    auto user = [&](const std::string& id, const std::string& org_id, fb::Role role, const std::string& team) {
+      return user_by(ns_admin_, id, org_id, role, team);
     };
     org("home-office", fb::OrganisationKind::HomeOffice, "Synthetic Home Office NRPF team",
         fb::Nation::EnglandAndWales);
     user("ho-admin", "home-office", fb::Role::HomeOfficeAdmin, "");
     for (int i = 1; i <= 8; ++i) {
       const std::string id = "ho-" + std::to_string(i);
-      user(id, "home-office", fb::Role::HomeOffice, "");
+      user_by("ho-admin", id, "home-office", fb::Role::HomeOffice, "");
       ho_users_.push_back(id);
     }
     org("audit-body", fb::OrganisationKind::AuditBody, "Synthetic audit body", fb::Nation::EnglandAndWales);
