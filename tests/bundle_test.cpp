@@ -142,9 +142,9 @@ TEST_CASE("every kind of tampering with a bundle is rejected", "[bundle]") {
   own_line.append(64, '\x5a');
   // Lists another case's stream, with its records, as part of a selection.
   const auto stream_of = [&](const json& record) { return l.Read(record["position"])->record()->stream_id()->str(); };
-  const auto add_case = [&](json& b, const json& other, const std::string& stream) {
-    b["selection"]["streams"][stream] = other["selection"]["streams"][stream];
-    for (const json& r : other["records"]) {
+  const auto add_case = [&](json& b, const json& from, const std::string& stream) {
+    b["selection"]["streams"][stream] = from["selection"]["streams"][stream];
+    for (const json& r : from["records"]) {
       if (stream_of(r) == stream) b["records"].push_back(r);
     }
     std::sort(b["records"].begin(), b["records"].end(),

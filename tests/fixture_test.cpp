@@ -96,7 +96,7 @@ TEST_CASE("records written by format v1 are read, opened and verified by this ve
   // command it stored is recognised as the same command.
   o.read_only = false;
   auto l = test::OpenOrDie(o);
-  AppendRequest two{"cmd-two-streams", {"user-9", "home-office-nrpf", "home_office"}, {}, {{"case-1", 1}}};
+  AppendRequest two{"cmd-two-streams", {"user-9", "home-office-nrpf", "home_office"}, {}, {{"case-1", 1}}, {}};
   two.events.push_back({"case-1", "status.checked", 2, "synthetic body 2", {}, {}});
   two.events.push_back({"org-home-office", "workload.counted", 1, "synthetic body 3", {}, {}});
   auto retried = l->Append(two);

@@ -42,21 +42,21 @@ int main(int argc, char** argv) {
   Actor caseworker{"user-7", "council-camden", "council_user"};
   Actor home_office{"user-9", "home-office-nrpf", "home_office"};
 
-  AppendRequest created{"cmd-created", caseworker, {}, {{"case-1", 0}}};
+  AppendRequest created{"cmd-created", caseworker, {}, {{"case-1", 0}}, {}};
   NewEvent e{"case-1", "case.created", 1, "synthetic body 1", {"person-a"}, {}};
   e.personal.push_back({"person-a", "applicant", "SYNTHETIC Ana Example, 1990-02-03"});
   e.personal.push_back({"person-b", "dependant", "SYNTHETIC Ben Example, 2019-05-06"});
   created.events.push_back(e);
   append(created);
 
-  AppendRequest two{"cmd-two-streams", home_office, {}, {{"case-1", 1}}};
+  AppendRequest two{"cmd-two-streams", home_office, {}, {{"case-1", 1}}, {}};
   two.events.push_back({"case-1", "status.checked", 2, "synthetic body 2", {}, {}});
   two.events.push_back({"org-home-office", "workload.counted", 1, "synthetic body 3", {}, {}});
   append(two);
 
   if (!l.RotateSigningKey({"ops-1", "network-support", "network_support"}).ok()) return 1;
 
-  AppendRequest after{"cmd-after-rotation", caseworker, {}, {}};
+  AppendRequest after{"cmd-after-rotation", caseworker, {}, {}, {}};
   NewEvent a{"case-1", "case.closed", 1, "synthetic body 4", {}, {}};
   a.personal.push_back({"person-b", "dependant", "SYNTHETIC Ben moved away"});
   after.events.push_back(a);

@@ -74,7 +74,7 @@ TEST_CASE("an idempotency key answers only a retry of its own request", "[server
   CliUser::Answer cli = w.User("camden-cw1").Json({"--command-id", "adv-1", "record-advice", "case_id=1",
                                                    "advised_on=2025-03-06", "note=DIFFERENT"});
   CHECK(cli.code == 7);
-  CHECK(cli.reason().empty());
+  CHECK(cli.reason() == "command_id_reused");  // no finer reason: the code again
   CHECK(LogSize(w) == size);
   // The case holds the first advice only (the read itself is recorded).
   const auto* c = w.Ok("camden-cw1", {"get-case", "case_id=1"})->body_as_CaseView();
