@@ -301,8 +301,8 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
   ledger::AppendRequest append;
   Result<Decision> decision = projector_->Read([&](const projections::Projections& state) -> Result<Decision> {
     const UserState* actor = state.User(request.actor_user_id);
-    if (lookup != nullptr && actor != nullptr) {
-      in.rtpf = state.RtpfCheck(lookup->document_type, lookup->document_number, lookup->date_of_birth,
+    if (lookup != nullptr && lookup->document_type && actor != nullptr) {  // absent: decide() refuses it
+      in.rtpf = state.RtpfCheck(*lookup->document_type, lookup->document_number, lookup->date_of_birth,
                                 actor->organisation_id, in.now_us);
     }
     Result<Decision> d = Decide(request.command, in, state);

@@ -139,9 +139,7 @@ TEST_CASE("step 3: a new case is an open referral whose personal data is sealed 
 TEST_CASE("step 3: a likely duplicate is flagged at creation despite a misspelt name", "[domain][search]") {
   World w;
   const std::string first = w.NewCase("camden", SamplePerson("Oksana", "Kowalczyk", "1988-07-09"));
-  CreateCase again;
-  again.team_id = "team-a";
-  again.applicant = SamplePerson("Oxana", "Kowalcyk", "1988-07-09");
+  CreateCase again = MinimalCase(SamplePerson("Oxana", "Kowalcyk", "1988-07-09"));
   again.applicant.documents.clear();
   again.applicant.home_office_reference.clear();
   again.referral_date = "2025-03-02";
@@ -176,8 +174,7 @@ TEST_CASE("step 4: finance makes the case open financially supported, the Home O
   REQUIRE(ho_view.ok());
   CHECK(ho_view->finance.accommodation_costs_weekly_pence == 30000);
 
-  AmendFinance a;
-  static_cast<RecordFinance&>(a) = f;
+  AmendFinance a = AmendFinance::Whole(f);
   a.person_costs_weekly_pence = 15000;
   w.Do("camden-cw1", a);
   CHECK(w.Case(id).finance.person_costs_weekly_pence == 15000);
@@ -484,6 +481,11 @@ TEST_CASE("bad input is refused with a stable reason and writes nothing", "[doma
   c.applicant = SamplePerson("A", "B", "1990-13-01");
   CHECK(Refusal(w.Try("camden-cw1", c)) == "invalid_argument/applicant_date_of_birth_invalid");
   c.applicant.date_of_birth = "1990-01-01";
+  // No enum of a case is guessed: each one left out is refused, named.
+  CHECK(Refusal(w.Try("camden-cw1", c)) == "invalid_argument/household_type_invalid");
+  c.household_type = fb::HouseholdType::AdultWithCareNeeds;
+  CHECK(Refusal(w.Try("camden-cw1", c)) == "invalid_argument/legislation_invalid");
+  c.legislation = fb::Legislation::CareAct2014;
   c.team_id = "no-such-team";
   CHECK(Refusal(w.Try("camden-cw1", c)) == "not_found/team_not_found");
   c.team_id = "team-a";
