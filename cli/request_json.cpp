@@ -109,6 +109,11 @@ std::string TypeName(const reflection::Type& t) {
   }
 }
 
+// Marked in schema/api.fbs as a field the operation cannot do without.
+bool Required(const reflection::Field& f) {
+  return f.attributes() != nullptr && f.attributes()->LookupByKey("required_value") != nullptr;
+}
+
 }  // namespace
 
 Result<std::string> AssignmentsToJson(std::string_view table, const std::vector<std::string>& assignments) {
@@ -173,7 +178,7 @@ std::string DescribeTable(std::string_view table) {
   std::string out;
   for (const reflection::Field* f : *object->fields()) {
     if (f->type()->base_type() == reflection::UType) continue;
-    out += "  " + f->name()->str() + " = " + TypeName(*f->type()) + "\n";
+    out += "  " + f->name()->str() + " = " + TypeName(*f->type()) + (Required(*f) ? "  (required)" : "") + "\n";
     if (f->type()->base_type() == reflection::Obj || (f->type()->base_type() == reflection::Vector &&
                                                       f->type()->element() == reflection::Obj)) {
       const reflection::Object& child = ObjectAt(f->type()->index());

@@ -47,6 +47,28 @@ concept NamesCase = requires(const T& c) { c.case_id; };
 
 }  // namespace
 
+PersonAmendment PersonAmendment::Whole(const Person& p) {
+  return {p.given_names, p.family_name, p.date_of_birth, p.nationality, p.home_office_reference,
+          p.documents, p.address, p.relationship};
+}
+
+Person PersonAmendment::AppliedTo(Person current) const {
+  if (given_names) current.given_names = *given_names;
+  if (family_name) current.family_name = *family_name;
+  if (date_of_birth) current.date_of_birth = *date_of_birth;
+  if (nationality) current.nationality = *nationality;
+  if (home_office_reference) current.home_office_reference = *home_office_reference;
+  if (documents) current.documents = *documents;
+  if (address) current.address = *address;
+  if (relationship) current.relationship = *relationship;
+  return current;
+}
+
+AmendFinance AmendFinance::Whole(const RecordFinance& f) {
+  return {f.case_id, f.start_date, f.person_costs_weekly_pence, f.accommodation_costs_weekly_pence,
+          f.accommodation_provided};
+}
+
 std::string_view CommandName(const Command& command) {
   return std::visit([](const auto& c) { return Name<std::decay_t<decltype(c)>>::value; }, command);
 }

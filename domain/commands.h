@@ -2,6 +2,11 @@
 // current state (decide.h) into events or a refusal. Commands carry no ids the
 // server must invent except where the caller names something new (a user,
 // team or organisation id); case ids are assigned by the service.
+//
+// An enum held in a std::optional is one the caller must give (or, in an
+// amendment, may leave out to keep the current value): no value of an enum
+// is a safe guess, so a missing one is refused as invalid_argument/
+// <field>_invalid rather than read as the enum's first value.
 
 #ifndef NRPF_DOMAIN_COMMANDS_H_
 #define NRPF_DOMAIN_COMMANDS_H_
@@ -18,9 +23,9 @@ namespace nrpf::domain {
 
 struct RegisterOrganisation {
   std::string organisation_id;
-  fb::OrganisationKind kind = fb::OrganisationKind::Council;
+  std::optional<fb::OrganisationKind> kind;
   std::string name;
-  fb::Nation nation = fb::Nation::EnglandAndWales;
+  std::optional<fb::Nation> nation;  // councils only: it decides their bank holidays
 };
 struct CreateTeam {
   std::string organisation_id;
@@ -30,13 +35,13 @@ struct CreateTeam {
 struct CreateUser {
   std::string user_id;
   std::string organisation_id;
-  fb::Role role = fb::Role::CouncilUser;
+  std::optional<fb::Role> role;
   std::string team_id;
   std::string name;
   std::string email;
 };
 struct DeleteUser { std::string user_id; };
-struct ChangeUserRole { std::string user_id; fb::Role role = fb::Role::CouncilUser; };
+struct ChangeUserRole { std::string user_id; std::optional<fb::Role> role; };
 // Locking after failed logins is issued by the service on the user's behalf.
 struct LockUser {
   std::string user_id;
@@ -47,7 +52,7 @@ struct UnlockUser { std::string user_id; };
 struct ResetPassword { std::string user_id; };
 
 struct RtpfLookup {
-  fb::DocumentType document_type = fb::DocumentType::Passport;
+  std::optional<fb::DocumentType> document_type;
   std::string document_number;
   std::string date_of_birth;  // YYYY-MM-DD
 };
@@ -57,8 +62,8 @@ struct CreateCase {
   std::string caseworker_id;  // empty: unallocated
   Person applicant;
   std::vector<Person> dependants;
-  fb::HouseholdType household_type = fb::HouseholdType::FamilyWithChildren;
-  fb::Legislation legislation = fb::Legislation::ChildrenAct1989S17;
+  std::optional<fb::HouseholdType> household_type;
+  std::optional<fb::Legislation> legislation;
   std::string referral_date;  // YYYY-MM-DD
   bool advised_details_shared = false;
   bool urgent = false;
@@ -67,11 +72,31 @@ struct CreateCase {
 };
 struct AllocateCaseworker { std::string case_id; std::string caseworker_id; };
 struct ChangeTeam { std::string case_id; std::string team_id; };
+// A change of some of a person's details: each field given replaces the
+// current value (an empty text or list clears it), each field left out keeps
+// its current value.
+struct PersonAmendment {
+  std::optional<std::string> given_names;
+  std::optional<std::string> family_name;
+  std::optional<std::string> date_of_birth;
+  std::optional<std::string> nationality;
+  std::optional<std::string> home_office_reference;
+  std::optional<std::vector<std::pair<fb::DocumentType, std::string>>> documents;
+  std::optional<std::string> address;
+  std::optional<std::string> relationship;
+
+  // Every field given: the amendment that makes a record exactly `p`.
+  static PersonAmendment Whole(const Person& p);
+  // `current` with the fields given replaced.
+  Person AppliedTo(Person current) const;
+};
+// Changes only what it carries; see PersonAmendment. An amendment that
+// changes nothing is refused (failed_precondition/unchanged).
 struct AmendApplicant {
   std::string case_id;
-  Person details;
-  fb::HouseholdType household_type = fb::HouseholdType::FamilyWithChildren;
-  fb::Legislation legislation = fb::Legislation::ChildrenAct1989S17;
+  PersonAmendment details;
+  std::optional<fb::HouseholdType> household_type;  // absent: unchanged
+  std::optional<fb::Legislation> legislation;        // absent: unchanged
 };
 struct AddDependant { std::string case_id; Person details; };
 struct RemoveDependant { std::string case_id; std::string subject; };
@@ -82,22 +107,32 @@ struct RecordFinance {
   std::int64_t accommodation_costs_weekly_pence = 0;
   bool accommodation_provided = false;
 };
-struct AmendFinance : RecordFinance {};
+// Changes only the fields it carries; those left out keep their values.
+struct AmendFinance {
+  std::string case_id;
+  std::optional<std::string> start_date;
+  std::optional<std::int64_t> person_costs_weekly_pence;
+  std::optional<std::int64_t> accommodation_costs_weekly_pence;
+  std::optional<bool> accommodation_provided;
+
+  // Every field given: the amendment that makes the record exactly `f`.
+  static AmendFinance Whole(const RecordFinance& f);
+};
 struct EndFinance { std::string case_id; std::string end_date; };
 struct RecordAdvice {
   std::string case_id;
   std::string advised_on;
-  fb::AdvisedOf of = fb::AdvisedOf::DetailsSharedWithHomeOffice;
+  std::optional<fb::AdvisedOf> of;
   std::string note;
 };
 struct CompleteStatusCheck {
   std::string case_id;
-  fb::ImmigrationStatus status = fb::ImmigrationStatus::NoRecordFound;
+  std::optional<fb::ImmigrationStatus> status;
   std::string note;
 };
 struct UpdateImmigrationStatus {
   std::string case_id;
-  fb::ImmigrationStatus status = fb::ImmigrationStatus::NoRecordFound;
+  std::optional<fb::ImmigrationStatus> status;
   std::string note;
 };
 struct CloseAlert { std::string case_id; std::string alert_id; };
@@ -105,7 +140,7 @@ struct CloseAlert { std::string case_id; std::string alert_id; };
 // the Home Office asks the council.
 struct RaiseQuery {
   std::string case_id;
-  fb::QueryTopic topic = fb::QueryTopic::StatusUpdate;
+  std::optional<fb::QueryTopic> topic;
   bool urgent = false;
   fb::UrgentReason urgent_reason = fb::UrgentReason::None;
   std::string text;
@@ -114,7 +149,7 @@ struct AnswerQuery { std::string case_id; std::string query_id; std::string text
 struct CloseCase {
   std::string case_id;
   std::string closure_date;
-  fb::ClosureReason reason = fb::ClosureReason::Other;
+  std::optional<fb::ClosureReason> reason;
   std::string note;
 };
 struct ReopenCase { std::string case_id; std::string reopened_on; };

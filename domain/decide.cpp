@@ -28,6 +28,23 @@ bool InRange(E value, E max) {
   return static_cast<unsigned>(value) <= static_cast<unsigned>(max);
 }
 
+// An enum a command cannot do without. Refused, naming the field, when the
+// caller left it out (no value of an enum is a safe guess: the first one
+// would be recorded as if chosen) or sent a value this build does not know.
+template <typename E>
+Status CheckEnum(const std::string& field, const std::optional<E>& value, E max, const char* const* names,
+                 const std::string& unknown) {
+  if (!value) {
+    std::string one_of;
+    for (unsigned i = 0; i <= static_cast<unsigned>(max); ++i) {
+      one_of += (i == 0 ? "" : ", ") + std::string(names[i]);
+    }
+    return Invalid(field, field + " is required: one of " + one_of);
+  }
+  if (!InRange(*value, max)) return Invalid(field, unknown);
+  return Status::Ok();
+}
+
 // Longest text a field may hold; beyond it the input is refused rather than cut.
 constexpr std::size_t kMaxName = 200;
 constexpr std::size_t kMaxText = 20000;
@@ -209,14 +226,20 @@ class Decider {
     NRPF_RETURN_IF_ERROR(CheckId("organisation_id", c.organisation_id));
     if (c.name.empty()) return Invalid("name", "an organisation needs a name");
     NRPF_RETURN_IF_ERROR(CheckText("name", c.name, kMaxName));
-    if (!InRange(c.kind, fb::OrganisationKind::MAX)) return Invalid("kind", "unknown organisation kind");
-    if (!InRange(c.nation, fb::Nation::MAX)) return Invalid("nation", "unknown nation");
+    NRPF_RETURN_IF_ERROR(CheckEnum("kind", c.kind, fb::OrganisationKind::MAX, fb::EnumNamesOrganisationKind(),
+                                   "unknown organisation kind"));
+    // Only a council's nation decides anything (its bank holidays); the other
+    // kinds may leave it out.
+    if (*c.kind == fb::OrganisationKind::Council || c.nation) {
+      NRPF_RETURN_IF_ERROR(CheckEnum("nation", c.nation, fb::Nation::MAX, fb::EnumNamesNation(), "unknown nation"));
+    }
+    const fb::Nation nation = c.nation.value_or(fb::Nation::EnglandAndWales);
     if (state_.Organisation(c.organisation_id) != nullptr) {
       return Refuse("organisation_exists", "organisation " + c.organisation_id + " already exists");
     }
     flatbuffers::FlatBufferBuilder fbb(128);
-    fbb.Finish(fb::CreateOrganisationRegisteredDirect(fbb, c.organisation_id.c_str(), c.kind,
-                                                      c.name.c_str(), c.nation, true));
+    fbb.Finish(fb::CreateOrganisationRegisteredDirect(fbb, c.organisation_id.c_str(), *c.kind,
+                                                      c.name.c_str(), nation, true));
     Emit(OrganisationStream(c.organisation_id), t::kOrganisationRegistered, fbb);
     Expect(OrganisationStream(c.organisation_id), 0);
     return Status::Ok();
@@ -265,10 +288,11 @@ class Decider {
     if (c.user_id == "system" || c.user_id == "bootstrap") {
       return Invalid("user_id", "user id " + c.user_id + " is reserved");
     }
-    if (!InRange(c.role, fb::Role::MAX) || !RoleFits(org->kind, c.role)) {
+    NRPF_RETURN_IF_ERROR(CheckEnum("role", c.role, fb::Role::MAX, fb::EnumNamesRole(), "unknown role"));
+    if (!RoleFits(org->kind, *c.role)) {
       return Invalid("role", "that role does not exist in this kind of organisation");
     }
-    NRPF_RETURN_IF_ERROR(AuthorizeRoleGrant(*actor_, *org, c.role, HasAdmin(*org)));
+    NRPF_RETURN_IF_ERROR(AuthorizeRoleGrant(*actor_, *org, *c.role, HasAdmin(*org)));
     if (c.role == fb::Role::NetworkSupport && actor_->role != fb::Role::NetworkSupport) {
       return Status::PermissionDenied("only network support creates network support accounts")
           .WithReason("role_not_permitted");
@@ -279,7 +303,7 @@ class Decider {
     NRPF_RETURN_IF_ERROR(CheckText("email", c.email, kMaxName));
     if (state_.User(c.user_id) != nullptr) return Refuse("user_exists", "user " + c.user_id + " exists");
     flatbuffers::FlatBufferBuilder fbb(128);
-    fbb.Finish(fb::CreateUserCreatedDirect(fbb, c.user_id.c_str(), c.organisation_id.c_str(), c.role,
+    fbb.Finish(fb::CreateUserCreatedDirect(fbb, c.user_id.c_str(), c.organisation_id.c_str(), *c.role,
                                            c.team_id.c_str()));
     ledger::NewEvent& e = Emit(UserStream(c.user_id), t::kUserCreated, fbb);
     AddSection(e, StaffSubject(c.user_id), section_label::kStaff, EncodeStaff(c.name, c.email));
@@ -327,13 +351,14 @@ class Decider {
     if (!target.ok()) return target.status();
     if (c.user_id == in_.actor_user_id) return Refuse("cannot_change_own_role", "nobody changes their own role");
     const OrganisationState* org = state_.Organisation((*target)->organisation_id);
-    if (!InRange(c.role, fb::Role::MAX) || org == nullptr || !RoleFits(org->kind, c.role)) {
+    NRPF_RETURN_IF_ERROR(CheckEnum("role", c.role, fb::Role::MAX, fb::EnumNamesRole(), "unknown role"));
+    if (org == nullptr || !RoleFits(org->kind, *c.role)) {
       return Invalid("role", "that role does not exist in this kind of organisation");
     }
-    if ((*target)->role == c.role) return Refuse("role_unchanged", "the user already has that role");
-    NRPF_RETURN_IF_ERROR(AuthorizeRoleGrant(*actor_, *org, c.role, HasAdmin(*org)));
+    if ((*target)->role == *c.role) return Refuse("role_unchanged", "the user already has that role");
+    NRPF_RETURN_IF_ERROR(AuthorizeRoleGrant(*actor_, *org, *c.role, HasAdmin(*org)));
     flatbuffers::FlatBufferBuilder fbb(64);
-    fbb.Finish(fb::CreateUserRoleChangedDirect(fbb, c.user_id.c_str(), (*target)->role, c.role));
+    fbb.Finish(fb::CreateUserRoleChangedDirect(fbb, c.user_id.c_str(), (*target)->role, *c.role));
     Emit(UserStream(c.user_id), t::kUserRoleChanged, fbb);
     return Status::Ok();
   }
@@ -399,19 +424,20 @@ class Decider {
 
   Status Decide(const RtpfLookup& c) {
     NRPF_RETURN_IF_ERROR(Authorize(actor_, actor_org_, Action::kRtpfLookup, nullptr, nullptr));
-    if (!InRange(c.document_type, fb::DocumentType::MAX)) return Invalid("document_type", "unknown document type");
+    NRPF_RETURN_IF_ERROR(CheckEnum("document_type", c.document_type, fb::DocumentType::MAX,
+                                   fb::EnumNamesDocumentType(), "unknown document type"));
     if (c.document_number.empty()) return Invalid("document_number", "a document number is needed");
     NRPF_RETURN_IF_ERROR(CheckText("document_number", c.document_number, kMaxName));
     NRPF_RETURN_IF_ERROR(CheckDate("date_of_birth", c.date_of_birth));
     const RtpfResult& r = in_.rtpf;
     flatbuffers::FlatBufferBuilder fbb(128);
     fbb.Finish(fb::CreateRtpfLookupPerformedDirect(
-        fbb, in_.new_lookup_id.c_str(), actor_->organisation_id.c_str(), c.document_type, r.matched,
+        fbb, in_.new_lookup_id.c_str(), actor_->organisation_id.c_str(), *c.document_type, r.matched,
         r.status, r.leave_valid, r.recourse_to_public_funds, r.matched_case_id.c_str(),
         r.current_status ? flatbuffers::Optional<fb::ImmigrationStatus>(*r.current_status) : flatbuffers::nullopt));
     ledger::NewEvent& e = Emit(RtpfStream(actor_->organisation_id), t::kRtpfLookup, fbb);
     flatbuffers::FlatBufferBuilder inputs(128);
-    inputs.Finish(fb::CreateRtpfInputsDirect(inputs, c.document_type, c.document_number.c_str(),
+    inputs.Finish(fb::CreateRtpfInputsDirect(inputs, *c.document_type, c.document_number.c_str(),
                                              c.date_of_birth.c_str()));
     AddSection(e, RtpfSubject(in_.new_lookup_id), section_label::kRtpfInputs,
                std::string(reinterpret_cast<const char*>(inputs.GetBufferPointer()), inputs.GetSize()));
@@ -425,8 +451,10 @@ class Decider {
     NRPF_RETURN_IF_ERROR(CheckPerson("applicant", c.applicant));
     if (c.dependants.size() > 30) return Invalid("dependants", "at most 30 dependants");
     for (const Person& d : c.dependants) NRPF_RETURN_IF_ERROR(CheckPerson("dependant", d));
-    if (!InRange(c.household_type, fb::HouseholdType::MAX)) return Invalid("household_type", "unknown household type");
-    if (!InRange(c.legislation, fb::Legislation::MAX)) return Invalid("legislation", "unknown legislation");
+    NRPF_RETURN_IF_ERROR(CheckEnum("household_type", c.household_type, fb::HouseholdType::MAX,
+                                   fb::EnumNamesHouseholdType(), "unknown household type"));
+    NRPF_RETURN_IF_ERROR(CheckEnum("legislation", c.legislation, fb::Legislation::MAX, fb::EnumNamesLegislation(),
+                                   "unknown legislation"));
     if (!InRange(c.urgent_reason, fb::UrgentReason::MAX)) return Invalid("urgent_reason", "unknown urgent reason");
     if (c.urgent && c.urgent_reason == fb::UrgentReason::None) {
       return Invalid("urgent_reason", "an urgent request needs its reason");
@@ -448,7 +476,7 @@ class Decider {
     auto dep_offsets = StringOffsets(fbb, dependant_subjects);
     fbb.Finish(fb::CreateCaseCreatedDirect(
         fbb, id.c_str(), org_id.c_str(), c.team_id.c_str(), c.caseworker_id.c_str(),
-        applicant.c_str(), &dep_offsets, c.household_type, c.legislation,
+        applicant.c_str(), &dep_offsets, *c.household_type, *c.legislation,
         c.referral_date.c_str(), c.advised_details_shared, c.urgent, c.urgent_reason,
         state_.Policy().version, actor_org_->nation, c.rtpf_lookup_id.c_str()));
     ledger::NewEvent& e = Emit(CaseStream(id), t::kCaseCreated, fbb);
@@ -484,23 +512,28 @@ class Decider {
     return Status::Ok();
   }
 
+  // The amendment changes only what it carries. The event records, as ever,
+  // the whole record that results (sealed) and the names of what changed.
   Status Decide(const AmendApplicant& c) {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
-    NRPF_RETURN_IF_ERROR(CheckPerson("applicant", c.details));
-    if (!InRange(c.household_type, fb::HouseholdType::MAX)) return Invalid("household_type", "unknown household type");
-    if (!InRange(c.legislation, fb::Legislation::MAX)) return Invalid("legislation", "unknown legislation");
+    const Person details = c.details.AppliedTo(case_->applicant.details.value_or(Person()));
+    const fb::HouseholdType household_type = c.household_type.value_or(case_->household_type);
+    const fb::Legislation legislation = c.legislation.value_or(case_->legislation);
+    NRPF_RETURN_IF_ERROR(CheckPerson("applicant", details));
+    if (!InRange(household_type, fb::HouseholdType::MAX)) return Invalid("household_type", "unknown household type");
+    if (!InRange(legislation, fb::Legislation::MAX)) return Invalid("legislation", "unknown legislation");
     std::vector<std::string> changed =
-        case_->applicant.details ? ChangedFields(*case_->applicant.details, c.details)
+        case_->applicant.details ? ChangedFields(*case_->applicant.details, details)
                                  : std::vector<std::string>{"all"};
-    if (c.household_type != case_->household_type) changed.push_back("household_type");
-    if (c.legislation != case_->legislation) changed.push_back("legislation");
+    if (household_type != case_->household_type) changed.push_back("household_type");
+    if (legislation != case_->legislation) changed.push_back("legislation");
     if (changed.empty()) return Refuse("unchanged", "nothing was changed");
     flatbuffers::FlatBufferBuilder fbb(128);
     auto changed_offsets = StringOffsets(fbb, changed);
     fbb.Finish(fb::CreateApplicantAmendedDirect(fbb, c.case_id.c_str(), case_->applicant.subject.c_str(),
-                                                &changed_offsets, c.household_type, c.legislation));
+                                                &changed_offsets, household_type, legislation));
     ledger::NewEvent& e = Emit(CaseStream(c.case_id), t::kApplicantAmended, fbb);
-    AddSection(e, case_->applicant.subject, section_label::kPerson, EncodePerson(c.details));
+    AddSection(e, case_->applicant.subject, section_label::kPerson, EncodePerson(details));
     return Status::Ok();
   }
 
@@ -530,9 +563,9 @@ class Decider {
     return Status::Ok();
   }
 
+  // REQUIRES: the case is loaded (LoadCase) and open. `c` is the whole
+  // record as it is to be: for an amendment, merged with the current one.
   Status FinanceEvent(const RecordFinance& c, bool amendment) {
-    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditFinance));
-    NRPF_RETURN_IF_ERROR(RequireOpen());
     NRPF_RETURN_IF_ERROR(CheckDate("start_date", c.start_date));
     if (c.person_costs_weekly_pence < 0 || c.accommodation_costs_weekly_pence < 0 ||
         c.person_costs_weekly_pence > 100'000'000 || c.accommodation_costs_weekly_pence > 100'000'000) {
@@ -562,8 +595,28 @@ class Decider {
     return Status::Ok();
   }
 
-  Status Decide(const RecordFinance& c) { return FinanceEvent(c, false); }
-  Status Decide(const AmendFinance& c) { return FinanceEvent(c, true); }
+  Status Decide(const RecordFinance& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditFinance));
+    NRPF_RETURN_IF_ERROR(RequireOpen());
+    return FinanceEvent(c, false);
+  }
+
+  // The amendment changes only what it carries; the event records the whole
+  // record that results and the names of what changed.
+  Status Decide(const AmendFinance& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditFinance));
+    NRPF_RETURN_IF_ERROR(RequireOpen());
+    const FinanceState& f = case_->finance;
+    if (!f.active) return Refuse("no_finance", "there is no current finance record to amend");
+    RecordFinance merged;
+    merged.case_id = c.case_id;
+    merged.start_date = c.start_date.value_or(f.start_date);
+    merged.person_costs_weekly_pence = c.person_costs_weekly_pence.value_or(f.person_costs_weekly_pence);
+    merged.accommodation_costs_weekly_pence =
+        c.accommodation_costs_weekly_pence.value_or(f.accommodation_costs_weekly_pence);
+    merged.accommodation_provided = c.accommodation_provided.value_or(f.accommodation_provided);
+    return FinanceEvent(merged, true);
+  }
 
   void EndFinanceEvent(const std::string& end_date) {
     flatbuffers::FlatBufferBuilder fbb(64);
@@ -583,10 +636,10 @@ class Decider {
   Status Decide(const RecordAdvice& c) {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
     NRPF_RETURN_IF_ERROR(CheckDate("advised_on", c.advised_on));
-    if (!InRange(c.of, fb::AdvisedOf::MAX)) return Invalid("of", "unknown kind of advice");
+    NRPF_RETURN_IF_ERROR(CheckEnum("of", c.of, fb::AdvisedOf::MAX, fb::EnumNamesAdvisedOf(), "unknown kind of advice"));
     NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
     flatbuffers::FlatBufferBuilder fbb(64);
-    fbb.Finish(fb::CreatePersonAdvisedDirect(fbb, c.case_id.c_str(), c.advised_on.c_str(), c.of));
+    fbb.Finish(fb::CreatePersonAdvisedDirect(fbb, c.case_id.c_str(), c.advised_on.c_str(), *c.of));
     NoteSection(Emit(CaseStream(c.case_id), t::kPersonAdvised, fbb), c.note);
     return Status::Ok();
   }
@@ -606,28 +659,30 @@ class Decider {
   Status Decide(const CompleteStatusCheck& c) {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kRecordImmigration));
     NRPF_RETURN_IF_ERROR(RequireOpen());
-    if (!InRange(c.status, fb::ImmigrationStatus::MAX)) return Invalid("status", "unknown immigration status");
+    NRPF_RETURN_IF_ERROR(CheckEnum("status", c.status, fb::ImmigrationStatus::MAX, fb::EnumNamesImmigrationStatus(),
+                                   "unknown immigration status"));
     NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
     flatbuffers::FlatBufferBuilder fbb(64);
-    fbb.Finish(fb::CreateStatusCheckCompletedDirect(fbb, c.case_id.c_str(), c.status,
-                                                    MeansRecourseToPublicFunds(c.status),
+    fbb.Finish(fb::CreateStatusCheckCompletedDirect(fbb, c.case_id.c_str(), *c.status,
+                                                    MeansRecourseToPublicFunds(*c.status),
                                                     case_->immigration.checks == 0));
     NoteSection(Emit(CaseStream(c.case_id), t::kStatusCheckCompleted, fbb), c.note);
-    RaiseImmigrationAlerts(c.status);
+    RaiseImmigrationAlerts(*c.status);
     return Status::Ok();
   }
 
   Status Decide(const UpdateImmigrationStatus& c) {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kRecordImmigration));
     NRPF_RETURN_IF_ERROR(RequireOpen());
-    if (!InRange(c.status, fb::ImmigrationStatus::MAX)) return Invalid("status", "unknown immigration status");
+    NRPF_RETURN_IF_ERROR(CheckEnum("status", c.status, fb::ImmigrationStatus::MAX, fb::EnumNamesImmigrationStatus(),
+                                   "unknown immigration status"));
     NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
     flatbuffers::FlatBufferBuilder fbb(64);
-    fbb.Finish(fb::CreateImmigrationStatusUpdatedDirect(fbb, c.case_id.c_str(), c.status,
+    fbb.Finish(fb::CreateImmigrationStatusUpdatedDirect(fbb, c.case_id.c_str(), *c.status,
                                                         case_->immigration.status,
-                                                        MeansRecourseToPublicFunds(c.status)));
+                                                        MeansRecourseToPublicFunds(*c.status)));
     NoteSection(Emit(CaseStream(c.case_id), t::kImmigrationStatusUpdated, fbb), c.note);
-    RaiseImmigrationAlerts(c.status);
+    RaiseImmigrationAlerts(*c.status);
     return Status::Ok();
   }
 
@@ -657,7 +712,7 @@ class Decider {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, from_council ? Action::kRaiseQueryToHomeOffice
                                                            : Action::kRaiseQueryToCouncil));
     NRPF_RETURN_IF_ERROR(RequireOpen());
-    if (!InRange(c.topic, fb::QueryTopic::MAX)) return Invalid("topic", "unknown query topic");
+    NRPF_RETURN_IF_ERROR(CheckEnum("topic", c.topic, fb::QueryTopic::MAX, fb::EnumNamesQueryTopic(), "unknown query topic"));
     if (!InRange(c.urgent_reason, fb::UrgentReason::MAX)) return Invalid("urgent_reason", "unknown urgent reason");
     if (c.urgent && !from_council) return Invalid("urgent", "only a council raises an urgent request");
     if (c.urgent && c.urgent_reason == fb::UrgentReason::None) {
@@ -669,7 +724,7 @@ class Decider {
     const auto direction = from_council ? fb::QueryDirection::CouncilToHomeOffice
                                         : fb::QueryDirection::HomeOfficeToCouncil;
     flatbuffers::FlatBufferBuilder fbb(128);
-    fbb.Finish(fb::CreateQueryRaisedDirect(fbb, c.case_id.c_str(), query_id.c_str(), direction, c.topic,
+    fbb.Finish(fb::CreateQueryRaisedDirect(fbb, c.case_id.c_str(), query_id.c_str(), direction, *c.topic,
                                            c.urgent, c.urgent ? c.urgent_reason : fb::UrgentReason::None,
                                            state_.Policy().version));
     NoteSection(Emit(CaseStream(c.case_id), t::kQueryRaised, fbb), c.text);
@@ -713,7 +768,8 @@ class Decider {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kCloseOrReopenCase));
     NRPF_RETURN_IF_ERROR(RequireOpen());
     NRPF_RETURN_IF_ERROR(CheckDate("closure_date", c.closure_date));
-    if (!InRange(c.reason, fb::ClosureReason::MAX)) return Invalid("reason", "unknown closure reason");
+    NRPF_RETURN_IF_ERROR(CheckEnum("reason", c.reason, fb::ClosureReason::MAX, fb::EnumNamesClosureReason(),
+                                   "unknown closure reason"));
     NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
     if (case_->finance.active) {
       if (c.closure_date < case_->finance.start_date) {
@@ -722,7 +778,7 @@ class Decider {
       EndFinanceEvent(c.closure_date);  // the closure date is the end of financial support
     }
     flatbuffers::FlatBufferBuilder fbb(64);
-    fbb.Finish(fb::CreateCaseClosedDirect(fbb, c.case_id.c_str(), c.closure_date.c_str(), c.reason));
+    fbb.Finish(fb::CreateCaseClosedDirect(fbb, c.case_id.c_str(), c.closure_date.c_str(), *c.reason));
     NoteSection(Emit(CaseStream(c.case_id), t::kCaseClosed, fbb), c.note);
     // The Home Office gives no updates on closed cases, so no alert outlives
     // the case; the closure required alert ends exactly here.

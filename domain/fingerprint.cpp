@@ -18,12 +18,23 @@ class Writer {
   template <typename E>
     requires std::is_enum_v<E>
   void Enum(E e) { Int(static_cast<std::uint64_t>(e)); }
+  // A field that may be left out: int(0), or int(1) and the value.
+  template <typename E>
+    requires std::is_enum_v<E>
+  void Enum(const std::optional<E>& e) {
+    Int(e ? 1 : 0);
+    if (e) Enum(*e);
+  }
   // Personal.
   void PersonalStr(std::string_view s) {
     PutStr(&personal_, s);
     any_personal_ |= !s.empty();
   }
   void PersonalInt(std::uint64_t v) { ledger::PutFixed64BE(&personal_, v); }
+  void PersonalOpt(const std::optional<std::string>& s) {
+    PersonalInt(s ? 1 : 0);
+    if (s) PersonalStr(*s);
+  }
   void AddPerson(const Person& p) {
     PersonalStr(p.given_names);
     PersonalStr(p.family_name);
@@ -37,6 +48,35 @@ class Writer {
     }
     PersonalStr(p.address);
     PersonalStr(p.relationship);
+  }
+
+  // An amendment: for each field, int(0) when left out, or int(1) and the
+  // field as AddPerson writes it.
+  void AddAmendment(const PersonAmendment& a) {
+    for (const std::optional<std::string>* f :
+         {&a.given_names, &a.family_name, &a.date_of_birth, &a.nationality, &a.home_office_reference}) {
+      PersonalOpt(*f);
+    }
+    PersonalInt(a.documents ? 1 : 0);
+    if (a.documents) {
+      PersonalInt(a.documents->size());
+      for (const auto& [type, number] : *a.documents) {
+        PersonalInt(static_cast<std::uint64_t>(type));
+        PersonalStr(number);
+      }
+    }
+    PersonalOpt(a.address);
+    PersonalOpt(a.relationship);
+  }
+  template <typename T>
+  void Opt(const std::optional<T>& v) {
+    Int(v ? 1 : 0);
+    if (!v) return;
+    if constexpr (std::is_same_v<T, std::string>) {
+      Str(*v);
+    } else {
+      Int(static_cast<std::uint64_t>(*v));
+    }
   }
 
   ledger::CommandFingerprint Finish() && {
@@ -115,7 +155,7 @@ void Fields(Writer& w, const ChangeTeam& c) {
 }
 void Fields(Writer& w, const AmendApplicant& c) {
   w.Str(c.case_id);
-  w.AddPerson(c.details);
+  w.AddAmendment(c.details);
   w.Enum(c.household_type);
   w.Enum(c.legislation);
 }
@@ -134,7 +174,13 @@ void Fields(Writer& w, const RecordFinance& c) {
   w.Int(static_cast<std::uint64_t>(c.accommodation_costs_weekly_pence));
   w.Int(c.accommodation_provided ? 1 : 0);
 }
-void Fields(Writer& w, const AmendFinance& c) { Fields(w, static_cast<const RecordFinance&>(c)); }
+void Fields(Writer& w, const AmendFinance& c) {
+  w.Str(c.case_id);
+  w.Opt(c.start_date);
+  w.Opt(c.person_costs_weekly_pence);
+  w.Opt(c.accommodation_costs_weekly_pence);
+  w.Opt(c.accommodation_provided);
+}
 void Fields(Writer& w, const EndFinance& c) {
   w.Str(c.case_id);
   w.Str(c.end_date);

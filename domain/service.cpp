@@ -262,10 +262,10 @@ std::vector<std::string> CaseService::TurnsOf(const Command& command) const {
   const auto admin_turn = [](std::string_view organisation_id) {
     return "admins-of/" + std::string(organisation_id);
   };
-  if (const auto* create = std::get_if<CreateUser>(&command); create != nullptr && IsAdminRole(create->role)) {
+  if (const auto* create = std::get_if<CreateUser>(&command); create != nullptr && create->role && IsAdminRole(*create->role)) {
     ids.push_back(admin_turn(create->organisation_id));
   }
-  if (const auto* change = std::get_if<ChangeUserRole>(&command); change != nullptr && IsAdminRole(change->role)) {
+  if (const auto* change = std::get_if<ChangeUserRole>(&command); change != nullptr && change->role && IsAdminRole(*change->role)) {
     // The account's organisation never changes.
     std::string org = projector_->Read([&](const projections::Projections& p) {
       const UserState* u = p.User(change->user_id);
@@ -329,8 +329,8 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
   ledger::AppendRequest append;
   Result<Decision> decision = projector_->Read([&](const projections::Projections& state) -> Result<Decision> {
     const UserState* actor = state.User(request.actor_user_id);
-    if (lookup != nullptr && actor != nullptr) {
-      in.rtpf = state.RtpfCheck(lookup->document_type, lookup->document_number, lookup->date_of_birth,
+    if (lookup != nullptr && lookup->document_type && actor != nullptr) {  // absent: decide() refuses it
+      in.rtpf = state.RtpfCheck(*lookup->document_type, lookup->document_number, lookup->date_of_birth,
                                 actor->organisation_id, in.now_us);
     }
     // A creation is decided first on the number it would take, and takes

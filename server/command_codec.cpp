@@ -13,19 +13,53 @@ std::string S(const flatbuffers::String* s) { return s == nullptr ? std::string(
 
 d::Person P(const d::fb::PersonDetails* p) { return p == nullptr ? d::Person() : d::PersonFrom(*p); }
 
+// A field the caller may leave out: absent stays absent (an empty text is
+// a text given).
+std::optional<std::string> Given(const flatbuffers::String* s) {
+  return s == nullptr ? std::nullopt : std::optional<std::string>(s->str());
+}
+template <typename T>
+std::optional<T> Given(const flatbuffers::Optional<T>& v) {
+  return v ? std::optional<T>(*v) : std::nullopt;
+}
+
+// The fields of `p` that are present, as an amendment.
+d::PersonAmendment Amendment(const d::fb::PersonDetails* p) {
+  d::PersonAmendment a;
+  if (p == nullptr) return a;
+  a.given_names = Given(p->given_names());
+  a.family_name = Given(p->family_name());
+  a.date_of_birth = Given(p->date_of_birth());
+  a.nationality = Given(p->nationality());
+  a.home_office_reference = Given(p->home_office_reference());
+  if (p->documents() != nullptr) a.documents = d::PersonFrom(*p).documents;
+  a.address = Given(p->address());
+  a.relationship = Given(p->relationship());
+  return a;
+}
+
 template <typename T>
 const T* As(const void* table) {
   return static_cast<const T*>(table);
 }
 
-template <typename Finance, typename T>
-Finance FinanceOf(const T* t) {
-  Finance f;
+d::RecordFinance FinanceOf(const fb::RecordFinance* t) {
+  d::RecordFinance f;
   f.case_id = S(t->case_id());
   f.start_date = S(t->start_date());
   f.person_costs_weekly_pence = t->person_costs_weekly_pence();
   f.accommodation_costs_weekly_pence = t->accommodation_costs_weekly_pence();
   f.accommodation_provided = t->accommodation_provided();
+  return f;
+}
+
+d::AmendFinance AmendmentOf(const fb::AmendFinance* t) {
+  d::AmendFinance f;
+  f.case_id = S(t->case_id());
+  f.start_date = Given(t->start_date());
+  f.person_costs_weekly_pence = Given(t->person_costs_weekly_pence());
+  f.accommodation_costs_weekly_pence = Given(t->accommodation_costs_weekly_pence());
+  f.accommodation_provided = Given(t->accommodation_provided());
   return f;
 }
 
@@ -35,7 +69,7 @@ std::optional<domain::Command> ToCommand(fb::Op op, const void* table) {
   switch (op) {
     case fb::Op::RegisterOrganisation: {
       const auto* t = As<fb::RegisterOrganisation>(table);
-      return d::RegisterOrganisation{S(t->organisation_id()), t->kind(), S(t->name()), t->nation()};
+      return d::RegisterOrganisation{S(t->organisation_id()), Given(t->kind()), S(t->name()), Given(t->nation())};
     }
     case fb::Op::CreateTeam: {
       const auto* t = As<fb::CreateTeam>(table);
@@ -43,14 +77,14 @@ std::optional<domain::Command> ToCommand(fb::Op op, const void* table) {
     }
     case fb::Op::CreateUser: {
       const auto* t = As<fb::CreateUser>(table);
-      return d::CreateUser{S(t->user_id()), S(t->organisation_id()), t->role(), S(t->team_id()), S(t->name()),
+      return d::CreateUser{S(t->user_id()), S(t->organisation_id()), Given(t->role()), S(t->team_id()), S(t->name()),
                            S(t->email())};
     }
     case fb::Op::DeleteUser:
       return d::DeleteUser{S(As<fb::DeleteUser>(table)->user_id())};
     case fb::Op::ChangeUserRole: {
       const auto* t = As<fb::ChangeUserRole>(table);
-      return d::ChangeUserRole{S(t->user_id()), t->role()};
+      return d::ChangeUserRole{S(t->user_id()), Given(t->role())};
     }
     case fb::Op::LockUser:
       return d::LockUser{S(As<fb::LockUser>(table)->user_id()), d::fb::LockReason::ByAdmin, 0};
@@ -67,7 +101,7 @@ std::optional<domain::Command> ToCommand(fb::Op op, const void* table) {
     }
     case fb::Op::RtpfLookup: {
       const auto* t = As<fb::RtpfLookup>(table);
-      return d::RtpfLookup{t->document_type(), S(t->document_number()), S(t->date_of_birth())};
+      return d::RtpfLookup{Given(t->document_type()), S(t->document_number()), S(t->date_of_birth())};
     }
     case fb::Op::CreateCase: {
       const auto* t = As<fb::CreateCase>(table);
@@ -78,8 +112,8 @@ std::optional<domain::Command> ToCommand(fb::Op op, const void* table) {
       if (t->dependants() != nullptr) {
         for (const d::fb::PersonDetails* p : *t->dependants()) c.dependants.push_back(P(p));
       }
-      c.household_type = t->household_type();
-      c.legislation = t->legislation();
+      c.household_type = Given(t->household_type());
+      c.legislation = Given(t->legislation());
       c.referral_date = S(t->referral_date());
       c.advised_details_shared = t->advised_details_shared();
       c.urgent = t->urgent();
@@ -97,7 +131,8 @@ std::optional<domain::Command> ToCommand(fb::Op op, const void* table) {
     }
     case fb::Op::AmendApplicant: {
       const auto* t = As<fb::AmendApplicant>(table);
-      return d::AmendApplicant{S(t->case_id()), P(t->details()), t->household_type(), t->legislation()};
+      return d::AmendApplicant{S(t->case_id()), Amendment(t->details()), Given(t->household_type()),
+                               Given(t->legislation())};
     }
     case fb::Op::AddDependant: {
       const auto* t = As<fb::AddDependant>(table);
@@ -108,24 +143,24 @@ std::optional<domain::Command> ToCommand(fb::Op op, const void* table) {
       return d::RemoveDependant{S(t->case_id()), S(t->subject())};
     }
     case fb::Op::RecordFinance:
-      return FinanceOf<d::RecordFinance>(As<fb::RecordFinance>(table));
+      return FinanceOf(As<fb::RecordFinance>(table));
     case fb::Op::AmendFinance:
-      return FinanceOf<d::AmendFinance>(As<fb::AmendFinance>(table));
+      return AmendmentOf(As<fb::AmendFinance>(table));
     case fb::Op::EndFinance: {
       const auto* t = As<fb::EndFinance>(table);
       return d::EndFinance{S(t->case_id()), S(t->end_date())};
     }
     case fb::Op::RecordAdvice: {
       const auto* t = As<fb::RecordAdvice>(table);
-      return d::RecordAdvice{S(t->case_id()), S(t->advised_on()), t->of(), S(t->note())};
+      return d::RecordAdvice{S(t->case_id()), S(t->advised_on()), Given(t->of()), S(t->note())};
     }
     case fb::Op::CompleteStatusCheck: {
       const auto* t = As<fb::CompleteStatusCheck>(table);
-      return d::CompleteStatusCheck{S(t->case_id()), t->status(), S(t->note())};
+      return d::CompleteStatusCheck{S(t->case_id()), Given(t->status()), S(t->note())};
     }
     case fb::Op::UpdateImmigrationStatus: {
       const auto* t = As<fb::UpdateImmigrationStatus>(table);
-      return d::UpdateImmigrationStatus{S(t->case_id()), t->status(), S(t->note())};
+      return d::UpdateImmigrationStatus{S(t->case_id()), Given(t->status()), S(t->note())};
     }
     case fb::Op::CloseAlert: {
       const auto* t = As<fb::CloseAlert>(table);
@@ -133,7 +168,7 @@ std::optional<domain::Command> ToCommand(fb::Op op, const void* table) {
     }
     case fb::Op::RaiseQuery: {
       const auto* t = As<fb::RaiseQuery>(table);
-      return d::RaiseQuery{S(t->case_id()), t->topic(), t->urgent(), t->urgent_reason(), S(t->text())};
+      return d::RaiseQuery{S(t->case_id()), Given(t->topic()), t->urgent(), t->urgent_reason(), S(t->text())};
     }
     case fb::Op::AnswerQuery: {
       const auto* t = As<fb::AnswerQuery>(table);
@@ -141,7 +176,7 @@ std::optional<domain::Command> ToCommand(fb::Op op, const void* table) {
     }
     case fb::Op::CloseCase: {
       const auto* t = As<fb::CloseCase>(table);
-      return d::CloseCase{S(t->case_id()), S(t->closure_date()), t->reason(), S(t->note())};
+      return d::CloseCase{S(t->case_id()), S(t->closure_date()), Given(t->reason()), S(t->note())};
     }
     case fb::Op::ReopenCase: {
       const auto* t = As<fb::ReopenCase>(table);

@@ -37,7 +37,7 @@ Offset<fb::ImmigrationView> BuildImmigration(Builder& fbb, const domain::Immigra
   b.add_checks(i.checks);
   b.add_first_checked_at_us(i.first_checked_at_us);
   b.add_known(i.known);
-  b.add_status(i.status);
+  if (i.known) b.add_status(i.status);  // before any, "NoRecordFound" would be a finding never made
   b.add_recourse_to_public_funds(i.recourse_to_public_funds);
   b.add_updated_at_us(i.updated_at_us);
   b.add_note(note);
@@ -47,7 +47,7 @@ Offset<fb::ImmigrationView> BuildImmigration(Builder& fbb, const domain::Immigra
 Offset<fb::AlertView> BuildAlert(Builder& fbb, const domain::AlertState& a) {
   return fb::CreateAlertViewDirect(fbb, a.alert_id.c_str(), a.kind, a.query_id.c_str(), a.caseworker_id.c_str(),
                                    a.raised_at_us, a.raised_position, a.open, a.closed_at_us, a.closed_by.c_str(),
-                                   a.because);
+                                   a.open ? flatbuffers::nullopt : flatbuffers::Optional(a.because));
 }
 
 Offset<fb::QueryView> BuildQuery(Builder& fbb, const domain::QueryState& q) {
@@ -90,8 +90,9 @@ Offset<fb::SearchHit> BuildHit(Builder& fbb, const projections::SearchHit& h) {
 
 Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead& read) {
   const domain::CaseState& c = read.state;
-  // A metadata-only read holds no finance or immigration (CaseState::
-  // MetadataOnly()): the view leaves them out rather than show defaults.
+  // A metadata-only read holds no finance, immigration or closure reason
+  // (CaseState::MetadataOnly()): the view leaves them out rather than show
+  // defaults.
   const bool full = read.visibility == domain::CaseVisibility::kFull;
   auto case_id = fbb.CreateString(c.case_id);
   auto org = fbb.CreateString(c.organisation_id);
@@ -139,7 +140,7 @@ Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead&
   b.add_queries(queries);
   b.add_advice(advice);
   b.add_closure_date(closure_date);
-  b.add_closure_reason(c.closure_reason);
+  if (full && c.closures > 0) b.add_closure_reason(c.closure_reason);
   b.add_closure_note(closure_note);
   b.add_closed_at_us(c.closed_at_us);
   b.add_closures(c.closures);

@@ -139,9 +139,7 @@ TEST_CASE("step 3: a new case is an open referral whose personal data is sealed 
 TEST_CASE("step 3: a likely duplicate is flagged at creation despite a misspelt name", "[domain][search]") {
   World w;
   const std::string first = w.NewCase("camden", SamplePerson("Oksana", "Kowalczyk", "1988-07-09"));
-  CreateCase again;
-  again.team_id = "team-a";
-  again.applicant = SamplePerson("Oxana", "Kowalcyk", "1988-07-09");
+  CreateCase again = MinimalCase(SamplePerson("Oxana", "Kowalcyk", "1988-07-09"));
   again.applicant.documents.clear();
   again.applicant.home_office_reference.clear();
   again.referral_date = "2025-03-02";
@@ -176,8 +174,7 @@ TEST_CASE("step 4: finance makes the case open financially supported, the Home O
   REQUIRE(ho_view.ok());
   CHECK(ho_view->finance.accommodation_costs_weekly_pence == 30000);
 
-  AmendFinance a;
-  static_cast<RecordFinance&>(a) = f;
+  AmendFinance a = AmendFinance::Whole(f);
   a.person_costs_weekly_pence = 15000;
   w.Do("camden-cw1", a);
   CHECK(w.Case(id).finance.person_costs_weekly_pence == 15000);
@@ -484,6 +481,11 @@ TEST_CASE("bad input is refused with a stable reason and writes nothing", "[doma
   c.applicant = SamplePerson("A", "B", "1990-13-01");
   CHECK(Refusal(w.Try("camden-cw1", c)) == "invalid_argument/applicant_date_of_birth_invalid");
   c.applicant.date_of_birth = "1990-01-01";
+  // No enum of a case is guessed: each one left out is refused, named.
+  CHECK(Refusal(w.Try("camden-cw1", c)) == "invalid_argument/household_type_invalid");
+  c.household_type = fb::HouseholdType::AdultWithCareNeeds;
+  CHECK(Refusal(w.Try("camden-cw1", c)) == "invalid_argument/legislation_invalid");
+  c.legislation = fb::Legislation::CareAct2014;
   c.team_id = "no-such-team";
   CHECK(Refusal(w.Try("camden-cw1", c)) == "not_found/team_not_found");
   c.team_id = "team-a";
@@ -494,6 +496,160 @@ TEST_CASE("bad input is refused with a stable reason and writes nothing", "[doma
   CHECK(Refusal(w.Try("camden-cw1", c)) == "invalid_argument/household_type_invalid");
   CHECK(Refusal(w.Try("camden-cw1", AllocateCaseworker{"99999", "camden-cw1"})) == "not_found/case_not_found");
   CHECK(Refusal(w.Try("nobody", AllocateCaseworker{"1", "camden-cw1"})) == "permission_denied/unknown_user");
+  CHECK(w.ledger->Size() == size);
+}
+
+// The changed_fields of the event at `position` (an applicant or finance
+// amendment); the event itself still records the whole resulting record.
+template <typename Body>
+std::vector<std::string> ChangedFieldsAt(World& w, std::uint64_t position) {
+  auto stored = w.ledger->ReadRange(position, 1);
+  REQUIRE(stored.ok());
+  REQUIRE(stored->size() == 1);
+  Result<EventView> e = DecodeEvent(stored->front(), {});
+  REQUIRE(e.ok());
+  std::vector<std::string> out;
+  if (const auto* fields = e->Body<Body>()->changed_fields()) {
+    for (const flatbuffers::String* f : *fields) out.push_back(f->str());
+  }
+  return out;
+}
+
+TEST_CASE("a command's enum left out is refused naming the field, never read as its first value", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  const std::uint64_t size = w.ledger->Size();
+  RegisterOrganisation org{"bristol", std::nullopt, "Bristol", fb::Nation::EnglandAndWales};
+  CHECK(Refusal(w.Try("ns-admin", org)) == "invalid_argument/kind_invalid");
+  org.kind = fb::OrganisationKind::Council;
+  org.nation.reset();
+  CHECK(Refusal(w.Try("ns-admin", org)) == "invalid_argument/nation_invalid");  // a council's bank holidays
+  CHECK(Refusal(w.Try("camden-admin", CreateUser{"camden-x", "camden", std::nullopt, "", "X", ""})) ==
+        "invalid_argument/role_invalid");
+  CHECK(Refusal(w.Try("camden-admin", ChangeUserRole{"camden-cw2", std::nullopt})) == "invalid_argument/role_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", RtpfLookup{std::nullopt, "P12345678", "1990-05-17"})) ==
+        "invalid_argument/document_type_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{id, "2025-03-04", std::nullopt, ""})) == "invalid_argument/of_invalid");
+  CHECK(Refusal(w.Try("ho-1", CompleteStatusCheck{id, std::nullopt, ""})) == "invalid_argument/status_invalid");
+  CHECK(Refusal(w.Try("ho-1", UpdateImmigrationStatus{id, std::nullopt, ""})) == "invalid_argument/status_invalid");
+  RaiseQuery q = QueryOn(id);
+  q.topic.reset();
+  CHECK(Refusal(w.Try("camden-cw1", q)) == "invalid_argument/topic_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", CloseCase{id, "2025-12-04", std::nullopt, ""})) == "invalid_argument/reason_invalid");
+  CHECK(w.ledger->Size() == size);
+  CHECK(w.Case(id).status == fb::CaseStatus::OpenReferral);
+  CHECK(w.Case(id).alerts.empty());
+
+  // Only a council's nation decides anything: the other kinds may leave it out.
+  w.Do("ns-admin", RegisterOrganisation{"auditors-2", fb::OrganisationKind::AuditBody, "Auditors 2", std::nullopt});
+}
+
+TEST_CASE("amend_applicant changes only the fields it carries, and an empty text or list clears one", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  const CaseState before = w.Case(id);
+  REQUIRE(before.applicant.details);
+
+  // The address alone: once refused as applicant_name_invalid.
+  AmendApplicant address{id, {}, std::nullopt, std::nullopt};
+  address.details.address = "2 New Road";
+  const std::uint64_t at = w.Do("camden-cw1", address).first_position;
+  CaseState c = w.Case(id);
+  REQUIRE(c.applicant.details);
+  Person expected = *before.applicant.details;
+  expected.address = "2 New Road";
+  CHECK(*c.applicant.details == expected);
+  CHECK(c.household_type == before.household_type);
+  CHECK(c.legislation == before.legislation);
+  CHECK(ChangedFieldsAt<fb::ApplicantAmended>(w, at) == std::vector<std::string>{"address"});
+
+  // Names and date of birth: nationality, reference, documents, address and
+  // household stay.
+  AmendApplicant names{id, {}, std::nullopt, std::nullopt};
+  names.details.given_names = "Amina J.";
+  names.details.family_name = "Okafor";
+  names.details.date_of_birth = "1990-05-17";
+  w.Do("camden-cw1", names);
+  expected.given_names = "Amina J.";
+  CHECK(*w.Case(id).applicant.details == expected);
+  CHECK(w.Case(id).household_type == fb::HouseholdType::FamilyWithChildren);
+
+  // The household alone keeps every detail.
+  AmendApplicant household{id, {}, fb::HouseholdType::AdultWithCareNeeds, fb::Legislation::CareAct2014};
+  const std::uint64_t household_at = w.Do("camden-cw1", household).first_position;
+  CHECK(*w.Case(id).applicant.details == expected);
+  CHECK(w.Case(id).household_type == fb::HouseholdType::AdultWithCareNeeds);
+  CHECK(w.Case(id).legislation == fb::Legislation::CareAct2014);
+  CHECK(ChangedFieldsAt<fb::ApplicantAmended>(w, household_at) ==
+        std::vector<std::string>{"household_type", "legislation"});
+
+  // Given empty, a text or a list is cleared.
+  AmendApplicant clear{id, {}, std::nullopt, std::nullopt};
+  clear.details.home_office_reference = "";
+  clear.details.documents = std::vector<std::pair<fb::DocumentType, std::string>>{};
+  const std::uint64_t clear_at = w.Do("camden-cw1", clear).first_position;
+  expected.home_office_reference.clear();
+  expected.documents.clear();
+  CHECK(*w.Case(id).applicant.details == expected);
+  CHECK(ChangedFieldsAt<fb::ApplicantAmended>(w, clear_at) ==
+        std::vector<std::string>{"home_office_reference", "documents"});
+
+  // A person keeps a name and a date of birth; what changes nothing is refused.
+  const std::uint64_t size = w.ledger->Size();
+  AmendApplicant nameless{id, {}, std::nullopt, std::nullopt};
+  nameless.details.given_names = "";
+  nameless.details.family_name = "";
+  CHECK(Refusal(w.Try("camden-cw1", nameless)) == "invalid_argument/applicant_name_invalid");
+  AmendApplicant undated{id, {}, std::nullopt, std::nullopt};
+  undated.details.date_of_birth = "";
+  CHECK(Refusal(w.Try("camden-cw1", undated)) == "invalid_argument/applicant_date_of_birth_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", AmendApplicant{id, {}, std::nullopt, std::nullopt})) ==
+        "failed_precondition/unchanged");
+  AmendApplicant same{id, {}, fb::HouseholdType::AdultWithCareNeeds, std::nullopt};
+  same.details.address = "2 New Road";
+  CHECK(Refusal(w.Try("camden-cw1", same)) == "failed_precondition/unchanged");
+  CHECK(w.ledger->Size() == size);
+}
+
+TEST_CASE("amend_finance changes only the fields it carries", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  RecordFinance f;
+  f.case_id = id;
+  f.start_date = "2025-03-03";
+  f.person_costs_weekly_pence = 12000;
+  f.accommodation_costs_weekly_pence = 30000;
+  f.accommodation_provided = true;
+  CHECK(Refusal(w.Try("camden-cw1", AmendFinance{id, "2025-03-05", 9000, std::nullopt, std::nullopt})) ==
+        "failed_precondition/no_finance");
+  w.Do("camden-cw1", f);
+
+  // Start date and person costs: the accommodation stays as recorded.
+  const std::uint64_t at =
+      w.Do("camden-cw1", AmendFinance{id, "2025-03-05", 9000, std::nullopt, std::nullopt}).first_position;
+  FinanceState now = w.Case(id).finance;
+  CHECK(now.start_date == "2025-03-05");
+  CHECK(now.person_costs_weekly_pence == 9000);
+  CHECK(now.accommodation_costs_weekly_pence == 30000);
+  CHECK(now.accommodation_provided);
+  CHECK(now.amendments == 1);
+  CHECK(ChangedFieldsAt<fb::FinanceRecorded>(w, at) == std::vector<std::string>{"start_date", "person_costs"});
+
+  // A false or a zero given is a value, not an absence.
+  w.Do("camden-cw1", AmendFinance{id, std::nullopt, std::nullopt, 0, false});
+  now = w.Case(id).finance;
+  CHECK(now.start_date == "2025-03-05");
+  CHECK(now.person_costs_weekly_pence == 9000);
+  CHECK(now.accommodation_costs_weekly_pence == 0);
+  CHECK_FALSE(now.accommodation_provided);
+
+  const std::uint64_t size = w.ledger->Size();
+  CHECK(Refusal(w.Try("camden-cw1", AmendFinance{id, std::nullopt, std::nullopt, std::nullopt, std::nullopt})) ==
+        "failed_precondition/unchanged");
+  CHECK(Refusal(w.Try("camden-cw1", AmendFinance{id, std::nullopt, 9000, std::nullopt, std::nullopt})) ==
+        "failed_precondition/unchanged");
+  CHECK(Refusal(w.Try("camden-cw1", AmendFinance{id, "", std::nullopt, std::nullopt, std::nullopt})) ==
+        "invalid_argument/start_date_invalid");
   CHECK(w.ledger->Size() == size);
 }
 

@@ -36,11 +36,14 @@ inline Person SamplePerson(std::string given, std::string family, std::string do
   return p;
 }
 
-// A minimal case of `applicant` in team-a, unallocated, with no dependants.
+// A minimal case of `applicant` in team-a, unallocated, with no dependants:
+// what a case cannot do without.
 inline CreateCase MinimalCase(Person applicant) {
   CreateCase c;
   c.team_id = "team-a";
   c.applicant = std::move(applicant);
+  c.household_type = fb::HouseholdType::AdultWithCareNeeds;
+  c.legislation = fb::Legislation::CareAct2014;
   c.referral_date = "2025-03-01";
   return c;
 }

@@ -98,8 +98,7 @@ TEST_CASE("Home Office: reads every subscribed council's cases, records immigrat
   CHECK(w.Try(ho, AnswerQuery{id, "Q2", "answer"}).ok());
   CHECK(w.service->Clocks(ho, {}).ok());
   CHECK(Refusal(w.Try(ho, Finance(id))) == "permission_denied/finance_read_only");
-  AmendFinance amend;
-  static_cast<RecordFinance&>(amend) = Finance(id);
+  const AmendFinance amend = AmendFinance::Whole(Finance(id));
   CHECK(Refusal(w.Try(ho, amend)) == "permission_denied/finance_read_only");
   CHECK(Refusal(w.Try(ho, EndFinance{id, "2025-04-01"})) == "permission_denied/finance_read_only");
   CHECK(Refusal(w.Try(ho, NewCaseCommand())) == "permission_denied/role_not_permitted");

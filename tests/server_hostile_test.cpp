@@ -279,7 +279,8 @@ TEST_CASE("slow, silent and non-reading clients are cut off by their deadlines w
   SECTION("a client that asks and never reads is disconnected; the others are not held up") {
     // Enough events that one page of the log with records is large.
     for (int i = 0; i < 30; ++i) {
-      w.Ok("camden-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Person" + std::to_string(i),
+      w.Ok("camden-cw1", {"create-case", "household_type=FamilyWithChildren", "legislation=ChildrenAct1989S17",
+                          "team_id=team-a", "applicant.given_names=Person" + std::to_string(i),
                           "applicant.family_name=Synthetic", "applicant.date_of_birth=1990-01-01",
                           "applicant.address=" + std::string(1000, 'a'), "referral_date=2025-03-01"});
     }
@@ -379,7 +380,8 @@ TEST_CASE("HTTP listener: bad requests get structured errors with stable codes",
     CHECK(TrickledUntilClosed(s, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
   }
   SECTION("an event stream pushes a case's events and ends with the session") {
-    w.Ok("camden-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Amina", "applicant.family_name=Okafor",
+    w.Ok("camden-cw1", {"create-case", "household_type=FamilyWithChildren", "legislation=ChildrenAct1989S17",
+                        "team_id=team-a", "applicant.given_names=Amina", "applicant.family_name=Okafor",
                         "applicant.date_of_birth=1988-04-12", "referral_date=2025-03-01"});
     RawSocket sse(at);
     sse.Send("GET /v1/subscribe_case?case_id=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n");
@@ -389,11 +391,11 @@ TEST_CASE("HTTP listener: bad requests get structured errors with stable codes",
     CHECK(stream.find("text/event-stream") != std::string::npos);
     CHECK(stream.find("event: subscribed") != std::string::npos);
     CHECK(stream.find("\"case.created\"") != std::string::npos);
-    w.Ok("camden-cw1", {"record-advice", "case_id=1", "advised_on=2025-03-02"});
+    w.Ok("camden-cw1", {"record-advice", "of=DetailsSharedWithHomeOffice", "case_id=1", "advised_on=2025-03-02"});
     stream = sse.Receive(3s, &closed);
     CHECK(stream.find("\"case.person_advised\"") != std::string::npos);
     w.Ok("camden-cw1", {"logout"});
-    w.Ok("camden-cw2", {"record-advice", "case_id=1", "advised_on=2025-03-03"});
+    w.Ok("camden-cw2", {"record-advice", "of=DetailsSharedWithHomeOffice", "case_id=1", "advised_on=2025-03-03"});
     stream = sse.Receive(3s, &closed);
     CHECK(stream.find("event: end") != std::string::npos);
     CHECK(stream.find("session_invalid") != std::string::npos);

@@ -37,11 +37,12 @@ Answer Post(ServerWorld& w, const std::string& user, const std::string& op, cons
 TEST_CASE("an idempotency key answers only a retry of its own request", "[server][idempotency]") {
   ServerWorld w;
   for (const char* name : {"Amina", "Grace"}) {
-    w.Ok("camden-cw1", {"create-case", "team_id=team-a", std::string("applicant.given_names=") + name,
+    w.Ok("camden-cw1", {"create-case", "team_id=team-a", "household_type=FamilyWithChildren",
+                        "legislation=ChildrenAct1989S17", std::string("applicant.given_names=") + name,
                         "applicant.family_name=Okafor", "applicant.date_of_birth=1988-04-12",
                         "referral_date=2025-03-01"});
   }
-  const std::string advice = R"({"case_id":"1","advised_on":"2025-03-06","note":"first"})";
+  const std::string advice = R"({"case_id":"1","of":"DetailsSharedWithHomeOffice","advised_on":"2025-03-06","note":"first"})";
   Answer first = Post(w, "camden-cw1", "record_advice", advice, "adv-1");
   REQUIRE(first.status == 200);
   REQUIRE(first->body_as_CommandResult() != nullptr);
@@ -58,9 +59,9 @@ TEST_CASE("an idempotency key answers only a retry of its own request", "[server
     std::string op, body;
   };
   for (const Other& o : std::vector<Other>{
-           {"record_advice", R"({"case_id":"1","advised_on":"2025-03-06","note":"DIFFERENT"})"},
-           {"record_advice", R"({"case_id":"1","advised_on":"2025-03-07","note":"first"})"},
-           {"record_advice", R"({"case_id":"2","advised_on":"2025-03-06","note":"first"})"},
+           {"record_advice", R"({"case_id":"1","of":"DetailsSharedWithHomeOffice","advised_on":"2025-03-06","note":"DIFFERENT"})"},
+           {"record_advice", R"({"case_id":"1","of":"DetailsSharedWithHomeOffice","advised_on":"2025-03-07","note":"first"})"},
+           {"record_advice", R"({"case_id":"2","of":"DetailsSharedWithHomeOffice","advised_on":"2025-03-06","note":"first"})"},
            {"raise_query", R"({"case_id":"1","topic":"StatusUpdate","text":"first"})"},
        }) {
     INFO(o.op << " " << o.body);
@@ -72,7 +73,8 @@ TEST_CASE("an idempotency key answers only a retry of its own request", "[server
   CHECK(LogSize(w) == size);
   // The client's exit code for it: a conflict.
   CliUser::Answer cli = w.User("camden-cw1").Json({"--command-id", "adv-1", "record-advice", "case_id=1",
-                                                   "advised_on=2025-03-06", "note=DIFFERENT"});
+                                                   "of=DetailsSharedWithHomeOffice", "advised_on=2025-03-06",
+                                                   "note=DIFFERENT"});
   CHECK(cli.code == 7);
   CHECK(cli.reason() == "command_id_reused");  // no finer reason: the code again
   CHECK(LogSize(w) == size);

@@ -137,9 +137,9 @@ TEST_CASE("a case lives its whole life through nrpf-ledgerd and nrpf, and surviv
   REQUIRE(stale->error()->current_version().has_value());
   CHECK(*stale->error()->current_version() == version + 1);
   CliUser::Answer first = w.User("camden-cw1").Json({"--command-id", "advice-42", "record-advice", "case_id=1",
-                                                     "advised_on=2025-03-12"});
+                                                     "of=DetailsSharedWithHomeOffice", "advised_on=2025-03-12"});
   CliUser::Answer again = w.User("camden-cw1").Json({"--command-id", "advice-42", "record-advice", "case_id=1",
-                                                     "advised_on=2025-03-12"});
+                                                     "of=DetailsSharedWithHomeOffice", "advised_on=2025-03-12"});
   REQUIRE(first.code == 0);
   REQUIRE(again.code == 0);
   CHECK_FALSE(Result(first)->duplicate());
@@ -164,7 +164,9 @@ TEST_CASE("a case lives its whole life through nrpf-ledgerd and nrpf, and surviv
   CHECK(CountersOf(w.Ok("camden-cw1", {"get-counters"}))->open_referrals() == 1);
 
   // 9. A duplicate, flagged by the council and removed by network support.
-  CliUser::Answer dup = w.Ok("camden-cw2", {"create-case", "team_id=team-a", "applicant.given_names=Amina",
+  CliUser::Answer dup = w.Ok("camden-cw2", {"create-case", "household_type=FamilyWithChildren",
+                                            "legislation=ChildrenAct1989S17", "team_id=team-a",
+                                            "applicant.given_names=Amina",
                                             "applicant.family_name=Okafur", "applicant.date_of_birth=1988-04-12",
                                             "referral_date=2025-05-02"});
   CHECK(Result(dup)->possible_duplicates()->size() >= 1);
@@ -188,14 +190,16 @@ TEST_CASE("a case lives its whole life through nrpf-ledgerd and nrpf, and surviv
     CHECK(query->question() == nullptr);
   }
   w.Ok("admin", {"remove-duplicate", "case_id=" + dup_id});
-  CHECK(w.Refused("camden-cw2", {"record-advice", "case_id=" + dup_id, "advised_on=2025-05-03"}, 7) == "case_removed");
+  CHECK(w.Refused("camden-cw2", {"record-advice", "of=DetailsSharedWithHomeOffice",
+                                 "case_id=" + dup_id, "advised_on=2025-05-03"}, 7) == "case_removed");
   CliUser::Answer erased = w.Ok("camden-cw2", {"get-case", "case_id=" + dup_id});
   CHECK(erased->body_as_CaseView()->removed());
   CHECK(erased->body_as_CaseView()->applicant()->details() == nullptr);
 
   // The other council runs its own case and never sees Camden's.
   const std::string leeds_case =
-      Result(w.Ok("leeds-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Oksana",
+      Result(w.Ok("leeds-cw1", {"create-case", "household_type=FamilyWithChildren", "legislation=ChildrenAct1989S17",
+                                "team_id=team-a", "applicant.given_names=Oksana",
                                 "applicant.family_name=Shevchenko", "applicant.date_of_birth=1979-11-30",
                                 "referral_date=2025-03-03"}))
           ->case_id()
@@ -267,7 +271,8 @@ TEST_CASE("GET /metrics counts requests and the ledger's appends, fsyncs and sta
   CHECK(Sample(before.body, "nrpf_ledger_small_file_merges_failed_total") == 0);
   CHECK(Sample(before.body, "nrpf_command_conflict_retries_total") >= 0);
 
-  w.Ok("camden-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Amina", "applicant.family_name=Okafor",
+  w.Ok("camden-cw1", {"create-case", "household_type=FamilyWithChildren", "legislation=ChildrenAct1989S17",
+                      "team_id=team-a", "applicant.given_names=Amina", "applicant.family_name=Okafor",
                       "applicant.date_of_birth=1988-04-12", "referral_date=2025-03-01"});
 
   HttpResult after = Http(w.server.http(), "GET", "/metrics");

@@ -49,7 +49,8 @@ const fb::Response* AnswerFor(cli::Client& c, std::uint64_t id, std::string* sto
 }
 
 const std::string kCase = R"({"team_id":"team-a","applicant":{"given_names":"Amina","family_name":"Okafor",)"
-                          R"("date_of_birth":"1988-04-12"},"referral_date":"2025-03-01"})";
+                          R"("date_of_birth":"1988-04-12"},"household_type":"FamilyWithChildren",)"
+                          R"("legislation":"ChildrenAct1989S17","referral_date":"2025-03-01"})";
 
 TEST_CASE("counters, a case's events and the whole log are pushed to subscribers", "[server][subscriptions]") {
   ServerWorld w;
@@ -64,7 +65,8 @@ TEST_CASE("counters, a case's events and the whole log are pushed to subscribers
   const fb::Response* first = NextFor(*camden, 10, &s);
   CHECK(first->kind() == fb::FrameKind::Push);
   CHECK(first->body_as_Counters()->open_referrals() == 0);
-  w.Ok("camden-cw2", {"create-case", "team_id=team-a", "applicant.given_names=Amina", "applicant.family_name=Okafor",
+  w.Ok("camden-cw2", {"create-case", "household_type=FamilyWithChildren", "legislation=ChildrenAct1989S17",
+                      "team_id=team-a", "applicant.given_names=Amina", "applicant.family_name=Okafor",
                       "applicant.date_of_birth=1988-04-12", "referral_date=2025-03-01"});
   const fb::Response* changed = NextFor(*camden, 10, &s);
   CHECK(changed->body_as_Counters()->open_referrals() == 1);
@@ -75,7 +77,7 @@ TEST_CASE("counters, a case's events and the whole log are pushed to subscribers
   const fb::Response* created = NextFor(*camden, 11, &s);
   CHECK(created->body_as_LogEvent()->type()->str() == "case.created");
   CHECK(created->body_as_LogEvent()->body_json()->str().find("\"case_id\": \"1\"") != std::string::npos);
-  w.Ok("camden-cw2", {"record-advice", "case_id=1", "advised_on=2025-03-02"});
+  w.Ok("camden-cw2", {"record-advice", "of=DetailsSharedWithHomeOffice", "case_id=1", "advised_on=2025-03-02"});
   CHECK(NextFor(*camden, 11, &s)->body_as_LogEvent()->type()->str() == "case.person_advised");
   // Unsubscribed: no more pushes for it.
   CHECK(api::VerifiedResponse(*camden->Call(RequestFrame(fb::Op::Unsubscribe, R"({"subscription_id":11})", 12), 12))
@@ -126,7 +128,7 @@ TEST_CASE("counters, a case's events and the whole log are pushed to subscribers
 
   // Ending the session ends its subscriptions, saying why.
   w.Ok("camden-cw1", {"logout"});
-  w.Ok("camden-cw2", {"record-advice", "case_id=1", "advised_on=2025-03-03"});
+  w.Ok("camden-cw2", {"record-advice", "of=DetailsSharedWithHomeOffice", "case_id=1", "advised_on=2025-03-03"});
   const fb::Response* end = NextFor(*camden, 10, &s);
   CHECK(end->kind() == fb::FrameKind::End);
   CHECK(end->error()->reason()->str() == "session_invalid");

@@ -37,7 +37,8 @@ std::string Field(const CliUser::Answer& a, const std::string& which) {
 
 TEST_CASE("no operation reaches another council's cases or accounts, and refusals write nothing", "[server][tenancy]") {
   ServerWorld w;
-  w.Ok("camden-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Amina", "applicant.family_name=Okafor",
+  w.Ok("camden-cw1", {"create-case", "household_type=FamilyWithChildren", "legislation=ChildrenAct1989S17",
+                      "team_id=team-a", "applicant.given_names=Amina", "applicant.family_name=Okafor",
                       "applicant.date_of_birth=1988-04-12", "applicant.documents.0.type=Passport",
                       "applicant.documents.0.number=P12121212", "dependants.0.given_names=Tobi",
                       "dependants.0.family_name=Okafor", "dependants.0.date_of_birth=2019-02-01",
@@ -48,7 +49,9 @@ TEST_CASE("no operation reaches another council's cases or accounts, and refusal
   CliUser::Answer camden_case = w.Ok("camden-cw1", {"get-case", "case_id=1"});
   const std::string alert = Field(camden_case, "alert");
   const std::string query = Field(camden_case, "query");
-  const std::string leeds_case = w.Ok("leeds-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Oksana",
+  const std::string leeds_case = w.Ok("leeds-cw1", {"create-case", "household_type=FamilyWithChildren",
+                                                    "legislation=ChildrenAct1989S17", "team_id=team-a",
+                                                    "applicant.given_names=Oksana",
                                                     "applicant.family_name=Shevchenko",
                                                     "applicant.date_of_birth=1979-11-30", "referral_date=2025-03-03"})
                                      ->body_as_CommandResult()

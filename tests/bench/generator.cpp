@@ -275,7 +275,7 @@ class Simulation {
                         : h < 0.90 ? fb::HouseholdType::AdultWithCareNeeds
                         : h < 0.98 ? fb::HouseholdType::CareLeaver
                                    : fb::HouseholdType::LookedAfterChild;
-    switch (cc.household_type) {
+    switch (*cc.household_type) {
       case fb::HouseholdType::FamilyWithChildren: cc.legislation = fb::Legislation::ChildrenAct1989S17; break;
       case fb::HouseholdType::AdultWithCareNeeds: cc.legislation = fb::Legislation::CareAct2014; break;
       default: cc.legislation = fb::Legislation::ChildrenAct1989LeavingCare; break;
@@ -336,9 +336,8 @@ class Simulation {
         f.accommodation_costs_weekly_pence = f.accommodation_provided ? Uniform(10000, 60000) : 0;
         if (Exec(worker, f) && Chance(0.2)) {
           After(Uniform(30, 400) * kDay, [=, this] {
-            AmendFinance a;
-            static_cast<RecordFinance&>(a) = f;
-            a.person_costs_weekly_pence += Uniform(500, 3000);
+            AmendFinance a = AmendFinance::Whole(f);
+            a.person_costs_weekly_pence = f.person_costs_weekly_pence + Uniform(500, 3000);
             Exec(worker, a);
           });
         }
@@ -365,7 +364,7 @@ class Simulation {
       At(now + Uniform(5, 300) * kDay, [=, this] {
         Result<CaseState> c = svc_.ReadCase(worker, id);
         if (!c.ok() || !c->applicant.details) return;
-        AmendApplicant a{id, *c->applicant.details, c->household_type, c->legislation};
+        AmendApplicant a{id, PersonAmendment::Whole(*c->applicant.details), c->household_type, c->legislation};
         a.details.address = std::to_string(Uniform(1, 200)) + " Synthetic Street";
         Exec(worker, a);
       });
@@ -491,6 +490,8 @@ class Simulation {
       dup.applicant.family_name = Misspell(person.family_name);
       dup.team_id = councils_[ci].teams.front();
       dup.caseworker_id = worker;
+      dup.household_type = fb::HouseholdType::FamilyWithChildren;
+      dup.legislation = fb::Legislation::ChildrenAct1989S17;
       dup.referral_date = Date(clock_.NowMicros());
       dup.advised_details_shared = true;
       CommandOutcome out;

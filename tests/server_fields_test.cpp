@@ -1,0 +1,196 @@
+// What a request leaves out, over both listeners: an enum a command needs is
+// refused rather than guessed, an amendment keeps what it does not carry,
+// and a view leaves out what does not apply to the case.
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "tests/server_world.h"
+
+namespace nrpf::test {
+namespace {
+
+namespace fb = ::nrpf::api::fb;
+namespace dfb = ::nrpf::domain::fb;
+
+constexpr int kExitInvalid = 8;  // invalid_argument
+
+const std::string kApplicant =
+    R"({"given_names":"Amina","family_name":"Okafor","date_of_birth":"1988-04-12","nationality":"Nigerian",)"
+    R"("home_office_reference":"O1234567","documents":[{"type":"Passport","number":"P99887766"}],)"
+    R"("address":"1 Test Street"})";
+
+const fb::CaseView* CaseOf(const CliUser::Answer& a) { return a->body_as_CaseView(); }
+
+TEST_CASE("an enum a command needs is refused when left out, over HTTP and binary frames", "[server][fields]") {
+  ServerWorld w;
+  const std::string token = w.Token("camden-cw1");
+  const std::string& at = w.server.http();
+
+  HttpResult no_household = HttpAs(token, at, "POST", "/v1/create_case",
+                                   R"({"team_id":"team-a","applicant":)" + kApplicant +
+                                       R"(,"legislation":"CareAct2014","referral_date":"2025-03-01"})");
+  CHECK(no_household.status == 400);
+  CHECK(ReasonOf(no_household) == "household_type_invalid");
+  CHECK(no_household.body.find("household_type is required") != std::string::npos);
+  HttpResult no_legislation = HttpAs(token, at, "POST", "/v1/create_case",
+                                     R"({"team_id":"team-a","applicant":)" + kApplicant +
+                                         R"(,"household_type":"AdultWithCareNeeds","referral_date":"2025-03-01"})");
+  CHECK(ReasonOf(no_legislation) == "legislation_invalid");
+  CHECK(w.Refused("camden-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Amina",
+                                 "applicant.family_name=Okafor", "applicant.date_of_birth=1988-04-12",
+                                 "household_type=AdultWithCareNeeds", "referral_date=2025-03-01"},
+                  kExitInvalid) == "legislation_invalid");
+
+  const std::string id = w.Ok("camden-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Amina",
+                                             "applicant.family_name=Okafor", "applicant.date_of_birth=1988-04-12",
+                                             "household_type=AdultWithCareNeeds", "legislation=CareAct2014",
+                                             "referral_date=2025-03-01"})
+                             ->body_as_CommandResult()
+                             ->case_id()
+                             ->str();
+
+  const std::string ho = w.Token("ho-1");
+  HttpResult no_status = HttpAs(ho, at, "POST", "/v1/complete_status_check", R"({"case_id":")" + id + R"("})");
+  CHECK(no_status.status == 400);
+  CHECK(ReasonOf(no_status) == "status_invalid");
+  CHECK(w.Refused("ho-1", {"update-immigration-status", "case_id=" + id}, kExitInvalid) == "status_invalid");
+  CHECK(w.Refused("camden-cw1", {"record-advice", "case_id=" + id, "advised_on=2025-03-02"}, kExitInvalid) ==
+        "of_invalid");
+  CHECK(w.Refused("camden-cw1", {"raise-query", "case_id=" + id, "text=Any news?"}, kExitInvalid) ==
+        "topic_invalid");
+  HttpResult no_reason =
+      HttpAs(token, at, "POST", "/v1/close_case", R"({"case_id":")" + id + R"(","closure_date":"2025-12-04"})");
+  CHECK(no_reason.status == 400);
+  CHECK(ReasonOf(no_reason) == "reason_invalid");
+  CHECK(w.Refused("camden-cw1", {"close-case", "case_id=" + id, "closure_date=2025-12-04"}, kExitInvalid) ==
+        "reason_invalid");
+  CHECK(w.Refused("camden-cw1", {"rtpf-lookup", "document_number=P99887766", "date_of_birth=1988-04-12"},
+                  kExitInvalid) == "document_type_invalid");
+  CHECK(w.Refused("camden-admin", {"create-user", "user_id=camden-x", "organisation_id=camden", "name=X"},
+                  kExitInvalid) == "role_invalid");
+  CHECK(w.Refused("admin", {"register-organisation", "organisation_id=bristol", "name=Bristol", "nation=Scotland"},
+                  kExitInvalid) == "kind_invalid");
+  CHECK(w.Refused("admin", {"register-organisation", "organisation_id=bristol", "name=Bristol", "kind=Council"},
+                  kExitInvalid) == "nation_invalid");
+
+  // Nothing of it was recorded: the case is open, unchecked, with no alert.
+  const fb::CaseView* c = CaseOf(w.Ok("camden-cw1", {"get-case", "case_id=" + id}));
+  CHECK(c->status() == dfb::CaseStatus::OpenReferral);
+  CHECK(c->immigration()->checks() == 0);
+  CHECK(c->alerts()->size() == 0);
+  CHECK(c->version() == 1);
+
+  // nrpf help marks what an operation cannot do without.
+  CliResult help = w.User("camden-cw1").Run({"help", "close-case"});
+  CHECK(help.code == 0);
+  CHECK(help.out.find("reason = RecourseToPublicFundsGranted|") != std::string::npos);
+  CHECK(help.out.find("|Other  (required)\n") != std::string::npos);
+  CHECK(help.out.find("  note = text\n") != std::string::npos);
+}
+
+TEST_CASE("amendments over HTTP keep what they leave out and clear what is given empty", "[server][fields]") {
+  ServerWorld w;
+  const std::string token = w.Token("camden-cw1");
+  const std::string& at = w.server.http();
+  HttpResult created = HttpAs(token, at, "POST", "/v1/create_case",
+                              R"({"team_id":"team-a","applicant":)" + kApplicant +
+                                  R"(,"household_type":"FamilyWithChildren","legislation":"ChildrenAct1989S17",)"
+                                  R"("referral_date":"2025-03-01"})");
+  REQUIRE(created.status == 200);
+  const std::string id = "1";
+  auto read = [&] { return w.Ok("camden-cw1", {"get-case", "case_id=" + id}); };
+
+  HttpResult address = HttpAs(token, at, "POST", "/v1/amend_applicant",
+                              R"({"case_id":"1","details":{"address":"2 New Road"}})");
+  CHECK(address.status == 200);
+  CliUser::Answer a = read();
+  const dfb::PersonDetails* p = CaseOf(a)->applicant()->details();
+  CHECK(p->given_names()->str() == "Amina");
+  CHECK(p->family_name()->str() == "Okafor");
+  CHECK(p->date_of_birth()->str() == "1988-04-12");
+  CHECK(p->nationality()->str() == "Nigerian");
+  CHECK(p->home_office_reference()->str() == "O1234567");
+  REQUIRE(p->documents()->size() == 1);
+  CHECK(p->documents()->Get(0)->number()->str() == "P99887766");
+  CHECK(p->address()->str() == "2 New Road");
+  CHECK(CaseOf(a)->household_type() == dfb::HouseholdType::FamilyWithChildren);
+  CHECK(CaseOf(a)->legislation() == dfb::Legislation::ChildrenAct1989S17);
+
+  CHECK(HttpAs(token, at, "POST", "/v1/amend_applicant",
+               R"({"case_id":"1","details":{"nationality":"","documents":[]},"legislation":"Other"})")
+            .status == 200);
+  a = read();
+  p = CaseOf(a)->applicant()->details();
+  CHECK(p->nationality()->str().empty());
+  CHECK((p->documents() == nullptr || p->documents()->size() == 0));
+  CHECK(p->home_office_reference()->str() == "O1234567");
+  CHECK(p->address()->str() == "2 New Road");
+  CHECK(CaseOf(a)->household_type() == dfb::HouseholdType::FamilyWithChildren);
+  CHECK(CaseOf(a)->legislation() == dfb::Legislation::Other);
+  HttpResult same = HttpAs(token, at, "POST", "/v1/amend_applicant",
+                           R"({"case_id":"1","details":{"address":"2 New Road"}})");
+  CHECK(same.status == 409);
+  CHECK(ReasonOf(same) == "unchanged");
+
+  REQUIRE(HttpAs(token, at, "POST", "/v1/record_finance",
+                 R"({"case_id":"1","start_date":"2025-03-03","person_costs_weekly_pence":12000,)"
+                 R"("accommodation_costs_weekly_pence":30000,"accommodation_provided":true})")
+              .status == 200);
+  CHECK(HttpAs(token, at, "POST", "/v1/amend_finance",
+               R"({"case_id":"1","start_date":"2025-03-05","person_costs_weekly_pence":9000})")
+            .status == 200);
+  a = read();
+  const fb::FinanceView* f = CaseOf(a)->finance();
+  CHECK(f->start_date()->str() == "2025-03-05");
+  CHECK(f->person_costs_weekly_pence() == 9000);
+  CHECK(f->accommodation_costs_weekly_pence() == 30000);
+  CHECK(f->accommodation_provided());
+  CHECK(HttpAs(token, at, "POST", "/v1/amend_finance", R"({"case_id":"1","accommodation_provided":false})").status ==
+        200);
+  f = CaseOf(a = read())->finance();
+  CHECK_FALSE(f->accommodation_provided());
+  CHECK(f->accommodation_costs_weekly_pence() == 30000);
+  CHECK(f->amendments() == 2);
+}
+
+TEST_CASE("a case view leaves out a closure reason, a status and an alert's because that do not apply yet",
+          "[server][fields]") {
+  ServerWorld w;
+  const std::string token = w.Token("camden-cw1");
+  const std::string& at = w.server.http();
+  w.Ok("camden-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Amina", "applicant.family_name=Okafor",
+                      "applicant.date_of_birth=1988-04-12", "household_type=AdultWithCareNeeds",
+                      "legislation=CareAct2014", "referral_date=2025-03-01"});
+  CliUser::Answer fresh = w.Ok("camden-cw1", {"get-case", "case_id=1"});
+  CHECK_FALSE(CaseOf(fresh)->closure_reason().has_value());
+  CHECK_FALSE(CaseOf(fresh)->immigration()->status().has_value());
+  HttpResult json = HttpAs(token, at, "GET", "/v1/get_case?case_id=1");
+  REQUIRE(json.status == 200);
+  INFO(json.body);
+  CHECK(json.body.find("\"closure_reason\": \"") == std::string::npos);
+  CHECK(json.body.find("\"NoRecordFound\"") == std::string::npos);
+
+  w.Ok("ho-1", {"complete-status-check", "case_id=1", "status=ApplicationPending"});
+  CliUser::Answer checked = w.Ok("camden-cw1", {"get-case", "case_id=1"});
+  CHECK(CaseOf(checked)->immigration()->status() == dfb::ImmigrationStatus::ApplicationPending);
+  REQUIRE(CaseOf(checked)->alerts()->size() == 1);
+  const fb::AlertView* alert = CaseOf(checked)->alerts()->Get(0);
+  CHECK(alert->open());
+  CHECK_FALSE(alert->because().has_value());
+  json = HttpAs(token, at, "GET", "/v1/get_case?case_id=1");
+  CHECK(json.body.find("\"because\": \"") == std::string::npos);
+
+  w.Ok("camden-cw1", {"close-alert", "case_id=1", "alert_id=" + alert->alert_id()->str()});
+  w.Ok("camden-cw1", {"close-case", "case_id=1", "closure_date=2025-12-04", "reason=NoLongerInTouch"});
+  CliUser::Answer closed = w.Ok("camden-cw1", {"get-case", "case_id=1"});
+  CHECK(CaseOf(closed)->closure_reason() == dfb::ClosureReason::NoLongerInTouch);
+  CHECK(CaseOf(closed)->alerts()->Get(0)->because() == dfb::AlertClosedBecause::Reviewed);
+  json = HttpAs(token, at, "GET", "/v1/get_case?case_id=1");
+  CHECK(json.body.find("\"closure_reason\": \"NoLongerInTouch\"") != std::string::npos);
+  CHECK(json.body.find("\"because\": \"Reviewed\"") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace nrpf::test
