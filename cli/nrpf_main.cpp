@@ -54,6 +54,7 @@ struct Args {
   long wait_s = 0;
   std::string op;
   std::vector<std::string> words;
+  bool help = false;  // --help
 };
 
 std::string Env(const char* name) {
@@ -61,13 +62,38 @@ std::string Env(const char* name) {
   return v == nullptr ? "" : v;
 }
 
+constexpr const char* kUsage =
+    "usage: nrpf [flags] <operation> [field=value]...\n"
+    "       nrpf login <user id> | nrpf change-password | nrpf logout | nrpf ops | nrpf help <operation>\n";
+
+constexpr const char* kFlags =
+    "flags:\n"
+    "  --server HOST:PORT        the binary listener ($NRPF_SERVER; default 127.0.0.1:7700)\n"
+    "  --ca FILE                 TLS, checking the server against that CA ($NRPF_CA)\n"
+    "  --tls                     TLS, checking the server against the system's CAs\n"
+    "  --server-name NAME        the name the server's certificate must carry\n"
+    "  --token-file FILE         where login keeps the token ($NRPF_TOKEN_FILE; default ~/.config/nrpf/token);\n"
+    "                            $NRPF_TOKEN overrides it\n"
+    "  --password-file FILE      the password ($NRPF_PASSWORD; else asked for at the terminal)\n"
+    "  --new-password-file FILE  change-password's new password ($NRPF_NEW_PASSWORD)\n"
+    "  --json                    print the answer as JSON (errors too, on stdout)\n"
+    "  --input FILE|-            the request's fields as a JSON body, from a file or stdin\n"
+    "  --command-id ID           idempotency key: a retry with the same id and request writes nothing\n"
+    "  --expected-version N      refuse the command if the case has moved past version N\n"
+    "  --timeout SECONDS         how long to wait for an answer\n"
+    "  --count N, --wait SECONDS subscriptions: stop after N pushes, or SECONDS without one\n"
+    "  --help                    this text\n"
+    "passwords and tokens are never taken on the command line. exit codes: docs/api.md\n";
+
 int Usage(const std::string& why) {
   if (!why.empty()) std::fprintf(stderr, "nrpf: %s\n", why.c_str());
-  std::fprintf(stderr,
-               "usage: nrpf [--server HOST:PORT] [--ca FILE | --tls] [--token-file FILE] [--json]\n"
-               "            [--input FILE|-] [--command-id ID] [--expected-version N] <operation> [field=value]...\n"
-               "       nrpf login <user id> | nrpf change-password | nrpf logout | nrpf ops | nrpf help <operation>\n");
+  std::fprintf(stderr, "%s(nrpf --help lists the flags)\n", kUsage);
   return kExitUsage;
+}
+
+int Help() {
+  std::printf("%s%s", kUsage, kFlags);
+  return kExitOk;
 }
 
 bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
@@ -89,7 +115,7 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
       *out = std::strtol(v->c_str(), &end, 10);
       return end != nullptr && *end == '\0' && *out >= 0;
     };
-    if (arg.rfind("--", 0) != 0) {
+    if (arg.rfind("--", 0) != 0 && arg != "-h") {
       if (a->op.empty()) {
         a->op = arg;
       } else {
@@ -99,7 +125,9 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
     }
     std::optional<std::string> v;
     long n = 0;
-    if (arg == "--json") {
+    if (arg == "--help" || arg == "-h") {
+      a->help = true;
+    } else if (arg == "--json") {
       a->json = true;
     } else if (arg == "--tls") {
       a->client.tls = true;
@@ -330,6 +358,7 @@ int main(int argc, char** argv) {
   Args a;
   std::string error;
   if (!ParseArgs(argc, argv, &a, &error)) return Usage(error);
-  if (a.op.empty() || a.op == "--help") return Usage("");
+  if (a.help) return Help();
+  if (a.op.empty()) return Usage("");
   return Run(a);
 }

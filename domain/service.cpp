@@ -262,10 +262,12 @@ std::vector<std::string> CaseService::TurnsOf(const Command& command) const {
   const auto admin_turn = [](std::string_view organisation_id) {
     return "admins-of/" + std::string(organisation_id);
   };
-  if (const auto* create = std::get_if<CreateUser>(&command); create != nullptr && create->role && IsAdminRole(*create->role)) {
+  const auto* create = std::get_if<CreateUser>(&command);
+  if (create != nullptr && create->role && IsAdminRole(*create->role)) {
     ids.push_back(admin_turn(create->organisation_id));
   }
-  if (const auto* change = std::get_if<ChangeUserRole>(&command); change != nullptr && change->role && IsAdminRole(*change->role)) {
+  const auto* change = std::get_if<ChangeUserRole>(&command);
+  if (change != nullptr && change->role && IsAdminRole(*change->role)) {
     // The account's organisation never changes.
     std::string org = projector_->Read([&](const projections::Projections& p) {
       const UserState* u = p.User(change->user_id);

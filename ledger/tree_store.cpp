@@ -132,7 +132,9 @@ Result<Checkpoint> Ledger::CheckpointAt(std::uint64_t tree_size) const {
 }
 
 Result<std::string> Ledger::SignedCheckpoint(std::uint64_t tree_size) const {
-  if (tree_size == 0) return Status::InvalidArgument("the empty tree has no signed checkpoint").WithReason("tree_size_invalid");
+  if (tree_size == 0) {
+    return Status::InvalidArgument("the empty tree has no signed checkpoint").WithReason("tree_size_invalid");
+  }
   Result<Checkpoint> cp = CheckpointAt(tree_size);
   if (!cp.ok()) return cp.status();
   Result<StoredEvent> last = Read(tree_size - 1);

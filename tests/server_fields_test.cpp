@@ -88,6 +88,16 @@ TEST_CASE("an enum a command needs is refused when left out, over HTTP and binar
   CHECK(help.out.find("reason = RecourseToPublicFundsGranted|") != std::string::npos);
   CHECK(help.out.find("|Other  (required)\n") != std::string::npos);
   CHECK(help.out.find("  note = text\n") != std::string::npos);
+  // nrpf --help lists the flags, on stdout, and succeeds; an unknown flag
+  // is a usage error that points at it.
+  CliResult flags = w.User("camden-cw1").Run({"--help"});
+  CHECK(flags.code == 0);
+  for (const char* flag : {"--server", "--count", "--wait", "--timeout", "--password-file", "--server-name"}) {
+    CHECK(flags.out.find(flag) != std::string::npos);
+  }
+  CliResult unknown = w.User("camden-cw1").Run({"--no-such-flag", "who-am-i"});
+  CHECK(unknown.code == 2);
+  CHECK(unknown.err.find("nrpf --help") != std::string::npos);
 }
 
 TEST_CASE("amendments over HTTP keep what they leave out and clear what is given empty", "[server][fields]") {
