@@ -10,14 +10,6 @@
 namespace nrpf::test {
 namespace {
 
-std::uint64_t LogSize(const ServerWorld& w) {
-  HttpResult h = Http(w.server.http(), "GET", "/health");
-  REQUIRE(h.status == 200);
-  Result<std::string> parsed = api::JsonToTable("Health", h.body);
-  REQUIRE(parsed.ok());
-  return flatbuffers::GetRoot<api::fb::Health>(parsed->data())->log_size();
-}
-
 // POST /v1/<op> as `user` under Idempotency-Key `key`; the parsed Response.
 struct Answer {
   int status = 0;

@@ -18,14 +18,6 @@ struct Attempt {
   std::string reason;
 };
 
-std::uint64_t LogSize(const ServerWorld& w) {
-  HttpResult h = Http(w.server.http(), "GET", "/health");
-  REQUIRE(h.status == 200);
-  Result<std::string> parsed = api::JsonToTable("Health", h.body);
-  REQUIRE(parsed.ok());
-  return flatbuffers::GetRoot<api::fb::Health>(parsed->data())->log_size();
-}
-
 std::string Field(const CliUser::Answer& a, const std::string& which) {
   const auto* c = a->body_as_CaseView();
   if (which == "alert") return c->alerts()->Get(0)->alert_id()->str();

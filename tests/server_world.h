@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "schema/api_generated.h"
+#include "server/api_codec.h"
 #include "tests/server_harness.h"
 
 namespace nrpf::test {
@@ -99,6 +101,15 @@ class ServerWorld {
     return raw;
   }
 };
+
+// The log's size, as GET /health says.
+inline std::uint64_t LogSize(const ServerWorld& w) {
+  HttpResult h = Http(w.server.http(), "GET", "/health");
+  REQUIRE(h.status == 200);
+  Result<std::string> parsed = api::JsonToTable("Health", h.body);
+  REQUIRE(parsed.ok());
+  return flatbuffers::GetRoot<api::fb::Health>(parsed->data())->log_size();
+}
 
 }  // namespace nrpf::test
 
