@@ -73,6 +73,11 @@ std::uint64_t CaseVersion(const projections::Projector& projector, const std::st
 // caller's own when `requested` is empty), if the caller may see it.
 Result<std::string> ScopedOrganisation(const projections::Projections& state, const UserState& actor,
                                        const OrganisationState& org, const std::string& requested) {
+  if (requested.empty() && org.kind != fb::OrganisationKind::Council) {
+    // Only councils hold cases: the others would see nothing, silently.
+    return Status::InvalidArgument("name the council (organisation_id): only councils hold cases")
+        .WithReason("organisation_id_invalid");
+  }
   if (requested.empty() || requested == actor.organisation_id) return actor.organisation_id;
   if (ScopedToOwnOrganisation(actor, org)) {
     return Status::PermissionDenied("you see only your own organisation's cases").WithReason("wrong_tenant");

@@ -350,7 +350,11 @@ TEST_CASE("auditor: reads but never writes, a council's auditor reads only that 
   REQUIRE(rows->size() == 1);
   CHECK((*rows)[0].case_id == leeds);
   CHECK(w.service->Counters("auditor-1", false, "", "camden")->open_referrals == 1);
-  CHECK(w.service->Caseload("auditor-1", {})->empty());  // its own organisation holds no cases
+  // Its own organisation holds no cases: it must name a council, not be
+  // answered with nothing.
+  CHECK(w.service->Caseload("auditor-1", {}).status().reason() == "organisation_id_invalid");
+  CHECK(w.service->Counters("ho-1", false, "", "").status().reason() == "organisation_id_invalid");
+  CHECK(w.service->Counters("ho-1", false, "", "camden").ok());
   CHECK(w.service->Caseload("camden-auditor", of_leeds).status().reason() == "wrong_tenant");
   CHECK(w.service->Caseload("camden-cw1", of_leeds).status().reason() == "wrong_tenant");
   CHECK(w.service->Counters("camden-cw1", false, "", "leeds").status().reason() == "wrong_tenant");
