@@ -52,6 +52,26 @@ bool ParseDuration(std::string_view text, std::chrono::milliseconds* out) {
   return true;
 }
 
+// "http://" or "https://", then a host and perhaps ":port": no path, no
+// trailing slash, nothing a browser would not send as an Origin.
+bool ValidOrigin(std::string_view o) {
+  std::string_view rest;
+  if (o.substr(0, 7) == "http://") {
+    rest = o.substr(7);
+  } else if (o.substr(0, 8) == "https://") {
+    rest = o.substr(8);
+  } else {
+    return false;
+  }
+  if (rest.empty()) return false;
+  for (const char ch : rest) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == ':' ||
+                    ch == '[' || ch == ']';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 using Setter = std::function<bool(ServerConfig&, std::string_view)>;
 
 Setter Text(std::string ServerConfig::*field) {
@@ -88,6 +108,18 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
       {"tls_key", Text(&ServerConfig::tls_key)},
       {"port_file", Text(&ServerConfig::port_file)},
       {"log_level", Text(&ServerConfig::log_level)},
+      {"cors_origins",
+       [](ServerConfig& c, std::string_view v) {
+         c.cors_origins.clear();
+         while (!v.empty()) {
+           const std::size_t comma = v.find(',');
+           const std::string origin = Trim(v.substr(0, comma));
+           v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+           if (!ValidOrigin(origin)) return false;
+           c.cors_origins.push_back(origin);
+         }
+         return true;
+       }},
       {"log_format",
        [](ServerConfig& c, std::string_view v) {
          if (v == "text") c.log_format = LogFormat::kText;

@@ -125,6 +125,10 @@ struct ServerConfig {
   LogFormat log_format = LogFormat::kText;
   // trace, debug, info, warn, error. Default: info.
   std::string log_level = "info";
+  // Web origins ("https://casework.example.gov.uk", scheme, host and port)
+  // whose browser pages may call the HTTP listener (CORS); a comma-separated
+  // list in the file or flag. Default: none (browsers allow same-origin only).
+  std::vector<std::string> cors_origins;
   Limits limits;
   AccountOptions accounts;
 

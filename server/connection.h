@@ -59,6 +59,7 @@ struct ConnectionContext {
   Metrics* metrics = nullptr;
   Connections* connections = nullptr;
   const Limits* limits = nullptr;
+  const std::vector<std::string>* cors_origins = nullptr;  // ServerConfig::cors_origins
 };
 
 // A connection's live subscriptions. Used on the connection's I/O thread only.

@@ -2,6 +2,8 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include <algorithm>
+
 #include "server/api_codec.h"
 #include "server/api_error.h"
 #include "server/frame.h"
@@ -153,13 +155,28 @@ Result<std::optional<std::uint64_t>> ParseIfMatch(std::string_view value) {
   return std::optional<std::uint64_t>(n);
 }
 
+std::string CorsHeaders(std::string_view origin, const std::vector<std::string>& allowed, bool preflight) {
+  if (origin.empty() || std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) return "";
+  std::string out = "Access-Control-Allow-Origin: " + std::string(origin) + "\r\nVary: Origin\r\n";
+  if (preflight) {
+    out +=
+        "Access-Control-Allow-Methods: GET, POST\r\n"
+        "Access-Control-Allow-Headers: Authorization, Content-Type, Idempotency-Key, If-Match\r\n"
+        "Access-Control-Max-Age: 600\r\n";
+  } else {
+    out += "Access-Control-Expose-Headers: Retry-After\r\n";
+  }
+  return out;
+}
+
 std::string HttpResponse(unsigned status, unsigned version, bool keep_alive, std::string_view content_type,
-                         std::uint32_t retry_after_s, std::string_view body) {
+                         std::uint32_t retry_after_s, std::string_view body, std::string_view extra_headers) {
   const auto reason = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
   std::string out = (version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ") + std::to_string(status) + " " +
                     std::string(reason.data(), reason.size()) + "\r\nServer: nrpf-ledgerd\r\nContent-Type: " +
                     std::string(content_type) + "\r\nCache-Control: no-store\r\n";
   if (retry_after_s != 0) out += "Retry-After: " + std::to_string(retry_after_s) + "\r\n";
+  out += extra_headers;
   if (version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
   if (version != 10 && !keep_alive) out += "Connection: close\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ledger/status.h"
 #include "schema/api_generated.h"
@@ -53,8 +54,15 @@ Result<std::optional<std::uint64_t>> ParseIfMatch(std::string_view value);
 // A whole HTTP/1.x response: status line, Server, Content-Type,
 // Cache-Control: no-store, Retry-After (when > 0), Connection as
 // `keep_alive` needs for `version` (10 or 11), Content-Length, the body.
+// `extra_headers`: whole header lines ("Name: value\r\n"...), such as
+// CorsHeaders'.
 std::string HttpResponse(unsigned status, unsigned version, bool keep_alive, std::string_view content_type,
-                         std::uint32_t retry_after_s, std::string_view body);
+                         std::uint32_t retry_after_s, std::string_view body, std::string_view extra_headers = {});
+
+// The CORS header lines for a request from `origin` when `allowed` lists
+// it exactly; "" otherwise (then a browser keeps the answer from the page).
+// `preflight` adds what an OPTIONS preflight is answered with.
+std::string CorsHeaders(std::string_view origin, const std::vector<std::string>& allowed, bool preflight);
 
 // The JSON of a Response frame this process built.
 std::string ResponseJson(const std::string& frame);

@@ -159,6 +159,14 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
     version_ = req.version();
     const std::string method(req.method_string());
     const std::string target(req.target());
+    const std::string_view origin = View(req[http::field::origin]);
+    cors_ = CorsHeaders(origin, *ctx_.cors_origins, false);
+    if (req.method() == http::verb::options && !cors_.empty()) {
+      // A browser's preflight, from an allowed origin: what it may send.
+      this->Queue(HttpResponse(204, version_ != 0 ? version_ : 11, keep_alive_ && !stopping_, "text/plain", 0, "",
+                               CorsHeaders(origin, *ctx_.cors_origins, true)));
+      return;
+    }
     Result<Route> route = MatchRoute(method, target);
     if (!route.ok()) {
       Respond(route.status());
@@ -261,7 +269,7 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
 
   void Send(unsigned status, std::string_view content_type, std::string body, std::uint32_t retry_after_ms) {
     this->Queue(HttpResponse(status, version_ != 0 ? version_ : 11, keep_alive_ && !close_after_write_ && !stopping_,
-                             content_type, (retry_after_ms + 999) / 1000, body));
+                             content_type, (retry_after_ms + 999) / 1000, body, cors_));
   }
 
   // ---- Server-Sent Events ----
@@ -280,8 +288,8 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
     keep_alive_ = false;
     feeds_.Add(std::move(feed).value());
     this->Queue(
-        "HTTP/1.1 200 OK\r\nServer: nrpf-ledgerd\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
-        "Connection: close\r\n\r\n");
+        "HTTP/1.1 200 OK\r\nServer: nrpf-ledgerd\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n" +
+        cors_ + "Connection: close\r\n\r\n");
     api::ResponseWriter w(0);
     this->Queue(Event("subscribed", w.Finish(api::fb::CreateSubscribed(w.fbb(), 0))));
     std::weak_ptr<HttpSession> weak = this->shared_from_this();
@@ -334,6 +342,7 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
   beast::flat_buffer buffer_;  // at most the header limit and a read's worth more
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string body_;  // the parsed op of the request being served
+  std::string cors_;  // CORS header lines for the request being served ("" when none)
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool in_flight_ = false;

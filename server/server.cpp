@@ -94,7 +94,7 @@ Status Server::OpenAll() {
   connections_ = std::make_unique<Connections>(config_.limits.max_connections);
   io_ = std::make_unique<IoThreads>(config_.limits.io_threads);
   const ConnectionContext ctx{service_.get(), dispatcher_.get(), hub_.get(), &metrics_, connections_.get(),
-                              &config_.limits};
+                              &config_.limits, &config_.cors_origins};
   if (*binary_at) {
     Result<std::shared_ptr<Listener>> l = Listener::Open(*io_, **binary_at, Listener::Protocol::kBinary, tls_.get(), ctx);
     if (!l.ok()) return l.status();

@@ -63,6 +63,12 @@ TEST_CASE("configuration: a file, then flags over it, with units on durations", 
   CHECK(server::ApplySetting(&c, "idle-timeout", "5").ok());  // dashes as flags have them; bare = seconds
   CHECK(c.limits.idle_timeout == 5s);
   CHECK(server::UsageText().find("--max-frame-bytes") != std::string::npos);
+  // Web origins: scheme, host and port, each exactly as a browser sends it.
+  REQUIRE(server::ApplySetting(&c, "cors_origins", "https://casework.example.gov.uk, http://localhost:3000").ok());
+  CHECK(c.cors_origins == std::vector<std::string>{"https://casework.example.gov.uk", "http://localhost:3000"});
+  CHECK_FALSE(server::ApplySetting(&c, "cors_origins", "*").ok());
+  CHECK_FALSE(server::ApplySetting(&c, "cors_origins", "https://example.org/app").ok());
+  CHECK_FALSE(server::ApplySetting(&c, "cors_origins", "example.org").ok());
 }
 
 TEST_CASE("endpoints and which of them are loopback", "[api][config]") {

@@ -405,6 +405,33 @@ TEST_CASE("HTTP listener: bad requests get structured errors with stable codes",
   CHECK(w.server.Stop() == 0);
 }
 
+TEST_CASE("HTTP listener: pages of the configured web origins may call it, others get no CORS headers",
+          "[server][http]") {
+  TempDir dir;
+  ServerProcess server(dir.Sub("server"), {"--cors-origins", "http://localhost:3000"});
+  const std::vector<std::pair<std::string, std::string>> preflight = {
+      {"Origin", "http://localhost:3000"}, {"Access-Control-Request-Method", "POST"},
+      {"Access-Control-Request-Headers", "authorization, content-type"}};
+  HttpResult p = Http(server.http(), "OPTIONS", "/v1/get_counters", "", preflight);
+  CHECK(p.status == 204);
+  CHECK(p.headers["access-control-allow-origin"] == "http://localhost:3000");
+  CHECK(p.headers["access-control-allow-methods"] == "GET, POST");
+  CHECK(p.headers["access-control-allow-headers"].find("Authorization") != std::string::npos);
+  // The answer itself names the origin, refusals too, so the page can read them.
+  HttpResult answer = Http(server.http(), "POST", "/v1/get_counters", "{}", {{"Origin", "http://localhost:3000"}});
+  CHECK(answer.status == 401);
+  CHECK(answer.headers["access-control-allow-origin"] == "http://localhost:3000");
+  CHECK(answer.headers["access-control-expose-headers"] == "Retry-After");
+  // Another origin: no CORS headers, and no preflight.
+  HttpResult other = Http(server.http(), "POST", "/v1/get_counters", "{}", {{"Origin", "https://evil.example"}});
+  CHECK(other.headers.count("access-control-allow-origin") == 0);
+  HttpResult other_preflight = Http(server.http(), "OPTIONS", "/v1/get_counters", "",
+                                    {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  CHECK(other_preflight.status == 405);
+  CHECK(other_preflight.headers.count("access-control-allow-origin") == 0);
+  CHECK(server.Stop() == 0);
+}
+
 TEST_CASE("a full server answers at once: too many connections are closed, a full worker queue says busy",
           "[server][hostile]") {
   SECTION("max_connections") {
