@@ -1,6 +1,9 @@
 #include "cli/render.h"
 
 #include <algorithm>
+#include <ctime>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "ledger/coding.h"
@@ -25,6 +28,23 @@ std::string EnumName(int index, std::int64_t value) {
 
 bool IsScalar(reflection::BaseType t) { return t >= reflection::Bool && t <= reflection::Double; }
 
+// A "*_us" field is a time in microseconds since 1970 (UTC): shown as
+// "2026-12-04 03:15:02 UTC", and not at all when 0 (not happened).
+std::optional<std::string> Time(std::int64_t us) {
+  if (us <= 0) return std::nullopt;
+  const std::time_t s = static_cast<std::time_t>(us / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return std::string(buf);
+}
+
+bool IsTime(const reflection::Field& f) {
+  const std::string_view name = f.name()->string_view();
+  return name.size() > 3 && name.substr(name.size() - 3) == "_us" && f.type()->index() < 0;
+}
+
 // The text of a scalar or string field; nullopt when it is not one (or is empty).
 std::optional<std::string> Cell(const Table& t, const reflection::Field& f) {
   const reflection::Type& type = *f.type();
@@ -43,6 +63,9 @@ std::optional<std::string> Cell(const Table& t, const reflection::Field& f) {
   if (IsScalar(base)) {
     if (f.optional() && !t.CheckField(f.offset())) return std::nullopt;
     const std::int64_t v = flatbuffers::GetAnyFieldI(t, f);
+    if (IsTime(f)) return Time(v);
+    // A written case is at version 1 or more; 0 is a command on no case.
+    if (v == 0 && f.name()->string_view() == "case_version") return std::nullopt;
     return type.index() >= 0 ? EnumName(type.index(), v) : std::to_string(v);
   }
   if (base == reflection::Vector && type.element() == reflection::String) {

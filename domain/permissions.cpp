@@ -91,29 +91,29 @@ Status CheckAccount(const UserState* actor, const OrganisationState* actor_org) 
 
 std::string_view ActionName(Action action) {
   switch (action) {
-    case Action::kSearch: return "search";
-    case Action::kRtpfLookup: return "rtpf_lookup";
-    case Action::kCreateCase: return "create_case";
-    case Action::kEditCase: return "edit_case";
-    case Action::kEditFinance: return "edit_finance";
-    case Action::kRaiseQueryToHomeOffice: return "raise_query_to_home_office";
-    case Action::kRaiseQueryToCouncil: return "raise_query_to_council";
-    case Action::kAnswerHomeOfficeQuery: return "answer_home_office_query";
-    case Action::kAnswerCouncilQuery: return "answer_council_query";
-    case Action::kCloseOrReopenCase: return "close_or_reopen_case";
-    case Action::kFlagDuplicate: return "flag_duplicate";
-    case Action::kRecordImmigration: return "record_immigration";
-    case Action::kReadCase: return "read_case";
-    case Action::kReadCaseMetadata: return "read_case_metadata";
-    case Action::kManageUsers: return "manage_users";
-    case Action::kRegisterOrganisation: return "register_organisation";
-    case Action::kRemoveDuplicate: return "remove_duplicate";
-    case Action::kChangeSlaPolicy: return "change_sla_policy";
-    case Action::kReports: return "reports";
-    case Action::kSlaWorkload: return "sla_workload";
-    case Action::kAudit: return "audit";
+    case Action::kSearch: return "search cases";
+    case Action::kRtpfLookup: return "look up a right to public funds";
+    case Action::kCreateCase: return "create cases";
+    case Action::kEditCase: return "edit cases";
+    case Action::kEditFinance: return "record or change finance";
+    case Action::kRaiseQueryToHomeOffice: return "raise queries to the Home Office";
+    case Action::kRaiseQueryToCouncil: return "raise queries to a council";
+    case Action::kAnswerHomeOfficeQuery: return "answer the Home Office's queries";
+    case Action::kAnswerCouncilQuery: return "answer a council's queries";
+    case Action::kCloseOrReopenCase: return "close or reopen cases";
+    case Action::kFlagDuplicate: return "flag duplicates";
+    case Action::kRecordImmigration: return "record immigration status checks and updates";
+    case Action::kReadCase: return "read cases' personal data";
+    case Action::kReadCaseMetadata: return "read cases";
+    case Action::kManageUsers: return "manage user accounts";
+    case Action::kRegisterOrganisation: return "register organisations";
+    case Action::kRemoveDuplicate: return "remove duplicates";
+    case Action::kChangeSlaPolicy: return "change the SLA policy";
+    case Action::kReports: return "see reports";
+    case Action::kSlaWorkload: return "see SLA clocks";
+    case Action::kAudit: return "audit the log";
   }
-  return "unknown";
+  return "do that";
 }
 
 bool IsCouncilRole(fb::Role role) {
@@ -138,7 +138,7 @@ Status Authorize(const UserState* actor, const OrganisationState* actor_org, Act
     if (action == Action::kReadCase && role == fb::Role::NetworkSupport) {
       return Deny("no_personal_data", "network support has no access to case personal data");
     }
-    return Deny("role_not_permitted", std::string(fb::EnumNameRole(role)) + " may not " +
+    return Deny("role_not_permitted", "the role " + std::string(fb::EnumNameRole(role)) + " may not " +
                                           std::string(ActionName(action)));
   }
   if (case_state == nullptr) return Status::Ok();

@@ -53,6 +53,7 @@ enum class Action {
   kAudit,
 };
 
+// What `action` lets one do, in words ("manage user accounts"), for messages.
 std::string_view ActionName(Action action);
 
 // Whether `actor` (of `actor_org`) may perform `action`, on `case_state` of

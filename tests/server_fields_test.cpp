@@ -95,6 +95,11 @@ TEST_CASE("an enum a command needs is refused when left out, over HTTP and binar
   for (const char* flag : {"--server", "--count", "--wait", "--timeout", "--password-file", "--server-name"}) {
     CHECK(flags.out.find(flag) != std::string::npos);
   }
+  // Times read as times, not microseconds.
+  CliResult who = w.User("camden-cw1").Run({"who-am-i"});
+  INFO(who.out);
+  CHECK(who.code == 0);
+  CHECK(who.out.find(" UTC\n") != std::string::npos);
   CliResult unknown = w.User("camden-cw1").Run({"--no-such-flag", "who-am-i"});
   CHECK(unknown.code == 2);
   CHECK(unknown.err.find("nrpf --help") != std::string::npos);
