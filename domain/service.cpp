@@ -470,24 +470,41 @@ Result<bool> CaseService::Bootstrap(const RegisterOrganisation& network_support,
   return wrote;
 }
 
+namespace {
+
+// The one rule of how much of a case a reader sees (CaseService::VisibilityOf).
+Result<CaseVisibility> VisibilityIn(const projections::Projections& state, const std::string& actor_user_id,
+                                    const std::string& case_id, const CaseState** found) {
+  const auto [actor, actor_org] = ActingIn(state, actor_user_id);
+  const CaseState* c = state.Case(case_id);
+  if (c == nullptr || !c->exists()) {
+    NRPF_RETURN_IF_ERROR(Authorize(actor, actor_org, Action::kReadCaseMetadata, nullptr, nullptr));
+    return Status::NotFound("no case " + case_id).WithReason("case_not_found");
+  }
+  if (found != nullptr) *found = c;
+  const OrganisationState* case_org = state.Organisation(c->organisation_id);
+  if (Authorize(actor, actor_org, Action::kReadCase, c, case_org).ok()) return CaseVisibility::kFull;
+  NRPF_RETURN_IF_ERROR(Authorize(actor, actor_org, Action::kReadCaseMetadata, c, case_org));
+  return CaseVisibility::kMetadataOnly;
+}
+
+}  // namespace
+
+Result<CaseVisibility> CaseService::VisibilityOf(const std::string& actor_user_id, const std::string& case_id) const {
+  return projector_->Read([&](const projections::Projections& state) {
+    return VisibilityIn(state, actor_user_id, case_id, nullptr);
+  });
+}
+
 Result<RecordedCaseRead> CaseService::ReadVisible(const std::string& actor_user_id,
                                                   const std::string& case_id) const {
   return projector_->Read([&](const projections::Projections& state) -> Result<RecordedCaseRead> {
-    const auto [actor, actor_org] = ActingIn(state, actor_user_id);
-    const CaseState* c = state.Case(case_id);
-    if (c == nullptr || !c->exists()) {
-      NRPF_RETURN_IF_ERROR(Authorize(actor, actor_org, Action::kReadCaseMetadata, nullptr, nullptr));
-      return Status::NotFound("no case " + case_id).WithReason("case_not_found");
-    }
-    const OrganisationState* case_org = state.Organisation(c->organisation_id);
+    const CaseState* c = nullptr;
+    Result<CaseVisibility> visibility = VisibilityIn(state, actor_user_id, case_id, &c);
+    if (!visibility.ok()) return visibility.status();
     RecordedCaseRead read;
-    if (Authorize(actor, actor_org, Action::kReadCase, c, case_org).ok()) {
-      read.state = *c;
-      read.visibility = CaseVisibility::kFull;
-      return read;
-    }
-    NRPF_RETURN_IF_ERROR(Authorize(actor, actor_org, Action::kReadCaseMetadata, c, case_org));
-    read.state = c->MetadataOnly();
+    read.visibility = *visibility;
+    read.state = *visibility == CaseVisibility::kFull ? *c : c->MetadataOnly();
     return read;
   });
 }
@@ -580,7 +597,18 @@ Result<std::vector<projections::CaseRow>> CaseService::Caseload(const std::strin
     Result<std::string> scoped = ScopedOrganisation(state, *actor, *org, filter.organisation_id);
     if (!scoped.ok()) return scoped.status();
     filter.organisation_id = *scoped;
-    return state.Caseload(filter);
+    // The rows of a council's cases hold personal data for those who may
+    // read its cases; others (network support) get their metadata only.
+    if (Authorize(actor, org, Action::kReadCase, nullptr, nullptr).ok()) {
+      return state.Caseload(filter);
+    }
+    if (filter.legislation || filter.household_type) {
+      return Status::PermissionDenied("legislation and household type are not case metadata")
+          .WithReason("no_personal_data");
+    }
+    std::vector<projections::CaseRow> rows = state.Caseload(filter);
+    for (projections::CaseRow& row : rows) row = row.MetadataOnly();
+    return rows;
   });
 }
 

@@ -119,6 +119,9 @@ class CaseService {
                                              const std::string& team_id,
                                              const std::string& organisation_id = "") const;
   // Caseload of a council, scoped as Counters by filter.organisation_id.
+  // A metadata-only reader (network support) gets CaseRow::MetadataOnly()
+  // rows, and may not filter by legislation or household type
+  // (permission_denied/no_personal_data).
   Result<std::vector<projections::CaseRow>> Caseload(const std::string& actor_user_id,
                                                      projections::CaseloadFilter filter) const;
   // Search among the cases the actor may read (filter.organisations set here).
@@ -131,6 +134,11 @@ class CaseService {
   // as Counters.
   Result<std::vector<SlaClockInstance>> Clocks(const std::string& actor_user_id,
                                                projections::ClockFilter filter) const;
+
+  // How much of the case `actor` may see: kFull with kReadCase, else
+  // kMetadataOnly with kReadCaseMetadata, else the refusal. Every case read
+  // (the case, its history, timeline and feed) takes this answer.
+  Result<CaseVisibility> VisibilityOf(const std::string& actor_user_id, const std::string& case_id) const;
 
   // Whether the actor may do `action` to the case (the permission table,
   // tenancy included). not_found/case_not_found when there is no such case,

@@ -309,6 +309,18 @@ HomeCounters Projections::Counters(const CounterScope& scope, std::int64_t now_u
   return out;
 }
 
+CaseRow CaseRow::MetadataOnly() const {
+  CaseRow m;
+  m.case_id = case_id;
+  m.status = status;
+  m.team_id = team_id;
+  m.caseworker_id = caseworker_id;
+  m.referral_date = referral_date;
+  m.open_alerts = open_alerts;
+  m.metadata_only = true;
+  return m;
+}
+
 std::vector<CaseRow> Projections::Caseload(const CaseloadFilter& f) const {
   std::vector<CaseRow> rows;
   auto org = org_cases_.find(f.organisation_id);

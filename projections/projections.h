@@ -75,6 +75,14 @@ struct CaseRow {
   std::string referral_date;
   std::string finance_start_date;
   std::uint32_t open_alerts = 0;
+  // Set by MetadataOnly(): legislation, household type and finance are left out.
+  bool metadata_only = false;
+
+  // What a metadata-only reader (network support) may see of the row, as
+  // domain::CaseState::MetadataOnly() of the case: its id, status, team,
+  // caseworker, referral date and open alerts, copied one by one. The
+  // legislation, household type and finance start date keep their defaults.
+  CaseRow MetadataOnly() const;
 };
 
 struct SearchQuery {

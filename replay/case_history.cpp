@@ -73,11 +73,13 @@ Result<CaseHistory> ReadCaseHistory(const ledger::Ledger& ledger, const std::str
   h.case_id = case_id;
   h.as_of_us = options.as_of_us;
   h.log_size = ledger.Size();
+  h.metadata_only = options.metadata_only;
   Result<std::vector<ledger::StoredEvent>> read = ReadCaseEvents(ledger, case_id, options.max_events);
   if (!read.ok()) return read.status();
   const std::vector<ledger::StoredEvent>& all = *read;
 
-  const domain::SectionOpener opener = options.open_sealed ? projections::LedgerOpener(ledger) : nullptr;
+  const domain::SectionOpener opener =
+      options.open_sealed && !options.metadata_only ? projections::LedgerOpener(ledger) : nullptr;
   std::set<std::string> shredded;  // subjects found erased, checked once each
   std::set<std::string> checked;
   for (const ledger::StoredEvent& e : all) {
@@ -95,6 +97,18 @@ Result<CaseHistory> ReadCaseHistory(const ledger::Ledger& ledger, const std::str
     entry.actor_user = std::string(view->actor_user);
     entry.actor_organisation = std::string(view->actor_organisation);
     entry.actor_role = std::string(view->actor_role);
+    if (options.metadata_only) {
+      // Who read the case and which part is metadata; nothing an event
+      // changed is.
+      if (view->type == t::kCaseAccessed && view->body != nullptr) {
+        if (const auto* what = view->Body<domain::fb::CaseAccessed>()->what()) {
+          for (const flatbuffers::String* w : *what) entry.read.push_back(w->str());
+        }
+      }
+      h.entries.push_back(std::move(entry));
+      if (options.keep_records) h.records.push_back(e);
+      continue;
+    }
     if (r->sealed() != nullptr) {
       for (const ledger::fb::SealedSection* s : *r->sealed()) {
         const std::string subject = Str(s->subject_id());

@@ -38,6 +38,11 @@ struct HistoryOptions {
   std::optional<std::int64_t> as_of_us;
   // Open the sealed personal data (needs the master key). Default: true.
   bool open_sealed = true;
+  // For a reader of the case's metadata only (network support): each entry
+  // is the event's metadata (position, stream, version, type, time, actor,
+  // and what a case.accessed read), without what it changed or which
+  // subjects were erased, and the history holds no state. Default: false.
+  bool metadata_only = false;
   // Most events read. Default: 1,000,000.
   std::size_t max_events = 1'000'000;
   // Keep the stored events of the entries (CaseHistory::records), for
@@ -50,7 +55,8 @@ struct CaseHistory {
   std::optional<std::int64_t> as_of_us;
   std::uint64_t log_size = 0;  // the log was read up to here
   std::vector<TimelineEntry> entries;
-  domain::CaseState state;     // as of as_of_us
+  bool metadata_only = false;  // HistoryOptions::metadata_only: no changes, no state
+  domain::CaseState state;     // as of as_of_us; default when metadata_only
   std::vector<ledger::StoredEvent> records;  // of entries[i], when keep_records
 };
 

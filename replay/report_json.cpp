@@ -30,12 +30,19 @@ json FieldsJson(const Fields& fields) {
 
 json CaseHistoryJson(const CaseHistory& h) {
   json entries = json::array();
-  for (const TimelineEntry& e : h.entries) entries.push_back(TimelineEntryJson(e));
-  return {{"case_id", h.case_id},
-          {"as_of", h.as_of_us ? json(FormatTime(*h.as_of_us)) : json(nullptr)},
-          {"log_size", h.log_size},
-          {"timeline", std::move(entries)},
-          {"state", FieldsJson(FlattenCase(h.state))}};
+  for (const TimelineEntry& e : h.entries) {
+    json entry = TimelineEntryJson(e);
+    // Not "changed nothing": what it changed is not the reader's to see.
+    if (h.metadata_only) entry.erase("changes");
+    entries.push_back(std::move(entry));
+  }
+  json j = {{"case_id", h.case_id},
+            {"as_of", h.as_of_us ? json(FormatTime(*h.as_of_us)) : json(nullptr)},
+            {"log_size", h.log_size},
+            {"timeline", std::move(entries)},
+            {"state", h.metadata_only ? json(nullptr) : FieldsJson(FlattenCase(h.state))}};
+  if (h.metadata_only) j["metadata_only"] = true;
+  return j;
 }
 
 namespace {

@@ -18,7 +18,9 @@ namespace nrpf::replay {
 //   read (case.accessed only), erased (when some of its data was erased) }
 nlohmann::json TimelineEntryJson(const TimelineEntry& entry);
 nlohmann::json FieldsJson(const Fields& fields);
-// { case_id, as_of, log_size, timeline: [entry], state: { field: value } }
+// { case_id, as_of, log_size, timeline: [entry], state: { field: value } };
+// for a metadata_only history the entries have no changes, state is null
+// and metadata_only is true.
 nlohmann::json CaseHistoryJson(const CaseHistory& history);
 
 // { position, tree_size, record (base64 stored bytes), leaf_hash,

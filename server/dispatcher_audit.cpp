@@ -200,7 +200,9 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         if (!events.ok()) return Failed(id, events.status());
         api::ResponseWriter w(id);
         std::vector<flatbuffers::Offset<fb::LogEvent>> v;
-        for (const ledger::StoredEvent& e : *events) v.push_back(BuildLogEvent(w.fbb(), e, records));
+        for (const ledger::StoredEvent& e : *events) {
+          v.push_back(BuildLogEvent(w.fbb(), e, records, domain::CaseVisibility::kFull));
+        }
         const std::uint64_t next = events->empty() ? from : events->back().position + 1;
         return Framed(w.Finish(fb::CreateLogEvents(w.fbb(), w.fbb().CreateVector(v), next)));
       }, done);
@@ -209,14 +211,15 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
     case fb::Op::CaseHistory: {
       const std::string case_id = Str(static_cast<const fb::CaseHistory*>(call.body)->case_id());
       Submit(call, [this, id, user, case_id, &ledger]() -> Answer {
-        // The history shows ids, states and who acted: case metadata.
-        Status may = service_.MayOnCase(user, case_id, domain::Action::kReadCaseMetadata);
-        if (!may.ok()) return Failed(id, may);
+        // Those who may read the case get the events' bodies; metadata-only
+        // readers (network support) each event's metadata only.
+        Result<domain::CaseVisibility> visibility = service_.VisibilityOf(user, case_id);
+        if (!visibility.ok()) return Failed(id, visibility.status());
         Result<std::vector<ledger::StoredEvent>> events = replay::ReadCaseEvents(ledger, case_id, kMaxCaseEvents);
         if (!events.ok()) return Failed(id, events.status());
         api::ResponseWriter w(id);
         std::vector<flatbuffers::Offset<fb::LogEvent>> v;
-        for (const ledger::StoredEvent& e : *events) v.push_back(BuildLogEvent(w.fbb(), e, false));
+        for (const ledger::StoredEvent& e : *events) v.push_back(BuildLogEvent(w.fbb(), e, false, *visibility));
         return Framed(w.Finish(fb::CreateLogEvents(w.fbb(), w.fbb().CreateVector(v), ledger.Size())));
       }, done);
       return true;
@@ -241,7 +244,7 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         std::vector<flatbuffers::Offset<fb::LogEvent>> event_views;
         std::vector<flatbuffers::Offset<fb::AccessView>> accesses;
         for (const auto& [position, e] : events) {
-          event_views.push_back(BuildLogEvent(w.fbb(), e, false));
+          event_views.push_back(BuildLogEvent(w.fbb(), e, false, domain::CaseVisibility::kFull));
           if (e.record()->event_type() && e.record()->event_type()->string_view() == domain::event_type::kCaseAccessed) {
             accesses.push_back(BuildAccess(w.fbb(), e));
           }
@@ -283,15 +286,15 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
       const std::string case_id = Str(b->case_id());
       const std::optional<std::int64_t> as_of = b->as_of_us() ? std::optional<std::int64_t>(*b->as_of_us()) : std::nullopt;
       Submit(call, [this, id, user, case_id, as_of, &ledger]() -> Answer {
-        Status may = service_.MayOnCase(user, case_id, domain::Action::kReadCaseMetadata);
-        if (!may.ok()) return Failed(id, may);
-        // Personal data only for those who may read it, and then the read is
-        // recorded first; others see what changed with sealed values sealed.
+        // Those who may read the case get what each event changed, and the
+        // read is recorded first; metadata-only readers (network support)
+        // each event's metadata only.
         Result<domain::RecordedCaseRead> read = service_.ReadCaseRecorded(user, case_id, {"case_timeline"});
         if (!read.ok()) return Failed(id, read.status());
         replay::HistoryOptions options;
         options.as_of_us = as_of;
-        options.open_sealed = read->visibility == domain::CaseVisibility::kFull;
+        options.metadata_only = read->visibility != domain::CaseVisibility::kFull;
+        options.open_sealed = !options.metadata_only;
         Result<replay::CaseHistory> history = replay::ReadCaseHistory(ledger, case_id, options);
         if (!history.ok()) return Failed(id, history.status());
         return DocumentAnswer(id, "application/json", replay::CaseHistoryJson(*history).dump());

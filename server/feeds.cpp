@@ -78,13 +78,16 @@ class CaseEvents final : public FeedBase {
 
  private:
   Status PullAs(const std::string& user_id, std::size_t max, std::vector<std::string>* frames) override {
-    NRPF_RETURN_IF_ERROR(service().MayOnCase(user_id, case_id_, domain::Action::kReadCaseMetadata));
+    // Checked on every pull: a reader that loses the case's personal data
+    // gets the metadata of the events that follow.
+    Result<domain::CaseVisibility> visibility = service().VisibilityOf(user_id, case_id_);
+    if (!visibility.ok()) return visibility.status();
     Result<std::vector<ledger::StoredEvent>> events =
         service().ledger().ReadStream(domain::CaseStream(case_id_), next_version_, max);
     if (!events.ok()) return events.status();
     for (const ledger::StoredEvent& e : *events) {
       api::ResponseWriter w(id(), fb::FrameKind::Push);
-      frames->push_back(w.Finish(BuildLogEvent(w.fbb(), e, false)));
+      frames->push_back(w.Finish(BuildLogEvent(w.fbb(), e, false, *visibility)));
       next_version_ = e.record()->stream_version() + 1;
     }
     return Status::Ok();
@@ -107,7 +110,7 @@ class WholeLog final : public FeedBase {
     if (!events.ok()) return events.status();
     for (const ledger::StoredEvent& e : *events) {
       api::ResponseWriter w(id(), fb::FrameKind::Push);
-      frames->push_back(w.Finish(BuildLogEvent(w.fbb(), e, include_records_)));
+      frames->push_back(w.Finish(BuildLogEvent(w.fbb(), e, include_records_, domain::CaseVisibility::kFull)));
       next_ = e.position + 1;
     }
     return Status::Ok();

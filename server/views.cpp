@@ -160,9 +160,14 @@ Offset<fb::Counters> BuildCounters(Builder& fbb, const projections::HomeCounters
 
 Offset<fb::Caseload> BuildCaseload(Builder& fbb, const std::vector<projections::CaseRow>& rows) {
   auto v = Vector(fbb, rows, [](Builder& b, const projections::CaseRow& r) {
-    return fb::CreateCaseRowDirect(b, r.case_id.c_str(), r.status, r.team_id.c_str(), r.caseworker_id.c_str(),
-                                   r.legislation, r.household_type, r.referral_date.c_str(),
-                                   r.finance_start_date.c_str(), r.open_alerts);
+    // A metadata-only row (CaseRow::MetadataOnly()) leaves out what it does
+    // not hold rather than show defaults.
+    const bool full = !r.metadata_only;
+    return fb::CreateCaseRowDirect(
+        b, r.case_id.c_str(), r.status, r.team_id.c_str(), r.caseworker_id.c_str(),
+        full ? flatbuffers::Optional(r.legislation) : flatbuffers::nullopt,
+        full ? flatbuffers::Optional(r.household_type) : flatbuffers::nullopt, r.referral_date.c_str(),
+        full ? r.finance_start_date.c_str() : nullptr, r.open_alerts, full);
   });
   return fb::CreateCaseload(fbb, v);
 }
@@ -243,8 +248,13 @@ Offset<fb::CommandResult> BuildCommandResult(Builder& fbb, const domain::Command
   return b.Finish();
 }
 
-Offset<fb::LogEvent> BuildLogEvent(Builder& fbb, const ledger::StoredEvent& event, bool include_record) {
+Offset<fb::LogEvent> BuildLogEvent(Builder& fbb, const ledger::StoredEvent& event, bool include_record,
+                                   domain::CaseVisibility visibility) {
   const ledger::fb::Record* r = event.record();
+  // A metadata-only reader gets no body: its values (costs, statuses, topics,
+  // reasons, ...) are not case metadata, nor are the subjects it names.
+  const bool withheld = visibility != domain::CaseVisibility::kFull;
+  if (withheld) include_record = false;
   auto text = [&](const flatbuffers::String* s) { return fbb.CreateString(s != nullptr ? s->string_view() : ""); };
   auto stream = text(r->stream_id());
   auto type = text(r->event_type());
@@ -253,20 +263,23 @@ Offset<fb::LogEvent> BuildLogEvent(Builder& fbb, const ledger::StoredEvent& even
   auto org = text(actor ? actor->organisation_id() : nullptr);
   auto role = text(actor ? actor->role() : nullptr);
   Offset<flatbuffers::String> body_json;
-  // Ledger records are verified on read; the body is verified for its type
-  // by DecodeEvent before it is rendered.
-  Result<domain::EventView> view = domain::DecodeEvent(event, nullptr);
-  const std::string_view table = r->event_type() ? domain::BodyTable(r->event_type()->string_view()) : "";
-  if (view.ok() && view->body != nullptr && !table.empty()) {
-    Result<std::string> json =
-        api::TableToJson(flatbuffers::GetRoot<flatbuffers::Table>(view->body), "nrpf.domain.fb." + std::string(table));
-    if (json.ok()) body_json = fbb.CreateString(*json);
+  Offset<flatbuffers::Vector<Offset<flatbuffers::String>>> subjects;
+  if (!withheld) {
+    // Ledger records are verified on read; the body is verified for its type
+    // by DecodeEvent before it is rendered.
+    Result<domain::EventView> view = domain::DecodeEvent(event, nullptr);
+    const std::string_view table = r->event_type() ? domain::BodyTable(r->event_type()->string_view()) : "";
+    if (view.ok() && view->body != nullptr && !table.empty()) {
+      Result<std::string> json = api::TableToJson(flatbuffers::GetRoot<flatbuffers::Table>(view->body),
+                                                  "nrpf.domain.fb." + std::string(table));
+      if (json.ok()) body_json = fbb.CreateString(*json);
+    }
+    std::vector<Offset<flatbuffers::String>> subject_offsets;
+    if (r->subjects() != nullptr) {
+      for (const flatbuffers::String* s : *r->subjects()) subject_offsets.push_back(text(s));
+    }
+    subjects = fbb.CreateVector(subject_offsets);
   }
-  std::vector<Offset<flatbuffers::String>> subject_offsets;
-  if (r->subjects() != nullptr) {
-    for (const flatbuffers::String* s : *r->subjects()) subject_offsets.push_back(text(s));
-  }
-  auto subjects = fbb.CreateVector(subject_offsets);
   Offset<flatbuffers::Vector<std::uint8_t>> record, signature;
   if (include_record) {
     record = fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(event.bytes.data()), event.bytes.size());
@@ -286,6 +299,7 @@ Offset<fb::LogEvent> BuildLogEvent(Builder& fbb, const ledger::StoredEvent& even
   b.add_record(record);
   if (include_record) b.add_key_id(event.key_id);
   b.add_signature(signature);
+  b.add_body_withheld(withheld);
   return b.Finish();
 }
 

@@ -36,7 +36,11 @@ flatbuffers::Offset<fb::CommandResult> BuildCommandResult(Builder& fbb, const do
 // A stored event as the API shows it: the record's fields, its body as the
 // JSON of its nrpf_events.fbs table, and (`include_record`) the exact
 // stored bytes and signature so an auditor can check it without this code.
-flatbuffers::Offset<fb::LogEvent> BuildLogEvent(Builder& fbb, const ledger::StoredEvent& event, bool include_record);
+// For a kMetadataOnly reader of the case (CaseService::VisibilityOf) only
+// the event's metadata: position, stream, version, type, time and actor,
+// with body_withheld set and no body, subjects or stored bytes.
+flatbuffers::Offset<fb::LogEvent> BuildLogEvent(Builder& fbb, const ledger::StoredEvent& event, bool include_record,
+                                                domain::CaseVisibility visibility);
 
 }  // namespace nrpf::server
 

@@ -303,6 +303,42 @@ TEST_CASE("network support reads a case's metadata and none of its sensitive fie
   REQUIRE(council.ok());
   CHECK(council->finance.person_costs_weekly_pence == 5000);
   CHECK(council->immigration.status == fb::ImmigrationStatus::LeaveWithRecourseToPublicFunds);
+
+  // The one rule every case read takes: how much of the case a reader sees.
+  CHECK(*w.service->VisibilityOf("ns-admin", id) == CaseVisibility::kMetadataOnly);
+  CHECK(*w.service->VisibilityOf("camden-cw1", id) == CaseVisibility::kFull);
+  CHECK(*w.service->VisibilityOf("ho-1", id) == CaseVisibility::kFull);
+  CHECK(w.service->VisibilityOf("leeds-cw1", id).status().reason() == "wrong_tenant");
+  CHECK(w.service->VisibilityOf("ns-admin", "999").status().reason() == "case_not_found");
+
+  // Caseload rows: network support's leave out legislation, household type
+  // and finance, and it may not filter by them.
+  projections::CaseloadFilter of_camden;
+  of_camden.organisation_id = "camden";
+  auto rows = w.service->Caseload("ns-admin", of_camden);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 1);
+  const projections::CaseRow& row = (*rows)[0];
+  CHECK(row.metadata_only);
+  CHECK(row.case_id == id);
+  CHECK(row.status == fb::CaseStatus::Closed);
+  CHECK(row.referral_date == "2025-03-01");
+  CHECK(row.team_id == full.team_id);
+  CHECK(row.legislation == projections::CaseRow{}.legislation);
+  CHECK(row.household_type == projections::CaseRow{}.household_type);
+  CHECK(row.finance_start_date.empty());
+  projections::CaseloadFilter by_legislation = of_camden;
+  by_legislation.legislation = fb::Legislation::CareAct2014;
+  CHECK(w.service->Caseload("ns-admin", by_legislation).status().reason() == "no_personal_data");
+  projections::CaseloadFilter by_household = of_camden;
+  by_household.household_type = fb::HouseholdType::AdultWithCareNeeds;
+  CHECK(w.service->Caseload("ns-admin", by_household).status().reason() == "no_personal_data");
+  auto council_rows = w.service->Caseload("camden-cw1", by_legislation);
+  REQUIRE(council_rows.ok());
+  REQUIRE(council_rows->size() == 1);
+  CHECK_FALSE((*council_rows)[0].metadata_only);
+  CHECK((*council_rows)[0].legislation == fb::Legislation::CareAct2014);
+  CHECK((*council_rows)[0].household_type == fb::HouseholdType::AdultWithCareNeeds);
 }
 
 TEST_CASE("a retried command id belongs to its account and is answered only while it may act", "[permissions]") {

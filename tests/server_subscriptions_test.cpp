@@ -108,6 +108,20 @@ TEST_CASE("counters, a case's events and the whole log are pushed to subscribers
   refused = api::VerifiedResponse(*leeds->Call(RequestFrame(fb::Op::SubscribeLog, "{}", 21, w.Token("leeds-cw1")), 21));
   CHECK(refused->error()->reason()->str() == "role_not_permitted");
 
+  // Network support follows a case's events as metadata: no body, no subjects.
+  auto support = Connect(w);
+  REQUIRE(api::VerifiedResponse(
+              *support->Call(RequestFrame(fb::Op::SubscribeCase, R"({"case_id":"1"})", 25, w.Token("admin")), 25))
+              ->error() == nullptr);
+  const fb::LogEvent* meta = NextFor(*support, 25, &s)->body_as_LogEvent();
+  REQUIRE(meta != nullptr);
+  CHECK(meta->type()->str() == "case.created");
+  CHECK(meta->stream_version() == 1);
+  CHECK(meta->actor_user_id()->str() == "camden-cw2");
+  CHECK(meta->body_withheld());
+  CHECK(meta->body_json() == nullptr);
+  CHECK(meta->subjects() == nullptr);
+
   // The auditor follows the whole log from position 0, records included.
   auto auditor = Connect(w);
   REQUIRE(api::VerifiedResponse(*auditor->Call(RequestFrame(fb::Op::SubscribeLog, R"({"from_position":0,"include_records":true})",

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "server/api_codec.h"
 #include "tests/server_world.h"
 
@@ -170,6 +172,151 @@ TEST_CASE("no operation reaches another council's cases or accounts, and refusal
                                          R"("date_of_birth":"1988-04-12"})"));
   CHECK(flatbuffers::GetRoot<api::fb::Response>(own.data())->body_as_CommandResult()->rtpf()->matched_case_id()->str() ==
         "1");
+}
+
+// Values of case 1 below that are not case metadata: none may reach network
+// support through any read, and a council caseworker reads each.
+const std::vector<std::string> kNotMetadata = {
+    "12345",                          // person costs, pence
+    "123.45",                         // the same, as the timeline shows it
+    "CareLeaver",                     // household type
+    "ChildrenAct1989LeavingCare",     // legislation
+    "LeaveWithNrpfCondition",         // immigration status
+    "Expedite",                       // query topic
+    "SafeguardingOrChildProtection",  // urgent reason
+    "Court hearing on Friday",        // query text
+};
+
+void CheckHoldsNone(const std::string& what, const std::string& text) {
+  for (const std::string& v : kNotMetadata) {
+    INFO(what << " holds " << v);
+    CHECK(text.find(v) == std::string::npos);
+  }
+}
+
+void CheckHoldsAll(const std::string& what, const std::string& text, const std::vector<std::string>& values) {
+  for (const std::string& v : values) {
+    INFO(what << " lacks " << v);
+    CHECK(text.find(v) != std::string::npos);
+  }
+}
+
+TEST_CASE("network support's case history, timeline, case events and caseload hold case metadata only",
+          "[server][tenancy]") {
+  using namespace std::chrono_literals;
+  ServerWorld w;
+  w.Ok("camden-cw1", {"create-case", "household_type=CareLeaver", "legislation=ChildrenAct1989LeavingCare",
+                      "team_id=team-a", "applicant.given_names=Amina", "applicant.family_name=Okafor",
+                      "applicant.date_of_birth=1988-04-12", "referral_date=2025-03-01"});
+  w.Ok("camden-cw1", {"record-finance", "case_id=1", "start_date=2025-03-05", "person_costs_weekly_pence=12345"});
+  w.Ok("ho-1", {"complete-status-check", "case_id=1", "status=LeaveWithNrpfCondition"});
+  const std::string camden = w.Token("camden-cw1");
+  const std::string support = w.Token("admin");
+  HttpResult raised = HttpAs(camden, w.server.http(), "POST", "/v1/raise_query",
+                             R"({"case_id":"1","topic":"Expedite","urgent":true,)"
+                             R"("urgent_reason":"SafeguardingOrChildProtection","text":"Court hearing on Friday"})");
+  REQUIRE(raised.status == 200);
+
+  // case_history: every event, each with its metadata and no body.
+  HttpResult history = HttpAs(support, w.server.http(), "POST", "/v1/case_history", R"({"case_id":"1"})");
+  REQUIRE(history.status == 200);
+  CheckHoldsNone("network support's case_history", history.body);
+  std::optional<std::string> parsed = ParseResponseJson(history.body);
+  REQUIRE(parsed);
+  const auto* events = flatbuffers::GetRoot<api::fb::Response>(parsed->data())->body_as_LogEvents()->events();
+  std::vector<std::string> types;
+  for (const auto* e : *events) {
+    types.push_back(e->type()->str());
+    CHECK(e->body_withheld());
+    CHECK(e->body_json() == nullptr);
+    CHECK(e->subjects() == nullptr);
+    CHECK(e->stream_id()->size() > 0);
+    CHECK(e->stream_version() > 0);
+    CHECK(e->recorded_at_us() > 0);
+    CHECK(e->actor_user_id()->size() > 0);
+  }
+  CHECK(std::find(types.begin(), types.end(), "finance.recorded") != types.end());
+  CHECK(std::find(types.begin(), types.end(), "query.raised") != types.end());
+  HttpResult own_history = HttpAs(camden, w.server.http(), "POST", "/v1/case_history", R"({"case_id":"1"})");
+  REQUIRE(own_history.status == 200);
+  CheckHoldsAll("the council's case_history", own_history.body,
+                {"12345", "CareLeaver", "ChildrenAct1989LeavingCare", "LeaveWithNrpfCondition", "Expedite",
+                 "SafeguardingOrChildProtection"});
+  parsed = ParseResponseJson(own_history.body);
+  REQUIRE(parsed);
+  for (const auto* e : *flatbuffers::GetRoot<api::fb::Response>(parsed->data())->body_as_LogEvents()->events()) {
+    CHECK_FALSE(e->body_withheld());
+  }
+
+  // case_timeline: the events' metadata, no changes and no state.
+  HttpResult timeline = HttpAs(support, w.server.http(), "POST", "/v1/case_timeline", R"({"case_id":"1"})");
+  REQUIRE(timeline.status == 200);
+  CheckHoldsNone("network support's case_timeline", timeline.body);
+  const nlohmann::json t = nlohmann::json::parse(timeline.body);
+  CHECK(t["metadata_only"] == true);
+  CHECK(t["state"].is_null());
+  REQUIRE(t["timeline"].size() == events->size());
+  for (const nlohmann::json& e : t["timeline"]) {
+    CHECK_FALSE(e.contains("changes"));
+    CHECK_FALSE(e.contains("erased"));
+    CHECK(e["type"].is_string());
+    CHECK(e["actor"]["user"].is_string());
+  }
+  HttpResult own_timeline = HttpAs(camden, w.server.http(), "POST", "/v1/case_timeline", R"({"case_id":"1"})");
+  REQUIRE(own_timeline.status == 200);
+  CheckHoldsAll("the council's case_timeline", own_timeline.body,
+                {"123.45", "CareLeaver", "ChildrenAct1989LeavingCare", "LeaveWithNrpfCondition", "Expedite"});
+  CHECK_FALSE(nlohmann::json::parse(own_timeline.body).contains("metadata_only"));
+
+  // get_caseload: ids, status, team, caseworker, dates of referral, alerts.
+  HttpResult load = HttpAs(support, w.server.http(), "GET", "/v1/get_caseload?organisation_id=camden");
+  REQUIRE(load.status == 200);
+  CheckHoldsNone("network support's caseload", load.body);
+  CHECK(load.body.find("2025-03-05") == std::string::npos);  // the finance start date
+  parsed = ParseResponseJson(load.body);
+  REQUIRE(parsed);
+  const auto* rows = flatbuffers::GetRoot<api::fb::Response>(parsed->data())->body_as_Caseload()->rows();
+  REQUIRE(rows->size() == 1);
+  const auto* row = rows->Get(0);
+  CHECK(row->case_id()->str() == "1");
+  CHECK(row->status() == domain::fb::CaseStatus::OpenFinanciallySupported);
+  CHECK(row->referral_date()->str() == "2025-03-01");
+  CHECK_FALSE(row->personal_data());
+  CHECK_FALSE(row->legislation().has_value());
+  CHECK_FALSE(row->household_type().has_value());
+  CHECK(row->finance_start_date() == nullptr);
+  HttpResult filtered =
+      HttpAs(support, w.server.http(), "POST", "/v1/get_caseload", R"({"organisation_id":"camden","legislation":"CareAct2014"})");
+  CHECK(filtered.status == 403);
+  CHECK(ReasonOf(filtered) == "no_personal_data");
+  HttpResult own_load = HttpAs(camden, w.server.http(), "GET", "/v1/get_caseload");
+  REQUIRE(own_load.status == 200);
+  parsed = ParseResponseJson(own_load.body);
+  REQUIRE(parsed);
+  const auto* own_row = flatbuffers::GetRoot<api::fb::Response>(parsed->data())->body_as_Caseload()->rows()->Get(0);
+  CHECK(own_row->personal_data());
+  CHECK(own_row->legislation() == domain::fb::Legislation::ChildrenAct1989LeavingCare);
+  CHECK(own_row->household_type() == domain::fb::HouseholdType::CareLeaver);
+  CHECK(own_row->finance_start_date()->str() == "2025-03-05");
+
+  // subscribe_case as an event stream: the same metadata, pushed.
+  auto follow = [&](const std::string& token) {
+    RawSocket sse(w.server.http());
+    sse.Send("GET /v1/subscribe_case?case_id=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+    bool closed = false;
+    std::string stream;
+    for (int i = 0; i < 20 && stream.find("\"query.raised\"") == std::string::npos; ++i) {
+      stream += sse.Receive(500ms, &closed);
+      if (closed) break;
+    }
+    return stream;
+  };
+  const std::string pushed = follow(support);
+  CHECK(pushed.find("\"finance.recorded\"") != std::string::npos);
+  CHECK(pushed.find("\"query.raised\"") != std::string::npos);
+  CHECK(pushed.find("\"body_withheld\": true") != std::string::npos);
+  CheckHoldsNone("network support's subscribe_case", pushed);
+  CheckHoldsAll("the council's subscribe_case", follow(camden), {"12345", "CareLeaver", "Expedite"});
 }
 
 }  // namespace
