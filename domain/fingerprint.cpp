@@ -31,8 +31,11 @@ class Writer {
     any_personal_ |= !s.empty();
   }
   void PersonalInt(std::uint64_t v) { ledger::PutFixed64BE(&personal_, v); }
+  // Given, even as "" (an amendment that clears it), counts as personal
+  // content: clearing a field is not the same request as leaving it out.
   void PersonalOpt(const std::optional<std::string>& s) {
     PersonalInt(s ? 1 : 0);
+    any_personal_ |= s.has_value();
     if (s) PersonalStr(*s);
   }
   void AddPerson(const Person& p) {
@@ -58,6 +61,7 @@ class Writer {
       PersonalOpt(*f);
     }
     PersonalInt(a.documents ? 1 : 0);
+    any_personal_ |= a.documents.has_value();
     if (a.documents) {
       PersonalInt(a.documents->size());
       for (const auto& [type, number] : *a.documents) {

@@ -281,6 +281,14 @@ Result<AppendResult> Ledger::LookupCommand(const std::string& command_id,
   Result<std::optional<std::string>> v = impl_->StoredCommand(command_id);
   if (!v.ok()) return v.status();
   if (!v->has_value()) return Status::NotFound("command " + command_id + " was never committed");
+  // An entry is in the index a moment before its group's events are
+  // readable (the syncer publishes the size last): not committed yet. The
+  // append of the retry then meets the original in flight and is settled
+  // with it.
+  Result<AppendResult> entry = DecodeCommandEntry(**v);
+  if (entry.ok() && entry->first_position + entry->count > Size()) {
+    return Status::NotFound("command " + command_id + " is being committed");
+  }
   return impl_->MatchStoredCommand(command_id, **v, &fingerprint, Hash{});
 }
 

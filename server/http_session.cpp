@@ -141,6 +141,10 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
       ctx_.metrics->frames_rejected.fetch_add(1);
       close_after_write_ = true;
       keep_alive_ = false;
+      // Only a body too large came with headers to read the Origin from.
+      cors_ = ec == http::error::body_limit
+                  ? CorsHeaders(View(parser_->get()[http::field::origin]), *ctx_.cors_origins, false)
+                  : std::string();
       if (ec == http::error::body_limit) {
         Respond(api::Refusal(Code::kTooLarge, reason::kBodyTooLarge,
                              "a body may hold at most " + std::to_string(this->limits().max_body_bytes) + " bytes"));

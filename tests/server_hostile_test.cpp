@@ -408,7 +408,7 @@ TEST_CASE("HTTP listener: bad requests get structured errors with stable codes",
 TEST_CASE("HTTP listener: pages of the configured web origins may call it, others get no CORS headers",
           "[server][http]") {
   TempDir dir;
-  ServerProcess server(dir.Sub("server"), {"--cors-origins", "http://localhost:3000"});
+  ServerProcess server(dir.Sub("server"), {"--cors-origins", "http://localhost:3000", "--max-body-bytes", "2048"});
   const std::vector<std::pair<std::string, std::string>> preflight = {
       {"Origin", "http://localhost:3000"}, {"Access-Control-Request-Method", "POST"},
       {"Access-Control-Request-Headers", "authorization, content-type"}};
@@ -422,6 +422,11 @@ TEST_CASE("HTTP listener: pages of the configured web origins may call it, other
   CHECK(answer.status == 401);
   CHECK(answer.headers["access-control-allow-origin"] == "http://localhost:3000");
   CHECK(answer.headers["access-control-expose-headers"] == "Retry-After");
+  // A body too large is refused before it is read, and still to the page.
+  HttpResult large = Http(server.http(), "POST", "/v1/get_counters", std::string(4096, ' '),
+                          {{"Origin", "http://localhost:3000"}});
+  CHECK(large.status == 413);
+  CHECK(large.headers["access-control-allow-origin"] == "http://localhost:3000");
   // Another origin: no CORS headers, and no preflight.
   HttpResult other = Http(server.http(), "POST", "/v1/get_counters", "{}", {{"Origin", "https://evil.example"}});
   CHECK(other.headers.count("access-control-allow-origin") == 0);

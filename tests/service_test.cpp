@@ -218,6 +218,23 @@ TEST_CASE("a command id reused for another request is refused and writes nothing
   CHECK(w.Case(id).advice.size() == 1);
   CHECK(w.Case(other).advice.empty());
   CHECK(w.Case(id).queries.empty());
+  // Clearing a field is another request than clearing another, or than
+  // leaving both out: the fingerprint keeps what was given, "" included.
+  PersonAmendment both;
+  both.address = "1 Road";
+  both.nationality = "Ghanaian";
+  w.Do("camden-cw1", AmendApplicant{id, both, std::nullopt, std::nullopt});
+  PersonAmendment no_address;
+  no_address.address = "";
+  PersonAmendment no_nationality;
+  no_nationality.nationality = "";
+  REQUIRE(w.Try("camden-cw1", AmendApplicant{id, no_address, std::nullopt, std::nullopt}, std::nullopt, "amend-1").ok());
+  const std::uint64_t amended = w.ledger->Size();
+  CHECK(Refusal(w.Try("camden-cw1", AmendApplicant{id, no_nationality, std::nullopt, std::nullopt}, std::nullopt,
+                      "amend-1")) == "command_id_reused/");
+  CHECK(w.Try("camden-cw1", AmendApplicant{id, no_address, std::nullopt, std::nullopt}, std::nullopt, "amend-1")
+            ->duplicate);
+  CHECK(w.ledger->Size() == amended);  // neither wrote anything
   // Another account's id of the same name is its own.
   Result<CommandOutcome> theirs = w.Try("camden-cw2", note, std::nullopt, "adv-1");
   REQUIRE(theirs.ok());
