@@ -278,6 +278,7 @@ TEST_CASE("step 6: queries run both ways as a chain with their alerts", "[domain
   CHECK_FALSE(c.FindQuery("Q3")->answered);
   CHECK(c.OpenAlerts(fb::AlertKind::QueryResponse) == 0);
   CHECK(w.service->Counters("camden-cw1", false, "")->query_responses == 0);
+  w.clock.Set(kWorldStart + 8 * kDayUs);  // 2025-03-11
   w.Do("camden-cw1", ReopenCase{id, "2025-03-11"});
 
   // Urgent needs a reason; only councils raise urgent requests.
@@ -331,10 +332,16 @@ TEST_CASE("step 8: closing ends financial support on the closure date, reopening
   CHECK(Refusal(w.Try("camden-cw1", RemoveDependant{id, DependantSubject(id, 1)})) ==
         "failed_precondition/case_closed");
 
+  // A case reopens neither before it closed nor on a day still to come.
+  w.clock.Set(kWorldStart + 182 * kDayUs);  // 2025-09-01, 11:00 in London
+  CHECK(Refusal(w.Try("camden-cw1", ReopenCase{id, "2025-06-29"})) == "invalid_argument/reopened_on_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", ReopenCase{id, "2025-09-02"})) == "invalid_argument/reopened_on_invalid");
+  CHECK(w.Case(id).status == fb::CaseStatus::Closed);
   w.Do("camden-cw1", ReopenCase{id, "2025-09-01"});
   c = w.Case(id);
   CHECK(c.status == fb::CaseStatus::OpenReferral);
   CHECK(c.reopenings == 1);
+  CHECK(c.reopened_on == "2025-09-01");
   CHECK(Refusal(w.Try("camden-cw1", ReopenCase{id, "2025-09-02"})) == "failed_precondition/case_open");
   f.start_date = "2025-09-01";
   w.Do("camden-cw1", f);
@@ -716,6 +723,112 @@ TEST_CASE("projections rebuilt from the log equal the live ones after every life
   auto rebuilt = projections::Rebuild(*w.ledger);
   REQUIRE(rebuilt.ok());
   CHECK((*rebuilt)->Dump() == live);
+}
+
+TEST_CASE("correcting the first support's start date moves the 1,000-day counter, a later period's does not", "[domain]") {
+  World w;  // 2025-03-03
+  const std::string id = w.NewCase("camden");
+  RecordFinance f;
+  f.case_id = id;
+  f.start_date = "2025-03-01";
+  f.person_costs_weekly_pence = 1000;
+  w.Do("camden-cw1", f);
+  CHECK(w.Case(id).finance.first_start_date == "2025-03-01");
+  CHECK(w.service->Counters("camden-cw1", true, "")->thousand_day_cases == 0);
+
+  AmendFinance back;
+  back.case_id = id;
+  back.start_date = "2021-01-01";
+  w.Do("camden-cw1", back);
+  CaseState c = w.Case(id);
+  CHECK(c.finance.start_date == "2021-01-01");
+  CHECK(c.finance.first_start_date == "2021-01-01");
+  CHECK(w.service->Counters("camden-cw1", true, "")->thousand_day_cases == 1);
+  // A correction the other way moves it back.
+  back.start_date = "2025-02-01";
+  w.Do("camden-cw1", back);
+  CHECK(w.Case(id).finance.first_start_date == "2025-02-01");
+  CHECK(w.service->Counters("camden-cw1", true, "")->thousand_day_cases == 0);
+
+  // Once that support has ended, a later period's amendments leave the
+  // first start alone.
+  w.Do("camden-cw1", EndFinance{id, "2025-03-02"});
+  f.start_date = "2025-03-03";
+  w.Do("camden-cw1", f);
+  back.start_date = "2025-03-02";
+  w.Do("camden-cw1", back);
+  c = w.Case(id);
+  CHECK(c.finance.start_date == "2025-03-02");
+  CHECK(c.finance.first_start_date == "2025-02-01");
+
+  auto rebuilt = projections::Rebuild(*w.ledger);
+  REQUIRE(rebuilt.ok());
+  CHECK((*rebuilt)->Dump() == w.service->projector().Read([](const projections::Projections& p) { return p.Dump(); }));
+}
+
+TEST_CASE("dates still to come, and a reopening before the closure, are refused", "[domain]") {
+  World w;  // 2025-03-03 10:00 UTC
+  CreateCase later = MinimalCase(SamplePerson("Amina", "Okafor", "1990-05-17"));
+  later.referral_date = "2025-03-04";
+  CHECK(Refusal(w.Try("camden-cw1", later)) == "invalid_argument/referral_date_invalid");
+  later.referral_date = "2025-03-03";  // today is accepted
+  CreateCase unborn = later;
+  unborn.applicant.date_of_birth = "2025-03-04";
+  CHECK(Refusal(w.Try("camden-cw1", unborn)) == "invalid_argument/applicant_date_of_birth_invalid");
+  unborn = later;
+  unborn.dependants.push_back(SamplePerson("Baby", "Okafor", "2025-06-01"));
+  CHECK(Refusal(w.Try("camden-cw1", unborn)) == "invalid_argument/dependant_date_of_birth_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", RtpfLookup{fb::DocumentType::Passport, "X1", "2026-01-01"})) ==
+        "invalid_argument/date_of_birth_invalid");
+  const std::string id = w.NewCase("camden");  // referred 2025-03-01
+  CHECK(Refusal(w.Try("camden-cw1", AddDependant{id, SamplePerson("Baby", "Okafor", "2025-03-04")})) ==
+        "invalid_argument/dependant_date_of_birth_invalid");
+  w.Do("camden-cw1", AddDependant{id, SamplePerson("Baby", "Okafor", "2025-03-03")});
+  AmendApplicant amend;
+  amend.case_id = id;
+  amend.details.date_of_birth = "2030-01-01";
+  CHECK(Refusal(w.Try("camden-cw1", amend)) == "invalid_argument/applicant_date_of_birth_invalid");
+  CHECK(w.Case(id).applicant.details->date_of_birth == "1990-05-17");
+
+  // A case closes no earlier than its referral, and reopens no earlier than
+  // its closure and no later than today.
+  CHECK(Refusal(w.Try("camden-cw1", CloseCase{id, "2025-02-28", fb::ClosureReason::Other, ""})) ==
+        "invalid_argument/closure_date_invalid");
+  w.Do("camden-cw1", CloseCase{id, "2025-03-02", fb::ClosureReason::Other, ""});
+  CHECK(Refusal(w.Try("camden-cw1", ReopenCase{id, "2025-03-01"})) == "invalid_argument/reopened_on_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", ReopenCase{id, "2025-03-04"})) == "invalid_argument/reopened_on_invalid");
+  CHECK(w.Case(id).status == fb::CaseStatus::Closed);
+  CHECK(w.Case(id).reopened_on.empty());
+  w.Do("camden-cw1", ReopenCase{id, "2025-03-02"});
+  CHECK(w.Case(id).reopened_on == "2025-03-02");
+  CHECK(w.Case(id).reopenings == 1);
+  // Nor closes again before that reopening.
+  CHECK(Refusal(w.Try("camden-cw1", CloseCase{id, "2025-03-01", fb::ClosureReason::Other, ""})) ==
+        "invalid_argument/closure_date_invalid");
+  w.Do("camden-cw1", CloseCase{id, "2025-03-03", fb::ClosureReason::Other, ""});
+  // The UK local date counts: 23:30 UTC on 3 July is 4 July in London.
+  w.clock.Set(kWorldStart + 122 * kDayUs + 13 * kHourUs + 30 * 60 * 1'000'000LL);  // 2025-07-03 23:30 UTC
+  w.Do("camden-cw1", ReopenCase{id, "2025-07-04"});
+  CHECK(w.Case(id).reopened_on == "2025-07-04");
+  CHECK(w.Case(id).MetadataOnly().reopened_on == "2025-07-04");
+}
+
+TEST_CASE("a query's topic belongs to the party raising it", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  CHECK(Refusal(w.Try("ho-1", QueryOn(id, fb::QueryTopic::Expedite))) == "invalid_argument/topic_invalid");
+  CHECK(Refusal(w.Try("ho-1", QueryOn(id, fb::QueryTopic::StatusUpdate))) == "invalid_argument/topic_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", QueryOn(id, fb::QueryTopic::HomeOfficeInformationRequest))) ==
+        "invalid_argument/topic_invalid");
+  CHECK(w.Case(id).queries.empty());
+  w.Do("camden-cw1", QueryOn(id, fb::QueryTopic::Expedite));
+  w.Do("ho-1", QueryOn(id, fb::QueryTopic::HomeOfficeInformationRequest));
+  const CaseState c = w.Case(id);
+  REQUIRE(c.queries.size() == 2);
+  CHECK(c.queries[0].topic == fb::QueryTopic::Expedite);
+  CHECK(c.queries[0].direction == fb::QueryDirection::CouncilToHomeOffice);
+  CHECK(c.queries[1].topic == fb::QueryTopic::HomeOfficeInformationRequest);
+  CHECK(c.queries[1].direction == fb::QueryDirection::HomeOfficeToCouncil);
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ TEST_CASE("council user: works its own council's cases and nothing else", "[perm
   CHECK(w.Try(u, RecordAdvice{own, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok());
   CHECK(w.Try(u, FlagDuplicate{own, w.NewCase("camden")}).ok());
   CHECK(w.Try(u, CloseCase{own, "2025-03-04", fb::ClosureReason::Other, ""}).ok());
+  w.clock.Advance(2 * kDayUs);  // to 2025-03-05
   CHECK(w.Try(u, ReopenCase{own, "2025-03-05"}).ok());
   CHECK(w.service->ReadCase(u, own).ok());
   CHECK(w.service->ReadCase(u, own)->applicant.details.has_value());
@@ -93,7 +94,7 @@ TEST_CASE("Home Office: reads every subscribed council's cases, records immigrat
   CHECK(read->applicant.details.has_value());
   CHECK(w.Try(ho, CompleteStatusCheck{id, fb::ImmigrationStatus::ApplicationPending, ""}).ok());
   CHECK(w.Try(ho, UpdateImmigrationStatus{id, fb::ImmigrationStatus::AppealPending, ""}).ok());
-  CHECK(w.Try(ho, Query(id)).ok());
+  CHECK(w.Try(ho, QueryOn(id, fb::QueryTopic::HomeOfficeInformationRequest)).ok());
   CHECK(w.Try("glasgow-cw1", Query(id)).ok());
   CHECK(w.Try(ho, AnswerQuery{id, "Q2", "answer"}).ok());
   CHECK(w.service->Clocks(ho, {}).ok());

@@ -546,5 +546,18 @@ TEST_CASE("a first start that died between its two steps finishes at the next st
   CHECK(ledger->Size() == size);
 }
 
+TEST_CASE("a case read shows the date it was last reopened, to its council and to network support", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  w.Do("camden-cw1", CloseCase{id, "2025-03-02", fb::ClosureReason::NoLongerInTouch, ""});
+  CHECK(w.service->ReadCase("camden-cw1", id)->reopened_on.empty());
+  w.Do("camden-cw1", ReopenCase{id, "2025-03-03"});
+  CHECK(w.service->ReadCase("camden-cw1", id)->reopened_on == "2025-03-03");
+  auto metadata = w.service->ReadCase("ns-admin", id);
+  REQUIRE(metadata.ok());
+  CHECK(metadata->reopened_on == "2025-03-03");
+  CHECK_FALSE(metadata->applicant.details);
+}
+
 }  // namespace
 }  // namespace nrpf::test
