@@ -600,6 +600,11 @@ class Decider {
   // record as it is to be: for an amendment, merged with the current one.
   Status FinanceEvent(const RecordFinance& c, bool amendment) {
     NRPF_RETURN_IF_ERROR(CheckDate("start_date", c.start_date));
+    // Support recorded has started; an amendment leaving the start date as
+    // stored is not checked again.
+    if (!amendment || c.start_date != case_->finance.start_date) {
+      NRPF_RETURN_IF_ERROR(CheckNotFuture("start_date", c.start_date, Today()));
+    }
     if (c.person_costs_weekly_pence < 0 || c.accommodation_costs_weekly_pence < 0 ||
         c.person_costs_weekly_pence > 100'000'000 || c.accommodation_costs_weekly_pence > 100'000'000) {
       return Invalid("costs", "weekly costs must be between 0 and 1,000,000 pounds");
@@ -662,6 +667,7 @@ class Decider {
     NRPF_RETURN_IF_ERROR(CheckDate("end_date", c.end_date));
     if (!case_->finance.active) return Refuse("no_finance", "there is no current finance record");
     if (c.end_date < case_->finance.start_date) return Invalid("end_date", "support cannot end before it started");
+    NRPF_RETURN_IF_ERROR(CheckNotFuture("end_date", c.end_date, Today()));
     EndFinanceEvent(c.end_date);
     return Status::Ok();
   }

@@ -182,7 +182,7 @@ TEST_CASE("step 4: finance makes the case open financially supported, the Home O
   CHECK(Refusal(w.Try("camden-cw1", a)) == "failed_precondition/unchanged");
 
   // Ending support takes the case out of the official caseload.
-  w.Do("camden-cw1", EndFinance{id, "2025-04-30"});
+  w.Do("camden-cw1", EndFinance{id, "2025-03-03"});
   CHECK(w.Case(id).status == fb::CaseStatus::OpenReferral);
   CHECK(w.service->Counters("camden-cw1", false, "")->open_financially_supported == 0);
   w.Do("camden-cw1", f);
@@ -627,15 +627,15 @@ TEST_CASE("amend_finance changes only the fields it carries", "[domain]") {
   f.person_costs_weekly_pence = 12000;
   f.accommodation_costs_weekly_pence = 30000;
   f.accommodation_provided = true;
-  CHECK(Refusal(w.Try("camden-cw1", AmendFinance{id, "2025-03-05", 9000, std::nullopt, std::nullopt})) ==
+  CHECK(Refusal(w.Try("camden-cw1", AmendFinance{id, "2025-03-02", 9000, std::nullopt, std::nullopt})) ==
         "failed_precondition/no_finance");
   w.Do("camden-cw1", f);
 
   // Start date and person costs: the accommodation stays as recorded.
   const std::uint64_t at =
-      w.Do("camden-cw1", AmendFinance{id, "2025-03-05", 9000, std::nullopt, std::nullopt}).first_position;
+      w.Do("camden-cw1", AmendFinance{id, "2025-03-02", 9000, std::nullopt, std::nullopt}).first_position;
   FinanceState now = w.Case(id).finance;
-  CHECK(now.start_date == "2025-03-05");
+  CHECK(now.start_date == "2025-03-02");
   CHECK(now.person_costs_weekly_pence == 9000);
   CHECK(now.accommodation_costs_weekly_pence == 30000);
   CHECK(now.accommodation_provided);
@@ -645,7 +645,7 @@ TEST_CASE("amend_finance changes only the fields it carries", "[domain]") {
   // A false or a zero given is a value, not an absence.
   w.Do("camden-cw1", AmendFinance{id, std::nullopt, std::nullopt, 0, false});
   now = w.Case(id).finance;
-  CHECK(now.start_date == "2025-03-05");
+  CHECK(now.start_date == "2025-03-02");
   CHECK(now.person_costs_weekly_pence == 9000);
   CHECK(now.accommodation_costs_weekly_pence == 0);
   CHECK_FALSE(now.accommodation_provided);
@@ -789,6 +789,19 @@ TEST_CASE("dates still to come, and a reopening before the closure, are refused"
   amend.details.date_of_birth = "2030-01-01";
   CHECK(Refusal(w.Try("camden-cw1", amend)) == "invalid_argument/applicant_date_of_birth_invalid");
   CHECK(w.Case(id).applicant.details->date_of_birth == "1990-05-17");
+
+  // Support is recorded as started, amended and ended on no day still to come.
+  CHECK(Refusal(w.Try("camden-cw1", RecordFinance{id, "2025-03-04", 1000, 0, false})) ==
+        "invalid_argument/start_date_invalid");
+  w.Do("camden-cw1", RecordFinance{id, "2025-03-03", 1000, 0, false});
+  AmendFinance later_start;
+  later_start.case_id = id;
+  later_start.start_date = "2025-03-04";
+  CHECK(Refusal(w.Try("camden-cw1", later_start)) == "invalid_argument/start_date_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", EndFinance{id, "2025-03-04"})) == "invalid_argument/end_date_invalid");
+  CHECK(w.Case(id).finance.start_date == "2025-03-03");
+  CHECK(w.Case(id).finance.active);
+  w.Do("camden-cw1", EndFinance{id, "2025-03-03"});
 
   // A case closes no earlier than its referral, and reopens no earlier than
   // its closure and no later than today.
