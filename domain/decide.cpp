@@ -828,6 +828,7 @@ class Decider {
     NRPF_RETURN_IF_ERROR(CheckEnum("reason", c.reason, fb::ClosureReason::MAX, fb::EnumNamesClosureReason(),
                                    "unknown closure reason"));
     NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
+    NRPF_RETURN_IF_ERROR(CheckNotFuture("closure_date", c.closure_date, Today()));
     if (case_->finance.active) {
       if (c.closure_date < case_->finance.start_date) {
         return Invalid("closure_date", "a supported case cannot close before its support started");

@@ -270,7 +270,7 @@ TEST_CASE("step 6: queries run both ways as a chain with their alerts", "[domain
   // answer what the Home Office asked before the closure.
   w.Do("camden-cw1", q);  // Q3, to the Home Office
   w.Do("ho-1", ho);       // Q4, to the council
-  w.Do("camden-cw1", CloseCase{id, "2025-03-10", fb::ClosureReason::Other, ""});
+  w.Do("camden-cw1", CloseCase{id, "2025-03-03", fb::ClosureReason::Other, ""});
   CHECK(Refusal(w.Try("ho-1", AnswerQuery{id, "Q3", "late"})) == "failed_precondition/case_closed");
   w.Do("camden-cw1", AnswerQuery{id, "Q4", "closed now"});
   c = w.Case(id);
@@ -303,7 +303,7 @@ TEST_CASE("step 7: a status with recourse to public funds raises a closure alert
   CHECK(w.Case(id).OpenAlerts(fb::AlertKind::ClosureRequired) == 1);
   CHECK(w.service->Counters("camden-cw1", true, "")->closure_required_alerts == 1);
 
-  w.Do("camden-cw1", CloseCase{id, "2025-03-10", fb::ClosureReason::RecourseToPublicFundsGranted, ""});
+  w.Do("camden-cw1", CloseCase{id, "2025-03-03", fb::ClosureReason::RecourseToPublicFundsGranted, ""});
   c = w.Case(id);
   CHECK(c.OpenAlerts(fb::AlertKind::ClosureRequired) == 0);
   CHECK(c.FindAlert(alert)->because == fb::AlertClosedBecause::CaseClosed);
@@ -320,6 +320,7 @@ TEST_CASE("step 8: closing ends financial support on the closure date, reopening
   w.Do("camden-cw1", f);
   CHECK(Refusal(w.Try("camden-cw1", CloseCase{id, "2025-02-01", fb::ClosureReason::Other, ""})) ==
         "invalid_argument/closure_date_invalid");
+  w.clock.Set(kWorldStart + 119 * kDayUs);  // 2025-06-30: a closure is dated no later than today
   w.Do("camden-cw1", CloseCase{id, "2025-06-30", fb::ClosureReason::MovedToAnotherArea, "moved"});
   CaseState c = w.Case(id);
   CHECK(c.status == fb::CaseStatus::Closed);
@@ -718,7 +719,7 @@ TEST_CASE("projections rebuilt from the log equal the live ones after every life
   const std::string dup = w.NewCase("camden");
   w.Do("camden-cw1", FlagDuplicate{dup, id});
   w.Do("ns-admin", RemoveDuplicate{dup});
-  w.Do("camden-cw1", CloseCase{id, "2025-03-05", fb::ClosureReason::RecourseToPublicFundsGranted, ""});
+  w.Do("camden-cw1", CloseCase{id, "2025-03-03", fb::ClosureReason::RecourseToPublicFundsGranted, ""});
   const std::string live = w.service->projector().Read([](const projections::Projections& p) { return p.Dump(); });
   auto rebuilt = projections::Rebuild(*w.ledger);
   REQUIRE(rebuilt.ok());
@@ -803,8 +804,10 @@ TEST_CASE("dates still to come, and a reopening before the closure, are refused"
   CHECK(w.Case(id).finance.active);
   w.Do("camden-cw1", EndFinance{id, "2025-03-03"});
 
-  // A case closes no earlier than its referral, and reopens no earlier than
+  // A case closes no earlier than its referral nor later than today, and reopens no earlier than
   // its closure and no later than today.
+  CHECK(Refusal(w.Try("camden-cw1", CloseCase{id, "2025-03-04", fb::ClosureReason::Other, ""})) ==
+        "invalid_argument/closure_date_invalid");
   CHECK(Refusal(w.Try("camden-cw1", CloseCase{id, "2025-02-28", fb::ClosureReason::Other, ""})) ==
         "invalid_argument/closure_date_invalid");
   w.Do("camden-cw1", CloseCase{id, "2025-03-02", fb::ClosureReason::Other, ""});
