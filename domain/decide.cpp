@@ -676,6 +676,7 @@ class Decider {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
     NRPF_RETURN_IF_ERROR(CheckDate("advised_on", c.advised_on));
     NRPF_RETURN_IF_ERROR(CheckEnum("of", c.of, fb::AdvisedOf::MAX, fb::EnumNamesAdvisedOf(), "unknown kind of advice"));
+    NRPF_RETURN_IF_ERROR(CheckNotFuture("advised_on", c.advised_on, Today()));
     NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
     flatbuffers::FlatBufferBuilder fbb(64);
     fbb.Finish(fb::CreatePersonAdvisedDirect(fbb, c.case_id.c_str(), c.advised_on.c_str(), *c.of));

@@ -373,7 +373,7 @@ TEST_CASE("step 9: a flagged duplicate is removed by network support and its per
   REQUIRE(stored.ok());
   CHECK(w.ledger->OpenSealed((*stored)[0], 0).status().code() == Code::kShredded);
   CHECK(w.ledger->Verify({}).ok);
-  CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{dup, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""})) ==
+  CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{dup, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""})) ==
         "failed_precondition/case_removed");
   // It no longer counts and is no longer found.
   projections::SearchQuery q;
@@ -435,11 +435,14 @@ TEST_CASE("of two cases flagged as each other's duplicate, one always survives",
 TEST_CASE("step 10: advice given to the person is recorded with its date", "[domain]") {
   World w;
   const std::string id = w.NewCase("camden");
-  w.Do("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::HomeOfficeInformationReturned, "told in person"});
-  w.Do("camden-cw1", RecordAdvice{id, "2025-03-05", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
+  w.Do("camden-cw1", RecordAdvice{id, "2025-03-03", fb::AdvisedOf::HomeOfficeInformationReturned, "told in person"});
+  CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""})) ==
+        "invalid_argument/advised_on_invalid");  // a day still to come
+  w.Do("camden-cw1", RecordAdvice{id, "2025-03-02", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
   const CaseState c = w.Case(id);
   REQUIRE(c.advice.size() == 2);
-  CHECK(c.advice[0].advised_on == "2025-03-04");
+  CHECK(c.advice[0].advised_on == "2025-03-03");
+  CHECK(c.advice[1].advised_on == "2025-03-02");
   CHECK(c.advice[0].of == fb::AdvisedOf::HomeOfficeInformationReturned);
   CHECK(c.advice[0].recorded_by == "camden-cw1");
   CHECK(c.advice[0].note == std::optional<std::string>("told in person"));
@@ -537,7 +540,7 @@ TEST_CASE("a command's enum left out is refused naming the field, never read as 
   CHECK(Refusal(w.Try("camden-admin", ChangeUserRole{"camden-cw2", std::nullopt})) == "invalid_argument/role_invalid");
   CHECK(Refusal(w.Try("camden-cw1", RtpfLookup{std::nullopt, "P12345678", "1990-05-17"})) ==
         "invalid_argument/document_type_invalid");
-  CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{id, "2025-03-04", std::nullopt, ""})) == "invalid_argument/of_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{id, "2025-03-03", std::nullopt, ""})) == "invalid_argument/of_invalid");
   CHECK(Refusal(w.Try("ho-1", CompleteStatusCheck{id, std::nullopt, ""})) == "invalid_argument/status_invalid");
   CHECK(Refusal(w.Try("ho-1", UpdateImmigrationStatus{id, std::nullopt, ""})) == "invalid_argument/status_invalid");
   RaiseQuery q = QueryOn(id);
