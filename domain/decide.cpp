@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "domain/calendar.h"
 #include "domain/event_builder.h"
 #include "domain/events.h"
 #include "domain/permissions.h"
@@ -71,13 +72,23 @@ Status CheckDate(const std::string& field, const std::string& date) {
   return Status::Ok();
 }
 
-Status CheckPerson(const std::string& field, const Person& p) {
+// A date that has happened: on or before `today` (the UK local date of the
+// command's own time). Dates are compared as written, YYYY-MM-DD.
+Status CheckNotFuture(const std::string& field, const std::string& date, const std::string& today) {
+  if (date > today) return Invalid(field, field + " " + date + " is in the future (today is " + today + ")");
+  return Status::Ok();
+}
+
+// `today`, when given, is the date the date of birth may not be after (a
+// person not yet born); an amendment leaving the date as stored passes null.
+Status CheckPerson(const std::string& field, const Person& p, const std::string* today) {
   if (p.given_names.empty() && p.family_name.empty()) {
     return Invalid(field + "_name", field + " needs a name");
   }
   NRPF_RETURN_IF_ERROR(CheckText(field + "_name", p.given_names, kMaxName));
   NRPF_RETURN_IF_ERROR(CheckText(field + "_name", p.family_name, kMaxName));
   NRPF_RETURN_IF_ERROR(CheckDate(field + "_date_of_birth", p.date_of_birth));
+  if (today != nullptr) NRPF_RETURN_IF_ERROR(CheckNotFuture(field + "_date_of_birth", p.date_of_birth, *today));
   NRPF_RETURN_IF_ERROR(CheckText(field + "_nationality", p.nationality, kMaxName));
   NRPF_RETURN_IF_ERROR(CheckText(field + "_home_office_reference", p.home_office_reference, kMaxName));
   NRPF_RETURN_IF_ERROR(CheckText(field + "_address", p.address, kMaxText));
@@ -120,6 +131,13 @@ class Decider {
 
  private:
   // ---- helpers ----
+
+  // The UK local date of the command's time (DecideInput::now_us): no date
+  // a command records as having happened may be after it.
+  const std::string& Today() {
+    if (today_.empty()) today_ = IsoDate(LondonDate(in_.now_us));
+    return today_;
+  }
 
   ledger::NewEvent& Emit(std::string stream, std::string_view type,
                          flatbuffers::FlatBufferBuilder& fbb) {
@@ -404,16 +422,26 @@ class Decider {
   Status Decide(const ChangeSlaPolicy& c) {
     NRPF_RETURN_IF_ERROR(Authorize(actor_, actor_org_, Action::kChangeSlaPolicy, nullptr, nullptr));
     if (c.rules.empty()) return Invalid("rules", "a policy needs at least one rule");
-    flatbuffers::FlatBufferBuilder fbb(128);
-    std::vector<flatbuffers::Offset<fb::SlaRule>> rules;
+    const SlaPolicy& current = state_.Policy();
+    // The event carries the whole policy that results: every clock's rule
+    // as in force now, with the rules given replacing theirs. (Events
+    // written before 2026-12-04 carry only the rules given; they keep
+    // their meaning, the built-in defaults for the others.)
+    std::map<fb::SlaClock, SlaRuleValue> whole;
+    for (unsigned i = 0; i <= static_cast<unsigned>(fb::SlaClock::MAX); ++i) {
+      const auto clock = static_cast<fb::SlaClock>(i);
+      whole[clock] = current.Rule(clock);
+    }
     for (const auto& [clock, rule] : c.rules) {
       if (!InRange(clock, fb::SlaClock::MAX) || !InRange(rule.unit, fb::SlaUnit::MAX)) {
         return Invalid("rules", "unknown clock or unit");
       }
       if (rule.amount == 0 || rule.amount > 365) return Invalid("rules", "an amount must be 1..365");
-      rules.push_back(fb::CreateSlaRule(fbb, clock, rule.unit, rule.amount));
+      whole[clock] = rule;
     }
-    const SlaPolicy& current = state_.Policy();
+    flatbuffers::FlatBufferBuilder fbb(128);
+    std::vector<flatbuffers::Offset<fb::SlaRule>> rules;
+    for (const auto& [clock, rule] : whole) rules.push_back(fb::CreateSlaRule(fbb, clock, rule.unit, rule.amount));
     fbb.Finish(fb::CreateSlaPolicyChangedDirect(fbb, current.version + 1, &rules));
     Emit(std::string(kSlaPolicyStream), t::kSlaPolicyChanged, fbb);
     Expect(std::string(kSlaPolicyStream), current.version);
@@ -429,6 +457,7 @@ class Decider {
     if (c.document_number.empty()) return Invalid("document_number", "a document number is needed");
     NRPF_RETURN_IF_ERROR(CheckText("document_number", c.document_number, kMaxName));
     NRPF_RETURN_IF_ERROR(CheckDate("date_of_birth", c.date_of_birth));
+    NRPF_RETURN_IF_ERROR(CheckNotFuture("date_of_birth", c.date_of_birth, Today()));
     const RtpfResult& r = in_.rtpf;
     flatbuffers::FlatBufferBuilder fbb(128);
     fbb.Finish(fb::CreateRtpfLookupPerformedDirect(
@@ -448,9 +477,9 @@ class Decider {
     NRPF_RETURN_IF_ERROR(Authorize(actor_, actor_org_, Action::kCreateCase, nullptr, nullptr));
     const std::string& org_id = actor_->organisation_id;
     NRPF_RETURN_IF_ERROR(CheckId("case_id", in_.new_case_id));
-    NRPF_RETURN_IF_ERROR(CheckPerson("applicant", c.applicant));
+    NRPF_RETURN_IF_ERROR(CheckPerson("applicant", c.applicant, &Today()));
     if (c.dependants.size() > 30) return Invalid("dependants", "at most 30 dependants");
-    for (const Person& d : c.dependants) NRPF_RETURN_IF_ERROR(CheckPerson("dependant", d));
+    for (const Person& d : c.dependants) NRPF_RETURN_IF_ERROR(CheckPerson("dependant", d, &Today()));
     NRPF_RETURN_IF_ERROR(CheckEnum("household_type", c.household_type, fb::HouseholdType::MAX,
                                    fb::EnumNamesHouseholdType(), "unknown household type"));
     NRPF_RETURN_IF_ERROR(CheckEnum("legislation", c.legislation, fb::Legislation::MAX, fb::EnumNamesLegislation(),
@@ -460,6 +489,7 @@ class Decider {
       return Invalid("urgent_reason", "an urgent request needs its reason");
     }
     NRPF_RETURN_IF_ERROR(CheckDate("referral_date", c.referral_date));
+    NRPF_RETURN_IF_ERROR(CheckNotFuture("referral_date", c.referral_date, Today()));
     if (!c.rtpf_lookup_id.empty()) NRPF_RETURN_IF_ERROR(CheckId("rtpf_lookup_id", c.rtpf_lookup_id));
     NRPF_RETURN_IF_ERROR(CheckTeam(org_id, c.team_id));
     NRPF_RETURN_IF_ERROR(CheckCaseworker(org_id, c.caseworker_id));
@@ -519,7 +549,10 @@ class Decider {
     const Person details = c.details.AppliedTo(case_->applicant.details.value_or(Person()));
     const fb::HouseholdType household_type = c.household_type.value_or(case_->household_type);
     const fb::Legislation legislation = c.legislation.value_or(case_->legislation);
-    NRPF_RETURN_IF_ERROR(CheckPerson("applicant", details));
+    // A date of birth already stored is not checked again: only a new one.
+    const bool new_birth_date =
+        !case_->applicant.details || case_->applicant.details->date_of_birth != details.date_of_birth;
+    NRPF_RETURN_IF_ERROR(CheckPerson("applicant", details, new_birth_date ? &Today() : nullptr));
     if (!InRange(household_type, fb::HouseholdType::MAX)) return Invalid("household_type", "unknown household type");
     if (!InRange(legislation, fb::Legislation::MAX)) return Invalid("legislation", "unknown legislation");
     std::vector<std::string> changed =
@@ -540,7 +573,7 @@ class Decider {
   Status Decide(const AddDependant& c) {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
     NRPF_RETURN_IF_ERROR(RequireOpen());
-    NRPF_RETURN_IF_ERROR(CheckPerson("dependant", c.details));
+    NRPF_RETURN_IF_ERROR(CheckPerson("dependant", c.details, &Today()));
     if (case_->dependants.size() >= 30) return Invalid("dependants", "at most 30 dependants");
     const std::string subject =
         DependantSubject(c.case_id, static_cast<std::uint32_t>(case_->dependants.size() + 1));
@@ -567,6 +600,11 @@ class Decider {
   // record as it is to be: for an amendment, merged with the current one.
   Status FinanceEvent(const RecordFinance& c, bool amendment) {
     NRPF_RETURN_IF_ERROR(CheckDate("start_date", c.start_date));
+    // Support recorded has started; an amendment leaving the start date as
+    // stored is not checked again.
+    if (!amendment || c.start_date != case_->finance.start_date) {
+      NRPF_RETURN_IF_ERROR(CheckNotFuture("start_date", c.start_date, Today()));
+    }
     if (c.person_costs_weekly_pence < 0 || c.accommodation_costs_weekly_pence < 0 ||
         c.person_costs_weekly_pence > 100'000'000 || c.accommodation_costs_weekly_pence > 100'000'000) {
       return Invalid("costs", "weekly costs must be between 0 and 1,000,000 pounds");
@@ -629,6 +667,7 @@ class Decider {
     NRPF_RETURN_IF_ERROR(CheckDate("end_date", c.end_date));
     if (!case_->finance.active) return Refuse("no_finance", "there is no current finance record");
     if (c.end_date < case_->finance.start_date) return Invalid("end_date", "support cannot end before it started");
+    NRPF_RETURN_IF_ERROR(CheckNotFuture("end_date", c.end_date, Today()));
     EndFinanceEvent(c.end_date);
     return Status::Ok();
   }
@@ -637,6 +676,7 @@ class Decider {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
     NRPF_RETURN_IF_ERROR(CheckDate("advised_on", c.advised_on));
     NRPF_RETURN_IF_ERROR(CheckEnum("of", c.of, fb::AdvisedOf::MAX, fb::EnumNamesAdvisedOf(), "unknown kind of advice"));
+    NRPF_RETURN_IF_ERROR(CheckNotFuture("advised_on", c.advised_on, Today()));
     NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
     flatbuffers::FlatBufferBuilder fbb(64);
     fbb.Finish(fb::CreatePersonAdvisedDirect(fbb, c.case_id.c_str(), c.advised_on.c_str(), *c.of));
@@ -713,6 +753,18 @@ class Decider {
                                                            : Action::kRaiseQueryToCouncil));
     NRPF_RETURN_IF_ERROR(RequireOpen());
     NRPF_RETURN_IF_ERROR(CheckEnum("topic", c.topic, fb::QueryTopic::MAX, fb::EnumNamesQueryTopic(), "unknown query topic"));
+    // A council asks the Home Office about the person's immigration matter
+    // (status update, expedite, ..., other); the Home Office asks the
+    // council for information. Neither raises the other's topic.
+    const bool information_request = *c.topic == fb::QueryTopic::HomeOfficeInformationRequest;
+    if (from_council && information_request) {
+      return Invalid("topic", "an information request is the Home Office's topic; a council asks about the "
+                              "person's immigration matter");
+    }
+    if (!from_council && !information_request) {
+      return Invalid("topic", std::string("a query from the Home Office is an information request; ") +
+                                  fb::EnumNameQueryTopic(*c.topic) + " is a council's topic");
+    }
     if (!InRange(c.urgent_reason, fb::UrgentReason::MAX)) return Invalid("urgent_reason", "unknown urgent reason");
     if (c.urgent && !from_council) return Invalid("urgent", "only a council raises an urgent request");
     if (c.urgent && c.urgent_reason == fb::UrgentReason::None) {
@@ -768,9 +820,16 @@ class Decider {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kCloseOrReopenCase));
     NRPF_RETURN_IF_ERROR(RequireOpen());
     NRPF_RETURN_IF_ERROR(CheckDate("closure_date", c.closure_date));
+    if (c.closure_date < case_->referral_date) {
+      return Invalid("closure_date", "a case cannot close before its referral date, " + case_->referral_date);
+    }
+    if (case_->reopenings > 0 && c.closure_date < case_->reopened_on) {
+      return Invalid("closure_date", "a case cannot close before it was last reopened, on " + case_->reopened_on);
+    }
     NRPF_RETURN_IF_ERROR(CheckEnum("reason", c.reason, fb::ClosureReason::MAX, fb::EnumNamesClosureReason(),
                                    "unknown closure reason"));
     NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
+    NRPF_RETURN_IF_ERROR(CheckNotFuture("closure_date", c.closure_date, Today()));
     if (case_->finance.active) {
       if (c.closure_date < case_->finance.start_date) {
         return Invalid("closure_date", "a supported case cannot close before its support started");
@@ -792,6 +851,10 @@ class Decider {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kCloseOrReopenCase));
     NRPF_RETURN_IF_ERROR(CheckDate("reopened_on", c.reopened_on));
     if (case_->status != fb::CaseStatus::Closed) return Refuse("case_open", "case " + c.case_id + " is open");
+    NRPF_RETURN_IF_ERROR(CheckNotFuture("reopened_on", c.reopened_on, Today()));
+    if (c.reopened_on < case_->closure_date) {
+      return Invalid("reopened_on", "a case cannot reopen before it closed, on " + case_->closure_date);
+    }
     flatbuffers::FlatBufferBuilder fbb(64);
     fbb.Finish(fb::CreateCaseReopenedDirect(fbb, c.case_id.c_str(), c.reopened_on.c_str()));
     Emit(CaseStream(c.case_id), t::kCaseReopened, fbb);
@@ -860,6 +923,7 @@ class Decider {
   const CaseState* case_ = nullptr;
   const OrganisationState* case_org_ = nullptr;
   std::size_t raised_here_ = 0;  // alerts raised by this decision so far
+  std::string today_;            // Today(), once computed
   Decision out_;
 };
 

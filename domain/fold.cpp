@@ -47,6 +47,10 @@ QueryState* FindQuery(CaseState& c, const std::string& id) {
 void ApplyFinance(FinanceState& f, const fb::FinanceRecorded* b, bool amendment) {
   if (!f.recorded || !f.active) {
     if (f.first_start_date.empty()) f.first_start_date = Str(b->start_date());
+  } else if (amendment && !f.ever_ended) {
+    // A correction of the first support period's start date moves the
+    // 1,000-day counter with it; a later period's never does.
+    f.first_start_date = Str(b->start_date());
   }
   f.recorded = true;
   f.active = true;
@@ -180,6 +184,7 @@ void ApplyToCase(CaseState& c, const EventView& e) {
     if (c.status == fb::CaseStatus::OpenReferral) c.status = fb::CaseStatus::OpenFinanciallySupported;
   } else if (e.type == t::kFinanceEnded) {
     c.finance.active = false;
+    c.finance.ever_ended = true;
     // No longer supported: out of the official caseload until finance is
     // recorded again (a closure sets Closed right after).
     if (c.status == fb::CaseStatus::OpenFinanciallySupported) c.status = fb::CaseStatus::OpenReferral;
@@ -255,6 +260,7 @@ void ApplyToCase(CaseState& c, const EventView& e) {
     c.status = c.finance.active ? fb::CaseStatus::OpenFinanciallySupported
                                 : fb::CaseStatus::OpenReferral;
     ++c.reopenings;
+    c.reopened_on = Str(e.Body<fb::CaseReopened>()->reopened_on());
     c.closed_periods_us.emplace_back(c.closed_at_us, e.recorded_at_us);
   } else if (e.type == t::kDuplicateFlagged) {
     c.duplicate_of = Str(e.Body<fb::DuplicateFlagged>()->duplicate_of());

@@ -90,6 +90,7 @@ CaseState CaseState::MetadataOnly() const {
   m.closed_at_us = closed_at_us;
   m.closures = closures;
   m.reopenings = reopenings;
+  m.reopened_on = reopened_on;
   m.closed_periods_us = closed_periods_us;
   m.duplicate_of = duplicate_of;
   m.removed = removed;

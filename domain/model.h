@@ -66,7 +66,10 @@ struct PersonState {
 struct FinanceState {
   bool recorded = false;               // ever recorded
   bool active = false;                 // recorded and not ended
-  std::string first_start_date;        // first support ever recorded (1,000-day counter)
+  // First support ever recorded (1,000-day counter): the start date of the
+  // first support period, as amended while that period lasts.
+  std::string first_start_date;
+  bool ever_ended = false;             // some support period has ended
   std::string start_date;
   std::string end_date;
   std::int64_t person_costs_weekly_pence = 0;
@@ -161,6 +164,7 @@ struct CaseState {
   std::int64_t closed_at_us = 0;      // latest closure
   std::uint32_t closures = 0;
   std::uint32_t reopenings = 0;
+  std::string reopened_on;            // the latest reopening's date; empty if never reopened
   // Each closure that ended, by a reopening or by the case's removal as a
   // duplicate: (closed, ended), recorded times, oldest first. The latest
   // closure, while the case is closed, is closed_at_us. SLA clocks stop at
@@ -185,7 +189,7 @@ struct CaseState {
   // added later stays out until it is added here:
   //   the ids of the case, its council (and nation), team, caseworker,
   //   creator and applicant subject; its status, referral, creation,
-  //   update and closure dates and closed periods; versions; closure and
+  //   update, closure and reopening dates and closed periods; versions; closure and
   //   reopening counts; the duplicate link, removal and erasure flags;
   //   each alert's and query's id, who raised it and when, and whether and
   //   when it was closed or answered and by whom (and a query's direction).

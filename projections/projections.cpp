@@ -79,14 +79,19 @@ void DumpPerson(std::string* out, const std::string& case_id, const PersonState&
 }
 
 void DumpCase(std::string* out, const CaseState& c) {
-  Line(out, "case")("id", c.case_id)("v", c.version)("org", c.organisation_id)("nation", c.nation)(
-      "team", c.team_id)("cw", c.caseworker_id)("status", c.status)("household", c.household_type)(
-      "legislation", c.legislation)("referral", c.referral_date)("advised", c.advised_details_shared)(
-      "urgent", c.urgent)("urgent_reason", c.urgent_reason)("policy", c.sla_policy_version)(
-      "created", c.created_at_us)("by", c.created_by)("updated", c.updated_at_us)(
-      "closure", c.closure_date)("closure_reason", c.closure_reason)("closure_note", c.closure_note)(
-      "closed_at", c.closed_at_us)("closures", c.closures)("reopenings", c.reopenings)(
-      "duplicate_of", c.duplicate_of)("removed", c.removed)("erased", c.personal_data_erased);
+  {
+    Line line(out, "case");
+    line("id", c.case_id)("v", c.version)("org", c.organisation_id)("nation", c.nation)(
+        "team", c.team_id)("cw", c.caseworker_id)("status", c.status)("household", c.household_type)(
+        "legislation", c.legislation)("referral", c.referral_date)("advised", c.advised_details_shared)(
+        "urgent", c.urgent)("urgent_reason", c.urgent_reason)("policy", c.sla_policy_version)(
+        "created", c.created_at_us)("by", c.created_by)("updated", c.updated_at_us)(
+        "closure", c.closure_date)("closure_reason", c.closure_reason)("closure_note", c.closure_note)(
+        "closed_at", c.closed_at_us)("closures", c.closures)("reopenings", c.reopenings)(
+        "duplicate_of", c.duplicate_of)("removed", c.removed)("erased", c.personal_data_erased);
+    // Absent from the lines of earlier versions, which did not fold it.
+    if (c.reopenings > 0) line("reopened_on", c.reopened_on);
+  }
   for (const auto& [closed, ended] : c.closed_periods_us) {
     Line(out, "closed_period")("case", c.case_id)("closed_at", closed)("ended_at", ended);
   }

@@ -120,7 +120,10 @@ void FlattenScalars(const domain::CaseState& c, Fields* out, unsigned sections) 
       Put(out, "closure.note", Text(c.closure_note, c.personal_data_erased));
       Put(out, "closures", std::to_string(c.closures));
     }
-    if (c.reopenings > 0) Put(out, "reopenings", std::to_string(c.reopenings));
+    if (c.reopenings > 0) {
+      Put(out, "reopenings", std::to_string(c.reopenings));
+      Put(out, "reopened_on", c.reopened_on);
+    }
   }
 }
 

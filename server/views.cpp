@@ -113,6 +113,7 @@ Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead&
   auto closure_date = fbb.CreateString(c.closure_date);
   auto closure_note = OptionalText(fbb, c.closure_note);
   auto duplicate_of = fbb.CreateString(c.duplicate_of);
+  auto reopened_on = c.reopenings > 0 ? fbb.CreateString(c.reopened_on) : Offset<flatbuffers::String>();
   fb::CaseViewBuilder b(fbb);
   b.add_case_id(case_id);
   b.add_version(c.version);
@@ -149,6 +150,7 @@ Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead&
   b.add_removed(c.removed);
   b.add_personal_data_erased(c.personal_data_erased);
   if (full) b.add_access_position(read.access_position);
+  b.add_reopened_on(reopened_on);
   return b.Finish();
 }
 

@@ -36,7 +36,7 @@ struct SmallLog {
     b = w.NewCase("camden");
     REQUIRE(w.service->ReadCaseRecorded("camden-cw1", a, {"summary"}).ok());
     REQUIRE(w.ledger->RotateSigningKey({"ns-admin", "network-support", "NetworkSupport"}).ok());
-    w.Do("camden-cw1", RecordFinance{a, "2025-03-04", 12000, 35000, true});
+    w.Do("camden-cw1", RecordFinance{a, "2025-03-03", 12000, 35000, true});
     w.Do("ho-1", CompleteStatusCheck{a, fb::ImmigrationStatus::ApplicationPending, "pending"});
     c = w.NewCase("leeds");
     REQUIRE(w.service->ReadCaseRecorded("camden-cw1", a, {"finance"}).ok());

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "domain/decide.h"
 #include "domain/model.h"
 #include "domain/fingerprint.h"
 #include "domain/service.h"
@@ -20,12 +21,12 @@ namespace nrpf::test {
 namespace {
 
 // What later versions fold from the same events and version 1 did not:
-// advice notes, the last grant of leave, and the closures that ended (by a
-// reopening or a removal). Strips them from `dump`, counting each and
+// advice notes, the last grant of leave, the closures that ended (by a
+// reopening or a removal) and the latest reopening's date. Strips them from `dump`, counting each and
 // checking that its values hold together, so the rest can be compared with
 // version 1's dump byte for byte.
 struct Additions {
-  std::size_t advice_notes = 0, grants = 0, closed_periods = 0, inconsistent = 0;
+  std::size_t advice_notes = 0, grants = 0, closed_periods = 0, reopened_on = 0, inconsistent = 0;
 };
 
 // The number after "|<key>=" in `line`, or -1.
@@ -55,6 +56,11 @@ std::string WithoutLaterFields(const std::string& dump, Additions* added) {
     };
     const std::string whole = line;
     cut("advice|", "|note=", &added->advice_notes);
+    if (cut("case|", "|reopened_on=", &added->reopened_on)) {
+      // Only a reopened case has one, and it is a date.
+      const std::size_t at = whole.find("|reopened_on=");
+      if (Field(whole, "reopenings") <= 0 || !domain::IsIsoDate(whole.substr(at + 13))) ++added->inconsistent;
+    }
     if (cut("immigration|", "|grant=", &added->grants)) {
       // The grant is a grant of leave, recorded by one of the case's checks
       // or updates, no later than its latest.
@@ -110,6 +116,7 @@ TEST_CASE("a caseload written by version 1 folds to the same projections", "[dom
   CHECK(added.advice_notes == 202);
   CHECK(added.grants == 107);
   CHECK(added.closed_periods == 14);
+  CHECK(added.reopened_on == 14);  // every reopened case's latest reopening
   CHECK(added.inconsistent == 0);
   CHECK(ledger->Verify({}).ok);
 }

@@ -182,7 +182,7 @@ TEST_CASE("step 4: finance makes the case open financially supported, the Home O
   CHECK(Refusal(w.Try("camden-cw1", a)) == "failed_precondition/unchanged");
 
   // Ending support takes the case out of the official caseload.
-  w.Do("camden-cw1", EndFinance{id, "2025-04-30"});
+  w.Do("camden-cw1", EndFinance{id, "2025-03-03"});
   CHECK(w.Case(id).status == fb::CaseStatus::OpenReferral);
   CHECK(w.service->Counters("camden-cw1", false, "")->open_financially_supported == 0);
   w.Do("camden-cw1", f);
@@ -270,7 +270,7 @@ TEST_CASE("step 6: queries run both ways as a chain with their alerts", "[domain
   // answer what the Home Office asked before the closure.
   w.Do("camden-cw1", q);  // Q3, to the Home Office
   w.Do("ho-1", ho);       // Q4, to the council
-  w.Do("camden-cw1", CloseCase{id, "2025-03-10", fb::ClosureReason::Other, ""});
+  w.Do("camden-cw1", CloseCase{id, "2025-03-03", fb::ClosureReason::Other, ""});
   CHECK(Refusal(w.Try("ho-1", AnswerQuery{id, "Q3", "late"})) == "failed_precondition/case_closed");
   w.Do("camden-cw1", AnswerQuery{id, "Q4", "closed now"});
   c = w.Case(id);
@@ -278,6 +278,7 @@ TEST_CASE("step 6: queries run both ways as a chain with their alerts", "[domain
   CHECK_FALSE(c.FindQuery("Q3")->answered);
   CHECK(c.OpenAlerts(fb::AlertKind::QueryResponse) == 0);
   CHECK(w.service->Counters("camden-cw1", false, "")->query_responses == 0);
+  w.clock.Set(kWorldStart + 8 * kDayUs);  // 2025-03-11
   w.Do("camden-cw1", ReopenCase{id, "2025-03-11"});
 
   // Urgent needs a reason; only councils raise urgent requests.
@@ -302,7 +303,7 @@ TEST_CASE("step 7: a status with recourse to public funds raises a closure alert
   CHECK(w.Case(id).OpenAlerts(fb::AlertKind::ClosureRequired) == 1);
   CHECK(w.service->Counters("camden-cw1", true, "")->closure_required_alerts == 1);
 
-  w.Do("camden-cw1", CloseCase{id, "2025-03-10", fb::ClosureReason::RecourseToPublicFundsGranted, ""});
+  w.Do("camden-cw1", CloseCase{id, "2025-03-03", fb::ClosureReason::RecourseToPublicFundsGranted, ""});
   c = w.Case(id);
   CHECK(c.OpenAlerts(fb::AlertKind::ClosureRequired) == 0);
   CHECK(c.FindAlert(alert)->because == fb::AlertClosedBecause::CaseClosed);
@@ -319,6 +320,7 @@ TEST_CASE("step 8: closing ends financial support on the closure date, reopening
   w.Do("camden-cw1", f);
   CHECK(Refusal(w.Try("camden-cw1", CloseCase{id, "2025-02-01", fb::ClosureReason::Other, ""})) ==
         "invalid_argument/closure_date_invalid");
+  w.clock.Set(kWorldStart + 119 * kDayUs);  // 2025-06-30: a closure is dated no later than today
   w.Do("camden-cw1", CloseCase{id, "2025-06-30", fb::ClosureReason::MovedToAnotherArea, "moved"});
   CaseState c = w.Case(id);
   CHECK(c.status == fb::CaseStatus::Closed);
@@ -331,10 +333,16 @@ TEST_CASE("step 8: closing ends financial support on the closure date, reopening
   CHECK(Refusal(w.Try("camden-cw1", RemoveDependant{id, DependantSubject(id, 1)})) ==
         "failed_precondition/case_closed");
 
+  // A case reopens neither before it closed nor on a day still to come.
+  w.clock.Set(kWorldStart + 182 * kDayUs);  // 2025-09-01, 11:00 in London
+  CHECK(Refusal(w.Try("camden-cw1", ReopenCase{id, "2025-06-29"})) == "invalid_argument/reopened_on_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", ReopenCase{id, "2025-09-02"})) == "invalid_argument/reopened_on_invalid");
+  CHECK(w.Case(id).status == fb::CaseStatus::Closed);
   w.Do("camden-cw1", ReopenCase{id, "2025-09-01"});
   c = w.Case(id);
   CHECK(c.status == fb::CaseStatus::OpenReferral);
   CHECK(c.reopenings == 1);
+  CHECK(c.reopened_on == "2025-09-01");
   CHECK(Refusal(w.Try("camden-cw1", ReopenCase{id, "2025-09-02"})) == "failed_precondition/case_open");
   f.start_date = "2025-09-01";
   w.Do("camden-cw1", f);
@@ -365,7 +373,7 @@ TEST_CASE("step 9: a flagged duplicate is removed by network support and its per
   REQUIRE(stored.ok());
   CHECK(w.ledger->OpenSealed((*stored)[0], 0).status().code() == Code::kShredded);
   CHECK(w.ledger->Verify({}).ok);
-  CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{dup, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""})) ==
+  CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{dup, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""})) ==
         "failed_precondition/case_removed");
   // It no longer counts and is no longer found.
   projections::SearchQuery q;
@@ -427,11 +435,14 @@ TEST_CASE("of two cases flagged as each other's duplicate, one always survives",
 TEST_CASE("step 10: advice given to the person is recorded with its date", "[domain]") {
   World w;
   const std::string id = w.NewCase("camden");
-  w.Do("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::HomeOfficeInformationReturned, "told in person"});
-  w.Do("camden-cw1", RecordAdvice{id, "2025-03-05", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
+  w.Do("camden-cw1", RecordAdvice{id, "2025-03-03", fb::AdvisedOf::HomeOfficeInformationReturned, "told in person"});
+  CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""})) ==
+        "invalid_argument/advised_on_invalid");  // a day still to come
+  w.Do("camden-cw1", RecordAdvice{id, "2025-03-02", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
   const CaseState c = w.Case(id);
   REQUIRE(c.advice.size() == 2);
-  CHECK(c.advice[0].advised_on == "2025-03-04");
+  CHECK(c.advice[0].advised_on == "2025-03-03");
+  CHECK(c.advice[1].advised_on == "2025-03-02");
   CHECK(c.advice[0].of == fb::AdvisedOf::HomeOfficeInformationReturned);
   CHECK(c.advice[0].recorded_by == "camden-cw1");
   CHECK(c.advice[0].note == std::optional<std::string>("told in person"));
@@ -529,7 +540,7 @@ TEST_CASE("a command's enum left out is refused naming the field, never read as 
   CHECK(Refusal(w.Try("camden-admin", ChangeUserRole{"camden-cw2", std::nullopt})) == "invalid_argument/role_invalid");
   CHECK(Refusal(w.Try("camden-cw1", RtpfLookup{std::nullopt, "P12345678", "1990-05-17"})) ==
         "invalid_argument/document_type_invalid");
-  CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{id, "2025-03-04", std::nullopt, ""})) == "invalid_argument/of_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", RecordAdvice{id, "2025-03-03", std::nullopt, ""})) == "invalid_argument/of_invalid");
   CHECK(Refusal(w.Try("ho-1", CompleteStatusCheck{id, std::nullopt, ""})) == "invalid_argument/status_invalid");
   CHECK(Refusal(w.Try("ho-1", UpdateImmigrationStatus{id, std::nullopt, ""})) == "invalid_argument/status_invalid");
   RaiseQuery q = QueryOn(id);
@@ -620,15 +631,15 @@ TEST_CASE("amend_finance changes only the fields it carries", "[domain]") {
   f.person_costs_weekly_pence = 12000;
   f.accommodation_costs_weekly_pence = 30000;
   f.accommodation_provided = true;
-  CHECK(Refusal(w.Try("camden-cw1", AmendFinance{id, "2025-03-05", 9000, std::nullopt, std::nullopt})) ==
+  CHECK(Refusal(w.Try("camden-cw1", AmendFinance{id, "2025-03-02", 9000, std::nullopt, std::nullopt})) ==
         "failed_precondition/no_finance");
   w.Do("camden-cw1", f);
 
   // Start date and person costs: the accommodation stays as recorded.
   const std::uint64_t at =
-      w.Do("camden-cw1", AmendFinance{id, "2025-03-05", 9000, std::nullopt, std::nullopt}).first_position;
+      w.Do("camden-cw1", AmendFinance{id, "2025-03-02", 9000, std::nullopt, std::nullopt}).first_position;
   FinanceState now = w.Case(id).finance;
-  CHECK(now.start_date == "2025-03-05");
+  CHECK(now.start_date == "2025-03-02");
   CHECK(now.person_costs_weekly_pence == 9000);
   CHECK(now.accommodation_costs_weekly_pence == 30000);
   CHECK(now.accommodation_provided);
@@ -638,7 +649,7 @@ TEST_CASE("amend_finance changes only the fields it carries", "[domain]") {
   // A false or a zero given is a value, not an absence.
   w.Do("camden-cw1", AmendFinance{id, std::nullopt, std::nullopt, 0, false});
   now = w.Case(id).finance;
-  CHECK(now.start_date == "2025-03-05");
+  CHECK(now.start_date == "2025-03-02");
   CHECK(now.person_costs_weekly_pence == 9000);
   CHECK(now.accommodation_costs_weekly_pence == 0);
   CHECK_FALSE(now.accommodation_provided);
@@ -711,11 +722,132 @@ TEST_CASE("projections rebuilt from the log equal the live ones after every life
   const std::string dup = w.NewCase("camden");
   w.Do("camden-cw1", FlagDuplicate{dup, id});
   w.Do("ns-admin", RemoveDuplicate{dup});
-  w.Do("camden-cw1", CloseCase{id, "2025-03-05", fb::ClosureReason::RecourseToPublicFundsGranted, ""});
+  w.Do("camden-cw1", CloseCase{id, "2025-03-03", fb::ClosureReason::RecourseToPublicFundsGranted, ""});
   const std::string live = w.service->projector().Read([](const projections::Projections& p) { return p.Dump(); });
   auto rebuilt = projections::Rebuild(*w.ledger);
   REQUIRE(rebuilt.ok());
   CHECK((*rebuilt)->Dump() == live);
+}
+
+TEST_CASE("correcting the first support's start date moves the 1,000-day counter, a later period's does not", "[domain]") {
+  World w;  // 2025-03-03
+  const std::string id = w.NewCase("camden");
+  RecordFinance f;
+  f.case_id = id;
+  f.start_date = "2025-03-01";
+  f.person_costs_weekly_pence = 1000;
+  w.Do("camden-cw1", f);
+  CHECK(w.Case(id).finance.first_start_date == "2025-03-01");
+  CHECK(w.service->Counters("camden-cw1", true, "")->thousand_day_cases == 0);
+
+  AmendFinance back;
+  back.case_id = id;
+  back.start_date = "2021-01-01";
+  w.Do("camden-cw1", back);
+  CaseState c = w.Case(id);
+  CHECK(c.finance.start_date == "2021-01-01");
+  CHECK(c.finance.first_start_date == "2021-01-01");
+  CHECK(w.service->Counters("camden-cw1", true, "")->thousand_day_cases == 1);
+  // A correction the other way moves it back.
+  back.start_date = "2025-02-01";
+  w.Do("camden-cw1", back);
+  CHECK(w.Case(id).finance.first_start_date == "2025-02-01");
+  CHECK(w.service->Counters("camden-cw1", true, "")->thousand_day_cases == 0);
+
+  // Once that support has ended, a later period's amendments leave the
+  // first start alone.
+  w.Do("camden-cw1", EndFinance{id, "2025-03-02"});
+  f.start_date = "2025-03-03";
+  w.Do("camden-cw1", f);
+  back.start_date = "2025-03-02";
+  w.Do("camden-cw1", back);
+  c = w.Case(id);
+  CHECK(c.finance.start_date == "2025-03-02");
+  CHECK(c.finance.first_start_date == "2025-02-01");
+
+  auto rebuilt = projections::Rebuild(*w.ledger);
+  REQUIRE(rebuilt.ok());
+  CHECK((*rebuilt)->Dump() == w.service->projector().Read([](const projections::Projections& p) { return p.Dump(); }));
+}
+
+TEST_CASE("dates still to come, and a reopening before the closure, are refused", "[domain]") {
+  World w;  // 2025-03-03 10:00 UTC
+  CreateCase later = MinimalCase(SamplePerson("Amina", "Okafor", "1990-05-17"));
+  later.referral_date = "2025-03-04";
+  CHECK(Refusal(w.Try("camden-cw1", later)) == "invalid_argument/referral_date_invalid");
+  later.referral_date = "2025-03-03";  // today is accepted
+  CreateCase unborn = later;
+  unborn.applicant.date_of_birth = "2025-03-04";
+  CHECK(Refusal(w.Try("camden-cw1", unborn)) == "invalid_argument/applicant_date_of_birth_invalid");
+  unborn = later;
+  unborn.dependants.push_back(SamplePerson("Baby", "Okafor", "2025-06-01"));
+  CHECK(Refusal(w.Try("camden-cw1", unborn)) == "invalid_argument/dependant_date_of_birth_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", RtpfLookup{fb::DocumentType::Passport, "X1", "2026-01-01"})) ==
+        "invalid_argument/date_of_birth_invalid");
+  const std::string id = w.NewCase("camden");  // referred 2025-03-01
+  CHECK(Refusal(w.Try("camden-cw1", AddDependant{id, SamplePerson("Baby", "Okafor", "2025-03-04")})) ==
+        "invalid_argument/dependant_date_of_birth_invalid");
+  w.Do("camden-cw1", AddDependant{id, SamplePerson("Baby", "Okafor", "2025-03-03")});
+  AmendApplicant amend;
+  amend.case_id = id;
+  amend.details.date_of_birth = "2030-01-01";
+  CHECK(Refusal(w.Try("camden-cw1", amend)) == "invalid_argument/applicant_date_of_birth_invalid");
+  CHECK(w.Case(id).applicant.details->date_of_birth == "1990-05-17");
+
+  // Support is recorded as started, amended and ended on no day still to come.
+  CHECK(Refusal(w.Try("camden-cw1", RecordFinance{id, "2025-03-04", 1000, 0, false})) ==
+        "invalid_argument/start_date_invalid");
+  w.Do("camden-cw1", RecordFinance{id, "2025-03-03", 1000, 0, false});
+  AmendFinance later_start;
+  later_start.case_id = id;
+  later_start.start_date = "2025-03-04";
+  CHECK(Refusal(w.Try("camden-cw1", later_start)) == "invalid_argument/start_date_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", EndFinance{id, "2025-03-04"})) == "invalid_argument/end_date_invalid");
+  CHECK(w.Case(id).finance.start_date == "2025-03-03");
+  CHECK(w.Case(id).finance.active);
+  w.Do("camden-cw1", EndFinance{id, "2025-03-03"});
+
+  // A case closes no earlier than its referral nor later than today, and reopens no earlier than
+  // its closure and no later than today.
+  CHECK(Refusal(w.Try("camden-cw1", CloseCase{id, "2025-03-04", fb::ClosureReason::Other, ""})) ==
+        "invalid_argument/closure_date_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", CloseCase{id, "2025-02-28", fb::ClosureReason::Other, ""})) ==
+        "invalid_argument/closure_date_invalid");
+  w.Do("camden-cw1", CloseCase{id, "2025-03-02", fb::ClosureReason::Other, ""});
+  CHECK(Refusal(w.Try("camden-cw1", ReopenCase{id, "2025-03-01"})) == "invalid_argument/reopened_on_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", ReopenCase{id, "2025-03-04"})) == "invalid_argument/reopened_on_invalid");
+  CHECK(w.Case(id).status == fb::CaseStatus::Closed);
+  CHECK(w.Case(id).reopened_on.empty());
+  w.Do("camden-cw1", ReopenCase{id, "2025-03-02"});
+  CHECK(w.Case(id).reopened_on == "2025-03-02");
+  CHECK(w.Case(id).reopenings == 1);
+  // Nor closes again before that reopening.
+  CHECK(Refusal(w.Try("camden-cw1", CloseCase{id, "2025-03-01", fb::ClosureReason::Other, ""})) ==
+        "invalid_argument/closure_date_invalid");
+  w.Do("camden-cw1", CloseCase{id, "2025-03-03", fb::ClosureReason::Other, ""});
+  // The UK local date counts: 23:30 UTC on 3 July is 4 July in London.
+  w.clock.Set(kWorldStart + 122 * kDayUs + 13 * kHourUs + 30 * 60 * 1'000'000LL);  // 2025-07-03 23:30 UTC
+  w.Do("camden-cw1", ReopenCase{id, "2025-07-04"});
+  CHECK(w.Case(id).reopened_on == "2025-07-04");
+  CHECK(w.Case(id).MetadataOnly().reopened_on == "2025-07-04");
+}
+
+TEST_CASE("a query's topic belongs to the party raising it", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  CHECK(Refusal(w.Try("ho-1", QueryOn(id, fb::QueryTopic::Expedite))) == "invalid_argument/topic_invalid");
+  CHECK(Refusal(w.Try("ho-1", QueryOn(id, fb::QueryTopic::StatusUpdate))) == "invalid_argument/topic_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", QueryOn(id, fb::QueryTopic::HomeOfficeInformationRequest))) ==
+        "invalid_argument/topic_invalid");
+  CHECK(w.Case(id).queries.empty());
+  w.Do("camden-cw1", QueryOn(id, fb::QueryTopic::Expedite));
+  w.Do("ho-1", QueryOn(id, fb::QueryTopic::HomeOfficeInformationRequest));
+  const CaseState c = w.Case(id);
+  REQUIRE(c.queries.size() == 2);
+  CHECK(c.queries[0].topic == fb::QueryTopic::Expedite);
+  CHECK(c.queries[0].direction == fb::QueryDirection::CouncilToHomeOffice);
+  CHECK(c.queries[1].topic == fb::QueryTopic::HomeOfficeInformationRequest);
+  CHECK(c.queries[1].direction == fb::QueryDirection::HomeOfficeToCouncil);
 }
 
 }  // namespace

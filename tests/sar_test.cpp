@@ -38,7 +38,7 @@ bool AnyFileHolds(const std::string& dir, const std::string& needle) {
 TEST_CASE("a subject-access report holds the person's data and who read it, and no other person's", "[sar]") {
   World w;
   const std::string id = w.NewCase("camden");  // Amina Okafor and her son Tobi
-  w.Do("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, "told on the phone"});
+  w.Do("camden-cw1", RecordAdvice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, "told on the phone"});
   w.clock.Advance(kHourUs);
   REQUIRE(w.service->ReadCaseRecorded("camden-cw2", id, {"summary", "people"}).ok());
   w.clock.Advance(kHourUs);

@@ -162,6 +162,10 @@ TEST_CASE("a case lives its whole life through nrpf-ledgerd and nrpf, and surviv
   CHECK(w.Refused("camden-cw1", {"raise-query", "case_id=1", "topic=StatusUpdate", "text=Any news?"}, 7) == "case_closed");
   w.Ok("camden-cw1", {"reopen-case", "case_id=1", "reopened_on=2025-05-01"});
   CHECK(CountersOf(w.Ok("camden-cw1", {"get-counters"}))->open_referrals() == 1);
+  const auto* reopened = w.Ok("camden-cw1", {"get-case", "case_id=1"})->body_as_CaseView();
+  REQUIRE(reopened != nullptr);
+  REQUIRE(reopened->reopened_on() != nullptr);
+  CHECK(reopened->reopened_on()->str() == "2025-05-01");
 
   // 9. A duplicate, flagged by the council and removed by network support.
   CliUser::Answer dup = w.Ok("camden-cw2", {"create-case", "household_type=FamilyWithChildren",

@@ -74,14 +74,14 @@ TEST_CASE("a decision holds only while the accounts and cases it read are unchan
   CHECK(w.ledger->Append(std::move(allocate)).status().code() == Code::kWrongExpectedVersion);
   // Made by an account locked meanwhile.
   ledger::AppendRequest advice =
-      decide("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
+      decide("camden-cw1", RecordAdvice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
   w.Do("camden-admin", LockUser{"camden-cw1", fb::LockReason::ByAdmin, 0});
   CHECK(w.ledger->Append(std::move(advice)).status().code() == Code::kWrongExpectedVersion);
   w.Do("camden-admin", UnlockUser{"camden-cw1"});
   // Flagged against a case that moved on (here: itself flagged) meanwhile.
   ledger::AppendRequest flag = decide("camden-cw1", FlagDuplicate{id, keep});
   CHECK(pinned(flag, CaseStream(keep)));
-  w.Do("camden-cw1", RecordAdvice{keep, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
+  w.Do("camden-cw1", RecordAdvice{keep, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
   CHECK(w.ledger->Append(std::move(flag)).status().code() == Code::kWrongExpectedVersion);
   // Decided afresh, on the state as it now is, the same flag goes through.
   CHECK(w.Try("camden-cw1", FlagDuplicate{id, keep}, w.Case(id).version).ok());
@@ -99,7 +99,7 @@ TEST_CASE("commands racing on one case take turns and all go through", "[domain]
       const std::string actor = t % 2 == 0 ? "camden-cw1" : "camden-cw2";
       for (int i = 0; i < kEach; ++i) {
         // Every one of them moves the case on: at once, they would conflict.
-        if (!w.Try(actor, RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok()) ++failed;
+        if (!w.Try(actor, RecordAdvice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok()) ++failed;
       }
     });
   }
@@ -115,7 +115,7 @@ TEST_CASE("past the waiters a case's turn allows, a command is refused at once a
   World w(kWorldStart, so);
   const std::string id = w.NewCase("camden");
   const std::string other = w.NewCase("camden");
-  const RecordAdvice advice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""};
+  const RecordAdvice advice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""};
   // Holding the projections still keeps a command that has appended waiting
   // for them, in its case's turn.
   auto held = std::make_unique<HeldProjections>(w);
@@ -136,7 +136,7 @@ TEST_CASE("past the waiters a case's turn allows, a command is refused at once a
   CHECK(first.ok());
   // The turn was given back: the case and the other one take commands again.
   CHECK(w.Try("camden-cw2", advice).ok());
-  CHECK(w.Try("camden-cw2", RecordAdvice{other, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok());
+  CHECK(w.Try("camden-cw2", RecordAdvice{other, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok());
   CHECK(w.Case(id).advice.size() == 2);
 }
 
@@ -149,7 +149,7 @@ TEST_CASE("a durable command the projections do not show within projection_wait 
   auto held = std::make_unique<HeldProjections>(w);
   const std::uint64_t before = w.ledger->Size();
   const auto start = std::chrono::steady_clock::now();
-  Result<CommandOutcome> r = w.Try("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
+  Result<CommandOutcome> r = w.Try("camden-cw1", RecordAdvice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""});
   const auto waited = std::chrono::steady_clock::now() - start;
   held.reset();
   CHECK(r.status().code() == Code::kUnavailable);
@@ -183,7 +183,7 @@ TEST_CASE("a command id reused for another request is refused and writes nothing
   World w;
   const std::string id = w.NewCase("camden");
   const std::string other = w.NewCase("camden");
-  const RecordAdvice advice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, "first"};
+  const RecordAdvice advice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, "first"};
   Result<CommandOutcome> first = w.Try("camden-cw1", advice, std::nullopt, "adv-1");
   REQUIRE(first.ok());
   CHECK_FALSE(first->duplicate);
@@ -270,7 +270,7 @@ TEST_CASE("a retry of a command whose people were erased is refused as shredded"
   World w;
   const std::string keep = w.NewCase("camden");
   const std::string dup = w.NewCase("camden");
-  const RecordAdvice advice{dup, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, "a note"};
+  const RecordAdvice advice{dup, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, "a note"};
   REQUIRE(w.Try("camden-cw1", advice, std::nullopt, "adv-gone").ok());
   w.Do("camden-cw1", FlagDuplicate{dup, keep});
   w.Do("ns-admin", RemoveDuplicate{dup});
@@ -288,7 +288,7 @@ TEST_CASE("a command id stored without a fingerprint is refused, not answered as
   const std::string id = w.NewCase("camden");
   // As an earlier version stored it: the decision's events under the scoped
   // id, digested over the request.
-  const RecordAdvice advice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, "first"};
+  const RecordAdvice advice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, "first"};
   ledger::AppendRequest old = w.service->projector().Read([&](const projections::Projections& p) {
     DecideInput in;
     in.actor_user_id = "camden-cw1";
@@ -365,7 +365,7 @@ TEST_CASE("a flag takes turns with the case it is kept in", "[domain]") {
   std::atomic<int> advice_failed{0};
   std::thread writer([&] {
     while (!done) {
-      if (!w.Try("camden-cw2", RecordAdvice{keep, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok()) {
+      if (!w.Try("camden-cw2", RecordAdvice{keep, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok()) {
         ++advice_failed;
       }
     }
@@ -437,7 +437,7 @@ TEST_CASE("a command decided again behind an append that then fails is told at o
   hold_advice = true;
   Result<CommandOutcome> advice = Status::Unavailable("not run"), lock = Status::Unavailable("not run");
   std::thread a([&] {
-    advice = w.Try("camden-cw1", RecordAdvice{id, "2025-03-04", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""},
+    advice = w.Try("camden-cw1", RecordAdvice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""},
                    std::nullopt, "advice");
   });
   const bool decided = await([&] { return advice_held.load(); });  // decided, not yet queued
@@ -561,6 +561,19 @@ TEST_CASE("a first start that died between its two steps finishes at the next st
   REQUIRE(renamed.ok());
   CHECK_FALSE(*renamed);
   CHECK(ledger->Size() == size);
+}
+
+TEST_CASE("a case read shows the date it was last reopened, to its council and to network support", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  w.Do("camden-cw1", CloseCase{id, "2025-03-02", fb::ClosureReason::NoLongerInTouch, ""});
+  CHECK(w.service->ReadCase("camden-cw1", id)->reopened_on.empty());
+  w.Do("camden-cw1", ReopenCase{id, "2025-03-03"});
+  CHECK(w.service->ReadCase("camden-cw1", id)->reopened_on == "2025-03-03");
+  auto metadata = w.service->ReadCase("ns-admin", id);
+  REQUIRE(metadata.ok());
+  CHECK(metadata->reopened_on == "2025-03-03");
+  CHECK_FALSE(metadata->applicant.details);
 }
 
 }  // namespace

@@ -234,5 +234,29 @@ TEST_CASE("a council sees only its own clocks", "[sla]") {
   CHECK(w.service->Clocks("auditor-1", {})->size() == 2);
 }
 
+TEST_CASE("a policy change replaces only the rules it names, the others stay as in force", "[sla]") {
+  World w;
+  w.clock.Set(Utc(2025, 7, 7, 10));  // Monday
+  w.Do("ns-admin", ChangeSlaPolicy{{{fb::SlaClock::HomeOfficeQueryAnswer, {fb::SlaUnit::WorkingDays, 7}}}});
+  w.Do("ns-admin", ChangeSlaPolicy{{{fb::SlaClock::HomeOfficeInitialCheck, {fb::SlaUnit::WorkingDays, 2}}}});
+  const SlaPolicy policy = w.service->projector().Read([](const projections::Projections& p) { return p.Policy(); });
+  CHECK(policy.version == 2);
+  CHECK(policy.Rule(fb::SlaClock::HomeOfficeQueryAnswer).amount == 7);  // kept from v1, not reset to 5
+  CHECK(policy.Rule(fb::SlaClock::HomeOfficeInitialCheck).amount == 2);
+  CHECK(policy.Rule(fb::SlaClock::UrgentRequest).unit == fb::SlaUnit::Hours);
+  CHECK(policy.Rule(fb::SlaClock::UrgentRequest).amount == 24);
+  CHECK(policy.Rule(fb::SlaClock::CouncilQueryAnswer).amount == 10);
+  // The event itself carries every rule, so it means the same on its own.
+  CHECK(policy.rules.size() == static_cast<std::size_t>(fb::SlaClock::MAX) + 1);
+  // A query raised under v2 is answered within v1's 7 working days.
+  const std::string id = w.NewCase("camden");
+  w.Do("camden-cw1", QueryOn(id));
+  CHECK(ClockOf(w, id, fb::SlaClock::HomeOfficeQueryAnswer, "Q1").deadline_us == Utc(2025, 7, 16, 23));
+  // Rebuilt from the log, the policy is the same.
+  auto rebuilt = projections::Rebuild(*w.ledger);
+  REQUIRE(rebuilt.ok());
+  CHECK((*rebuilt)->Policy().Rule(fb::SlaClock::HomeOfficeQueryAnswer).amount == 7);
+}
+
 }  // namespace
 }  // namespace nrpf::test

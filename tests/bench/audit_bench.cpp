@@ -84,7 +84,7 @@ Result<std::string> LongCase(CaseService& s, ManualClock& clock, const Actors& a
   for (std::uint64_t i = 0; created->case_version < events; ++i) {
     Command next;
     switch (i % 4) {
-      case 0: next = RecordAdvice{id, "2021-05-01", fb::AdvisedOf::HomeOfficeInformationReturned, "[synthetic] advice"}; break;
+      case 0: next = RecordAdvice{id, "2021-04-01", fb::AdvisedOf::HomeOfficeInformationReturned, "[synthetic] advice"}; break;
       case 1: next = RaiseQuery{id, fb::QueryTopic::StatusUpdate, false, fb::UrgentReason::None, "[synthetic] query"}; break;
       case 2: next = UpdateImmigrationStatus{id, fb::ImmigrationStatus::ApplicationPending, "[synthetic] pending"}; break;
       default: {
