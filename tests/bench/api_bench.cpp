@@ -290,6 +290,8 @@ int RunApiBench(const BenchArgs& args) {
   };
   const std::string admin_token = log_in(*admin, "admin", otp);
   const int councils = 8;
+  // Network support gives each council its first admin, who creates the caseworkers.
+  std::vector<std::string> council_admins;  // their tokens, by council
   for (int c = 0; c < councils; ++c) {
     MustCall(*admin, Frame(fb::Op::RegisterOrganisation, R"({"organisation_id":"council-)" + std::to_string(c) +
                                                             R"(","kind":"Council","name":"Synthetic council )" +
@@ -297,6 +299,14 @@ int RunApiBench(const BenchArgs& args) {
                            3, admin_token), 3, &s);
     MustCall(*admin, Frame(fb::Op::CreateTeam, R"({"organisation_id":"council-)" + std::to_string(c) +
                                                   R"(","team_id":"team-a","name":"Team A"})", 4, admin_token), 4, &s);
+    const std::string council_admin = "council-" + std::to_string(c) + "-admin";
+    const fb::Response* made = MustCall(
+        *admin, Frame(fb::Op::CreateUser, R"({"user_id":")" + council_admin + R"(","organisation_id":"council-)" +
+                                              std::to_string(c) +
+                                              R"(","role":"CouncilAdmin","team_id":"team-a","name":"Synthetic admin"})",
+                      5, admin_token), 5, &s);
+    const std::string admin_otp = made->body_as_CommandResult()->one_time_password()->str();
+    council_admins.push_back(log_in(*admin, council_admin, admin_otp));
   }
   std::vector<std::string> tokens;
   for (int i = 0; i < connections; ++i) {
@@ -304,12 +314,13 @@ int RunApiBench(const BenchArgs& args) {
     const fb::Response* created = MustCall(
         *admin, Frame(fb::Op::CreateUser, R"({"user_id":")" + user + R"(","organisation_id":")" + org +
                                               R"(","role":"CouncilUser","team_id":"team-a","name":"Synthetic worker"})",
-                      5, admin_token), 5, &s);
+                      5, council_admins[static_cast<std::size_t>(i % councils)]), 5, &s);
     const std::string user_otp = created->body_as_CommandResult()->one_time_password()->str();
     auto c = std::move(cli::Client::Connect(o)).value();
     tokens.push_back(log_in(*c, user, user_otp));
     MustCall(*c, Frame(fb::Op::CreateCase, R"({"team_id":"team-a","caseworker_id":")" + user +
-                                               R"(","applicant":{"given_names":"Synthetic","family_name":"Person )" +
+                                               R"(","household_type":"FamilyWithChildren","legislation":"ChildrenAct1989S17",)"
+                                               R"("applicant":{"given_names":"Synthetic","family_name":"Person )" +
                                                std::to_string(i) + R"(","date_of_birth":"1990-01-01"},)"
                                                R"("referral_date":"2025-03-01"})", 6, tokens.back()), 6, &s);
   }

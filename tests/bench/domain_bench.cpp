@@ -6,9 +6,12 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
+#include "domain/calendar.h"
 #include "projections/projector.h"
 #include "tests/bench/bench_util.h"
 #include "tests/bench/caseload.h"
@@ -175,7 +178,11 @@ int RunDomainBench(const BenchArgs& args) {
   const int per_client = 400;
   const int client_nice = args.client_nice >= 0 ? args.client_nice : ledger::kSubmitterNiceSteps;
   std::fprintf(stderr, "%d clients x %d commands\n", clients, per_client);
+  // Advice given today, as the synthetic clock has it (a later date is refused).
+  const std::string today = IsoDate(LondonDate(opened->clock->NowMicros()));
   std::atomic<std::uint64_t> done{0}, refused{0};
+  std::mutex refusals_mu;
+  std::map<std::string, std::uint64_t> refusals;  // by code/reason, guarded by refusals_mu
   std::atomic<int> finished{0};
   std::atomic<bool> release{false};
   std::vector<std::vector<double>> latencies(static_cast<std::size_t>(clients));
@@ -199,7 +206,7 @@ int RunDomainBench(const BenchArgs& args) {
           req.command = UpdateImmigrationStatus{id, fb::ImmigrationStatus::ApplicationPending, "[synthetic] bench"};
         } else if (i % 2 == 0) {
           req.actor_user_id = load.councils[c] + "-admin";
-          req.command = RecordAdvice{id, "2024-05-01", fb::AdvisedOf::HomeOfficeInformationReturned, "[synthetic] bench"};
+          req.command = RecordAdvice{id, today, fb::AdvisedOf::HomeOfficeInformationReturned, "[synthetic] bench"};
         } else {
           req.actor_user_id = load.councils[c] + "-admin";
           req.command = RaiseQuery{id, fb::QueryTopic::StatusUpdate, false, fb::UrgentReason::None, "[synthetic] bench"};
@@ -208,6 +215,10 @@ int RunDomainBench(const BenchArgs& args) {
         auto out = service.Execute(req);
         latencies[static_cast<std::size_t>(t)].push_back(SecondsSince(t0) * 1e6);
         (out.ok() ? done : refused)++;
+        if (!out.ok()) {
+          std::lock_guard lock(refusals_mu);
+          ++refusals[std::string(CodeName(out.status().code())) + "/" + out.status().reason()];
+        }
       }
       // Stay alive until the main thread has read this thread's CPU time.
       finished++;
@@ -245,6 +256,9 @@ int RunDomainBench(const BenchArgs& args) {
   json.Set("command_events_per_command", commands > 0 ? written / commands : 0);
   json.Set("commands_cpu_bound_vs_sign", CpuBoundVsSign(cpu_total, commands, sign_raw));
   json.Set("commands_refused", static_cast<double>(refused.load()));
+  for (const auto& [reason, n] : refusals) {
+    std::fprintf(stderr, "  refused %-40s %llu\n", reason.c_str(), static_cast<unsigned long long>(n));
+  }
   json.Set("command_us_p50", Percentile(all, 50));
   json.Set("command_us_p99", Percentile(all, 99));
   // How much of a command's time is its append in the ledger (the rest:
