@@ -72,6 +72,8 @@ Result<std::string> LongCase(CaseService& s, ManualClock& clock, const Actors& a
   c.applicant.nationality = "Synthetic";
   c.applicant.address = "1 Synthetic Street";
   c.referral_date = "2021-04-01";
+  c.household_type = fb::HouseholdType::FamilyWithChildren;
+  c.legislation = fb::Legislation::ChildrenAct1989S17;
   c.advised_details_shared = true;
   const std::string team = s.projector().Read([&](const projections::Projections& p) {
     const UserState* u = p.User(a.caseworker);
