@@ -110,8 +110,7 @@ Result<AppendResult> Ledger::Append(AppendRequest request) {
   NRPF_RETURN_IF_ERROR(CheckClientRequest(*impl_, request));
   auto op = std::make_unique<PendingOp>();
   op->request = std::move(request);
-  impl_->Prefetch(op.get());
-  if (impl_->options.after_prefetch) impl_->options.after_prefetch(op->request);
+  if (impl_->options.before_queue) impl_->options.before_queue(op->request);
   return impl_->Submit(std::move(op));
 }
 
@@ -124,8 +123,7 @@ void Ledger::AppendAsync(AppendRequest request, AppendCallback done) {
   auto op = std::make_unique<PendingOp>();
   op->request = std::move(request);
   op->done = std::move(done);
-  impl_->Prefetch(op.get());
-  if (impl_->options.after_prefetch) impl_->options.after_prefetch(op->request);
+  if (impl_->options.before_queue) impl_->options.before_queue(op->request);
   impl_->SubmitAsync(std::move(op));
 }
 

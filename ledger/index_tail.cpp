@@ -55,6 +55,15 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> IndexTail::LastOfStream(c
   return last;
 }
 
+void IndexTail::StreamHeads(std::unordered_map<std::string, std::uint64_t>* heads) const {
+  std::shared_lock lock(mu_);
+  ForEachGeneration(frozen_, *active_, [&](const IndexGeneration& g) {
+    for (const auto& [stream_id, entries] : g.streams) {
+      if (!entries.empty()) (*heads)[stream_id] = entries.back().first;
+    }
+  });
+}
+
 void IndexTail::StreamEntries(const std::string& stream_id, std::uint64_t from_version,
                               std::vector<std::pair<std::uint64_t, std::uint64_t>>* out) const {
   std::shared_lock lock(mu_);

@@ -84,6 +84,9 @@ class IndexTail {
 
   // The newest (version, position) of the stream held here.
   std::optional<std::pair<std::uint64_t, std::uint64_t>> LastOfStream(const std::string& stream_id) const;
+  // Sets (*heads)[stream] to the newest version held here, for every stream
+  // held here.
+  void StreamHeads(std::unordered_map<std::string, std::uint64_t>* heads) const;
   // Appends the (version, position) pairs of the stream with version >=
   // from_version, ascending (possibly repeating what RocksDB holds).
   void StreamEntries(const std::string& stream_id, std::uint64_t from_version,

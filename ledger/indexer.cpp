@@ -264,6 +264,27 @@ Status Ledger::Impl::FillStreamHeads() {
   return FromRocks(db->Write(sync, &batch), "filling stream heads");
 }
 
+Status Ledger::Impl::LoadSequencerState() {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, Cf(layout::kStreamHeads)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->value().size() != 8) return Status::Corruption("stream head of " + it->key().ToString() + " is malformed");
+      stream_versions.emplace(it->key().ToString(), DecodeFixed64BE(it->value().data()));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "reading the stream heads");
+  }
+  // Newer than "stream_heads": the entries not yet ingested.
+  index_tail->StreamHeads(&stream_versions);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, Cf(layout::kSubjectKeys)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    subject_key_entries.emplace(it->key().ToString(), it->value().ToString());
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the subject keys");
+  return Status::Ok();
+}
+
 Status Ledger::Impl::RecoverIndexTail(std::uint64_t from) {
   const std::uint64_t size = committed_size.load();
   if (from >= size) return Status::Ok();

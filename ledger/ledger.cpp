@@ -316,6 +316,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
     }
   }
 
+  NRPF_RETURN_IF_ERROR(im->LoadSequencerState());
   im->StartPipeline();
   if (size == 0) {
     // Genesis: the first event introduces the first key and is signed by it.
@@ -401,10 +402,14 @@ Result<StoredKey> Ledger::Impl::LoadSubjectKey(
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), Cf(layout::kSubjectKeys), subject_id, &v);
   if (s.IsNotFound()) return StoredKey();
   if (!s.ok()) return FromRocks(s, "subject key");
+  return DecodeSubjectKey(subject_id, v);
+}
+
+Result<StoredKey> Ledger::Impl::DecodeSubjectKey(const std::string& subject_id, std::string_view v) const {
   if (!v.empty() && v[0] == 'X') return Status::Shredded("the personal data of subject " + subject_id + " was erased");
   if (v.size() < 5 || v[0] != 'K') return Status::Corruption("subject key entry is malformed");
   if (!master) return Status::Unavailable("the master key is not available to this reader");
-  Result<DataKey> key = master->Unwrap(subject_id, std::string_view(v).substr(5));
+  Result<DataKey> key = master->Unwrap(subject_id, v.substr(5));
   if (!key.ok()) return key.status();
   return StoredKey(std::make_pair(*key, DecodeFixed32BE(v.data() + 1)));
 }

@@ -96,9 +96,9 @@ struct LedgerOptions {
   // Unwrapped data keys the sequencer keeps for the subjects it sealed for
   // last (about 100 bytes each); cleared when full. Default: 65536.
   std::size_t subject_key_cache_entries = 65536;
-  // Tests only: runs on the appending thread after it read ahead what its
-  // append needs and before the append is queued. Default: none.
-  std::function<void(const AppendRequest&)> after_prefetch;
+  // Tests only: runs on the appending thread just before its append is
+  // queued. Default: none.
+  std::function<void(const AppendRequest&)> before_queue;
   // The RocksDB environment, for tests that inject disk faults. Not owned.
   // Default: nullptr = RocksDB's default (the local file system).
   rocksdb::Env* env = nullptr;

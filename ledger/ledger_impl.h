@@ -100,46 +100,10 @@ class GroupCursor {
 // One queued call into the pipeline.
 using StoredKey = std::optional<std::pair<DataKey, std::uint32_t>>;  // absent: the subject has none yet
 
-// Stored state an appending thread read before queueing its append
-// (Ledger::Impl::Prefetch), so the sequencer, which runs every append one
-// after another, need not read it from RocksDB itself. The sequencer is the
-// only writer of stream versions and data keys, so what was stored for a
-// stream or subject it has never written since the ledger opened is still
-// what is stored: it uses a prefetched value only then (SequencedStreamVersion,
-// LoadDataKeys) and reads afresh otherwise.
-struct Prefetched {
-  std::vector<std::pair<std::string, std::uint64_t>> versions;  // stream id, stored version
-  std::vector<std::pair<std::string, StoredKey>> keys;          // subject id, stored key
-
-  const std::uint64_t* Version(const std::string& stream) const;
-  const StoredKey* Key(const std::string& subject) const;
-};
-
-// A fixed set of bits, one chosen by hash for each id set: "maybe seen".
-// Set by the sequencer, read by any thread; a false "seen" only costs a
-// prefetch, so relaxed atomics do.
-class SeenFilter {
- public:
-  void Set(std::string_view id) {
-    const std::size_t h = Bit(id);
-    words_[h / 64].fetch_or(std::uint64_t{1} << (h % 64), std::memory_order_relaxed);
-  }
-  bool MaybeSeen(std::string_view id) const {
-    const std::size_t h = Bit(id);
-    return (words_[h / 64].load(std::memory_order_relaxed) >> (h % 64) & 1) != 0;
-  }
-
- private:
-  static constexpr std::size_t kBits = std::size_t{1} << 20;  // 128 KiB
-  static std::size_t Bit(std::string_view id) { return std::hash<std::string_view>()(id) % kBits; }
-  std::array<std::atomic<std::uint64_t>, kBits / 64> words_{};
-};
-
 struct PendingOp {
   enum class Kind { kAppend, kShred };
   Kind kind = Kind::kAppend;
   AppendRequest request;             // kAppend
-  Prefetched prefetched;             // kAppend
   std::string subject_id;            // kShred
   std::shared_ptr<SigningKey> rotate_to;  // kAppend of a key rotation
   // Called exactly once, by whichever pipeline thread settles the op, after
@@ -249,14 +213,13 @@ class Ledger::Impl {
   std::uint64_t next_position = 0;
   std::atomic<std::uint64_t> sequenced_size{0};  // next_position, for other threads
   std::int64_t last_time_us = 0;
+  // Every stream's version and every subject's "subject_keys" entry, as
+  // sequenced: read whole when a writable ledger opens (LoadSequencerState),
+  // then kept by the sequencer alone, the only writer of both. So deciding
+  // an append reads nothing from RocksDB. A stream or subject absent here
+  // has no events or no key.
   std::unordered_map<std::string, std::uint64_t> stream_versions;
-  // Subjects whose stored data key the sequencer wrote since the ledger
-  // opened (a fresh key, an erasure): a prefetched key of these may be stale.
-  std::unordered_set<std::string> keys_written;
-  // Maybe in stream_versions / keys_written: what appending threads need not
-  // prefetch. Read by any thread.
-  SeenFilter streams_seen;
-  SeenFilter keys_seen;
+  std::unordered_map<std::string, std::string> subject_key_entries;
   std::shared_ptr<SigningKey> signer;
   flatbuffers::FlatBufferBuilder builder{4096};
   std::vector<flatbuffers::Offset<fb::SealedSection>> sealed_offsets;  // BuildRecord's scratch
@@ -381,14 +344,16 @@ class Ledger::Impl {
   // Rebuilds the tail of events [from, committed_size) from "records" and
   // "command_log" (at open).
   Status RecoverIndexTail(std::uint64_t from);
+  // Fills stream_versions and subject_key_entries from "stream_heads", the
+  // index tail and "subject_keys" (at open, before the pipeline starts).
+  Status LoadSequencerState();
   // Marks the ledger failed (once) and fails `g` with the resulting status.
   void FailGroup(std::unique_ptr<CommitGroup> g, const Status& cause);
   // Acknowledges (or fails) every append of a durable group.
   void CompleteGroup(CommitGroup& g, const Status& s);
   // sequencer.cpp (sequencer thread only)
   void SequenceGroup(std::vector<PendingOp*> ops);
-  // `prefetched` may hold the stored version, read before the op was queued.
-  Result<std::uint64_t> SequencedStreamVersion(const std::string& stream, const Prefetched& prefetched);
+  std::uint64_t SequencedStreamVersion(const std::string& stream) const;
   Status LoadDataKeys(const PendingOp& op, SubjectKeys* keys);
   // True when `op` repeats a command id (settled, or attached to the
   // original in flight); false when it is new.
@@ -411,11 +376,6 @@ class Ledger::Impl {
                                           const CommandFingerprint* fingerprint, const Hash& request_digest) const;
   Status CheckExpectations(const PendingOp& op);
   void SequenceShred(PendingOp* op, CommitGroup* g, std::int64_t now);
-  // Before the subject's key is written: prefetches of it no longer hold.
-  void NoteKeyWritten(const std::string& subject) {
-    keys_seen.Set(subject);
-    keys_written.insert(subject);
-  }
   void SequenceAppend(PendingOp* op, const SubjectKeys& keys, const Hash& digest,
                       const std::optional<DataKey>& personal_key, CommitGroup* g, std::int64_t now);
   // The record bytes (valid until the next call) and its sorted subjects.
@@ -423,10 +383,6 @@ class Ledger::Impl {
                                std::uint64_t version, std::int64_t now, const SubjectKeys& keys,
                                std::vector<std::string>* subjects);
   Status CheckRequest(const AppendRequest& req) const;
-  // On the appending thread: reads into op->prefetched the stored version of
-  // each stream and the stored key of each subject that the sequencer has
-  // (maybe) not written since open. Errors are left for the sequencer.
-  void Prefetch(PendingOp* op) const;
 
   // tree_store.cpp
   // A stored (or recomputed) tree node; `memo` caches the last block of
@@ -458,6 +414,8 @@ class Ledger::Impl {
   Result<std::vector<StoredEvent>> ReadFrom(std::uint64_t from, std::size_t max) const;
   Result<StoredKey> LoadSubjectKey(
       const std::string& subject_id) const;
+  // A "subject_keys" value: the unwrapped key, none (empty), or kShredded.
+  Result<StoredKey> DecodeSubjectKey(const std::string& subject_id, std::string_view value) const;
   Result<std::vector<PublishedKey>> LoadPublishedKeys() const;
   Result<std::shared_ptr<SigningKey>> LoadSigningKey(const VerifierKey& vkey) const;
   Result<std::shared_ptr<SigningKey>> CreateSigningKey() const;

@@ -197,50 +197,9 @@ Result<AppendResult> Ledger::Impl::MatchStoredCommand(const std::string& command
   return stored;
 }
 
-const std::uint64_t* Prefetched::Version(const std::string& stream) const {
-  for (const auto& [id, v] : versions) {
-    if (id == stream) return &v;
-  }
-  return nullptr;
-}
-
-const StoredKey* Prefetched::Key(const std::string& subject) const {
-  for (const auto& [id, k] : keys) {
-    if (id == subject) return &k;
-  }
-  return nullptr;
-}
-
-void Ledger::Impl::Prefetch(PendingOp* op) const {
-  const AppendRequest& req = op->request;
-  auto version = [&](const std::string& stream) {
-    if (streams_seen.MaybeSeen(stream) || op->prefetched.Version(stream) != nullptr) return;
-    Result<std::uint64_t> v = StoredStreamVersion(stream);
-    if (v.ok()) op->prefetched.versions.emplace_back(stream, *v);
-  };
-  for (const NewEvent& e : req.events) {
-    version(e.stream_id);
-    for (const PersonalSection& p : e.personal) {
-      if (keys_seen.MaybeSeen(p.subject_id) || op->prefetched.Key(p.subject_id) != nullptr) continue;
-      Result<StoredKey> k = LoadSubjectKey(p.subject_id);
-      if (k.ok()) op->prefetched.keys.emplace_back(p.subject_id, std::move(k).value());
-    }
-  }
-  for (const StreamExpectation& x : req.expectations) version(x.stream_id);
-}
-
-Result<std::uint64_t> Ledger::Impl::SequencedStreamVersion(const std::string& stream, const Prefetched& prefetched) {
+std::uint64_t Ledger::Impl::SequencedStreamVersion(const std::string& stream) const {
   auto it = stream_versions.find(stream);
-  if (it != stream_versions.end()) return it->second;
-  // Never appended to since the ledger opened: what is stored is the whole
-  // truth, and has been since the open, so a prefetched read of it holds.
-  const std::uint64_t* p = prefetched.Version(stream);
-  Result<std::uint64_t> v = p != nullptr ? Result<std::uint64_t>(*p) : StoredStreamVersion(stream);
-  if (v.ok()) {
-    stream_versions.emplace(stream, *v);
-    streams_seen.Set(stream);
-  }
-  return v;
+  return it == stream_versions.end() ? 0 : it->second;
 }
 
 Status Ledger::Impl::LoadDataKeys(const PendingOp& op, SubjectKeys* keys) {
@@ -248,25 +207,14 @@ Status Ledger::Impl::LoadDataKeys(const PendingOp& op, SubjectKeys* keys) {
   for (const NewEvent& e : req.events) {
     for (const PersonalSection& p : e.personal) {
       if (keys->count(p.subject_id) != 0) continue;
-      std::optional<InFlightKey> inflight;
-      {
-        std::lock_guard<std::mutex> lock(inflight_mu);
-        auto it = inflight_keys.find(p.subject_id);
-        if (it != inflight_keys.end()) inflight = it->second;
-      }
-      if (inflight) {
-        if (!inflight->key) return Status::Shredded("the personal data of subject " + p.subject_id + " was erased");
-        keys->emplace(p.subject_id, SubjectKey{*inflight->key, inflight->generation, false});
-        continue;
-      }
+      // A shred drops the subject from the cache as it sequences the marker.
       if (auto cached = subject_key_cache.find(p.subject_id); cached != subject_key_cache.end()) {
         keys->emplace(p.subject_id, SubjectKey{cached->second.first, cached->second.second, false});
         continue;
       }
-      // Read ahead before queueing: still what is stored unless the sequencer
-      // (this thread) wrote the subject's key since the open.
-      const StoredKey* prefetched = keys_written.count(p.subject_id) == 0 ? op.prefetched.Key(p.subject_id) : nullptr;
-      Result<StoredKey> stored = prefetched != nullptr ? Result<StoredKey>(*prefetched) : LoadSubjectKey(p.subject_id);
+      auto entry = subject_key_entries.find(p.subject_id);
+      Result<StoredKey> stored =
+          entry == subject_key_entries.end() ? StoredKey() : DecodeSubjectKey(p.subject_id, entry->second);
       if (!stored.ok()) return stored.status();
       if (stored->has_value()) {
         if (subject_key_cache.size() >= options.subject_key_cache_entries) subject_key_cache.clear();
@@ -318,18 +266,12 @@ bool Ledger::Impl::SettleIfRepeated(PendingOp* op, const Hash& digest) {
 }
 
 Status Ledger::Impl::CheckExpectations(const PendingOp& op) {
-  const AppendRequest& req = op.request;
-  for (const NewEvent& e : req.events) {
-    Result<std::uint64_t> cur = SequencedStreamVersion(e.stream_id, op.prefetched);  // loads the versions to assign
-    if (!cur.ok()) return cur.status();
-  }
-  for (const StreamExpectation& x : req.expectations) {
-    Result<std::uint64_t> cur = SequencedStreamVersion(x.stream_id, op.prefetched);
-    if (!cur.ok()) return cur.status();
-    if (*cur != x.expected_version) {
-      return Status::WrongExpectedVersion("stream " + x.stream_id + " is at version " + std::to_string(*cur) +
+  for (const StreamExpectation& x : op.request.expectations) {
+    const std::uint64_t cur = SequencedStreamVersion(x.stream_id);
+    if (cur != x.expected_version) {
+      return Status::WrongExpectedVersion("stream " + x.stream_id + " is at version " + std::to_string(cur) +
                                               ", expected " + std::to_string(x.expected_version),
-                                          *cur);
+                                          cur);
     }
   }
   return Status::Ok();
@@ -337,10 +279,10 @@ Status Ledger::Impl::CheckExpectations(const PendingOp& op) {
 
 void Ledger::Impl::SequenceShred(PendingOp* op, CommitGroup* g, std::int64_t now) {
   subject_key_cache.erase(op->subject_id);
-  NoteKeyWritten(op->subject_id);
   std::string marker("X");
   PutFixed64BE(&marker, static_cast<std::uint64_t>(now));
   (void)g->batch.Put(Cf(layout::kSubjectKeys), op->subject_id, marker);  // Put fails only past 4 GiB
+  subject_key_entries.insert_or_assign(op->subject_id, std::move(marker));
   {
     std::lock_guard<std::mutex> lock(inflight_mu);
     inflight_keys[op->subject_id] = InFlightKey{std::nullopt, 0, g};
@@ -416,8 +358,8 @@ void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const 
     std::string value("K");
     PutFixed32BE(&value, k.generation);
     value += master->Wrap(subject, k.key);
-    NoteKeyWritten(subject);
     (void)g->batch.Put(Cf(layout::kSubjectKeys), subject, value);
+    subject_key_entries.insert_or_assign(subject, std::move(value));
     {
       std::lock_guard<std::mutex> lock(inflight_mu);
       inflight_keys[subject] = InFlightKey{k.key, k.generation, g};

@@ -105,6 +105,22 @@ TEST_CASE("every acknowledged append survives SIGKILL and the log verifies", "[c
         REQUIRE((*events)[v].record()->stream_id()->str() == stream);
       }
       REQUIRE(*l->StreamVersion(stream) == events->size());
+      // The sequencer read each stream's version at the open, from the
+      // ingested heads and the tail rebuilt over them: an append expecting
+      // the version one short of it is refused with the current one, and
+      // one expecting the current one is written.
+      const std::uint64_t current = events->size();
+      if (current > 0) {
+        AppendRequest stale = test::Request("", {test::Event(stream, "e")});
+        stale.expectations.push_back({stream, current - 1});
+        Result<AppendResult> refused = l->Append(stale);
+        REQUIRE(refused.status().code() == Code::kWrongExpectedVersion);
+        REQUIRE(refused.status().current_version() == std::optional<std::uint64_t>(current));
+      }
+      AppendRequest next = test::Request("", {test::Event(stream, "e")});
+      next.expectations.push_back({stream, current});
+      REQUIRE(l->Append(next).ok());
+      REQUIRE(*l->StreamVersion(stream) == current + 1);
     }
     auto report = l->Verify({});
     INFO("round " << round << ": " << report.reason);

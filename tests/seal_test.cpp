@@ -264,7 +264,8 @@ TEST_CASE("the indexer thread merges small files on its own", "[seal]") {
 TEST_CASE("appends racing for the same subjects all seal under one data key per subject", "[seal]") {
   // Many threads appending for the same subjects at once, with no key cache
   // to help: each subject gets one key, every section opens before and after
-  // a reopen, and an erasure holds for appends read ahead after it.
+  // a reopen, and an erasure holds for every append after it, before and
+  // after a reopen.
   test::TempDir dir;
   auto o = test::OptionsIn(dir);
   o.subject_key_cache_entries = 1;  // no cache to hide a stale read behind
@@ -305,7 +306,7 @@ TEST_CASE("appends racing for the same subjects all seal under one data key per 
     race(*l, "first");  // every subject new: its first key is made while others queue
     all_open(*l, kThreads * kEach);
   }
-  // Reopened: the stored keys are now what appending threads read ahead.
+  // Reopened: the stored keys are now what the sequencer read at the open.
   auto l = test::OpenOrDie(o);
   all_open(*l, kThreads * kEach);
   race(*l, "second");
@@ -322,10 +323,10 @@ TEST_CASE("appends racing for the same subjects all seal under one data key per 
   CHECK(reopened->Verify({}).ok);
 }
 
-TEST_CASE("what an append read ahead is not trusted once the sequencer has written it since", "[seal]") {
-  // The window in which an appending thread has read a subject's key and a
-  // stream's version but not yet queued its append, held open on purpose:
-  // meanwhile the subject gets its first key and the stream moves on.
+TEST_CASE("an append held before it is queued is decided on what was sequenced meanwhile", "[seal]") {
+  // The window in which an appending thread has built its append but not
+  // yet queued it, held open on purpose: meanwhile the subject gets its
+  // first key and the stream moves on.
   test::TempDir dir;
   auto o = test::OptionsIn(dir);
   o.subject_key_cache_entries = 1;
@@ -333,7 +334,7 @@ TEST_CASE("what an append read ahead is not trusted once the sequencer has writt
   std::condition_variable cv;
   int held = 0;
   bool release = false;
-  o.after_prefetch = [&](const AppendRequest& r) {
+  o.before_queue = [&](const AppendRequest& r) {
     if (r.command_id.rfind("late-", 0) != 0) return;
     std::unique_lock lock(mu);
     ++held;
@@ -351,7 +352,7 @@ TEST_CASE("what an append read ahead is not trusted once the sequencer has writt
   bool both_held;
   {
     std::unique_lock lock(mu);
-    // Both have read ahead: no key, version 0.
+    // Both are built, against no key and version 0.
     both_held = cv.wait_for(lock, std::chrono::seconds(30), [&] { return held == 2; });
     if (!both_held) release = true;
   }
@@ -375,7 +376,7 @@ TEST_CASE("what an append read ahead is not trusted once the sequencer has writt
   a.join();
   b.join();
   REQUIRE(key_result.ok());
-  // case-1 moved on after the read ahead: the expectation is checked against that.
+  // case-1 moved on after the append was built: the expectation is checked against that.
   REQUIRE(stream_result.status().code() == Code::kWrongExpectedVersion);
   CHECK(stream_result.status().current_version() == std::optional<std::uint64_t>(1));
   // Both sections of the subject open: one key, not a second one made over it.
@@ -385,7 +386,7 @@ TEST_CASE("what an append read ahead is not trusted once the sequencer has writt
   CHECK(*l->OpenSealed((*events)[0], 0) == "sealed first");
   CHECK(*l->OpenSealed((*events)[1], 0) == "sealed second");
   l.reset();
-  o.after_prefetch = nullptr;
+  o.before_queue = nullptr;
   auto reopened = test::OpenOrDie(o);
   auto again = reopened->ReadSubject("person-new", 0, 10);
   REQUIRE(again.ok());

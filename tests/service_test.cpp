@@ -427,7 +427,7 @@ TEST_CASE("a command decided again behind an append that then fails is told at o
   so.projection_wait = std::chrono::seconds(60);
   World w(kWorldStart, so, [&](ledger::LedgerOptions& o) {
     o.env = env.get();
-    o.after_prefetch = [&](const ledger::AppendRequest& r) {
+    o.before_queue = [&](const ledger::AppendRequest& r) {
       if (r.command_id != "camden-cw1:advice") return;
       advice_held = true;
       while (hold_advice) std::this_thread::sleep_for(std::chrono::milliseconds(1));
