@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <future>
 
 #include "domain/event_builder.h"
 #include "domain/events.h"
@@ -98,6 +99,13 @@ std::string ScopedCommandId(const CommandRequest& request) {
   return request.actor_user_id + ":" + request.command_id;
 }
 
+// Past max_conflict_retries. The version in the conflict may be another
+// stream's (an account, a case kept): not one for the user to send back.
+Status Contention() {
+  return Status::Unavailable("what this command reads kept changing while it was decided; try again")
+      .WithReason("contention");
+}
+
 }  // namespace
 
 CaseService::CaseService(ledger::Ledger* ledger, ServiceOptions options)
@@ -132,7 +140,7 @@ Status CaseService::FinishErasures() {
   return ledger_->Shred(left);
 }
 
-Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
+Result<CaseService::Admitted> CaseService::Admit(const CommandRequest& request) const {
   // Decisions on projections that stopped following the log would be
   // decisions on stale state.
   NRPF_RETURN_IF_ERROR(projector_->health());
@@ -147,22 +155,40 @@ Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
   }));
   // A retry repeats the command (fingerprint.h); the same id with anything
   // else is command_id_reused, and writes nothing.
-  std::optional<ledger::CommandFingerprint> fingerprint;
+  Admitted admitted;
   if (!request.command_id.empty()) {
-    fingerprint = FingerprintOf(request.actor_user_id, request.expected_version, request.command);
-    Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request), *fingerprint);
-    if (stored.ok()) return Replay(*stored);
-    if (stored.status().code() != Code::kNotFound) return stored.status();
+    admitted.fingerprint = FingerprintOf(request.actor_user_id, request.expected_version, request.command);
+    Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request), *admitted.fingerprint);
+    if (stored.ok()) {
+      admitted.stored = *stored;
+    } else if (stored.status().code() != Code::kNotFound) {
+      return stored.status();
+    }
   }
+  return admitted;
+}
+
+Result<std::optional<ledger::AppendResult>> CaseService::StoredAfterTurns(
+    const CommandRequest& request, const std::optional<ledger::CommandFingerprint>& fingerprint,
+    bool took_turns) const {
+  if (!took_turns || !fingerprint) return std::optional<ledger::AppendResult>();
+  Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request), *fingerprint);
+  if (stored.ok()) return std::optional<ledger::AppendResult>(*stored);
+  if (stored.status().code() != Code::kNotFound) return stored.status();
+  return std::optional<ledger::AppendResult>();
+}
+
+Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
+  Result<Admitted> admitted = Admit(request);
+  if (!admitted.ok()) return admitted.status();
+  if (admitted->stored) return Replay(*admitted->stored);
+  const std::optional<ledger::CommandFingerprint>& fingerprint = admitted->fingerprint;
   const std::vector<std::string> turns = TurnsOf(request.command);
   Result<std::unique_ptr<CaseTurns::Held>> held = case_turns_.Acquire(turns, options_.max_turn_waiters);
   if (!held.ok()) return held.status();
-  if (!turns.empty() && fingerprint) {
-    // A retry that waited for its turn behind the original finds it now.
-    Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request), *fingerprint);
-    if (stored.ok()) return Replay(*stored);
-    if (stored.status().code() != Code::kNotFound) return stored.status();
-  }
+  Result<std::optional<ledger::AppendResult>> stored = StoredAfterTurns(request, fingerprint, !turns.empty());
+  if (!stored.ok()) return stored.status();
+  if (*stored) return Replay(**stored);
   // A creation's case number, once a decision took it: kept for the
   // decisions made again after a conflict (which was on another stream).
   std::string case_id;
@@ -170,12 +196,7 @@ Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
     bool retry = false;
     Result<CommandOutcome> out = ExecuteOnce(request, fingerprint, &case_id, &retry);
     if (out.ok() || !retry) return out;
-    if (attempt >= options_.max_conflict_retries) {
-      // The version in the conflict may be another stream's (an account, a
-      // case kept): not one for the user to send back.
-      return Status::Unavailable("what this command reads kept changing while it was decided; try again")
-          .WithReason("contention");
-    }
+    if (attempt >= options_.max_conflict_retries) return Contention();
     // Another writer moved a stream on, perhaps in an append not yet durable:
     // wait until the projections hold everything the ledger checked this
     // append against, then decide again on that state. (Commands on the same
@@ -183,6 +204,94 @@ Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
     conflict_retries_.fetch_add(1, std::memory_order_relaxed);
     NRPF_RETURN_IF_ERROR(WaitForSequenced());
   }
+}
+
+struct CaseService::AsyncCommand {
+  CommandRequest request;
+  Executor executor;
+  CommandDone done;
+  std::optional<ledger::CommandFingerprint> fingerprint;
+  std::unique_ptr<CaseTurns::Held> turns;
+  std::string case_id;  // as in Execute
+  int attempt = 0;
+};
+
+void CaseService::ExecuteAsync(CommandRequest request, Executor executor, CommandDone done) {
+  auto cmd = std::make_shared<AsyncCommand>();
+  cmd->request = std::move(request);
+  cmd->executor = std::move(executor);
+  cmd->done = std::move(done);
+  if (std::holds_alternative<RemoveDuplicate>(cmd->request.command)) {
+    // An erasure waits for its shreds: Execute, on the executor.
+    Later(cmd, [this, cmd] { Answer(cmd, Execute(cmd->request)); });
+    return;
+  }
+  Result<Admitted> admitted = Admit(cmd->request);
+  if (!admitted.ok()) return Answer(cmd, admitted.status());
+  if (admitted->stored) {
+    const ledger::AppendResult stored = *admitted->stored;
+    Later(cmd, [this, cmd, stored] { Answer(cmd, Replay(stored)); });
+    return;
+  }
+  cmd->fingerprint = std::move(admitted->fingerprint);
+  std::vector<std::string> turns = TurnsOf(cmd->request.command);
+  case_turns_.Acquire(
+      std::move(turns), options_.max_turn_waiters, cmd->executor,
+      [this, cmd](Result<std::unique_ptr<CaseTurns::Held>> held) {
+        if (!held.ok()) return Answer(cmd, held.status());
+        cmd->turns = std::move(*held);
+        Result<std::optional<ledger::AppendResult>> stored =
+            StoredAfterTurns(cmd->request, cmd->fingerprint, !cmd->turns->empty());
+        if (!stored.ok()) return Answer(cmd, stored.status());
+        if (*stored) return Answer(cmd, Replay(**stored));  // on an executor's thread: its turn was handed over
+        DecideAndAppend(cmd);
+      });
+}
+
+void CaseService::DecideAndAppend(std::shared_ptr<AsyncCommand> cmd) {
+  Result<Decided> decided = DecideOnce(cmd->request, cmd->fingerprint, &cmd->case_id);
+  if (!decided.ok()) return Answer(cmd, decided.status());
+  auto landing = std::make_shared<Decided>(std::move(*decided));
+  ledger::AppendRequest append = std::move(landing->append);
+  ledger_->AppendAsync(std::move(append), [this, cmd, landing](Result<ledger::AppendResult> r) {
+    if (!r.ok()) {
+      if (r.status().code() == Code::kWrongExpectedVersion) return RetryAfterConflict(cmd);
+      return Answer(cmd, r.status());
+    }
+    const ledger::AppendResult written = *r;
+    if (written.duplicate) {
+      Later(cmd, [this, cmd, written] { Answer(cmd, Replay(written)); });
+      return;
+    }
+    // The ledger's callback hands the wait on to the projections: no
+    // thread waits for either.
+    projector_->WhenAt(written.first_position + written.count, [this, cmd, landing, written](Status s) {
+      if (!s.ok()) return Answer(cmd, s);
+      Answer(cmd, Landed(*landing, written));
+    });
+  });
+}
+
+void CaseService::RetryAfterConflict(std::shared_ptr<AsyncCommand> cmd) {
+  // As Execute does: once the projections hold everything the ledger
+  // checked this append against, decide again on that state.
+  if (cmd->attempt >= options_.max_conflict_retries) return Answer(cmd, Contention());
+  ++cmd->attempt;
+  conflict_retries_.fetch_add(1, std::memory_order_relaxed);
+  projector_->WhenAt(ledger_->SequencedSize(), [this, cmd](Status s) {
+    if (!s.ok()) return Answer(cmd, s);
+    Later(cmd, [this, cmd] { DecideAndAppend(cmd); });
+  });
+}
+
+void CaseService::Later(const std::shared_ptr<AsyncCommand>& cmd, std::function<void()> fn) {
+  cmd->executor(std::move(fn), [cmd](Status why) { Answer(cmd, std::move(why)); });
+}
+
+void CaseService::Answer(const std::shared_ptr<AsyncCommand>& cmd, Result<CommandOutcome> result) {
+  cmd->turns.reset();  // the next command on the case may go on meanwhile
+  CommandDone done = std::move(cmd->done);
+  done(std::move(result));
 }
 
 Status CaseService::WaitForSequenced() const {
@@ -283,46 +392,84 @@ std::vector<std::string> CaseService::TurnsOf(const Command& command) const {
   return ids;
 }
 
-Result<std::unique_ptr<CaseService::CaseTurns::Held>> CaseService::CaseTurns::Acquire(
-    std::vector<std::string> case_ids, std::size_t max_waiters) {
+void CaseService::CaseTurns::Acquire(std::vector<std::string> case_ids, std::size_t max_waiters, Executor resume,
+                                     Granted granted) {
   std::sort(case_ids.begin(), case_ids.end());
   case_ids.erase(std::unique(case_ids.begin(), case_ids.end()), case_ids.end());
-  // Turns already held are given back, in reverse order, if a later one is refused.
-  auto held = std::make_unique<Held>(this, std::vector<Turn>{});
-  for (std::string& id : case_ids) {
-    std::shared_ptr<std::mutex> turn;
-    {
-      std::lock_guard lock(mu_);
-      std::shared_ptr<std::mutex>& slot = turns_[id];
-      if (!slot) slot = std::make_shared<std::mutex>();
-      // The map's copy, the holder's and one for each waiter.
-      if (slot.use_count() >= static_cast<long>(max_waiters) + 2) {
-        return Status::Unavailable("case " + id + " has " + std::to_string(max_waiters) +
-                                   " commands waiting already; try again")
-            .WithReason("case_busy");
-      }
-      turn = slot;
+  auto p = std::make_shared<Pending>();
+  p->ids = std::move(case_ids);
+  p->max_waiters = max_waiters;
+  p->resume = std::move(resume);
+  p->granted = std::move(granted);
+  Continue(std::move(p));
+}
+
+Result<std::unique_ptr<CaseService::CaseTurns::Held>> CaseService::CaseTurns::Acquire(
+    std::vector<std::string> case_ids, std::size_t max_waiters) {
+  std::promise<Result<std::unique_ptr<Held>>> promise;
+  std::future<Result<std::unique_ptr<Held>>> future = promise.get_future();
+  // Taking the rest on the thread that hands a turn over is quick: it only
+  // takes free turns or queues for the next one.
+  Acquire(std::move(case_ids), max_waiters, [](std::function<void()> run, std::function<void(Status)>) { run(); },
+          [&promise](Result<std::unique_ptr<Held>> held) { promise.set_value(std::move(held)); });
+  return future.get();
+}
+
+void CaseService::CaseTurns::Continue(std::shared_ptr<Pending> p) {
+  std::unique_lock lock(mu_);
+  while (p->next < p->ids.size()) {
+    const std::string& id = p->ids[p->next];
+    auto [turn, free] = turns_.try_emplace(id);
+    if (free) {
+      ++p->next;
+      continue;
     }
-    turn->lock();
-    held->held_.emplace_back(std::move(id), std::move(turn));
+    if (turn->second.size() >= p->max_waiters) {
+      Status busy = Status::Unavailable("case " + id + " has " + std::to_string(p->max_waiters) +
+                                        " commands waiting already; try again")
+                        .WithReason("case_busy");
+      lock.unlock();
+      GiveUp(p, std::move(busy));
+      return;
+    }
+    turn->second.push_back(std::move(p));  // Release hands it the turn
+    return;
   }
-  return held;
+  lock.unlock();
+  p->granted(std::make_unique<Held>(this, std::move(p->ids)));
 }
 
-CaseService::CaseTurns::Held::~Held() {
-  for (auto it = held_.rbegin(); it != held_.rend(); ++it) {
-    it->second->unlock();
-    std::lock_guard lock(turns_->mu_);
-    it->second.reset();
-    auto slot = turns_->turns_.find(it->first);
-    // Nobody else holds or waits for it (they would hold a copy): drop it.
-    if (slot != turns_->turns_.end() && slot->second.use_count() == 1) turns_->turns_.erase(slot);
+void CaseService::CaseTurns::GiveUp(const std::shared_ptr<Pending>& p, Status why) {
+  // In reverse order, as Held gives them back.
+  Release(std::vector<std::string>(p->ids.begin(), p->ids.begin() + static_cast<std::ptrdiff_t>(p->next)));
+  p->granted(std::move(why));
+}
+
+void CaseService::CaseTurns::Release(const std::vector<std::string>& ids) {
+  std::vector<std::shared_ptr<Pending>> handed;
+  {
+    std::lock_guard lock(mu_);
+    for (auto id = ids.rbegin(); id != ids.rend(); ++id) {
+      auto turn = turns_.find(*id);
+      if (turn == turns_.end()) continue;
+      if (turn->second.empty()) {
+        turns_.erase(turn);  // nobody waits: free
+        continue;
+      }
+      std::shared_ptr<Pending> next = std::move(turn->second.front());
+      turn->second.pop_front();
+      ++next->next;  // the turn is its now
+      handed.push_back(std::move(next));
+    }
+  }
+  for (std::shared_ptr<Pending>& p : handed) {
+    p->resume([this, p] { Continue(p); }, [this, p](Status why) { GiveUp(p, std::move(why)); });
   }
 }
 
-Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
-                                                const std::optional<ledger::CommandFingerprint>& fingerprint,
-                                                std::string* new_case_id, bool* retry) {
+Result<CaseService::Decided> CaseService::DecideOnce(const CommandRequest& request,
+                                                     const std::optional<ledger::CommandFingerprint>& fingerprint,
+                                                     std::string* new_case_id) {
   DecideInput in;
   in.actor_user_id = request.actor_user_id;
   in.now_us = clock_->NowMicros();
@@ -332,8 +479,9 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
   const auto* lookup = std::get_if<RtpfLookup>(&request.command);
   if (lookup != nullptr) in.new_lookup_id = RandomId();
 
-  CommandOutcome outcome;
-  ledger::AppendRequest append;
+  Decided decided;
+  CommandOutcome& outcome = decided.outcome;
+  ledger::AppendRequest& append = decided.append;
   Result<Decision> decision = projector_->Read([&](const projections::Projections& state) -> Result<Decision> {
     const UserState* actor = state.User(request.actor_user_id);
     if (lookup != nullptr && lookup->document_type && actor != nullptr) {  // absent: decide() refuses it
@@ -373,9 +521,30 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
   append.fingerprint = fingerprint;
   append.events = std::move(decision->events);
   append.expectations = std::move(decision->expectations);
+  decided.shred_subjects = std::move(decision->shred_subjects);
+  outcome.case_id = decision->case_id;
+  outcome.lookup_id = in.new_lookup_id;
+  outcome.rtpf = in.rtpf;
+  return decided;
+}
+
+CommandOutcome CaseService::Landed(const Decided& decided, const ledger::AppendResult& written) const {
+  CommandOutcome outcome = decided.outcome;
+  outcome.first_position = written.first_position;
+  outcome.events = written.count;
+  if (!outcome.case_id.empty()) outcome.case_version = CaseVersion(*projector_, outcome.case_id);
+  return outcome;
+}
+
+Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
+                                                const std::optional<ledger::CommandFingerprint>& fingerprint,
+                                                std::string* new_case_id, bool* retry) {
+  Result<Decided> decided = DecideOnce(request, fingerprint, new_case_id);
+  if (!decided.ok()) return decided.status();
   // An erasure shreds once its events are durable, before the projections
   // show them.
-  const bool shreds = !decision->shred_subjects.empty();
+  const bool shreds = !decided->shred_subjects.empty();
+  ledger::AppendRequest append = std::move(decided->append);
   Result<ledger::AppendResult> written = shreds ? ledger_->Append(std::move(append)) : AppendVisible(std::move(append));
   if (!written.ok()) {
     if (written.status().code() != Code::kWrongExpectedVersion) return written.status();
@@ -387,18 +556,10 @@ Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
   }
   if (written->duplicate) return Replay(*written);
   if (shreds) {
-    NRPF_RETURN_IF_ERROR(ledger_->Shred(decision->shred_subjects));
+    NRPF_RETURN_IF_ERROR(ledger_->Shred(decided->shred_subjects));
     NRPF_RETURN_IF_ERROR(projector_->WaitFor(written->first_position + written->count, options_.projection_wait));
   }
-  outcome.first_position = written->first_position;
-  outcome.events = written->count;
-  outcome.case_id = decision->case_id;
-  outcome.lookup_id = in.new_lookup_id;
-  outcome.rtpf = in.rtpf;
-  if (!outcome.case_id.empty()) {
-    outcome.case_version = CaseVersion(*projector_, outcome.case_id);
-  }
-  return outcome;
+  return Landed(*decided, *written);
 }
 
 Result<CommandOutcome> CaseService::Replay(const ledger::AppendResult& stored) {

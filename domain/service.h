@@ -12,6 +12,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,6 +24,7 @@
 #include "domain/commands.h"
 #include "domain/decide.h"
 #include "domain/permissions.h"
+#include "domain/task_pool.h"
 #include "ledger/clock.h"
 #include "ledger/ledger.h"
 #include "projections/projector.h"
@@ -73,6 +76,9 @@ struct CommandOutcome {
   std::vector<projections::SearchHit> possible_duplicates;
 };
 
+// The answer to a command, called once.
+using CommandDone = std::function<void(Result<CommandOutcome>)>;
+
 // Who may see what of a case.
 enum class CaseVisibility { kFull, kMetadataOnly };
 
@@ -92,6 +98,15 @@ class CaseService {
   ~CaseService();
 
   Result<CommandOutcome> Execute(const CommandRequest& request);
+  // Execute without a thread waiting for the write. Decides on the calling
+  // thread, appends, and calls `done` once: when the write is durable and
+  // in the projections (on the projections' thread), or with the refusal
+  // (on whichever thread refused it). `done` must be quick and must not
+  // block. What cannot run where it falls due runs through `executor`: a
+  // command whose case's turn was handed to it, a decision made again after
+  // a conflict, a retry answered from the log, an erasure (which waits for
+  // its shreds). REQUIRES: the service outlives every `done`.
+  void ExecuteAsync(CommandRequest request, Executor executor, CommandDone done);
 
   // Creates the network-support organisation and its first admin, each
   // unless the log already holds it, so a first start that died between
@@ -159,10 +174,41 @@ class CaseService {
 
  private:
   CaseService(ledger::Ledger* ledger, ServiceOptions options);
+  // The checks of a command before it takes its turns: the service and the
+  // account may act, the command id. A retry of a stored command comes back
+  // in `stored`.
+  struct Admitted {
+    std::optional<ledger::CommandFingerprint> fingerprint;  // with a command id
+    std::optional<ledger::AppendResult> stored;
+  };
+  Result<Admitted> Admit(const CommandRequest& request) const;
+  // Once the command holds its turns: a retry that waited for its turn
+  // behind the original finds it now.
+  Result<std::optional<ledger::AppendResult>> StoredAfterTurns(
+      const CommandRequest& request, const std::optional<ledger::CommandFingerprint>& fingerprint,
+      bool took_turns) const;
+  // One decision, ready to append.
+  struct Decided {
+    ledger::AppendRequest append;
+    CommandOutcome outcome;  // all but what the write decides
+    std::vector<std::string> shred_subjects;
+  };
   // `new_case_id`: a creation's case number, "" until a decision takes one.
+  Result<Decided> DecideOnce(const CommandRequest& request,
+                             const std::optional<ledger::CommandFingerprint>& fingerprint,
+                             std::string* new_case_id);
+  // The outcome of `decided` once `written` is durable and in the projections.
+  CommandOutcome Landed(const Decided& decided, const ledger::AppendResult& written) const;
   Result<CommandOutcome> ExecuteOnce(const CommandRequest& request,
                                      const std::optional<ledger::CommandFingerprint>& fingerprint,
                                      std::string* new_case_id, bool* retry);
+  // ExecuteAsync's steps: one command in flight.
+  struct AsyncCommand;
+  void DecideAndAppend(std::shared_ptr<AsyncCommand> cmd);
+  void RetryAfterConflict(std::shared_ptr<AsyncCommand> cmd);
+  // Runs `fn` through the command's executor; its refusal answers the command.
+  void Later(const std::shared_ptr<AsyncCommand>& cmd, std::function<void()> fn);
+  static void Answer(const std::shared_ptr<AsyncCommand>& cmd, Result<CommandOutcome> result);
   Result<CommandOutcome> Replay(const ledger::AppendResult& stored);
   Status FinishErasures();
   Result<RecordedCaseRead> ReadVisible(const std::string& actor_user_id, const std::string& case_id) const;
@@ -183,26 +229,46 @@ class CaseService {
   // commands never wait for each other.
   class CaseTurns {
    public:
-    using Turn = std::pair<std::string, std::shared_ptr<std::mutex>>;  // case id, its lock
+    // Turns held; given back (each to its first waiter) when destroyed.
     class Held {
      public:
-      Held(CaseTurns* turns, std::vector<Turn> held) : turns_(turns), held_(std::move(held)) {}
+      Held(CaseTurns* turns, std::vector<std::string> ids) : turns_(turns), ids_(std::move(ids)) {}
       Held(const Held&) = delete;
       Held& operator=(const Held&) = delete;
-      ~Held();
+      ~Held() { turns_->Release(ids_); }
+      bool empty() const { return ids_.empty(); }
 
      private:
-      friend class CaseTurns;
       CaseTurns* const turns_;
-      std::vector<Turn> held_;
+      const std::vector<std::string> ids_;
     };
-    // Takes the turns of `case_ids` in id order, waiting for each; refuses
-    // with unavailable/case_busy when `max_waiters` already wait for one.
+    using Granted = std::function<void(Result<std::unique_ptr<Held>>)>;
+    // Takes the turns of `case_ids` in id order and calls `granted` once
+    // with them, or with unavailable/case_busy when `max_waiters` already
+    // wait for one. When every turn is free, `granted` runs on this thread;
+    // otherwise the thread that hands over an awaited turn passes the rest
+    // of the taking to `resume`; should it cancel that, the turns taken so
+    // far are given back and `granted` gets the reason.
+    void Acquire(std::vector<std::string> case_ids, std::size_t max_waiters, Executor resume, Granted granted);
+    // The same, waiting on this thread.
     Result<std::unique_ptr<Held>> Acquire(std::vector<std::string> case_ids, std::size_t max_waiters);
 
    private:
+    struct Pending {
+      std::vector<std::string> ids;  // sorted, unique
+      std::size_t next = 0;          // ids[0, next) are held
+      std::size_t max_waiters = 0;
+      Executor resume;
+      Granted granted;
+    };
+    void Continue(std::shared_ptr<Pending> p);
+    // Gives back the turns `p` holds and refuses it.
+    void GiveUp(const std::shared_ptr<Pending>& p, Status why);
+    void Release(const std::vector<std::string>& ids);
+
     std::mutex mu_;
-    std::unordered_map<std::string, std::shared_ptr<std::mutex>> turns_;  // guarded by mu_
+    // A case's entry exists while its turn is held, with whoever waits for it.
+    std::unordered_map<std::string, std::deque<std::shared_ptr<Pending>>> turns_;  // guarded by mu_
   };
   // Appends, and waits until the append is durable and in the projections,
   // for at most projection_wait once it is durable. The ledger's callback

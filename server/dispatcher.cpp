@@ -66,7 +66,7 @@ void Dispatcher::Submit(const Call& call, Work work, AnswerFn done) {
     return;
   }
   auto shared_done = std::make_shared<AnswerFn>(std::move(done));
-  WorkerPool::Task task;
+  domain::TaskPool::Task task;
   task.run = [this, id, work = std::move(work), shared_done] {
     Answer a;
     try {

@@ -28,7 +28,7 @@
 #include "server/accounts.h"
 #include "server/feeds.h"
 #include "server/metrics.h"
-#include "server/worker_pool.h"
+#include "domain/task_pool.h"
 #include "schema/api_generated.h"
 
 namespace nrpf::server {
@@ -68,7 +68,7 @@ using AnswerFn = std::function<void(Answer)>;
 struct DispatcherDeps {
   domain::CaseService* service = nullptr;
   Accounts* accounts = nullptr;
-  WorkerPool* workers = nullptr;
+  domain::TaskPool* workers = nullptr;
   Metrics* metrics = nullptr;
   const Clock* clock = nullptr;
   // Where compare_projections rebuilds (emptied after each comparison).
@@ -111,7 +111,7 @@ class Dispatcher {
 
   domain::CaseService& service_;
   Accounts& accounts_;
-  WorkerPool& workers_;
+  domain::TaskPool& workers_;
   Metrics& metrics_;
   const Clock& clock_;
   std::atomic<bool> stopping_{false};

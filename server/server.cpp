@@ -85,7 +85,7 @@ Status Server::OpenAll() {
   if (!otp.ok()) return otp.status();
   first_admin_password_ = std::move(otp).value();
 
-  workers_ = std::make_unique<WorkerPool>(config_.limits.workers, config_.limits.worker_queue, "nrpf-worker-api",
+  workers_ = std::make_unique<domain::TaskPool>(config_.limits.workers, config_.limits.worker_queue, "nrpf-worker-api",
                                           config_.limits.worker_nice);
   hub_ = std::make_unique<FeedHub>(ledger_.get(), &service_->projector(), std::chrono::seconds(30));
   dispatcher_ = std::make_unique<Dispatcher>(

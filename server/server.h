@@ -27,7 +27,7 @@
 #include "server/io_threads.h"
 #include "server/listener.h"
 #include "server/metrics.h"
-#include "server/worker_pool.h"
+#include "domain/task_pool.h"
 
 namespace nrpf::server {
 
@@ -65,7 +65,7 @@ class Server {
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<domain::CaseService> service_;
   std::unique_ptr<Accounts> accounts_;
-  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<domain::TaskPool> workers_;
   std::unique_ptr<FeedHub> hub_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Connections> connections_;

@@ -21,7 +21,7 @@
 #include "server/passwords.h"
 #include "server/rate_limiter.h"
 #include "server/response_writer.h"
-#include "server/worker_pool.h"
+#include "domain/task_pool.h"
 #include "tests/domain_world.h"
 
 namespace nrpf::test {
@@ -308,7 +308,7 @@ TEST_CASE("token buckets refill with time and forget idle keys first", "[api][li
 }
 
 TEST_CASE("the worker pool refuses work beyond its queue and cancels what never started", "[api][limits]") {
-  server::WorkerPool pool(1, 2, "test-worker");
+  domain::TaskPool pool(1, 2, "test-worker");
   std::mutex mu;
   std::condition_variable cv;
   bool release = false;

@@ -18,6 +18,7 @@ struct BenchArgs {
   bool reuse = false;            // measure the data a --keep run left (no appends)
   int appenders = 0;             // concurrent appenders/clients; 0 = the subcommand's default
   int client_nice = -1;          // domain: nice steps of the clients (as the server's workers); -1 = the default
+  bool blocking_clients = false;  // domain: a thread per client in CaseService::Execute, not ExecuteAsync
   std::uint64_t cases = 0;       // generate/domain: cases to create; 0 = enough for `events`
   std::uint64_t seed = 1;        // generate/domain: the caseload's seed
   int councils = 0;              // generate/domain: 0 = the subcommand's default

@@ -6,12 +6,14 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
 #include <thread>
 
 #include "domain/calendar.h"
+#include "domain/task_pool.h"
 #include "projections/projector.h"
 #include "tests/bench/bench_util.h"
 #include "tests/bench/caseload.h"
@@ -190,40 +192,76 @@ int RunDomainBench(const BenchArgs& args) {
   const ledger::PipelineStats stages_before = opened->ledger->Stats().pipeline;
   const std::uint64_t size_before = opened->ledger->Size();
   start = SteadyClock::now();
+  // Client t's i-th command.
+  auto command_of = [&](int t, int i, std::mt19937_64& r) {
+    const bool home_office = t % 4 == 3;
+    const std::size_t c = r() % load.councils.size();
+    const std::string& id = load.open_cases[c][r() % load.open_cases[c].size()];
+    CommandRequest req;
+    if (home_office) {
+      req.actor_user_id = "ho-" + std::to_string(1 + r() % 8);
+      req.command = UpdateImmigrationStatus{id, fb::ImmigrationStatus::ApplicationPending, "[synthetic] bench"};
+    } else if (i % 2 == 0) {
+      req.actor_user_id = load.councils[c] + "-admin";
+      req.command = RecordAdvice{id, today, fb::AdvisedOf::HomeOfficeInformationReturned, "[synthetic] bench"};
+    } else {
+      req.actor_user_id = load.councils[c] + "-admin";
+      req.command = RaiseQuery{id, fb::QueryTopic::StatusUpdate, false, fb::UrgentReason::None, "[synthetic] bench"};
+    }
+    return req;
+  };
+  auto settle = [&](int t, const Result<CommandOutcome>& out, SteadyClock::time_point t0) {
+    latencies[static_cast<std::size_t>(t)].push_back(SecondsSince(t0) * 1e6);
+    (out.ok() ? done : refused)++;
+    if (!out.ok()) {
+      std::lock_guard lock(refusals_mu);
+      ++refusals[std::string(CodeName(out.status().code())) + "/" + out.status().reason()];
+    }
+  };
   std::vector<std::thread> threads;
-  for (int t = 0; t < clients; ++t) {
-    threads.emplace_back([&, t] {
-      // As nrpf-ledgerd's workers run (worker_nice).
-      (void)ledger::LowerThreadPriority(client_nice);
-      std::mt19937_64 r(args.seed * 1000 + static_cast<std::uint64_t>(t));
-      const bool home_office = t % 4 == 3;
-      for (int i = 0; i < per_client; ++i) {
-        const std::size_t c = r() % load.councils.size();
-        const std::string& id = load.open_cases[c][r() % load.open_cases[c].size()];
-        CommandRequest req;
-        if (home_office) {
-          req.actor_user_id = "ho-" + std::to_string(1 + r() % 8);
-          req.command = UpdateImmigrationStatus{id, fb::ImmigrationStatus::ApplicationPending, "[synthetic] bench"};
-        } else if (i % 2 == 0) {
-          req.actor_user_id = load.councils[c] + "-admin";
-          req.command = RecordAdvice{id, today, fb::AdvisedOf::HomeOfficeInformationReturned, "[synthetic] bench"};
-        } else {
-          req.actor_user_id = load.councils[c] + "-admin";
-          req.command = RaiseQuery{id, fb::QueryTopic::StatusUpdate, false, fb::UrgentReason::None, "[synthetic] bench"};
+  std::unique_ptr<TaskPool> client_threads;
+  std::vector<std::mt19937_64> client_rngs;
+  std::function<void(int, int)> issue;  // asynchronous clients: client t sends its i-th command
+  if (args.blocking_clients) {
+    // A thread per client, each waiting in Execute for its command.
+    for (int t = 0; t < clients; ++t) {
+      threads.emplace_back([&, t] {
+        // As nrpf-ledgerd's workers ran before commands were asynchronous (worker_nice).
+        (void)ledger::LowerThreadPriority(client_nice);
+        std::mt19937_64 r(args.seed * 1000 + static_cast<std::uint64_t>(t));
+        for (int i = 0; i < per_client; ++i) {
+          const CommandRequest req = command_of(t, i, r);
+          const auto t0 = SteadyClock::now();
+          settle(t, service.Execute(req), t0);
         }
-        const auto t0 = SteadyClock::now();
-        auto out = service.Execute(req);
-        latencies[static_cast<std::size_t>(t)].push_back(SecondsSince(t0) * 1e6);
-        (out.ok() ? done : refused)++;
-        if (!out.ok()) {
-          std::lock_guard lock(refusals_mu);
-          ++refusals[std::string(CodeName(out.status().code())) + "/" + out.status().reason()];
-        }
-      }
-      // Stay alive until the main thread has read this thread's CPU time.
-      finished++;
-      while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    });
+        // Stay alive until the main thread has read this thread's CPU time.
+        finished++;
+        while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      });
+    }
+  } else {
+    // Every client has a command in flight at all times, through
+    // ExecuteAsync as nrpf-ledgerd's workers run them: no thread waits for
+    // a write; each answer posts the client's next command to two threads.
+    // Named as the clients' threads were, so that their CPU is the clients'.
+    client_threads = std::make_unique<TaskPool>(2, static_cast<std::size_t>(clients) * 4, "nrpf-bench", client_nice);
+    for (int t = 0; t < clients; ++t) client_rngs.emplace_back(args.seed * 1000 + static_cast<std::uint64_t>(t));
+    // At most one task a client is queued at a time, so the queue never refuses.
+    const auto post = [&](std::function<void()> fn) { (void)client_threads->TrySubmit({std::move(fn), {}}); };
+    issue = [&](int t, int i) {
+      CommandRequest req = command_of(t, i, client_rngs[static_cast<std::size_t>(t)]);
+      const auto t0 = SteadyClock::now();
+      service.ExecuteAsync(std::move(req), client_threads->AsExecutor(),
+                           [&, t, i, t0](Result<CommandOutcome> out) {
+                             settle(t, out, t0);
+                             if (i + 1 < per_client) {
+                               post([&, t, i] { issue(t, i + 1); });
+                             } else {
+                               finished++;
+                             }
+                           });
+    };
+    for (int t = 0; t < clients; ++t) post([&, t] { issue(t, 0); });
   }
   while (finished.load() < clients) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const double seconds = SecondsSince(start);
@@ -232,6 +270,7 @@ int RunDomainBench(const BenchArgs& args) {
   const StageMeansUs stages = StageMeans(stages_before, opened->ledger->Stats().pipeline);
   release = true;
   for (auto& th : threads) th.join();
+  client_threads.reset();
   const double written = static_cast<double>(opened->ledger->Size() - size_before);
   double cpu_total = 0;
   for (const auto& [name, times] : used_by) {
@@ -269,6 +308,7 @@ int RunDomainBench(const BenchArgs& args) {
   json.Set("command_ledger_us_mean", stages.total());
   PrintStageMeans(stages);
   json.Set("clients", clients);
+  json.Set("clients_blocking", args.blocking_clients ? 1 : 0);
   json.Set("client_nice", client_nice);
   json.Set("peak_rss_mb", PeakRssMb());
   std::printf("%s\n", json.ToString().c_str());

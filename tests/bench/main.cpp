@@ -3,7 +3,8 @@
 //   nrpf-bench ledger   [--json] [--events N] [--appenders N] [--dir DIR] [--keep | --reuse]
 //   nrpf-bench generate [--events N] [--cases N] [--councils N] [--seed S] [--dir DIR]
 //   nrpf-bench domain   [--json] [--events N] [--cases N] [--councils N] [--seed S]
-//                       [--appenders N] [--client-nice STEPS] [--dir DIR] [--keep | --reuse]
+//                       [--appenders N] [--client-nice STEPS] [--blocking-clients] [--dir DIR]
+//                       [--keep | --reuse]
 //   nrpf-bench api      [--json] [--appenders N (connections)] [--events S (seconds a phase)]
 //                       [--dir DIR] [--server-binary PATH] [--server-arg FLAG]...
 //   nrpf-bench audit    [--json] [--events N] [--seed S] [--dir DIR] [--keep | --reuse]
@@ -29,7 +30,8 @@ int Usage() {
                "usage: nrpf-bench ledger   [--json] [--events N] [--appenders N] [--dir DIR] [--keep | --reuse]\n"
                "       nrpf-bench generate [--events N] [--cases N] [--councils N] [--seed S] [--dir DIR]\n"
                "       nrpf-bench domain   [--json] [--events N] [--cases N] [--councils N] [--seed S]\n"
-               "                           [--appenders N] [--client-nice STEPS] [--dir DIR] [--keep | --reuse]\n"
+               "                           [--appenders N] [--client-nice STEPS] [--blocking-clients] [--dir DIR]\n"
+               "                           [--keep | --reuse]\n"
                "       nrpf-bench api      [--json] [--appenders N] [--events SECONDS] [--dir DIR] [--server-binary PATH]\n"
                "                           [--server-arg FLAG]...\n"
                "       nrpf-bench audit    [--json] [--events N] [--seed S] [--dir DIR] [--keep | --reuse]\n");
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
       args.appenders = std::stoi(argv[++i]);
     } else if (a == "--client-nice" && i + 1 < argc) {
       args.client_nice = std::stoi(argv[++i]);
+    } else if (a == "--blocking-clients") {
+      args.blocking_clients = true;
     } else if (a == "--cases" && i + 1 < argc) {
       args.cases = std::stoull(argv[++i]);
     } else if (a == "--seed" && i + 1 < argc) {

@@ -1,12 +1,12 @@
-// A fixed set of threads running blocking work (commands wait for durable
-// appends) off the I/O threads, behind a bounded queue: when the queue is
-// full a task is refused at once, so the caller answers unavailable/busy
-// instead of holding memory.
+// A fixed set of threads running work off the threads that must not wait
+// (a server's I/O threads, the projections' thread that answers commands),
+// behind a bounded queue: when the queue is full a task is refused at once,
+// so the caller answers unavailable/busy instead of holding memory.
 //
 // Thread-safe.
 
-#ifndef NRPF_SERVER_WORKER_POOL_H_
-#define NRPF_SERVER_WORKER_POOL_H_
+#ifndef NRPF_DOMAIN_TASK_POOL_H_
+#define NRPF_DOMAIN_TASK_POOL_H_
 
 #include <chrono>
 #include <condition_variable>
@@ -17,9 +17,15 @@
 #include <thread>
 #include <vector>
 
-namespace nrpf::server {
+#include "ledger/status.h"
 
-class WorkerPool {
+namespace nrpf::domain {
+
+// Runs `run` later, on another thread, or `cancel` with the reason instead
+// when it cannot (a full queue, a stop): exactly one of them, once.
+using Executor = std::function<void(std::function<void()> run, std::function<void(Status)> cancel)>;
+
+class TaskPool {
  public:
   struct Task {
     std::function<void()> run;
@@ -28,15 +34,19 @@ class WorkerPool {
 
   // Each thread runs `nice_steps` nice levels below the caller's
   // (ledger::LowerThreadPriority; 0 = the same).
-  WorkerPool(unsigned threads, std::size_t max_queued, const std::string& thread_name, int nice_steps = 0);
+  TaskPool(unsigned threads, std::size_t max_queued, const std::string& thread_name, int nice_steps = 0);
   // Shutdown(0).
-  ~WorkerPool();
-  WorkerPool(const WorkerPool&) = delete;
-  WorkerPool& operator=(const WorkerPool&) = delete;
+  ~TaskPool();
+  TaskPool(const TaskPool&) = delete;
+  TaskPool& operator=(const TaskPool&) = delete;
 
   // Queues `task`; false, and nothing queued, when the queue is full or the
   // pool is stopping.
   bool TrySubmit(Task task);
+  // The pool as an Executor: a task it cannot take is cancelled with
+  // unavailable/busy, or unavailable/shutting_down once it is stopping.
+  // REQUIRES: the pool outlives the executor's use.
+  Executor AsExecutor();
 
   // Takes no more work; lets queued tasks start for up to `grace`, then
   // cancels those still queued and waits for the running ones to return.
@@ -59,6 +69,6 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace nrpf::server
+}  // namespace nrpf::domain
 
-#endif  // NRPF_SERVER_WORKER_POOL_H_
+#endif  // NRPF_DOMAIN_TASK_POOL_H_

@@ -1,14 +1,15 @@
-#include "server/worker_pool.h"
+#include "domain/task_pool.h"
 
 #include <pthread.h>
 
 #include <latch>
+#include <memory>
 
 #include "ledger/ledger.h"
 
-namespace nrpf::server {
+namespace nrpf::domain {
 
-WorkerPool::WorkerPool(unsigned threads, std::size_t max_queued, const std::string& thread_name, int nice_steps)
+TaskPool::TaskPool(unsigned threads, std::size_t max_queued, const std::string& thread_name, int nice_steps)
     : max_queued_(max_queued) {
   // The pool is whole when constructed: every thread named and at its
   // priority, whatever the scheduler got round to.
@@ -26,9 +27,9 @@ WorkerPool::WorkerPool(unsigned threads, std::size_t max_queued, const std::stri
   started.wait();
 }
 
-WorkerPool::~WorkerPool() { Shutdown(std::chrono::milliseconds(0)); }
+TaskPool::~TaskPool() { Shutdown(std::chrono::milliseconds(0)); }
 
-bool WorkerPool::TrySubmit(Task task) {
+bool TaskPool::TrySubmit(Task task) {
   {
     std::lock_guard lock(mu_);
     if (stopping_ || queue_.size() >= max_queued_) return false;
@@ -38,7 +39,26 @@ bool WorkerPool::TrySubmit(Task task) {
   return true;
 }
 
-void WorkerPool::Work() {
+Executor TaskPool::AsExecutor() {
+  return [this](std::function<void()> run, std::function<void(Status)> cancel) {
+    auto shared_cancel = std::make_shared<std::function<void(Status)>>(std::move(cancel));
+    Task task;
+    task.run = std::move(run);
+    task.cancel = [shared_cancel] {
+      (*shared_cancel)(Status::Unavailable("the server is stopping").WithReason("shutting_down"));
+    };
+    if (TrySubmit(std::move(task))) return;
+    bool stopping;
+    {
+      std::lock_guard lock(mu_);
+      stopping = stopping_;
+    }
+    (*shared_cancel)(stopping ? Status::Unavailable("the server is stopping").WithReason("shutting_down")
+                              : Status::Unavailable("too many requests waiting; retry").WithReason("busy"));
+  };
+}
+
+void TaskPool::Work() {
   for (;;) {
     Task task;
     {
@@ -58,7 +78,7 @@ void WorkerPool::Work() {
   }
 }
 
-void WorkerPool::Shutdown(std::chrono::milliseconds grace) {
+void TaskPool::Shutdown(std::chrono::milliseconds grace) {
   std::deque<Task> cancelled;
   {
     std::unique_lock lock(mu_);
@@ -78,14 +98,14 @@ void WorkerPool::Shutdown(std::chrono::milliseconds grace) {
   threads_.clear();
 }
 
-std::size_t WorkerPool::queued() const {
+std::size_t TaskPool::queued() const {
   std::lock_guard lock(mu_);
   return queue_.size();
 }
 
-std::size_t WorkerPool::running() const {
+std::size_t TaskPool::running() const {
   std::lock_guard lock(mu_);
   return running_;
 }
 
-}  // namespace nrpf::server
+}  // namespace nrpf::domain
