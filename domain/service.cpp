@@ -1,5 +1,6 @@
 #include "domain/service.h"
 
+#include <pthread.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -112,7 +113,8 @@ CaseService::CaseService(ledger::Ledger* ledger, ServiceOptions options)
     : ledger_(ledger),
       options_(options),
       clock_(options.clock != nullptr ? options.clock : SystemClock::Default()),
-      projector_(std::make_unique<projections::Projector>(ledger)) {}
+      projector_(std::make_unique<projections::Projector>(ledger)),
+      watch_(std::make_unique<Watch>(ledger)) {}
 
 CaseService::~CaseService() { projector_->Stop(); }
 
@@ -207,6 +209,7 @@ Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
 }
 
 struct CaseService::AsyncCommand {
+  std::atomic<bool> answered{false};
   CommandRequest request;
   Executor executor;
   CommandDone done;
@@ -265,10 +268,12 @@ void CaseService::DecideAndAppend(std::shared_ptr<AsyncCommand> cmd) {
     }
     // The ledger's callback hands the wait on to the projections: no
     // thread waits for either.
-    projector_->WhenAt(written.first_position + written.count, [this, cmd, landing, written](Status s) {
-      if (!s.ok()) return Answer(cmd, s);
-      Answer(cmd, Landed(*landing, written));
-    });
+    const std::uint64_t end = written.first_position + written.count;
+    WhenVisible(cmd, end, Status::Unavailable("projections did not reach position " + std::to_string(end)),
+                /*ledger_failure=*/false, [this, cmd, landing, written](Status s) {
+                  if (!s.ok()) return Answer(cmd, s);
+                  Answer(cmd, Landed(*landing, written));
+                });
   });
 }
 
@@ -278,10 +283,76 @@ void CaseService::RetryAfterConflict(std::shared_ptr<AsyncCommand> cmd) {
   if (cmd->attempt >= options_.max_conflict_retries) return Answer(cmd, Contention());
   ++cmd->attempt;
   conflict_retries_.fetch_add(1, std::memory_order_relaxed);
-  projector_->WhenAt(ledger_->SequencedSize(), [this, cmd](Status s) {
-    if (!s.ok()) return Answer(cmd, s);
-    Later(cmd, [this, cmd] { DecideAndAppend(cmd); });
+  const std::uint64_t sequenced = ledger_->SequencedSize();
+  // Appends the ledger sequenced may yet fail, and with them the ledger:
+  // then this is told at once, not at the wait's end.
+  WhenVisible(cmd, sequenced, Status::Unavailable("projections did not reach position " + std::to_string(sequenced)),
+              /*ledger_failure=*/true, [this, cmd](Status s) {
+                if (!s.ok()) return Answer(cmd, s);
+                Later(cmd, [this, cmd] {
+                  if (!cmd->answered) DecideAndAppend(cmd);  // not given up on by the watch meanwhile
+                });
+              });
+}
+
+void CaseService::WhenVisible(const std::shared_ptr<AsyncCommand>& cmd, std::uint64_t position, Status on_expiry,
+                              bool ledger_failure, std::function<void(Status)> then) {
+  if (projector_->next_position() < position) {
+    watch_->Add(cmd, std::chrono::steady_clock::now() + options_.projection_wait, std::move(on_expiry),
+                ledger_failure);
+  }
+  projector_->WhenAt(position, std::move(then));
+}
+
+CaseService::Watch::Watch(const ledger::Ledger* ledger) : ledger_(ledger) {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "nrpf-cmd-watch");
+    Run();
   });
+}
+
+CaseService::Watch::~Watch() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void CaseService::Watch::Add(const std::shared_ptr<AsyncCommand>& cmd,
+                             std::chrono::steady_clock::time_point deadline, Status on_expiry,
+                             bool ledger_failure) {
+  std::lock_guard lock(mu_);
+  waits_.emplace(deadline, Entry{cmd, std::move(on_expiry), ledger_failure});
+}
+
+void CaseService::Watch::Run() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, kHealthCheckEvery);
+    if (waits_.empty()) continue;
+    const Status ledger = ledger_->Health();
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::pair<std::shared_ptr<AsyncCommand>, Status>> due;
+    for (auto it = waits_.begin(); it != waits_.end();) {
+      std::shared_ptr<AsyncCommand> cmd = it->second.cmd.lock();
+      if (cmd == nullptr || cmd->answered) {
+        it = waits_.erase(it);
+      } else if (it->second.ledger_failure && !ledger.ok()) {
+        due.emplace_back(std::move(cmd), ledger);
+        it = waits_.erase(it);
+      } else if (it->first <= now) {
+        due.emplace_back(std::move(cmd), std::move(it->second.on_expiry));
+        it = waits_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    lock.unlock();
+    for (auto& [cmd, why] : due) Answer(cmd, std::move(why));
+    lock.lock();
+  }
 }
 
 void CaseService::Later(const std::shared_ptr<AsyncCommand>& cmd, std::function<void()> fn) {
@@ -289,6 +360,7 @@ void CaseService::Later(const std::shared_ptr<AsyncCommand>& cmd, std::function<
 }
 
 void CaseService::Answer(const std::shared_ptr<AsyncCommand>& cmd, Result<CommandOutcome> result) {
+  if (cmd->answered.exchange(true)) return;  // the watch answered first
   cmd->turns.reset();  // the next command on the case may go on meanwhile
   CommandDone done = std::move(cmd->done);
   done(std::move(result));

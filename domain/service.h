@@ -11,13 +11,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -204,6 +207,41 @@ class CaseService {
                                      std::string* new_case_id, bool* retry);
   // ExecuteAsync's steps: one command in flight.
   struct AsyncCommand;
+  // Where an ExecuteAsync command waits for the projections, nothing waits
+  // with it: this thread answers it instead when the wait outlasts
+  // projection_wait, or at once when the ledger fails meanwhile (as
+  // Execute's waiting thread would). An answered command's wait is dropped.
+  class Watch {
+   public:
+    explicit Watch(const ledger::Ledger* ledger);
+    ~Watch();
+    Watch(const Watch&) = delete;
+    Watch& operator=(const Watch&) = delete;
+    // Answers `cmd` with `on_expiry` at `deadline` unless it is answered by
+    // then; with `ledger_failure`, also with the ledger's error once it fails.
+    void Add(const std::shared_ptr<AsyncCommand>& cmd, std::chrono::steady_clock::time_point deadline,
+             Status on_expiry, bool ledger_failure);
+
+   private:
+    struct Entry {
+      std::weak_ptr<AsyncCommand> cmd;
+      Status on_expiry;
+      bool ledger_failure = false;
+    };
+    void Run();
+    const ledger::Ledger* const ledger_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::multimap<std::chrono::steady_clock::time_point, Entry> waits_;  // guarded by mu_
+    bool stop_ = false;                                                  // guarded by mu_
+    std::thread thread_;
+  };
+  // Waits for the projections to reach `position`, then `then(Ok)`; or
+  // `then(error)` when they stop first. Watched (Watch): past
+  // projection_wait the command is answered `on_expiry`, and with
+  // `ledger_failure` at once when the ledger fails.
+  void WhenVisible(const std::shared_ptr<AsyncCommand>& cmd, std::uint64_t position, Status on_expiry,
+                   bool ledger_failure, std::function<void(Status)> then);
   void DecideAndAppend(std::shared_ptr<AsyncCommand> cmd);
   void RetryAfterConflict(std::shared_ptr<AsyncCommand> cmd);
   // Runs `fn` through the command's executor; its refusal answers the command.
@@ -284,6 +322,7 @@ class CaseService {
   // admin it could create.
   std::vector<std::string> TurnsOf(const Command& command) const;
   CaseTurns case_turns_;
+  std::unique_ptr<Watch> watch_;  // ExecuteAsync's waits
 };
 
 }  // namespace nrpf::domain

@@ -8,7 +8,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 
@@ -98,6 +100,8 @@ class World {
     Do("camden-admin", CreateUser{"camden-auditor", "camden", fb::Role::Auditor, "", "Camden auditor", ""});
   }
 
+  // Through ExecuteAsync, as nrpf-ledgerd runs commands, waiting here for
+  // the answer; through Execute when `async` is false.
   Result<CommandOutcome> Try(const std::string& actor, Command command,
                              std::optional<std::uint64_t> expected = std::nullopt,
                              std::string command_id = {}) {
@@ -106,7 +110,16 @@ class World {
     r.command = std::move(command);
     r.expected_version = expected;
     r.command_id = std::move(command_id);
-    return service->Execute(r);
+    if (!async) return service->Execute(r);
+    std::promise<Result<CommandOutcome>> answered;
+    std::future<Result<CommandOutcome>> answer = answered.get_future();
+    std::atomic<int> answers{0};
+    service->ExecuteAsync(std::move(r), executor.AsExecutor(), [&](Result<CommandOutcome> out) {
+      if (++answers == 1) answered.set_value(std::move(out));
+    });
+    Result<CommandOutcome> out = answer.get();
+    CHECK(answers.load() == 1);  // answered once
+    return out;
   }
 
   CommandOutcome Do(const std::string& actor, Command command,
@@ -149,7 +162,10 @@ class World {
   TempDir dir;
   ManualClock clock;
   std::unique_ptr<ledger::Ledger> ledger;
+  // ExecuteAsync's work that falls due on the projections' thread runs here.
+  TaskPool executor{2, 1024, "world-executor"};
   std::unique_ptr<CaseService> service;
+  bool async = true;  // Try: ExecuteAsync, or Execute
 };
 
 // The stable "code/reason" of a refusal.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -89,6 +90,8 @@ TEST_CASE("a decision holds only while the accounts and cases it read are unchan
 
 TEST_CASE("commands racing on one case take turns and all go through", "[domain]") {
   World w;
+  SECTION("through ExecuteAsync") { w.async = true; }
+  SECTION("through Execute") { w.async = false; }
   const std::string id = w.NewCase("camden");
   const std::uint64_t before = w.Case(id).version;
   constexpr int kThreads = 8, kEach = 25;
@@ -378,6 +381,41 @@ TEST_CASE("a flag takes turns with the case it is kept in", "[domain]") {
   writer.join();
   CHECK(advice_failed == 0);
   for (const std::string& dup : dups) CHECK(w.Case(dup).duplicate_of == keep);
+}
+
+TEST_CASE("a command whose turn comes when its executor refuses is answered with the refusal and gives the turn back", "[domain]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  const RecordAdvice advice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""};
+  auto held = std::make_unique<HeldProjections>(w);
+  const std::uint64_t before = w.ledger->Size();
+  Result<CommandOutcome> first = Status::Unavailable("not run");
+  std::thread a([&] { first = w.Try("camden-cw1", advice); });
+  for (int i = 0; i < 10000 && w.ledger->Size() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(w.ledger->Size() == before + 1);  // appended, and holding the case's turn
+
+  // The second waits for the turn; when it is handed over, its executor refuses.
+  std::atomic<int> refusals{0};
+  const Executor refusing = [&](std::function<void()>, std::function<void(Status)> cancel) {
+    ++refusals;
+    cancel(Status::Unavailable("no room").WithReason("busy"));
+  };
+  std::promise<Result<CommandOutcome>> second;
+  CommandRequest r;
+  r.actor_user_id = "camden-cw2";
+  r.command = advice;
+  w.service->ExecuteAsync(r, refusing, [&](Result<CommandOutcome> out) { second.set_value(std::move(out)); });
+  held.reset();
+  a.join();
+  REQUIRE(first.ok());
+  Result<CommandOutcome> refused = second.get_future().get();
+  CHECK(refusals == 1);
+  CHECK(refused.status().code() == Code::kUnavailable);
+  CHECK(refused.status().reason() == "busy");
+  CHECK(w.ledger->Size() == before + 1);  // the refused one wrote nothing
+  // The turn it was handed went back: the case takes commands again.
+  CHECK(w.Try("camden-cw2", advice).ok());
+  CHECK(w.Case(id).advice.size() == 2);
 }
 
 TEST_CASE("a decision voided by an account moving on is decided again", "[domain]") {
