@@ -88,6 +88,36 @@ TEST_CASE("a decision holds only while the accounts and cases it read are unchan
   CHECK(w.Try("camden-cw1", FlagDuplicate{id, keep}, w.Case(id).version).ok());
 }
 
+// A command on another thread that has appended and waits, in its case's
+// turn, for projections held from yet another thread; `Release()` lets it
+// finish and returns its answer.
+class WaitingInTurn {
+ public:
+  WaitingInTurn(World& w, const std::string& actor, Command command)
+      : held_(std::make_unique<HeldProjections>(w)), before_(w.ledger->Size()) {
+    thread_ = std::thread([this, &w, actor, command] { answer_ = w.Try(actor, command); });
+    for (int i = 0; i < 10000 && w.ledger->Size() == before_; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    appended_ = w.ledger->Size() == before_ + 1;
+  }
+  ~WaitingInTurn() { (void)Release(); }
+  bool appended() const { return appended_; }
+  std::uint64_t size_before() const { return before_; }
+  Result<CommandOutcome> Release() {
+    held_.reset();
+    if (thread_.joinable()) thread_.join();
+    return answer_;
+  }
+
+ private:
+  std::unique_ptr<HeldProjections> held_;
+  const std::uint64_t before_;
+  bool appended_ = false;
+  Result<CommandOutcome> answer_ = Status::Unavailable("not run");
+  std::thread thread_;
+};
+
 TEST_CASE("commands racing on one case take turns and all go through", "[domain]") {
   World w;
   SECTION("through ExecuteAsync") { w.async = true; }
@@ -121,12 +151,9 @@ TEST_CASE("past the waiters a case's turn allows, a command is refused at once a
   const RecordAdvice advice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""};
   // Holding the projections still keeps a command that has appended waiting
   // for them, in its case's turn.
-  auto held = std::make_unique<HeldProjections>(w);
-  const std::uint64_t before = w.ledger->Size();
-  Result<CommandOutcome> first = Status::Unavailable("not run");
-  std::thread a([&] { first = w.Try("camden-cw1", advice); });
-  for (int i = 0; i < 10000 && w.ledger->Size() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  REQUIRE(w.ledger->Size() == before + 1);  // appended, and waiting in its turn
+  WaitingInTurn waiting(w, "camden-cw1", advice);
+  REQUIRE(waiting.appended());
+  const std::uint64_t before = waiting.size_before();
 
   Result<CommandOutcome> busy = w.Try("camden-cw2", advice);
   CHECK(busy.status().code() == Code::kUnavailable);
@@ -134,9 +161,7 @@ TEST_CASE("past the waiters a case's turn allows, a command is refused at once a
   // A deleted account does not even queue for a turn.
   CHECK(w.Try("nobody", advice).status().code() == Code::kPermissionDenied);
   CHECK(w.ledger->Size() == before + 1);
-  held.reset();
-  a.join();
-  CHECK(first.ok());
+  CHECK(waiting.Release().ok());
   // The turn was given back: the case and the other one take commands again.
   CHECK(w.Try("camden-cw2", advice).ok());
   CHECK(w.Try("camden-cw2", RecordAdvice{other, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""}).ok());
@@ -387,12 +412,9 @@ TEST_CASE("a command whose turn comes when its executor refuses is answered with
   World w;
   const std::string id = w.NewCase("camden");
   const RecordAdvice advice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""};
-  auto held = std::make_unique<HeldProjections>(w);
-  const std::uint64_t before = w.ledger->Size();
-  Result<CommandOutcome> first = Status::Unavailable("not run");
-  std::thread a([&] { first = w.Try("camden-cw1", advice); });
-  for (int i = 0; i < 10000 && w.ledger->Size() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  REQUIRE(w.ledger->Size() == before + 1);  // appended, and holding the case's turn
+  WaitingInTurn waiting(w, "camden-cw1", advice);
+  REQUIRE(waiting.appended());
+  const std::uint64_t before = waiting.size_before();
 
   // The second waits for the turn; when it is handed over, its executor refuses.
   std::atomic<int> refusals{0};
@@ -405,9 +427,7 @@ TEST_CASE("a command whose turn comes when its executor refuses is answered with
   r.actor_user_id = "camden-cw2";
   r.command = advice;
   w.service->ExecuteAsync(r, refusing, [&](Result<CommandOutcome> out) { second.set_value(std::move(out)); });
-  held.reset();
-  a.join();
-  REQUIRE(first.ok());
+  REQUIRE(waiting.Release().ok());
   Result<CommandOutcome> refused = second.get_future().get();
   CHECK(refusals == 1);
   CHECK(refused.status().code() == Code::kUnavailable);
