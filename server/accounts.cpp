@@ -287,6 +287,12 @@ Status Accounts::RevokeAll(const std::string& user_id, const std::string& except
   return Status::Ok();
 }
 
+bool Accounts::ActsAfter(const domain::Command& command) {
+  return std::holds_alternative<domain::CreateUser>(command) || std::holds_alternative<domain::ResetPassword>(command) ||
+         std::holds_alternative<domain::DeleteUser>(command) || std::holds_alternative<domain::ChangeUserRole>(command) ||
+         std::holds_alternative<domain::LockUser>(command) || std::holds_alternative<domain::UnlockUser>(command);
+}
+
 Result<std::string> Accounts::AfterCommand(const domain::Command& command, const domain::CommandOutcome& outcome) {
   const std::string* issue_to = nullptr;
   if (const auto* c = std::get_if<domain::CreateUser>(&command)) issue_to = &c->user_id;

@@ -98,6 +98,8 @@ class Accounts {
   // create_user or reset_password issues a fresh one-time password while
   // the account has not yet chosen its own.
   Result<std::string> AfterCommand(const domain::Command& command, const domain::CommandOutcome& outcome);
+  // Whether AfterCommand does anything for `command` (an account change).
+  static bool ActsAfter(const domain::Command& command);
 
   // Forgets expired sessions (memory and store).
   void PurgeExpired();

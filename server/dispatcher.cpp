@@ -225,20 +225,67 @@ void Dispatcher::Command(const Call& call, const Session& session, AnswerFn done
   request->expected_version = call.expected_version;
   request->command = std::move(*command);
   const std::uint64_t id = call.request_id;
-  Submit(call, [this, id, request]() -> Answer {
-    Result<domain::CommandOutcome> outcome = service_.Execute(*request);
-    if (!outcome.ok()) {
-      if (Status stopped = service_.ledger().Health(); !stopped.ok() && !ledger_stop_logged_.exchange(true)) {
-        // Once: the write error itself (RocksDB's words, no personal data).
-        spdlog::error("the ledger stopped and refuses every command until a restart: {}", stopped.ToString());
-      }
-      return Refuse(id, outcome.status());
+  if (Accounts::ActsAfter(request->command)) {
+    // Account changes go on to the credential store (a one-time password
+    // is an Argon2id hash): decided, written and answered on the worker.
+    Submit(call, [this, id, request]() -> Answer { return CommandAnswer(id, *request, service_.Execute(*request)); },
+           std::move(done));
+    return;
+  }
+  // Decided on a worker, which then goes on to other work: the answer is
+  // built where the write lands (the projections' thread), without a thread
+  // waiting for it.
+  auto shared_done = std::make_shared<AnswerFn>(std::move(done));
+  Submit(call, [this, id, request, shared_done]() -> Answer {
+    {
+      std::lock_guard lock(in_flight_mu_);
+      ++in_flight_;
     }
-    Result<std::string> otp = accounts_.AfterCommand(request->command, *outcome);
-    if (!otp.ok()) return Refuse(id, otp.status());
-    api::ResponseWriter w(id);
-    return Reply(w.Finish(BuildCommandResult(w.fbb(), *outcome, *otp)));
-  }, std::move(done));
+    // In flight until the answer is given (or the callback dropped unrun).
+    std::shared_ptr<void> in_flight(nullptr, [this](void*) {
+      std::lock_guard lock(in_flight_mu_);
+      if (--in_flight_ == 0) in_flight_cv_.notify_all();
+    });
+    service_.ExecuteAsync(*request, workers_.AsExecutor(),
+                          [this, id, request, shared_done, in_flight](Result<domain::CommandOutcome> outcome) {
+                            Answer a;
+                            try {
+                              a = CommandAnswer(id, *request, std::move(outcome));
+                            } catch (const std::exception& e) {
+                              a = Refuse(id, api::Refusal(Code::kIOError, api::reason::kInternal,
+                                                          std::string("the answer failed: ") + e.what()));
+                            }
+                            (*shared_done)(std::move(a));
+                          });
+    return Answer{};  // answered by the callback
+  }, [shared_done](Answer a) {
+    if (!a.frame.empty()) (*shared_done)(std::move(a));  // refused before it was decided
+  });
+}
+
+Answer Dispatcher::CommandAnswer(std::uint64_t request_id, const domain::CommandRequest& request,
+                                 Result<domain::CommandOutcome> outcome) {
+  if (!outcome.ok()) {
+    if (Status stopped = service_.ledger().Health(); !stopped.ok() && !ledger_stop_logged_.exchange(true)) {
+      // Once: the write error itself (RocksDB's words, no personal data).
+      spdlog::error("the ledger stopped and refuses every command until a restart: {}", stopped.ToString());
+    }
+    return Refuse(request_id, outcome.status());
+  }
+  Result<std::string> otp = accounts_.AfterCommand(request.command, *outcome);
+  if (!otp.ok()) return Refuse(request_id, otp.status());
+  api::ResponseWriter w(request_id);
+  return Reply(w.Finish(BuildCommandResult(w.fbb(), *outcome, *otp)));
+}
+
+std::size_t Dispatcher::commands_in_flight() const {
+  std::lock_guard lock(in_flight_mu_);
+  return in_flight_;
+}
+
+bool Dispatcher::WaitForCommands(std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock lock(in_flight_mu_);
+  return in_flight_cv_.wait_until(lock, deadline, [&] { return in_flight_ == 0; });
 }
 
 Result<std::unique_ptr<Feed>> Dispatcher::OpenFeed(const Call& call) {

@@ -18,9 +18,12 @@
 #define NRPF_SERVER_DISPATCHER_H_
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -89,12 +92,21 @@ class Dispatcher {
 
   // New work is refused with unavailable/shutting_down from now on.
   void Stop() { stopping_ = true; }
+  // Commands decided and not yet answered: a worker decides a command and
+  // goes on to other work while the command's write lands
+  // (CaseService::ExecuteAsync).
+  std::size_t commands_in_flight() const;
+  // Waits until no command is in flight, or until `deadline`; true if none is.
+  bool WaitForCommands(std::chrono::steady_clock::time_point deadline) const;
 
  private:
   using Work = std::function<Answer()>;
   // Runs `work` on the pool and answers with what it returns; busy or
   // shutting_down when the pool will not take it.
   void Submit(const Call& call, Work work, AnswerFn done);
+  // The answer to a command, once its outcome is known.
+  Answer CommandAnswer(std::uint64_t request_id, const domain::CommandRequest& request,
+                       Result<domain::CommandOutcome> outcome);
   Answer Reply(std::string frame) const;
   Answer Refuse(std::uint64_t request_id, const Status& status) const;
 
@@ -118,6 +130,9 @@ class Dispatcher {
   std::atomic<bool> verifying_{false};  // one VerifyLog at a time: it uses every core
   std::atomic<bool> comparing_{false};  // one CompareProjections at a time
   std::atomic<bool> ledger_stop_logged_{false};
+  mutable std::mutex in_flight_mu_;
+  mutable std::condition_variable in_flight_cv_;
+  std::size_t in_flight_ = 0;  // guarded by in_flight_mu_
   const std::string scratch_dir_;
 };
 

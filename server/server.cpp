@@ -111,8 +111,10 @@ Status Server::OpenAll() {
                     [this] { return static_cast<double>(service_->projector().next_position()); });
   metrics_.AddGauge("nrpf_worker_queue", "Commands waiting for a worker.",
                     [this] { return static_cast<double>(workers_->queued()); });
-  metrics_.AddGauge("nrpf_workers_busy", "Workers running a command.",
+  metrics_.AddGauge("nrpf_workers_busy", "Workers running a request (a command only while it is decided).",
                     [this] { return static_cast<double>(workers_->running()); });
+  metrics_.AddGauge("nrpf_commands_in_flight", "Commands decided and not yet answered.",
+                    [this] { return static_cast<double>(dispatcher_->commands_in_flight()); });
   metrics_.AddGauge("nrpf_sessions", "Open sessions.", [this] { return static_cast<double>(accounts_->session_count()); });
   metrics_.AddCounter("nrpf_command_conflict_retries_total",
                       "Commands decided again because something they read changed before their append.",
@@ -184,6 +186,11 @@ void Server::Shutdown() {
   while (connections_->size() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   workers_->Shutdown(std::max(left, std::chrono::milliseconds(0)));
+  // Commands decided before the stop are answered once their writes land;
+  // a continuation the stopped workers no longer take is refused.
+  if (!dispatcher_->WaitForCommands(std::max(deadline, Clock::now()))) {
+    spdlog::warn("stopping with {} commands still in flight", dispatcher_->commands_in_flight());
+  }
   connections_->CloseAll();
   const auto close_by = Clock::now() + std::chrono::seconds(2);
   while (connections_->size() > 0 && Clock::now() < close_by) std::this_thread::sleep_for(std::chrono::milliseconds(10));
