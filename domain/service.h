@@ -1,7 +1,8 @@
 // CaseService: the one entry point a transport calls. It runs a command
 // through decide() against the projections, appends the decision to the
-// ledger (sealed, signed, durable), waits until the projections include it,
-// and answers with the ledger position of the write. Reads check the same
+// ledger (sealed, signed, durable), and answers once the projections
+// include it, with the ledger position of the write: Execute waits for that
+// on the calling thread, ExecuteAsync calls back. Reads check the same
 // permission table and redact what the role may not see.
 //
 // Thread-safe: any number of threads may call any method.
@@ -47,7 +48,7 @@ struct ServiceOptions {
   int max_conflict_retries = 8;
   // Commands on one case take turns; past this many waiting for one case's
   // turn, another fails at once with unavailable/case_busy instead of
-  // holding a worker. Default: 16.
+  // queueing without end. Default: 16.
   std::size_t max_turn_waiters = 16;
 };
 

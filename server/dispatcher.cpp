@@ -298,6 +298,11 @@ bool Dispatcher::WaitForCommands(std::chrono::steady_clock::time_point deadline)
   return in_flight_cv_.wait_until(lock, deadline, [&] { return in_flight_ == 0; });
 }
 
+void Dispatcher::WaitForCommands() const {
+  std::unique_lock lock(in_flight_mu_);
+  in_flight_cv_.wait(lock, [&] { return in_flight_ == 0; });
+}
+
 Result<std::unique_ptr<Feed>> Dispatcher::OpenFeed(const Call& call) {
   if (stopping_) return api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping");
   NRPF_RETURN_IF_ERROR(CheckUtf8(call));

@@ -98,6 +98,7 @@ class Dispatcher {
   std::size_t commands_in_flight() const;
   // Waits until no command is in flight, or until `deadline`; true if none is.
   bool WaitForCommands(std::chrono::steady_clock::time_point deadline) const;
+  void WaitForCommands() const;
 
  private:
   using Work = std::function<Answer()>;

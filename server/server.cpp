@@ -186,10 +186,14 @@ void Server::Shutdown() {
   while (connections_->size() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   workers_->Shutdown(std::max(left, std::chrono::milliseconds(0)));
-  // Commands decided before the stop are answered once their writes land;
-  // a continuation the stopped workers no longer take is refused.
+  // Commands decided before the stop are answered once their writes land
+  // (a continuation the stopped workers no longer take is refused): every
+  // one of them, as the workers' running tasks are, since the service and
+  // the answers' connections must outlive them. Each is bounded by its
+  // append and by projection_wait.
   if (!dispatcher_->WaitForCommands(std::max(deadline, Clock::now()))) {
-    spdlog::warn("stopping with {} commands still in flight", dispatcher_->commands_in_flight());
+    spdlog::warn("stopping: waiting for {} commands still in flight", dispatcher_->commands_in_flight());
+    dispatcher_->WaitForCommands();
   }
   connections_->CloseAll();
   const auto close_by = Clock::now() + std::chrono::seconds(2);
