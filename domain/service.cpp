@@ -246,7 +246,12 @@ void CaseService::ExecuteAsync(CommandRequest request, Executor executor, Comman
         Result<std::optional<ledger::AppendResult>> stored =
             StoredAfterTurns(cmd->request, cmd->fingerprint, !cmd->turns->empty());
         if (!stored.ok()) return Answer(cmd, stored.status());
-        if (*stored) return Answer(cmd, Replay(**stored));  // on an executor's thread: its turn was handed over
+        if (*stored) {
+          // Replay waits for the projections: not on the thread that called.
+          const ledger::AppendResult found = **stored;
+          Later(cmd, [this, cmd, found] { Answer(cmd, Replay(found)); });
+          return;
+        }
         DecideAndAppend(cmd);
       });
 }
