@@ -191,6 +191,11 @@ Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
   Result<std::optional<ledger::AppendResult>> stored = StoredAfterTurns(request, fingerprint, !turns.empty());
   if (!stored.ok()) return stored.status();
   if (*stored) return Replay(**stored);
+  return ExecuteHeld(request, fingerprint);
+}
+
+Result<CommandOutcome> CaseService::ExecuteHeld(const CommandRequest& request,
+                                                const std::optional<ledger::CommandFingerprint>& fingerprint) {
   // A creation's case number, once a decision took it: kept for the
   // decisions made again after a conflict (which was on another stream).
   std::string case_id;
@@ -224,11 +229,6 @@ void CaseService::ExecuteAsync(CommandRequest request, Executor executor, Comman
   cmd->request = std::move(request);
   cmd->executor = std::move(executor);
   cmd->done = std::move(done);
-  if (std::holds_alternative<RemoveDuplicate>(cmd->request.command)) {
-    // An erasure waits for its shreds: Execute, on the executor.
-    Later(cmd, [this, cmd] { Answer(cmd, Execute(cmd->request)); });
-    return;
-  }
   Result<Admitted> admitted = Admit(cmd->request);
   if (!admitted.ok()) return Answer(cmd, admitted.status());
   if (admitted->stored) {
@@ -239,7 +239,7 @@ void CaseService::ExecuteAsync(CommandRequest request, Executor executor, Comman
   cmd->fingerprint = std::move(admitted->fingerprint);
   std::vector<std::string> turns = TurnsOf(cmd->request.command);
   case_turns_.Acquire(
-      std::move(turns), options_.max_turn_waiters, cmd->executor,
+      std::move(turns), options_.max_turn_waiters, Guarded(cmd),
       [this, cmd](Result<std::unique_ptr<CaseTurns::Held>> held) {
         if (!held.ok()) return Answer(cmd, held.status());
         cmd->turns = std::move(*held);
@@ -250,6 +250,12 @@ void CaseService::ExecuteAsync(CommandRequest request, Executor executor, Comman
           // Replay waits for the projections: not on the thread that called.
           const ledger::AppendResult found = **stored;
           Later(cmd, [this, cmd, found] { Answer(cmd, Replay(found)); });
+          return;
+        }
+        if (std::holds_alternative<RemoveDuplicate>(cmd->request.command)) {
+          // An erasure waits for its shreds: in its turns, on the executor
+          // (never waiting there for a turn, which may need a free worker).
+          Later(cmd, [this, cmd] { Answer(cmd, ExecuteHeld(cmd->request, cmd->fingerprint)); });
           return;
         }
         DecideAndAppend(cmd);
@@ -294,19 +300,22 @@ void CaseService::RetryAfterConflict(std::shared_ptr<AsyncCommand> cmd) {
   WhenVisible(cmd, sequenced, Status::Unavailable("projections did not reach position " + std::to_string(sequenced)),
               /*ledger_failure=*/true, [this, cmd](Status s) {
                 if (!s.ok()) return Answer(cmd, s);
-                Later(cmd, [this, cmd] {
-                  if (!cmd->answered) DecideAndAppend(cmd);  // not given up on by the watch meanwhile
-                });
+                Later(cmd, [this, cmd] { DecideAndAppend(cmd); });
               });
 }
 
 void CaseService::WhenVisible(const std::shared_ptr<AsyncCommand>& cmd, std::uint64_t position, Status on_expiry,
                               bool ledger_failure, std::function<void(Status)> then) {
+  // The wait ends once: by the projections, or by the watch (which then
+  // answers the command itself). Whichever comes second does nothing.
+  auto settled = std::make_shared<std::atomic<bool>>(false);
   if (projector_->next_position() < position) {
-    watch_->Add(cmd, std::chrono::steady_clock::now() + options_.projection_wait, std::move(on_expiry),
+    watch_->Add(cmd, settled, std::chrono::steady_clock::now() + options_.projection_wait, std::move(on_expiry),
                 ledger_failure);
   }
-  projector_->WhenAt(position, std::move(then));
+  projector_->WhenAt(position, [settled, then = std::move(then)](Status s) {
+    if (!settled->exchange(true)) then(std::move(s));
+  });
 }
 
 CaseService::Watch::Watch(const ledger::Ledger* ledger) : ledger_(ledger) {
@@ -325,11 +334,11 @@ CaseService::Watch::~Watch() {
   thread_.join();
 }
 
-void CaseService::Watch::Add(const std::shared_ptr<AsyncCommand>& cmd,
+void CaseService::Watch::Add(const std::shared_ptr<AsyncCommand>& cmd, std::shared_ptr<std::atomic<bool>> settled,
                              std::chrono::steady_clock::time_point deadline, Status on_expiry,
                              bool ledger_failure) {
   std::lock_guard lock(mu_);
-  waits_.emplace(deadline, Entry{cmd, std::move(on_expiry), ledger_failure});
+  waits_.emplace(deadline, Entry{cmd, std::move(settled), std::move(on_expiry), ledger_failure});
 }
 
 void CaseService::Watch::Run() {
@@ -337,18 +346,18 @@ void CaseService::Watch::Run() {
   while (!stop_) {
     cv_.wait_for(lock, kHealthCheckEvery);
     if (waits_.empty()) continue;
-    const Status ledger = ledger_->Health();
+    lock.unlock();
+    const Status ledger = ledger_->Health();  // no lock of ours held while the ledger takes its own
+    lock.lock();
     const auto now = std::chrono::steady_clock::now();
     std::vector<std::pair<std::shared_ptr<AsyncCommand>, Status>> due;
     for (auto it = waits_.begin(); it != waits_.end();) {
       std::shared_ptr<AsyncCommand> cmd = it->second.cmd.lock();
-      if (cmd == nullptr || cmd->answered) {
-        it = waits_.erase(it);
-      } else if (it->second.ledger_failure && !ledger.ok()) {
-        due.emplace_back(std::move(cmd), ledger);
-        it = waits_.erase(it);
-      } else if (it->first <= now) {
-        due.emplace_back(std::move(cmd), std::move(it->second.on_expiry));
+      const bool expired = it->first <= now, failed = it->second.ledger_failure && !ledger.ok();
+      if (cmd == nullptr || *it->second.settled) {
+        it = waits_.erase(it);  // answered, or the projections ended the wait
+      } else if ((failed || expired) && !it->second.settled->exchange(true)) {
+        due.emplace_back(std::move(cmd), failed ? ledger : std::move(it->second.on_expiry));
         it = waits_.erase(it);
       } else {
         ++it;
@@ -361,7 +370,22 @@ void CaseService::Watch::Run() {
 }
 
 void CaseService::Later(const std::shared_ptr<AsyncCommand>& cmd, std::function<void()> fn) {
-  cmd->executor(std::move(fn), [cmd](Status why) { Answer(cmd, std::move(why)); });
+  Guarded(cmd)(std::move(fn), [cmd](Status why) { Answer(cmd, std::move(why)); });
+}
+
+Executor CaseService::Guarded(const std::shared_ptr<AsyncCommand>& cmd) {
+  return [cmd](std::function<void()> run, std::function<void(Status)> cancel) {
+    cmd->executor(
+        [cmd, run = std::move(run)] {
+          try {
+            run();
+          } catch (const std::exception& e) {
+            // Out of memory, or a library that throws: this command fails.
+            Answer(cmd, Status::IOError(std::string("the command failed: ") + e.what()).WithReason("internal"));
+          }
+        },
+        std::move(cancel));
+  };
 }
 
 void CaseService::Answer(const std::shared_ptr<AsyncCommand>& cmd, Result<CommandOutcome> result) {

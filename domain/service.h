@@ -218,14 +218,16 @@ class CaseService {
     ~Watch();
     Watch(const Watch&) = delete;
     Watch& operator=(const Watch&) = delete;
-    // Answers `cmd` with `on_expiry` at `deadline` unless it is answered by
-    // then; with `ledger_failure`, also with the ledger's error once it fails.
-    void Add(const std::shared_ptr<AsyncCommand>& cmd, std::chrono::steady_clock::time_point deadline,
-             Status on_expiry, bool ledger_failure);
+    // Answers `cmd` with `on_expiry` at `deadline` unless the wait is
+    // settled by then (whoever sets `settled` first acts); with
+    // `ledger_failure`, also with the ledger's error once it fails.
+    void Add(const std::shared_ptr<AsyncCommand>& cmd, std::shared_ptr<std::atomic<bool>> settled,
+             std::chrono::steady_clock::time_point deadline, Status on_expiry, bool ledger_failure);
 
    private:
     struct Entry {
       std::weak_ptr<AsyncCommand> cmd;
+      std::shared_ptr<std::atomic<bool>> settled;  // the wait, shared with its callback
       Status on_expiry;
       bool ledger_failure = false;
     };
@@ -245,8 +247,16 @@ class CaseService {
                    bool ledger_failure, std::function<void(Status)> then);
   void DecideAndAppend(std::shared_ptr<AsyncCommand> cmd);
   void RetryAfterConflict(std::shared_ptr<AsyncCommand> cmd);
-  // Runs `fn` through the command's executor; its refusal answers the command.
+  // Runs `fn` through the command's executor; its refusal answers the
+  // command, and so does an exception `fn` throws.
   void Later(const std::shared_ptr<AsyncCommand>& cmd, std::function<void()> fn);
+  // The command's executor, with an exception of what it runs answering
+  // the command.
+  static Executor Guarded(const std::shared_ptr<AsyncCommand>& cmd);
+  // Execute's part once the command holds its turns: decide, append, wait,
+  // deciding again after a conflict.
+  Result<CommandOutcome> ExecuteHeld(const CommandRequest& request,
+                                     const std::optional<ledger::CommandFingerprint>& fingerprint);
   static void Answer(const std::shared_ptr<AsyncCommand>& cmd, Result<CommandOutcome> result);
   Result<CommandOutcome> Replay(const ledger::AppendResult& stored);
   Status FinishErasures();

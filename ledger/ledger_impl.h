@@ -112,7 +112,8 @@ struct PendingOp {
   std::int64_t queued_at = 0;  // SteadyMicros() when queued
 };
 
-// Hands `result` to the op's callback and frees the op.
+// Hands `result` to the op's callback and frees the op. Never with a
+// ledger lock held: the callback may call the ledger (Health(), reads).
 void Finish(PendingOp* op, Result<AppendResult> result);
 
 // A commit group: one WriteBatch, written with one synced write.

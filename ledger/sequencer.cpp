@@ -427,12 +427,15 @@ void Ledger::Impl::SequenceAppend(PendingOp* op, const SubjectKeys& keys, const 
 }
 
 void Ledger::Impl::SequenceGroup(std::vector<PendingOp*> ops) {
+  Status failed;
   {
     std::lock_guard<std::mutex> lock(commit_mu);
-    if (!background_error.ok()) {
-      for (PendingOp* op : ops) Finish(op, background_error);
-      return;
-    }
+    failed = background_error;
+  }
+  if (!failed.ok()) {
+    // Outside commit_mu: a callback may ask the ledger's health.
+    for (PendingOp* op : ops) Finish(op, failed);
+    return;
   }
   auto g = std::make_unique<CommitGroup>();
   g->sequencing_at = SteadyMicros();

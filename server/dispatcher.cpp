@@ -232,45 +232,63 @@ void Dispatcher::Command(const Call& call, const Session& session, AnswerFn done
            std::move(done));
     return;
   }
-  // Decided here, on the connection's I/O thread: a read of the projections
-  // (and, with a command id, of the command index), microseconds like the
-  // reads that run here. The answer is built where the write lands (the
-  // projections' thread) and no thread waits for the write meanwhile. What
-  // falls due later (a case's turn handed over, a decision made again after
-  // a conflict, a retry's stored answer, an erasure) runs on the workers.
-  if (stopping_) {
-    done(Refuse(id, api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping")));
+  // Decided without a thread waiting for the write: the answer is built
+  // where the write lands (the projections' thread). What falls due later
+  // (a case's turn handed over, a decision made again after a conflict, a
+  // retry's stored answer, an erasure) runs on the workers.
+  auto shared_done = std::make_shared<AnswerFn>(std::move(done));
+  auto execute = [this, id, request, shared_done] {
+    bool stopping;
+    {
+      // Counted under the lock the stop is set under, so a stop that then
+      // found none in flight refuses this one.
+      std::lock_guard lock(in_flight_mu_);
+      stopping = stopping_;
+      if (!stopping) ++in_flight_;
+    }
+    if (stopping) {
+      (*shared_done)(Refuse(id, api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping")));
+      return;
+    }
+    // In flight until the answer is given (or the callback dropped unrun).
+    std::shared_ptr<void> in_flight(nullptr, [this](void*) {
+      std::lock_guard lock(in_flight_mu_);
+      if (--in_flight_ == 0) in_flight_cv_.notify_all();
+    });
+    auto answer = [this, id, request, shared_done, in_flight](Result<domain::CommandOutcome> outcome) {
+      Answer a;
+      try {
+        a = CommandAnswer(id, *request, std::move(outcome));
+      } catch (const std::exception& e) {
+        a = Refuse(id, api::Refusal(Code::kIOError, api::reason::kInternal, std::string("the answer failed: ") + e.what()));
+      }
+      (*shared_done)(std::move(a));
+    };
+    try {
+      service_.ExecuteAsync(*request, workers_.AsExecutor(), std::move(answer));
+    } catch (const std::exception& e) {
+      // Out of memory deciding: answered here only if the callback is gone
+      // unrun (whether it ran is otherwise unknown).
+      if (shared_done.use_count() == 1) {
+        (*shared_done)(Refuse(id, api::Refusal(Code::kIOError, api::reason::kInternal,
+                                               std::string("the command failed: ") + e.what())));
+      }
+    }
+  };
+  if (request->command_id.empty()) {
+    // Decided here, on the connection's I/O thread: a read of the
+    // projections, microseconds like the reads that run here.
+    execute();
     return;
   }
-  {
-    std::lock_guard lock(in_flight_mu_);
-    ++in_flight_;
-  }
-  // In flight until the answer is given (or the callback dropped unrun).
-  std::shared_ptr<void> in_flight(nullptr, [this](void*) {
-    std::lock_guard lock(in_flight_mu_);
-    if (--in_flight_ == 0) in_flight_cv_.notify_all();
+  // A command id is first looked up in the command index, which may read
+  // the disk: on a worker, which goes on to other work once it is decided.
+  Submit(call, [execute]() -> Answer {
+    execute();
+    return Answer{};  // answered by `execute`
+  }, [shared_done](Answer a) {
+    if (!a.frame.empty()) (*shared_done)(std::move(a));  // refused before it was decided
   });
-  auto shared_done = std::make_shared<AnswerFn>(std::move(done));
-  auto answer = [this, id, request, shared_done, in_flight](Result<domain::CommandOutcome> outcome) {
-    Answer a;
-    try {
-      a = CommandAnswer(id, *request, std::move(outcome));
-    } catch (const std::exception& e) {
-      a = Refuse(id, api::Refusal(Code::kIOError, api::reason::kInternal, std::string("the answer failed: ") + e.what()));
-    }
-    (*shared_done)(std::move(a));
-  };
-  try {
-    service_.ExecuteAsync(*request, workers_.AsExecutor(), std::move(answer));
-  } catch (const std::exception& e) {
-    // Out of memory deciding: whether the command was answered is unknown,
-    // so it is answered here only if it was not (the callback is gone).
-    if (shared_done.use_count() == 1) {
-      (*shared_done)(Refuse(id, api::Refusal(Code::kIOError, api::reason::kInternal,
-                                             std::string("the command failed: ") + e.what())));
-    }
-  }
 }
 
 Answer Dispatcher::CommandAnswer(std::uint64_t request_id, const domain::CommandRequest& request,

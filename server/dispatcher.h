@@ -91,7 +91,10 @@ class Dispatcher {
   Result<std::unique_ptr<Feed>> OpenFeed(const Call& call);
 
   // New work is refused with unavailable/shutting_down from now on.
-  void Stop() { stopping_ = true; }
+  void Stop() {
+    std::lock_guard lock(in_flight_mu_);
+    stopping_ = true;
+  }
   // Commands decided and not yet answered: a worker decides a command and
   // goes on to other work while the command's write lands
   // (CaseService::ExecuteAsync).

@@ -519,6 +519,23 @@ TEST_CASE("a command decided again behind an append that then fails is told at o
   CHECK(advice.status().message().find("failed write") != std::string::npos);
   CHECK(waited < std::chrono::seconds(10));  // not the 60 s of projection_wait
   CHECK_FALSE(w.ledger->Health().ok());
+
+  // Once the ledger has failed, a command is refused with its error, and its
+  // answer may ask the ledger anything (here its health) without waiting on
+  // a lock the ledger holds while it refuses.
+  std::promise<Status> refused;
+  std::future<Status> refusal = refused.get_future();
+  CommandRequest r;
+  r.actor_user_id = "camden-cw1";
+  r.command = RecordAdvice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""};
+  w.service->ExecuteAsync(r, w.executor.AsExecutor(), [&](Result<CommandOutcome> out) {
+    (void)w.ledger->Health();
+    refused.set_value(out.status());
+  });
+  REQUIRE(refusal.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  const Status after = refusal.get();
+  CHECK(after.code() == Code::kUnavailable);
+  CHECK(after.message().find("failed write") != std::string::npos);
 }
 
 TEST_CASE("a wait handed to the projections is answered once: when they include the position, or when they stop", "[domain]") {
