@@ -255,7 +255,13 @@ void Dispatcher::Command(const Call& call, const Session& session, AnswerFn done
       std::lock_guard lock(in_flight_mu_);
       if (--in_flight_ == 0) in_flight_cv_.notify_all();
     });
-    auto answer = [this, id, request, shared_done, in_flight](Result<domain::CommandOutcome> outcome) {
+    // Whether the answer ran, and whether it can still run (it is alive).
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    auto alive = std::make_shared<char>(0);
+    const std::weak_ptr<char> callback_alive = alive;
+    auto answer = [this, id, request, shared_done, in_flight, answered,
+                   alive = std::move(alive)](Result<domain::CommandOutcome> outcome) {
+      answered->store(true);
       Answer a;
       try {
         a = CommandAnswer(id, *request, std::move(outcome));
@@ -267,9 +273,9 @@ void Dispatcher::Command(const Call& call, const Session& session, AnswerFn done
     try {
       service_.ExecuteAsync(*request, workers_.AsExecutor(), std::move(answer));
     } catch (const std::exception& e) {
-      // Out of memory deciding: answered here only if the callback is gone
-      // unrun (whether it ran is otherwise unknown).
-      if (shared_done.use_count() == 1) {
+      // Out of memory deciding: answered here only if the answer is gone
+      // unrun; one still held somewhere will run.
+      if (callback_alive.expired() && !answered->load()) {
         (*shared_done)(Refuse(id, api::Refusal(Code::kIOError, api::reason::kInternal,
                                                std::string("the command failed: ") + e.what())));
       }
