@@ -258,6 +258,8 @@ class CaseService {
   Result<CommandOutcome> ExecuteHeld(const CommandRequest& request,
                                      const std::optional<ledger::CommandFingerprint>& fingerprint);
   static void Answer(const std::shared_ptr<AsyncCommand>& cmd, Result<CommandOutcome> result);
+  // Past max_conflict_retries.
+  static Status Contention();
   Result<CommandOutcome> Replay(const ledger::AppendResult& stored);
   Status FinishErasures();
   Result<RecordedCaseRead> ReadVisible(const std::string& actor_user_id, const std::string& case_id) const;

@@ -111,14 +111,19 @@ class World {
     r.expected_version = expected;
     r.command_id = std::move(command_id);
     if (!async) return service->Execute(r);
-    std::promise<Result<CommandOutcome>> answered;
-    std::future<Result<CommandOutcome>> answer = answered.get_future();
-    std::atomic<int> answers{0};
-    service->ExecuteAsync(std::move(r), executor.AsExecutor(), [&](Result<CommandOutcome> out) {
-      if (++answers == 1) answered.set_value(std::move(out));
+    // Shared with the callback, so that a second answer (a defect) is
+    // counted wherever it comes, not written to a finished call.
+    struct Answers {
+      std::promise<Result<CommandOutcome>> first;
+      std::atomic<int> count{0};
+    };
+    auto answers = std::make_shared<Answers>();
+    std::future<Result<CommandOutcome>> answer = answers->first.get_future();
+    service->ExecuteAsync(std::move(r), executor.AsExecutor(), [answers](Result<CommandOutcome> out) {
+      if (++answers->count == 1) answers->first.set_value(std::move(out));
     });
     Result<CommandOutcome> out = answer.get();
-    CHECK(answers.load() == 1);  // answered once
+    CHECK(answers->count.load() == 1);  // answered once so far
     return out;
   }
 
