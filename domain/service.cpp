@@ -101,6 +101,10 @@ std::string ScopedCommandId(const CommandRequest& request) {
 
 }  // namespace
 
+Status CaseService::ProjectionsBehind(std::uint64_t position) {
+  return Status::Unavailable("projections did not reach position " + std::to_string(position));
+}
+
 Status CaseService::Contention() {
   // The version in the conflict may be another stream's (an account, a
   // case kept): not one for the user to send back.
@@ -159,20 +163,16 @@ Result<CaseService::Admitted> CaseService::Admit(const CommandRequest& request) 
   Admitted admitted;
   if (!request.command_id.empty()) {
     admitted.fingerprint = FingerprintOf(request.actor_user_id, request.expected_version, request.command);
-    Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request), *admitted.fingerprint);
-    if (stored.ok()) {
-      admitted.stored = *stored;
-    } else if (stored.status().code() != Code::kNotFound) {
-      return stored.status();
-    }
+    Result<std::optional<ledger::AppendResult>> stored = StoredCommand(request, admitted.fingerprint);
+    if (!stored.ok()) return stored.status();
+    admitted.stored = *stored;
   }
   return admitted;
 }
 
-Result<std::optional<ledger::AppendResult>> CaseService::StoredAfterTurns(
-    const CommandRequest& request, const std::optional<ledger::CommandFingerprint>& fingerprint,
-    bool took_turns) const {
-  if (!took_turns || !fingerprint) return std::optional<ledger::AppendResult>();
+Result<std::optional<ledger::AppendResult>> CaseService::StoredCommand(
+    const CommandRequest& request, const std::optional<ledger::CommandFingerprint>& fingerprint) const {
+  if (!fingerprint) return std::optional<ledger::AppendResult>();
   Result<ledger::AppendResult> stored = ledger_->LookupCommand(ScopedCommandId(request), *fingerprint);
   if (stored.ok()) return std::optional<ledger::AppendResult>(*stored);
   if (stored.status().code() != Code::kNotFound) return stored.status();
@@ -187,7 +187,9 @@ Result<CommandOutcome> CaseService::Execute(const CommandRequest& request) {
   const std::vector<std::string> turns = TurnsOf(request.command);
   Result<std::unique_ptr<CaseTurns::Held>> held = case_turns_.Acquire(turns, options_.max_turn_waiters);
   if (!held.ok()) return held.status();
-  Result<std::optional<ledger::AppendResult>> stored = StoredAfterTurns(request, fingerprint, !turns.empty());
+  // A retry that waited for its turn behind the original finds it now.
+  Result<std::optional<ledger::AppendResult>> stored =
+      turns.empty() ? std::optional<ledger::AppendResult>() : StoredCommand(request, fingerprint);
   if (!stored.ok()) return stored.status();
   if (*stored) return Replay(**stored);
   return ExecuteHeld(request, fingerprint);
@@ -216,7 +218,8 @@ Status CaseService::WaitForSequenced() const {
   const std::uint64_t target = ledger_->SequencedSize();
   const auto deadline = std::chrono::steady_clock::now() + options_.projection_wait;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     Status s = projector_->WaitFor(target, std::clamp(left, std::chrono::milliseconds(0), kHealthCheckEvery));
     if (s.ok()) return s;
     // The appends waited for failed, and with them the ledger: say so now
@@ -267,7 +270,7 @@ Result<ledger::AppendResult> CaseService::AppendVisible(ledger::AppendRequest ap
     if (!durable_by) durable_by = now;
     if (now - *durable_by >= options_.projection_wait) {
       const ledger::AppendResult& w = **landing->durable;
-      return Status::Unavailable("projections did not reach position " + std::to_string(w.first_position + w.count));
+      return ProjectionsBehind(w.first_position + w.count);
     }
   }
   if (!landing->durable->ok()) return landing->durable->status();

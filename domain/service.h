@@ -186,11 +186,9 @@ class CaseService {
     std::optional<ledger::AppendResult> stored;
   };
   Result<Admitted> Admit(const CommandRequest& request) const;
-  // Once the command holds its turns: a retry that waited for its turn
-  // behind the original finds it now.
-  Result<std::optional<ledger::AppendResult>> StoredAfterTurns(
-      const CommandRequest& request, const std::optional<ledger::CommandFingerprint>& fingerprint,
-      bool took_turns) const;
+  // What the ledger stored for the request's command id, if it has one.
+  Result<std::optional<ledger::AppendResult>> StoredCommand(
+      const CommandRequest& request, const std::optional<ledger::CommandFingerprint>& fingerprint) const;
   // One decision, ready to append.
   struct Decided {
     ledger::AppendRequest append;
@@ -241,10 +239,10 @@ class CaseService {
   };
   // Waits for the projections to reach `position`, then `then(Ok)`; or
   // `then(error)` when they stop first. Watched (Watch): past
-  // projection_wait the command is answered `on_expiry`, and with
-  // `ledger_failure` at once when the ledger fails.
-  void WhenVisible(const std::shared_ptr<AsyncCommand>& cmd, std::uint64_t position, Status on_expiry,
-                   bool ledger_failure, std::function<void(Status)> then);
+  // projection_wait the command is answered ProjectionsBehind(position),
+  // and with `ledger_failure` at once when the ledger fails.
+  void WhenVisible(const std::shared_ptr<AsyncCommand>& cmd, std::uint64_t position, bool ledger_failure,
+                   std::function<void(Status)> then);
   void DecideAndAppend(std::shared_ptr<AsyncCommand> cmd);
   void RetryAfterConflict(std::shared_ptr<AsyncCommand> cmd);
   // Runs `fn` through the command's executor; its refusal answers the
@@ -260,6 +258,8 @@ class CaseService {
   static void Answer(const std::shared_ptr<AsyncCommand>& cmd, Result<CommandOutcome> result);
   // Past max_conflict_retries.
   static Status Contention();
+  // The projections did not reach `position` within projection_wait.
+  static Status ProjectionsBehind(std::uint64_t position);
   Result<CommandOutcome> Replay(const ledger::AppendResult& stored);
   Status FinishErasures();
   Result<RecordedCaseRead> ReadVisible(const std::string& actor_user_id, const std::string& case_id) const;

@@ -38,8 +38,9 @@ void CaseService::ExecuteAsync(CommandRequest request, Executor executor, Comman
       [this, cmd](Result<std::unique_ptr<CaseTurns::Held>> held) {
         if (!held.ok()) return Answer(cmd, held.status());
         cmd->turns = std::move(*held);
+        // A retry that waited for its turn behind the original finds it now.
         Result<std::optional<ledger::AppendResult>> stored =
-            StoredAfterTurns(cmd->request, cmd->fingerprint, !cmd->turns->empty());
+            cmd->turns->empty() ? std::optional<ledger::AppendResult>() : StoredCommand(cmd->request, cmd->fingerprint);
         if (!stored.ok()) return Answer(cmd, stored.status());
         if (*stored) {
           // Replay waits for the projections: not on the thread that called.
@@ -75,11 +76,10 @@ void CaseService::DecideAndAppend(std::shared_ptr<AsyncCommand> cmd) {
     // The ledger's callback hands the wait on to the projections: no
     // thread waits for either.
     const std::uint64_t end = written.first_position + written.count;
-    WhenVisible(cmd, end, Status::Unavailable("projections did not reach position " + std::to_string(end)),
-                /*ledger_failure=*/false, [this, cmd, landing, written](Status s) {
-                  if (!s.ok()) return Answer(cmd, s);
-                  Answer(cmd, Landed(*landing, written));
-                });
+    WhenVisible(cmd, end, /*ledger_failure=*/false, [this, cmd, landing, written](Status s) {
+      if (!s.ok()) return Answer(cmd, s);
+      Answer(cmd, Landed(*landing, written));
+    });
   });
 }
 
@@ -92,21 +92,20 @@ void CaseService::RetryAfterConflict(std::shared_ptr<AsyncCommand> cmd) {
   const std::uint64_t sequenced = ledger_->SequencedSize();
   // Appends the ledger sequenced may yet fail, and with them the ledger:
   // then this is told at once, not at the wait's end.
-  WhenVisible(cmd, sequenced, Status::Unavailable("projections did not reach position " + std::to_string(sequenced)),
-              /*ledger_failure=*/true, [this, cmd](Status s) {
-                if (!s.ok()) return Answer(cmd, s);
-                Later(cmd, [this, cmd] { DecideAndAppend(cmd); });
-              });
+  WhenVisible(cmd, sequenced, /*ledger_failure=*/true, [this, cmd](Status s) {
+    if (!s.ok()) return Answer(cmd, s);
+    Later(cmd, [this, cmd] { DecideAndAppend(cmd); });
+  });
 }
 
-void CaseService::WhenVisible(const std::shared_ptr<AsyncCommand>& cmd, std::uint64_t position, Status on_expiry,
-                              bool ledger_failure, std::function<void(Status)> then) {
+void CaseService::WhenVisible(const std::shared_ptr<AsyncCommand>& cmd, std::uint64_t position, bool ledger_failure,
+                              std::function<void(Status)> then) {
   // The wait ends once: by the projections, or by the watch (which then
   // answers the command itself). Whichever comes second does nothing.
   auto settled = std::make_shared<std::atomic<bool>>(false);
   if (projector_->next_position() < position) {
-    watch_->Add(cmd, settled, std::chrono::steady_clock::now() + options_.projection_wait, std::move(on_expiry),
-                ledger_failure);
+    watch_->Add(cmd, settled, std::chrono::steady_clock::now() + options_.projection_wait,
+                ProjectionsBehind(position), ledger_failure);
   }
   projector_->WhenAt(position, [settled, then = std::move(then)](Status s) {
     if (!settled->exchange(true)) then(std::move(s));

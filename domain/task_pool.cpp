@@ -9,6 +9,10 @@
 
 namespace nrpf::domain {
 
+namespace {
+Status ShuttingDown() { return Status::Unavailable("the server is stopping").WithReason("shutting_down"); }
+}  // namespace
+
 TaskPool::TaskPool(unsigned threads, std::size_t max_queued, const std::string& thread_name, int nice_steps)
     : max_queued_(max_queued) {
   // The pool is whole when constructed: every thread named and at its
@@ -44,16 +48,14 @@ Executor TaskPool::AsExecutor() {
     auto shared_cancel = std::make_shared<std::function<void(Status)>>(std::move(cancel));
     Task task;
     task.run = std::move(run);
-    task.cancel = [shared_cancel] {
-      (*shared_cancel)(Status::Unavailable("the server is stopping").WithReason("shutting_down"));
-    };
+    task.cancel = [shared_cancel] { (*shared_cancel)(ShuttingDown()); };
     if (TrySubmit(std::move(task))) return;
     bool stopping;
     {
       std::lock_guard lock(mu_);
       stopping = stopping_;
     }
-    (*shared_cancel)(stopping ? Status::Unavailable("the server is stopping").WithReason("shutting_down")
+    (*shared_cancel)(stopping ? ShuttingDown()
                               : Status::Unavailable("too many requests waiting; retry").WithReason("busy"));
   };
 }

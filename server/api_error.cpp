@@ -13,6 +13,8 @@ Status Refusal(Code code, std::string_view why, std::string message) {
   return Status(code, std::move(message)).WithReason(std::string(why));
 }
 
+Status ShuttingDown() { return Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping"); }
+
 flatbuffers::Offset<fb::Error> BuildError(flatbuffers::FlatBufferBuilder& fbb, const Status& status,
                                           std::uint32_t retry_after_ms) {
   // Every error has a reason; one with no finer reason repeats its code.

@@ -56,6 +56,8 @@ inline constexpr std::string_view kInternal = "internal";  // building the answe
 
 // A Status with a reason, e.g. Refusal(Code::kUnavailable, reason::kBusy, "...").
 Status Refusal(Code code, std::string_view why, std::string message);
+// unavailable/shutting_down: the answer to whatever arrives once a stop began.
+Status ShuttingDown();
 
 // The Error table of `status`. REQUIRES: !status.ok().
 flatbuffers::Offset<fb::Error> BuildError(flatbuffers::FlatBufferBuilder& fbb, const Status& status,

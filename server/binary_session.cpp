@@ -66,7 +66,7 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
   void OnShutdown() {
     stopping_ = true;
     std::vector<std::string> frames;
-    feeds_.EndAll(api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping"), &frames);
+    feeds_.EndAll(api::ShuttingDown(), &frames);
     for (std::string& f : frames) this->Queue(std::move(f));
     CloseWhenDone();
   }
@@ -237,7 +237,7 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
   void Subscribe(const Call& call) {
     const std::uint64_t id = call.request_id;
     if (stopping_) {
-      this->Queue(api::ErrorFrame(id, api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping")));
+      this->Queue(api::ErrorFrame(id, api::ShuttingDown()));
       return;
     }
     if (feeds_.full() && !feeds_.Has(id)) {  // a repeated id replaces its subscription

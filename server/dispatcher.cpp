@@ -62,7 +62,7 @@ Answer Dispatcher::Refuse(std::uint64_t request_id, const Status& status) const 
 void Dispatcher::Submit(const Call& call, Work work, AnswerFn done) {
   const std::uint64_t id = call.request_id;
   if (stopping_) {
-    done(Refuse(id, api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping")));
+    done(Refuse(id, api::ShuttingDown()));
     return;
   }
   auto shared_done = std::make_shared<AnswerFn>(std::move(done));
@@ -78,13 +78,12 @@ void Dispatcher::Submit(const Call& call, Work work, AnswerFn done) {
     }
     (*shared_done)(std::move(a));
   };
-  task.cancel = [this, id, shared_done] {
-    (*shared_done)(Refuse(id, api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping")));
-  };
+  task.cancel = [this, id, shared_done] { (*shared_done)(Refuse(id, api::ShuttingDown())); };
   if (!workers_.TrySubmit(std::move(task))) {
     const bool stopping = stopping_.load();
-    (*shared_done)(Refuse(id, stopping ? api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping")
-                                       : api::Refusal(Code::kUnavailable, reason::kBusy, "too many requests waiting; retry")));
+    (*shared_done)(Refuse(id, stopping ? api::ShuttingDown()
+                                       : api::Refusal(Code::kUnavailable, reason::kBusy,
+                                                      "too many requests waiting; retry")));
   }
 }
 
@@ -247,7 +246,7 @@ void Dispatcher::Command(const Call& call, const Session& session, AnswerFn done
       if (!stopping) ++in_flight_;
     }
     if (stopping) {
-      (*shared_done)(Refuse(id, api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping")));
+      (*shared_done)(Refuse(id, api::ShuttingDown()));
       return;
     }
     // In flight until the answer is given (or the callback dropped unrun).
@@ -328,7 +327,7 @@ void Dispatcher::WaitForCommands() const {
 }
 
 Result<std::unique_ptr<Feed>> Dispatcher::OpenFeed(const Call& call) {
-  if (stopping_) return api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping");
+  if (stopping_) return api::ShuttingDown();
   NRPF_RETURN_IF_ERROR(CheckUtf8(call));
   Result<Session> session = accounts_.Authenticate(call.token, call.token_key);
   if (!session.ok()) return session.status();

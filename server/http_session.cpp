@@ -77,7 +77,7 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
     stopping_ = true;
     if (streaming_) {
       std::vector<std::string> frames;
-      feeds_.EndAll(api::Refusal(Code::kUnavailable, reason::kShuttingDown, "the server is stopping"), &frames);
+      feeds_.EndAll(api::ShuttingDown(), &frames);
       for (const std::string& f : frames) this->Queue(Event("end", f));
       close_after_write_ = true;
       return;

@@ -85,8 +85,8 @@ Status Server::OpenAll() {
   if (!otp.ok()) return otp.status();
   first_admin_password_ = std::move(otp).value();
 
-  workers_ = std::make_unique<domain::TaskPool>(config_.limits.workers, config_.limits.worker_queue, "nrpf-worker-api",
-                                          config_.limits.worker_nice);
+  workers_ = std::make_unique<domain::TaskPool>(config_.limits.workers, config_.limits.worker_queue,
+                                                "nrpf-worker-api", config_.limits.worker_nice);
   hub_ = std::make_unique<FeedHub>(ledger_.get(), &service_->projector(), std::chrono::seconds(30));
   dispatcher_ = std::make_unique<Dispatcher>(
       DispatcherDeps{service_.get(), accounts_.get(), workers_.get(), &metrics_, SystemClock::Default(),
