@@ -600,9 +600,18 @@ Result<CaseState> CaseService::ReadCase(const std::string& actor_user_id, const 
 Result<RecordedCaseRead> CaseService::ReadCaseRecorded(const std::string& actor_user_id,
                                                        const std::string& case_id,
                                                        const std::vector<std::string>& what) {
-  NRPF_RETURN_IF_ERROR(projector_->health());
+  std::promise<Result<RecordedCaseRead>> promise;
+  std::future<Result<RecordedCaseRead>> future = promise.get_future();
+  ReadCaseRecordedAsync(actor_user_id, case_id, what,
+                        [&promise](Result<RecordedCaseRead> read) { promise.set_value(std::move(read)); });
+  return future.get();
+}
+
+void CaseService::ReadCaseRecordedAsync(const std::string& actor_user_id, const std::string& case_id,
+                                        const std::vector<std::string>& what, RecordedReadDone done) {
+  if (Status health = projector_->health(); !health.ok()) return done(std::move(health));
   Result<RecordedCaseRead> read = ReadVisible(actor_user_id, case_id);
-  if (!read.ok() || read->visibility != CaseVisibility::kFull) return read;
+  if (!read.ok() || read->visibility != CaseVisibility::kFull) return done(std::move(read));
   const CaseState& c = read->state;
   ledger::AppendRequest append;
   // Accounts are never dropped from the projections (deletion is a flag), so
@@ -618,10 +627,12 @@ Result<RecordedCaseRead> CaseService::ReadCaseRecorded(const std::string& actor_
   if (!c.applicant.subject.empty()) event.subjects.push_back(c.applicant.subject);
   for (const PersonState& d : c.dependants) event.subjects.push_back(d.subject);
   append.events.push_back(std::move(event));
-  Result<ledger::AppendResult> written = ledger_->Append(std::move(append));
-  if (!written.ok()) return written.status();
-  read->access_position = written->first_position;
-  return read;
+  auto recorded = std::make_shared<RecordedCaseRead>(std::move(read).value());
+  ledger_->AppendAsync(std::move(append), [recorded, done = std::move(done)](Result<ledger::AppendResult> written) {
+    if (!written.ok()) return done(written.status());
+    recorded->access_position = written->first_position;
+    done(std::move(*recorded));
+  });
 }
 
 Status CaseService::MayOnCase(const std::string& actor_user_id, const std::string& case_id, Action action) const {

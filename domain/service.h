@@ -94,6 +94,9 @@ struct RecordedCaseRead {
   std::uint64_t access_position = 0;
 };
 
+// The answer to a recorded case read, called once.
+using RecordedReadDone = std::function<void(Result<RecordedCaseRead>)>;
+
 class CaseService {
  public:
   // Folds the log, starts following it, and finishes any erasure a crash
@@ -129,6 +132,13 @@ class CaseService {
   // Execute; metadata-only answers write nothing.
   Result<RecordedCaseRead> ReadCaseRecorded(const std::string& actor_user_id, const std::string& case_id,
                                             const std::vector<std::string>& what);
+  // ReadCaseRecorded without a thread waiting for the record: `done` is
+  // called once, with the read when its record is durable (on the ledger's
+  // thread that made it so: `done` must be quick and must not block), or at
+  // once on the calling thread with a refusal or a metadata-only read.
+  // REQUIRES: the service outlives every `done`.
+  void ReadCaseRecordedAsync(const std::string& actor_user_id, const std::string& case_id,
+                             const std::vector<std::string>& what, RecordedReadDone done);
   // Home-page counters of an organisation; `my_cases` narrows to the
   // actor's own cases, `team_id` to a team. A council's users and auditors
   // see their own council; the Home Office (subscribed councils only),

@@ -141,7 +141,8 @@ void Ledger::Impl::SubmitAsync(std::unique_ptr<PendingOp> op) {
       refused = Status::Unavailable("the ledger is closing");
     } else if (queue.size() >= options.max_queued_appends) {
       refused = Status::Unavailable("the append queue is full (" + std::to_string(queue.size()) +
-                                    " waiting); retry later");
+                                    " waiting); retry later")
+                    .WithReason("busy");
     } else {
       op->queued_at = SteadyMicros();
       queue.push_back(op.release());

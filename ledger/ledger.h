@@ -74,7 +74,7 @@ struct LedgerOptions {
   // Largest stored record (event body plus sealed sections). Default: 1 MiB.
   std::size_t max_record_bytes = 1 << 20;
   // Most Append calls waiting to be sequenced; beyond it Append fails fast
-  // with kUnavailable so callers back off. Default: 16384.
+  // with kUnavailable (reason "busy") so callers back off. Default: 16384.
   std::size_t max_queued_appends = 16384;
   // Sync the WAL before acknowledging appends. Only synthetic bulk loads
   // (nrpf-bench generate) turn it off: without it an acknowledged append can
@@ -266,12 +266,11 @@ class Ledger {
   Result<AppendResult> Append(AppendRequest request);
   // The same without waiting for the append: `done` runs once the events are
   // durable or the request failed; on a ledger thread (or inline, for a
-  // request refused before queueing). Both first read, on the calling
-  // thread, the stored versions and data keys the append needs (RocksDB
-  // point reads, usually cached), so the serial sequencer need not; so call
-  // neither from a thread that must never touch a disk. `done` must be quick
-  // and must not block or call back into a blocking Ledger method: a network
-  // server posts it to its own executor. The ledger must outlive every pending callback (its
+  // request refused before queueing). Neither reads the disk on the calling
+  // thread: the sequencer holds every stream's version and subject's key
+  // entry in memory. `done` must be quick and must not block or call back
+  // into a blocking Ledger method: what takes longer goes to the caller's
+  // own executor. The ledger must outlive every pending callback (its
   // destructor settles them all).
   void AppendAsync(AppendRequest request, AppendCallback done);
 

@@ -237,48 +237,14 @@ void Dispatcher::Command(const Call& call, const Session& session, AnswerFn done
   // retry's stored answer, an erasure) runs on the workers.
   auto shared_done = std::make_shared<AnswerFn>(std::move(done));
   auto execute = [this, id, request, shared_done] {
-    bool stopping;
-    {
-      // Counted under the lock the stop is set under, so a stop that then
-      // found none in flight refuses this one.
-      std::lock_guard lock(in_flight_mu_);
-      stopping = stopping_;
-      if (!stopping) ++in_flight_;
-    }
-    if (stopping) {
-      (*shared_done)(Refuse(id, api::ShuttingDown()));
-      return;
-    }
-    // In flight until the answer is given (or the callback dropped unrun).
-    std::shared_ptr<void> in_flight(nullptr, [this](void*) {
-      std::lock_guard lock(in_flight_mu_);
-      if (--in_flight_ == 0) in_flight_cv_.notify_all();
-    });
-    // Whether the answer ran, and whether it can still run (it is alive).
-    auto answered = std::make_shared<std::atomic<bool>>(false);
-    auto alive = std::make_shared<char>(0);
-    const std::weak_ptr<char> callback_alive = alive;
-    auto answer = [this, id, request, shared_done, in_flight, answered,
-                   alive = std::move(alive)](Result<domain::CommandOutcome> outcome) {
-      answered->store(true);
-      Answer a;
-      try {
-        a = CommandAnswer(id, *request, std::move(outcome));
-      } catch (const std::exception& e) {
-        a = Refuse(id, api::Refusal(Code::kIOError, api::reason::kInternal, std::string("the answer failed: ") + e.what()));
-      }
-      (*shared_done)(std::move(a));
-    };
-    try {
-      service_.ExecuteAsync(*request, workers_.AsExecutor(), std::move(answer));
-    } catch (const std::exception& e) {
-      // Out of memory deciding: answered here only if the answer is gone
-      // unrun; one still held somewhere will run.
-      if (callback_alive.expired() && !answered->load()) {
-        (*shared_done)(Refuse(id, api::Refusal(Code::kIOError, api::reason::kInternal,
-                                               std::string("the command failed: ") + e.what())));
-      }
-    }
+    InFlight<Result<domain::CommandOutcome>>(
+        id, shared_done,
+        [this, id, request](Result<domain::CommandOutcome> outcome) {
+          return CommandAnswer(id, *request, std::move(outcome));
+        },
+        [this, request](std::function<void(Result<domain::CommandOutcome>)> answer) {
+          service_.ExecuteAsync(*request, workers_.AsExecutor(), std::move(answer));
+        });
   };
   if (request->command_id.empty()) {
     // Decided here, on the connection's I/O thread: a read of the
@@ -296,6 +262,62 @@ void Dispatcher::Command(const Call& call, const Session& session, AnswerFn done
   });
 }
 
+template <typename Outcome>
+void Dispatcher::InFlight(std::uint64_t request_id, std::shared_ptr<AnswerFn> done,
+                          std::function<Answer(Outcome)> answer_of,
+                          const std::function<void(std::function<void(Outcome)>)>& start) {
+  bool stopping;
+  {
+    // Counted under the lock the stop is set under, so a stop that then
+    // found none in flight refuses this one.
+    std::lock_guard lock(in_flight_mu_);
+    stopping = stopping_;
+    if (!stopping) ++in_flight_;
+  }
+  if (stopping) {
+    (*done)(Refuse(request_id, api::ShuttingDown()));
+    return;
+  }
+  // In flight until the answer is given (or the callback dropped unrun).
+  std::shared_ptr<void> in_flight(nullptr, [this](void*) {
+    std::lock_guard lock(in_flight_mu_);
+    if (--in_flight_ == 0) in_flight_cv_.notify_all();
+  });
+  // Whether the answer ran, and whether it can still run (it is alive).
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  auto alive = std::make_shared<char>(0);
+  const std::weak_ptr<char> callback_alive = alive;
+  auto answer = [this, request_id, done, in_flight, answered, alive = std::move(alive),
+                 answer_of = std::move(answer_of)](Outcome outcome) {
+    answered->store(true);
+    Answer a;
+    try {
+      a = answer_of(std::move(outcome));
+    } catch (const std::exception& e) {
+      a = Refuse(request_id,
+                 api::Refusal(Code::kIOError, api::reason::kInternal, std::string("the answer failed: ") + e.what()));
+    }
+    (*done)(std::move(a));
+  };
+  try {
+    start(std::move(answer));
+  } catch (const std::exception& e) {
+    // Out of memory starting it: answered here only if the answer is gone
+    // unrun; one still held somewhere will run.
+    if (callback_alive.expired() && !answered->load()) {
+      (*done)(Refuse(request_id, api::Refusal(Code::kIOError, api::reason::kInternal,
+                                              std::string("the request failed: ") + e.what())));
+    }
+  }
+}
+
+template void Dispatcher::InFlight<Result<domain::CommandOutcome>>(
+    std::uint64_t, std::shared_ptr<AnswerFn>, std::function<Answer(Result<domain::CommandOutcome>)>,
+    const std::function<void(std::function<void(Result<domain::CommandOutcome>)>)>&);
+template void Dispatcher::InFlight<Result<domain::RecordedCaseRead>>(
+    std::uint64_t, std::shared_ptr<AnswerFn>, std::function<Answer(Result<domain::RecordedCaseRead>)>,
+    const std::function<void(std::function<void(Result<domain::RecordedCaseRead>)>)>&);
+
 Answer Dispatcher::CommandAnswer(std::uint64_t request_id, const domain::CommandRequest& request,
                                  Result<domain::CommandOutcome> outcome) {
   if (!outcome.ok()) {
@@ -311,17 +333,17 @@ Answer Dispatcher::CommandAnswer(std::uint64_t request_id, const domain::Command
   return Reply(w.Finish(BuildCommandResult(w.fbb(), *outcome, *otp)));
 }
 
-std::size_t Dispatcher::commands_in_flight() const {
+std::size_t Dispatcher::writes_in_flight() const {
   std::lock_guard lock(in_flight_mu_);
   return in_flight_;
 }
 
-bool Dispatcher::WaitForCommands(std::chrono::steady_clock::time_point deadline) const {
+bool Dispatcher::WaitForInFlight(std::chrono::steady_clock::time_point deadline) const {
   std::unique_lock lock(in_flight_mu_);
   return in_flight_cv_.wait_until(lock, deadline, [&] { return in_flight_ == 0; });
 }
 
-void Dispatcher::WaitForCommands() const {
+void Dispatcher::WaitForInFlight() const {
   std::unique_lock lock(in_flight_mu_);
   in_flight_cv_.wait(lock, [&] { return in_flight_ == 0; });
 }

@@ -5,10 +5,13 @@
 //
 //  * reads of the projections (counters, caseloads, search, clocks, lists)
 //    run at once on the calling I/O thread: they take microseconds;
-//  * everything that writes or waits (commands, logins, password changes,
-//    case reads that are recorded, audit reads of the log) runs on the
-//    worker pool, so no I/O thread ever waits for a disk. A full pool queue
-//    answers unavailable/busy at once.
+//  * commands and recorded case reads (get_case) are decided on the I/O
+//    thread too and handed to the ledger; their answers are built where
+//    their writes land, with no thread waiting (InFlight);
+//  * everything else that writes or waits (logins, password changes,
+//    account changes, audit reads of the log, commands with an idempotency
+//    key) runs on the worker pool, so no I/O thread ever waits for a disk.
+//    A full pool queue answers unavailable/busy at once.
 //
 // Subscriptions are opened here (OpenFeed) and driven by their connection.
 //
@@ -83,7 +86,8 @@ class Dispatcher {
   explicit Dispatcher(DispatcherDeps deps);
 
   // Answers `call` exactly once through `done`: before returning (reads,
-  // refusals) or later on a worker thread. Never blocks on a disk.
+  // refusals) or later, on a worker or on the ledger's or projections'
+  // thread where its write landed. Never blocks on a disk.
   // Subscriptions and unsubscribe are the connection's (OpenFeed).
   void Handle(const Call& call, AnswerFn done);
 
@@ -95,19 +99,28 @@ class Dispatcher {
     std::lock_guard lock(in_flight_mu_);
     stopping_ = true;
   }
-  // Commands decided and not yet answered: a worker decides a command and
-  // goes on to other work while the command's write lands
-  // (CaseService::ExecuteAsync).
-  std::size_t commands_in_flight() const;
-  // Waits until no command is in flight, or until `deadline`; true if none is.
-  bool WaitForCommands(std::chrono::steady_clock::time_point deadline) const;
-  void WaitForCommands() const;
+  // Commands decided and not yet answered, and case reads whose record is
+  // being written: no thread waits for their writes (CaseService::
+  // ExecuteAsync, ReadCaseRecordedAsync).
+  std::size_t writes_in_flight() const;
+  // Waits until none is in flight, or until `deadline`; true if none is.
+  bool WaitForInFlight(std::chrono::steady_clock::time_point deadline) const;
+  void WaitForInFlight() const;
 
  private:
   using Work = std::function<Answer()>;
   // Runs `work` on the pool and answers with what it returns; busy or
   // shutting_down when the pool will not take it.
   void Submit(const Call& call, Work work, AnswerFn done);
+  // Starts work whose answer comes later, from whichever thread its write
+  // lands on, without a thread waiting for it: `start` hands the callback
+  // it is given on, to be called once with the outcome, which `answer_of`
+  // turns into the answer. The work counts as in flight until then (Stop
+  // and WaitForInFlight). Answers shutting_down once stopping, and the
+  // failure when `start` throws with the callback dropped unrun.
+  template <typename Outcome>
+  void InFlight(std::uint64_t request_id, std::shared_ptr<AnswerFn> done, std::function<Answer(Outcome)> answer_of,
+                const std::function<void(std::function<void(Outcome)>)>& start);
   // The answer to a command, once its outcome is known.
   Answer CommandAnswer(std::uint64_t request_id, const domain::CommandRequest& request,
                        Result<domain::CommandOutcome> outcome);

@@ -113,8 +113,9 @@ Status Server::OpenAll() {
                     [this] { return static_cast<double>(workers_->queued()); });
   metrics_.AddGauge("nrpf_workers_busy", "Workers running a request (a command only while it is decided).",
                     [this] { return static_cast<double>(workers_->running()); });
-  metrics_.AddGauge("nrpf_commands_in_flight", "Commands decided and not yet answered.",
-                    [this] { return static_cast<double>(dispatcher_->commands_in_flight()); });
+  metrics_.AddGauge("nrpf_commands_in_flight",
+                    "Commands decided, and case reads whose record is being written, not yet answered.",
+                    [this] { return static_cast<double>(dispatcher_->writes_in_flight()); });
   metrics_.AddGauge("nrpf_sessions", "Open sessions.", [this] { return static_cast<double>(accounts_->session_count()); });
   metrics_.AddCounter("nrpf_command_conflict_retries_total",
                       "Commands decided again because something they read changed before their append.",
@@ -191,9 +192,9 @@ void Server::Shutdown() {
   // one of them, as the workers' running tasks are, since the service and
   // the answers' connections must outlive them. Each is bounded by its
   // append and by projection_wait.
-  if (!dispatcher_->WaitForCommands(std::max(deadline, Clock::now()))) {
-    spdlog::warn("stopping: waiting for {} commands still in flight", dispatcher_->commands_in_flight());
-    dispatcher_->WaitForCommands();
+  if (!dispatcher_->WaitForInFlight(std::max(deadline, Clock::now()))) {
+    spdlog::warn("stopping: waiting for {} commands and recorded reads still in flight", dispatcher_->writes_in_flight());
+    dispatcher_->WaitForInFlight();
   }
   connections_->CloseAll();
   const auto close_by = Clock::now() + std::chrono::seconds(2);

@@ -1,7 +1,8 @@
 // Live subscriptions on the binary listener (home-page counters, a case's
 // events, the whole log) and what a SIGTERM does to clients in the middle
-// of things: in-flight commands finish, subscriptions end with a reason,
-// the daemon exits 0, and the log holds exactly what was acknowledged.
+// of things: in-flight commands and recorded case reads finish,
+// subscriptions end with a reason, the daemon exits 0, and the log holds
+// exactly what was acknowledged.
 
 #include <catch2/catch.hpp>
 
@@ -9,6 +10,8 @@
 
 #include <set>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/client.h"
 #include "server/frame.h"
@@ -152,29 +155,48 @@ TEST_CASE("counters, a case's events and the whole log are pushed to subscribers
   CHECK(after->error()->reason()->str() == "session_invalid");
 }
 
-TEST_CASE("SIGTERM: in-flight commands finish, subscriptions end, exit 0, and the log holds what was acknowledged",
+TEST_CASE("SIGTERM: in-flight commands and case reads finish, subscriptions end, exit 0, and the log holds what was "
+          "acknowledged",
           "[server][shutdown]") {
   ServerWorld w;
   const std::string token = w.Token("camden-cw1");
   auto subscriber = Connect(w);
   REQUIRE(api::VerifiedResponse(*subscriber->Call(RequestFrame(fb::Op::SubscribeCounters, "{}", 5, token), 5))->error() == nullptr);
   auto writer = Connect(w);
+  std::string created_frame;
+  REQUIRE(writer->Send(RequestFrame(fb::Op::CreateCase, kCase, 1, token)).ok());
+  const fb::Response* created = AnswerFor(*writer, 1, &created_frame);
+  REQUIRE(created->error() == nullptr);
+  const std::string read_case = created->body_as_CommandResult()->case_id()->str();
+  // Commands (odd ids) and recorded reads of the first case (even ids),
+  // each answered where its write lands, with no thread waiting for it.
   std::string burst;
-  for (std::uint64_t id = 1; id <= 40; ++id) burst += RequestFrame(fb::Op::CreateCase, kCase, id, token);
+  for (std::uint64_t id = 2; id <= 81; ++id) {
+    burst += id % 2 == 1 ? RequestFrame(fb::Op::CreateCase, kCase, id, token)
+                         : RequestFrame(fb::Op::GetCase, R"({"case_id":")" + read_case + "\"}", id, token);
+  }
   REQUIRE(writer->Send(burst).ok());
   std::this_thread::sleep_for(20ms);
   kill(w.server.pid(), SIGTERM);
 
-  int acknowledged = 0, refused = 0;
-  for (int i = 0; i < 40; ++i) {
+  int acknowledged = 0, refused = 0, reads = 0;
+  std::set<std::uint64_t> read_at;  // the access records of the reads answered with the case
+  for (int i = 0; i < 80; ++i) {
     Result<std::string> f = writer->Receive(15s);
     if (!f.ok()) break;  // closed: what was not answered was not read
     const fb::Response* r = api::VerifiedResponse(*f);
-    if (r->error() == nullptr) {
-      ++acknowledged;
-    } else {
+    if (r->error() != nullptr) {
       CHECK(r->error()->reason()->str() == "shutting_down");
       ++refused;
+    } else if (r->request_id() % 2 == 0) {
+      const fb::CaseView* view = r->body_as_CaseView();
+      REQUIRE(view != nullptr);
+      CHECK(view->applicant()->details()->family_name()->str() == "Okafor");
+      REQUIRE(view->access_position().has_value());
+      read_at.insert(*view->access_position());
+      ++reads;
+    } else {
+      ++acknowledged;
     }
   }
   std::string s;
@@ -188,16 +210,33 @@ TEST_CASE("SIGTERM: in-flight commands finish, subscriptions end, exit 0, and th
   }
   CHECK(end->error()->reason()->str() == "shutting_down");
   CHECK(w.server.Stop() == 0);
-  CHECK(acknowledged + refused <= 40);
+  CHECK(acknowledged + reads + refused <= 80);
   CHECK(acknowledged > 0);
+  CHECK(reads > 0);
+  CHECK(read_at.size() == static_cast<std::size_t>(reads));
 
-  // Every acknowledged case is in the log, and no other.
+  // Every acknowledged case is in the log, and no other; every read answered
+  // with the case was recorded first, at the position its answer gave.
   ServerProcess again(w.dir.Sub("server"));
   CliUser camden(again, w.dir, "camden-cw1");
   REQUIRE(camden.Json({"login", "camden-cw1"}, {{"NRPF_PASSWORD", PasswordOf("camden-cw1")}}).code == 0);
   CliUser::Answer counters = camden.Json({"get-counters"});
   REQUIRE(counters.code == 0);
-  CHECK(static_cast<int>(counters->body_as_Counters()->open_referrals()) == acknowledged);
+  CHECK(static_cast<int>(counters->body_as_Counters()->open_referrals()) == acknowledged + 1);
+  CliResult timeline = camden.Run({"case-timeline", "case_id=" + read_case});
+  INFO(timeline.err);
+  REQUIRE(timeline.code == 0);
+  const nlohmann::json history = nlohmann::json::parse(timeline.out);
+  std::set<std::uint64_t> recorded;
+  for (const nlohmann::json& e : history["timeline"]) {
+    if (e["type"] == "case.accessed" && e["read"] == nlohmann::json::array({"case"})) {
+      recorded.insert(e["position"].get<std::uint64_t>());
+    }
+  }
+  for (const std::uint64_t at : read_at) {
+    INFO(at);
+    CHECK(recorded.count(at) == 1);
+  }
   CHECK(again.Stop() == 0);
 }
 
