@@ -313,6 +313,15 @@ TEST_CASE("bad requests are refused with a clear code and nothing written", "[le
   CHECK(l->Append(Request("x", {Event("s", "t", std::string(8192, 'b'))})).status().code() == Code::kTooLarge);
   CHECK(l->Append(Request("x", {Event("s", "t")}, {{"s", 0}, {"s", 0}})).status().code() == Code::kInvalidArgument);
   CHECK(l->Size() == 1);
+
+  // A full append queue refuses at once, with a reason to back off and retry.
+  l.reset();
+  o.max_queued_appends = 0;
+  l = test::OpenOrDie(o);
+  const Status full = l->Append(Request("y", {Event("s", "t")})).status();
+  CHECK(full.code() == Code::kUnavailable);
+  CHECK(full.reason() == "busy");
+  CHECK(l->Size() == 1);
 }
 
 TEST_CASE("checkpoints are signed notes over the tree that ends with each event", "[ledger]") {
