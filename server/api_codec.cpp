@@ -313,4 +313,20 @@ bool StringsAreUtf8(const flatbuffers::Table* table, const reflection::Object& o
   return TableUtf8(table, object, 0);
 }
 
+Status CheckRequired(const flatbuffers::Table* table, const reflection::Object& object) {
+  for (const reflection::Field* f : *object.fields()) {
+    if (f->attributes() == nullptr || f->attributes()->LookupByKey("required_value") == nullptr) continue;
+    const std::string name = f->name()->str();
+    const bool present = table->GetOptionalFieldOffset(f->offset()) != 0;
+    const reflection::BaseType type = f->type()->base_type();
+    if (type == reflection::String && present && flatbuffers::GetFieldS(*table, *f)->size() != 0) continue;
+    if (type != reflection::String && present) continue;
+    // A missing enum is the domain's to refuse, after who may act: a
+    // request is first refused for its target and its author.
+    if (type <= reflection::Double) continue;
+    return Status::InvalidArgument(name + " is required").WithReason(name + "_invalid");
+  }
+  return Status::Ok();
+}
+
 }  // namespace nrpf::api

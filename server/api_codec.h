@@ -59,6 +59,11 @@ std::string JsonEscape(std::string_view text);
 bool IsUtf8(std::string_view text);
 // True when every string reachable from `table` (of `object`) is valid UTF-8.
 bool StringsAreUtf8(const flatbuffers::Table* table, const reflection::Object& object);
+// invalid_argument/<field>_invalid for the first string, table or list of
+// `table` (of `object`) marked required_value in schema/api.fbs that is
+// left out, or given as an empty string: the request names no target or
+// lacks its substance. Enums are the domain's to check, after permissions.
+Status CheckRequired(const flatbuffers::Table* table, const reflection::Object& object);
 // The reflection object of a table by unqualified or qualified name.
 const reflection::Object* FindObject(std::string_view table);
 

@@ -99,6 +99,14 @@ Status CheckUtf8(const Call& call) {
   return Status::Ok();
 }
 
+// What an operation cannot do without is there: fields marked required_value
+// in schema/api.fbs, refused by name before anything reads or decides.
+Status CheckRequired(const Call& call) {
+  const reflection::Object* object = api::FindObject(api::OpTable(call.op));
+  if (object == nullptr) return Status::Ok();
+  return api::CheckRequired(static_cast<const flatbuffers::Table*>(call.body), *object);
+}
+
 }  // namespace
 
 void Dispatcher::Handle(const Call& call, AnswerFn done) {
@@ -206,6 +214,10 @@ void Dispatcher::HandleAuthenticated(const Call& call, const Session& session, A
       return;
     default:
       break;
+  }
+  if (Status required = CheckRequired(call); !required.ok()) {
+    done(Refuse(id, required));
+    return;
   }
   if (Read(call, session, done) || Audit(call, session, done)) return;
   Command(call, session, std::move(done));
@@ -356,6 +368,7 @@ Result<std::unique_ptr<Feed>> Dispatcher::OpenFeed(const Call& call) {
   if (session->must_change_password) {
     return api::Refusal(Code::kPermissionDenied, reason::kPasswordChangeRequired, "change the one-time password first");
   }
+  NRPF_RETURN_IF_ERROR(CheckRequired(call));
   FeedContext context{&service_, &accounts_, call.token, call.token_key.empty() ? TokenKey(call.token) : call.token_key};
   std::unique_ptr<Feed> feed;
   switch (call.op) {

@@ -23,6 +23,17 @@ const std::string kApplicant =
 
 const fb::CaseView* CaseOf(const CliUser::Answer& a) { return a->body_as_CaseView(); }
 
+// A case of Camden's caseworker, with everything it needs; its id.
+std::string NewCase(ServerWorld& w) {
+  return w.Ok("camden-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Amina",
+                             "applicant.family_name=Okafor", "applicant.date_of_birth=1988-04-12",
+                             "household_type=AdultWithCareNeeds", "legislation=CareAct2014",
+                             "referral_date=2025-03-01"})
+      ->body_as_CommandResult()
+      ->case_id()
+      ->str();
+}
+
 TEST_CASE("an enum a command needs is refused when left out, over HTTP and binary frames", "[server][fields]") {
   ServerWorld w;
   const std::string token = w.Token("camden-cw1");
@@ -43,13 +54,7 @@ TEST_CASE("an enum a command needs is refused when left out, over HTTP and binar
                                  "household_type=AdultWithCareNeeds", "referral_date=2025-03-01"},
                   kExitInvalid) == "legislation_invalid");
 
-  const std::string id = w.Ok("camden-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Amina",
-                                             "applicant.family_name=Okafor", "applicant.date_of_birth=1988-04-12",
-                                             "household_type=AdultWithCareNeeds", "legislation=CareAct2014",
-                                             "referral_date=2025-03-01"})
-                             ->body_as_CommandResult()
-                             ->case_id()
-                             ->str();
+  const std::string id = NewCase(w);
 
   const std::string ho = w.Token("ho-1");
   HttpResult no_status = HttpAs(ho, at, "POST", "/v1/complete_status_check", R"({"case_id":")" + id + R"("})");
@@ -103,6 +108,42 @@ TEST_CASE("an enum a command needs is refused when left out, over HTTP and binar
   CliResult unknown = w.User("camden-cw1").Run({"--no-such-flag", "who-am-i"});
   CHECK(unknown.code == 2);
   CHECK(unknown.err.find("nrpf --help") != std::string::npos);
+}
+
+TEST_CASE("an id or text an operation cannot do without is refused by name when left out or empty",
+          "[server][fields]") {
+  ServerWorld w;
+  const std::string token = w.Token("camden-cw1");
+  const std::string& at = w.server.http();
+  const std::string id = NewCase(w);
+  const std::uint64_t size = LogSize(w);
+
+  // Reads: no case named is not "no case ''".
+  HttpResult no_case = HttpAs(token, at, "POST", "/v1/get_case", "{}");
+  CHECK(no_case.status == 400);
+  CHECK(ReasonOf(no_case) == "case_id_invalid");
+  CHECK(no_case.body.find("case_id is required") != std::string::npos);
+  CHECK(ReasonOf(HttpAs(token, at, "POST", "/v1/get_case", R"({"case_id":""})")) == "case_id_invalid");
+  CHECK(w.Refused("camden-cw1", {"get-case"}, kExitInvalid) == "case_id_invalid");
+  CHECK(w.Refused("camden-cw1", {"case-timeline"}, kExitInvalid) == "case_id_invalid");
+  // Commands: before who may act is asked, since the request has no target.
+  CHECK(w.Refused("camden-admin", {"create-team", "team_id=team-b", "name=Team B"}, kExitInvalid) ==
+        "organisation_id_invalid");
+  CHECK(w.Refused("camden-admin", {"create-user", "user_id=camden-x", "name=X", "role=CouncilAdmin"},
+                  kExitInvalid) == "organisation_id_invalid");
+  CHECK(w.Refused("camden-cw1", {"answer-query", "case_id=" + id, "text=Yes"}, kExitInvalid) == "query_id_invalid");
+  CHECK(w.Refused("camden-cw1", {"close-alert", "case_id=" + id}, kExitInvalid) == "alert_id_invalid");
+  CHECK(w.Refused("camden-cw1", {"record-advice", "advised_on=2025-03-02", "of=DetailsSharedWithHomeOffice"},
+                  kExitInvalid) == "case_id_invalid");
+  HttpResult no_text = HttpAs(token, at, "POST", "/v1/raise_query",
+                              R"({"case_id":")" + id + R"(","topic":"StatusUpdate","text":""})");
+  CHECK(no_text.status == 400);
+  CHECK(ReasonOf(no_text) == "text_invalid");
+  // Optional ids stay optional: the caller's own council's counters.
+  w.Ok("camden-cw1", {"get-counters"});
+  // Nothing was written by any of it (reads of a case record theirs only
+  // when they answer with it).
+  CHECK(LogSize(w) == size);
 }
 
 TEST_CASE("amendments over HTTP keep what they leave out and clear what is given empty", "[server][fields]") {
