@@ -129,7 +129,12 @@ Result<std::string> AssignmentsToJson(std::string_view table, const std::vector<
     Node* node = &top;
     for (std::size_t i = 0; i < path.size(); ++i) {
       const reflection::Field* field = object->fields()->LookupByKey(path[i].c_str());
-      if (field == nullptr) return Bad(word, "no field " + path[i] + " in " + object->name()->str());
+      if (field == nullptr) {
+        std::string in;  // where it was looked for: the operation, or a field of it
+        for (std::size_t j = 0; j < i; ++j) in += (j == 0 ? "" : ".") + path[j];
+        return Bad(word, "no field " + path[i] + (in.empty() ? "" : " in " + in) +
+                             " (nrpf help <operation> lists the fields)");
+      }
       const reflection::Type& type = *field->type();
       const bool last = i + 1 == path.size();
       auto& child = node->fields[path[i]];

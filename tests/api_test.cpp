@@ -285,6 +285,9 @@ TEST_CASE("the command line names fields by path and types them by the schema", 
   REQUIRE(rules.ok());
   CHECK(api::JsonToTable("ChangeSlaPolicy", *rules).ok());
   CHECK_FALSE(cli::AssignmentsToJson("CreateCase", {"colour=red"}).ok());
+  // An unknown field is named where it was looked for, in the user's words.
+  const Status nested = cli::AssignmentsToJson("CreateCase", {"applicant.colour=red"}).status();
+  CHECK(nested.message() == "applicant.colour=red: no field colour in applicant (nrpf help <operation> lists the fields)");
   CHECK_FALSE(cli::AssignmentsToJson("CreateCase", {"applicant=Amina"}).ok());
   CHECK_FALSE(cli::AssignmentsToJson("CreateCase", {"urgent=perhaps"}).ok());
   CHECK_FALSE(cli::AssignmentsToJson("CreateCase", {"household_type=Castle"}).ok());

@@ -9,7 +9,7 @@ ledger::LedgerOptions OptionsFor(const std::filesystem::path& dir, const Clock* 
   o.db_path = (dir / "ledger").string();
   o.master_key_path = (dir / "master.key").string();
   o.signing_key_dir = (dir / "keys").string();
-  o.origin = "bench.nrpf-ledger.local/log";
+  o.origin = kSyntheticOrigin;
   o.clock = clock;
   o.sync = sync;
   return o;

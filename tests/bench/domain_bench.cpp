@@ -92,6 +92,13 @@ int RunGenerate(const BenchArgs& args) {
   ReportGeneration(*report, SecondsSince(start), &json);
   json.Set("peak_rss_mb", PeakRssMb());
   std::printf("%s\n", json.ToString().c_str());
+  // Its accounts have no passwords (credentials are never in the log): the
+  // server issues the operator a one-time password, and the operator
+  // resets the others' (`nrpf reset-password user_id=council-001-admin`).
+  std::fprintf(stderr,
+               "serve it with:\n  nrpf-ledgerd --data-dir %s --origin %s --first-admin %s\n"
+               "then log in as %s with the one-time password it prints\n",
+               args.dir.c_str(), kSyntheticOrigin, kSyntheticOperator, kSyntheticOperator);
   return 0;
 }
 

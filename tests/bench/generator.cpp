@@ -143,11 +143,11 @@ class Simulation {
   Status Setup() {
     RegisterOrganisation ns{"network-support", fb::OrganisationKind::NetworkSupport,
                             "Synthetic NRPF Network support", fb::Nation::EnglandAndWales};
-    CreateUser admin{"ns-admin", "network-support", fb::Role::NetworkSupport, "", "Synthetic Operator",
+    CreateUser admin{kSyntheticOperator, "network-support", fb::Role::NetworkSupport, "", "Synthetic Operator",
                      "operator@synthetic.invalid"};
     Result<bool> boot = svc_.Bootstrap(ns, admin);
     if (!boot.ok()) return boot.status();
-    ns_admin_ = "ns-admin";
+    ns_admin_ = kSyntheticOperator;
     report_.organisations = 1;
     report_.users = 1;
     auto org = [&](const std::string& id, fb::OrganisationKind kind, const std::string& name, fb::Nation n) {

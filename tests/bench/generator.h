@@ -23,6 +23,11 @@
 
 namespace nrpf::bench {
 
+// The origin of a generated log, and the network-support operator the
+// generator acts as (nrpf-ledgerd's --origin and --first-admin to serve it).
+inline constexpr char kSyntheticOrigin[] = "bench.nrpf-ledger.local/log";
+inline constexpr char kSyntheticOperator[] = "ns-admin";
+
 struct GeneratorOptions {
   std::uint64_t seed = 1;
   std::size_t councils = 40;
