@@ -258,19 +258,21 @@ int Run(Args& a) {
   }
   if (op_name == "ops") {
     for (std::size_t i = 1; i <= static_cast<std::size_t>(api::fb::Op::MAX); ++i) {
-      std::printf("%s\n", std::string(api::OpName(static_cast<api::fb::Op>(i))).c_str());
+      const auto op = static_cast<api::fb::Op>(i);
+      std::printf("%-26s %s\n", std::string(api::OpName(op)).c_str(), TableSummary(api::OpTable(op)).c_str());
     }
     return kExitOk;
   }
   if (op_name == "help") {
-    if (a.words.empty()) return Usage("help <operation>");
+    if (a.words.empty()) return Help();
     std::string name = a.words[0];
     for (char& c : name) {
       if (c == '-') c = '_';
     }
     std::optional<api::fb::Op> op = api::OpByName(name);
     if (!op) return Usage("no operation " + a.words[0] + " (nrpf ops lists them)");
-    std::printf("%s fields:\n%s", name.c_str(), DescribeTable(api::OpTable(*op)).c_str());
+    std::printf("%s: %s\nfields:\n%s", name.c_str(), TableSummary(api::OpTable(*op)).c_str(),
+                DescribeTable(api::OpTable(*op)).c_str());
     return kExitOk;
   }
   std::optional<api::fb::Op> op = api::OpByName(op_name);

@@ -177,6 +177,14 @@ Result<std::string> AssignmentsToJson(std::string_view table, const std::vector<
   return top.Render();
 }
 
+std::string TableSummary(std::string_view table) {
+  const reflection::Object* object = api::FindObject(table);
+  if (object == nullptr || object->documentation() == nullptr || object->documentation()->size() == 0) return "";
+  std::string line = object->documentation()->Get(0)->str();
+  while (!line.empty() && line.front() == ' ') line.erase(0, 1);
+  return line;
+}
+
 std::string DescribeTable(std::string_view table) {
   const reflection::Object* object = api::FindObject(table);
   if (object == nullptr) return "";

@@ -22,6 +22,9 @@ Result<std::string> AssignmentsToJson(std::string_view table, const std::vector<
 
 // One line per field of `table`: name, type and, for enums, the values;
 // "(required)" after the fields the operation cannot do without.
+// What an operation's table is for: the first line of its documentation
+// in schema/api.fbs ("" when it has none).
+std::string TableSummary(std::string_view table);
 std::string DescribeTable(std::string_view table);
 
 }  // namespace nrpf::cli

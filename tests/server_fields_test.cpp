@@ -93,6 +93,13 @@ TEST_CASE("an enum a command needs is refused when left out, over HTTP and binar
   CHECK(help.out.find("reason = RecourseToPublicFundsGranted|") != std::string::npos);
   CHECK(help.out.find("|Other  (required)\n") != std::string::npos);
   CHECK(help.out.find("  note = text\n") != std::string::npos);
+  // What each operation is for, from the schema's documentation.
+  CHECK(help.out.rfind("close_case: Closes a case, with its reason.\n", 0) == 0);
+  CliResult ops = w.User("camden-cw1").Run({"ops"});
+  CHECK(ops.code == 0);
+  CHECK(ops.out.find("\nget_case ") != std::string::npos);
+  CHECK(ops.out.find("A case, with its people's details") != std::string::npos);
+  CHECK(w.User("camden-cw1").Run({"help"}).code == 0);
   // nrpf --help lists the flags, on stdout, and succeeds; an unknown flag
   // is a usage error that points at it.
   CliResult flags = w.User("camden-cw1").Run({"--help"});
