@@ -20,11 +20,11 @@ namespace nrpf::cli {
 // index out of order or a value of the wrong form.
 Result<std::string> AssignmentsToJson(std::string_view table, const std::vector<std::string>& assignments);
 
-// One line per field of `table`: name, type and, for enums, the values;
-// "(required)" after the fields the operation cannot do without.
 // What an operation's table is for: the first line of its documentation
 // in schema/api.fbs ("" when it has none).
 std::string TableSummary(std::string_view table);
+// One line per field of `table`: name, type and, for enums, the values;
+// "(required)" after the fields the operation cannot do without.
 std::string DescribeTable(std::string_view table);
 
 }  // namespace nrpf::cli

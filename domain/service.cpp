@@ -602,13 +602,16 @@ Result<RecordedCaseRead> CaseService::ReadCaseRecorded(const std::string& actor_
                                                        const std::vector<std::string>& what) {
   std::promise<Result<RecordedCaseRead>> promise;
   std::future<Result<RecordedCaseRead>> future = promise.get_future();
-  ReadCaseRecordedAsync(actor_user_id, case_id, what,
+  // The answer is the caller's to take, on whichever thread it comes.
+  const Executor here = [](std::function<void()> run, std::function<void(Status)>) { run(); };
+  ReadCaseRecordedAsync(actor_user_id, case_id, what, here,
                         [&promise](Result<RecordedCaseRead> read) { promise.set_value(std::move(read)); });
   return future.get();
 }
 
 void CaseService::ReadCaseRecordedAsync(const std::string& actor_user_id, const std::string& case_id,
-                                        const std::vector<std::string>& what, RecordedReadDone done) {
+                                        const std::vector<std::string>& what, Executor executor,
+                                        RecordedReadDone done) {
   if (Status health = projector_->health(); !health.ok()) return done(std::move(health));
   Result<RecordedCaseRead> read = ReadVisible(actor_user_id, case_id);
   if (!read.ok() || read->visibility != CaseVisibility::kFull) return done(std::move(read));
@@ -628,10 +631,18 @@ void CaseService::ReadCaseRecordedAsync(const std::string& actor_user_id, const 
   for (const PersonState& d : c.dependants) event.subjects.push_back(d.subject);
   append.events.push_back(std::move(event));
   auto recorded = std::make_shared<RecordedCaseRead>(std::move(read).value());
-  ledger_->AppendAsync(std::move(append), [recorded, done = std::move(done)](Result<ledger::AppendResult> written) {
-    if (!written.ok()) return done(written.status());
-    recorded->access_position = written->first_position;
-    done(std::move(*recorded));
+  auto shared_done = std::make_shared<RecordedReadDone>(std::move(done));
+  ledger_->AppendAsync(std::move(append), [recorded, shared_done, executor = std::move(executor)](
+                                              Result<ledger::AppendResult> written) {
+    // On the ledger's thread, which must go on to the next fsync: the
+    // answer goes to the executor.
+    if (written.ok()) recorded->access_position = written->first_position;
+    const Status status = written.status();
+    executor([recorded, shared_done, status] {
+      if (!status.ok()) return (*shared_done)(status);
+      (*shared_done)(std::move(*recorded));
+    },
+             [shared_done](Status refused) { (*shared_done)(std::move(refused)); });
   });
 }
 

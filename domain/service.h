@@ -133,12 +133,13 @@ class CaseService {
   Result<RecordedCaseRead> ReadCaseRecorded(const std::string& actor_user_id, const std::string& case_id,
                                             const std::vector<std::string>& what);
   // ReadCaseRecorded without a thread waiting for the record: `done` is
-  // called once, with the read when its record is durable (on the ledger's
-  // thread that made it so: `done` must be quick and must not block), or at
-  // once on the calling thread with a refusal or a metadata-only read.
-  // REQUIRES: the service outlives every `done`.
+  // called once, at once on the calling thread with a refusal or a
+  // metadata-only read, or through `executor` once the record is durable
+  // (with the read) or failed (the ledger's thread only hands it over); with
+  // the executor's refusal if it refuses. REQUIRES: the service outlives
+  // every `done`.
   void ReadCaseRecordedAsync(const std::string& actor_user_id, const std::string& case_id,
-                             const std::vector<std::string>& what, RecordedReadDone done);
+                             const std::vector<std::string>& what, Executor executor, RecordedReadDone done);
   // Home-page counters of an organisation; `my_cases` narrows to the
   // actor's own cases, `team_id` to a team. A council's users and auditors
   // see their own council; the Home Office (subscribed councils only),

@@ -100,7 +100,8 @@ Status CheckUtf8(const Call& call) {
 }
 
 // What an operation cannot do without is there: fields marked required_value
-// in schema/api.fbs, refused by name before anything reads or decides.
+// in schema/api.fbs, refused by name before anything is looked up, checked
+// or hashed (a login's password included).
 Status CheckRequired(const Call& call) {
   const reflection::Object* object = api::FindObject(api::OpTable(call.op));
   if (object == nullptr) return Status::Ok();
@@ -124,6 +125,10 @@ void Dispatcher::Handle(const Call& call, AnswerFn done) {
   }
   if (Status utf8 = CheckUtf8(call); !utf8.ok()) {
     counted(Refuse(call.request_id, utf8));
+    return;
+  }
+  if (Status required = CheckRequired(call); !required.ok()) {
+    counted(Refuse(call.request_id, required));
     return;
   }
   if (call.op == fb::Op::Login) {
@@ -215,10 +220,6 @@ void Dispatcher::HandleAuthenticated(const Call& call, const Session& session, A
     default:
       break;
   }
-  if (Status required = CheckRequired(call); !required.ok()) {
-    done(Refuse(id, required));
-    return;
-  }
   if (Read(call, session, done) || Audit(call, session, done)) return;
   Command(call, session, std::move(done));
 }
@@ -309,7 +310,14 @@ void Dispatcher::InFlight(std::uint64_t request_id, std::shared_ptr<AnswerFn> do
       a = Refuse(request_id,
                  api::Refusal(Code::kIOError, api::reason::kInternal, std::string("the answer failed: ") + e.what()));
     }
-    (*done)(std::move(a));
+    try {
+      (*done)(std::move(a));
+    } catch (const std::exception& e) {
+      // Out of memory handing the answer to its connection, on a thread
+      // (the projections', a worker) that must go on: the answer is lost,
+      // as if the connection had broken.
+      spdlog::error("request {}: the answer could not be sent: {}", request_id, e.what());
+    }
   };
   try {
     start(std::move(answer));
@@ -363,12 +371,12 @@ void Dispatcher::WaitForInFlight() const {
 Result<std::unique_ptr<Feed>> Dispatcher::OpenFeed(const Call& call) {
   if (stopping_) return api::ShuttingDown();
   NRPF_RETURN_IF_ERROR(CheckUtf8(call));
+  NRPF_RETURN_IF_ERROR(CheckRequired(call));
   Result<Session> session = accounts_.Authenticate(call.token, call.token_key);
   if (!session.ok()) return session.status();
   if (session->must_change_password) {
     return api::Refusal(Code::kPermissionDenied, reason::kPasswordChangeRequired, "change the one-time password first");
   }
-  NRPF_RETURN_IF_ERROR(CheckRequired(call));
   FeedContext context{&service_, &accounts_, call.token, call.token_key.empty() ? TokenKey(call.token) : call.token_key};
   std::unique_ptr<Feed> feed;
   switch (call.op) {

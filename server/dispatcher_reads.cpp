@@ -1,6 +1,6 @@
 // The dispatcher's reads: projections answered at once, and case reads,
-// which are recorded in the log before they are answered (where the record
-// lands, with no thread waiting for it).
+// which are recorded in the log before they are answered (with no thread
+// waiting for the record).
 
 #include <algorithm>
 
@@ -38,14 +38,14 @@ bool Dispatcher::Read(const Call& call, const Session& session, const AnswerFn& 
   const std::string& user = session.user_id;
   switch (call.op) {
     case fb::Op::GetCase: {
-      // Read here, on the I/O thread, and answered where its record lands,
-      // like a command: no thread waits for the write.
+      // Read here, on the I/O thread; once its record is durable the answer
+      // is built on a worker: no thread waits for the write.
       std::string case_id = Str(static_cast<const fb::GetCase*>(call.body)->case_id());
       InFlight<Result<domain::RecordedCaseRead>>(
           id, std::make_shared<AnswerFn>(done),
           [id](Result<domain::RecordedCaseRead> read) { return Answered(id, read, BuildCaseView); },
           [this, &user, &case_id](std::function<void(Result<domain::RecordedCaseRead>)> answer) {
-            service_.ReadCaseRecordedAsync(user, case_id, {"case"}, std::move(answer));
+            service_.ReadCaseRecordedAsync(user, case_id, {"case"}, workers_.AsExecutor(), std::move(answer));
           });
       return true;
     }

@@ -146,11 +146,25 @@ TEST_CASE("an id or text an operation cannot do without is refused by name when 
                               R"({"case_id":")" + id + R"(","topic":"StatusUpdate","text":""})");
   CHECK(no_text.status == 400);
   CHECK(ReasonOf(no_text) == "text_invalid");
+  // Before who may act is asked: a caseworker may not create teams at all.
+  CHECK(w.Refused("camden-cw1", {"create-team", "team_id=team-b", "name=Team B"}, kExitInvalid) ==
+        "organisation_id_invalid");
+  // Before the session, or a password hash: a login without a password is
+  // no failed login (it does not count towards a lock).
+  for (int i = 0; i < 6; ++i) {
+    HttpResult no_password = Http(at, "POST", "/v1/login", R"({"user_id":"camden-cw2"})");
+    CHECK(no_password.status == 400);
+    CHECK(ReasonOf(no_password) == "password_invalid");
+  }
+  CHECK(ReasonOf(HttpAs("", at, "POST", "/v1/get_case", "{}")) == "case_id_invalid");
   // Optional ids stay optional: the caller's own council's counters.
   w.Ok("camden-cw1", {"get-counters"});
   // Nothing was written by any of it (reads of a case record theirs only
-  // when they answer with it).
+  // when they answer with it), and camden-cw2 is not locked.
   CHECK(LogSize(w) == size);
+  const HttpResult logged_in =
+      Http(at, "POST", "/v1/login", R"({"user_id":"camden-cw2","password":")" + PasswordOf("camden-cw2") + "\"}");
+  CHECK(logged_in.status == 200);
 }
 
 TEST_CASE("amendments over HTTP keep what they leave out and clear what is given empty", "[server][fields]") {

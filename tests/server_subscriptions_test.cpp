@@ -171,17 +171,18 @@ TEST_CASE("SIGTERM: in-flight commands and case reads finish, subscriptions end,
   // Commands (odd ids) and recorded reads of the first case (even ids),
   // each answered where its write lands, with no thread waiting for it.
   std::string burst;
-  for (std::uint64_t id = 2; id <= 81; ++id) {
+  constexpr int kBurst = 600;  // more than the connection works on at once (max_in_flight, 64)
+  for (std::uint64_t id = 2; id < 2 + kBurst; ++id) {
     burst += id % 2 == 1 ? RequestFrame(fb::Op::CreateCase, kCase, id, token)
                          : RequestFrame(fb::Op::GetCase, R"({"case_id":")" + read_case + "\"}", id, token);
   }
   REQUIRE(writer->Send(burst).ok());
-  std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(5ms);
   kill(w.server.pid(), SIGTERM);
 
   int acknowledged = 0, refused = 0, reads = 0;
   std::set<std::uint64_t> read_at;  // the access records of the reads answered with the case
-  for (int i = 0; i < 80; ++i) {
+  for (int i = 0; i < kBurst; ++i) {
     Result<std::string> f = writer->Receive(15s);
     if (!f.ok()) break;  // closed: what was not answered was not read
     const fb::Response* r = api::VerifiedResponse(*f);
@@ -210,7 +211,9 @@ TEST_CASE("SIGTERM: in-flight commands and case reads finish, subscriptions end,
   }
   CHECK(end->error()->reason()->str() == "shutting_down");
   CHECK(w.server.Stop() == 0);
-  CHECK(acknowledged + reads + refused <= 80);
+  // The stop came in the middle of the burst, with requests in flight:
+  // durable writes cannot all be done in the 5 ms before it.
+  CHECK(acknowledged + reads + refused < kBurst);
   CHECK(acknowledged > 0);
   CHECK(reads > 0);
   CHECK(read_at.size() == static_cast<std::size_t>(reads));
