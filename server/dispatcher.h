@@ -6,8 +6,9 @@
 //  * reads of the projections (counters, caseloads, search, clocks, lists)
 //    run at once on the calling I/O thread: they take microseconds;
 //  * commands and recorded case reads (get_case) are decided on the I/O
-//    thread too and handed to the ledger; their answers are built where
-//    their writes land, with no thread waiting (InFlight);
+//    thread too and handed to the ledger; once their writes land, their
+//    answers are built on the projections' thread (commands) or a worker
+//    (case reads), with no thread waiting for the write (InFlight);
 //  * everything else that writes or waits (logins, password changes,
 //    account changes, audit reads of the log, commands with an idempotency
 //    key) runs on the worker pool, so no I/O thread ever waits for a disk.
@@ -86,8 +87,8 @@ class Dispatcher {
   explicit Dispatcher(DispatcherDeps deps);
 
   // Answers `call` exactly once through `done`: before returning (reads,
-  // refusals) or later, on a worker or on the ledger's or projections'
-  // thread where its write landed. Never blocks on a disk.
+  // refusals) or later, on a worker or on the projections' thread. Never
+  // blocks on a disk.
   // Subscriptions and unsubscribe are the connection's (OpenFeed).
   void Handle(const Call& call, AnswerFn done);
 
