@@ -87,8 +87,9 @@ class Dispatcher {
   explicit Dispatcher(DispatcherDeps deps);
 
   // Answers `call` exactly once through `done`: before returning (reads,
-  // refusals) or later, on a worker or on the projections' thread. Never
-  // blocks on a disk.
+  // refusals) or later, on a worker, on the projections' thread, or with a
+  // command's refusal on the ledger's thread that refused it. Never blocks
+  // on a disk.
   // Subscriptions and unsubscribe are the connection's (OpenFeed).
   void Handle(const Call& call, AnswerFn done);
 
