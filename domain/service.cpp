@@ -638,11 +638,11 @@ void CaseService::ReadCaseRecordedAsync(const std::string& actor_user_id, const 
     // answer goes to the executor.
     if (written.ok()) recorded->access_position = written->first_position;
     const Status status = written.status();
-    executor([recorded, shared_done, status] {
+    auto answer = [recorded, shared_done, status] {
       if (!status.ok()) return (*shared_done)(status);
       (*shared_done)(std::move(*recorded));
-    },
-             [shared_done](Status refused) { (*shared_done)(std::move(refused)); });
+    };
+    executor(std::move(answer), [shared_done](Status refused) { (*shared_done)(std::move(refused)); });
   });
 }
 

@@ -316,14 +316,13 @@ bool StringsAreUtf8(const flatbuffers::Table* table, const reflection::Object& o
 Status CheckRequired(const flatbuffers::Table* table, const reflection::Object& object) {
   for (const reflection::Field* f : *object.fields()) {
     if (f->attributes() == nullptr || f->attributes()->LookupByKey("required_value") == nullptr) continue;
-    const std::string name = f->name()->str();
-    const bool present = table->GetOptionalFieldOffset(f->offset()) != 0;
     const reflection::BaseType type = f->type()->base_type();
-    if (type == reflection::String && present && flatbuffers::GetFieldS(*table, *f)->size() != 0) continue;
-    if (type != reflection::String && present) continue;
     // A missing enum is the domain's to refuse, after who may act: a
     // request is first refused for its target and its author.
     if (type <= reflection::Double) continue;
+    const bool present = table->GetOptionalFieldOffset(f->offset()) != 0;
+    if (present && (type != reflection::String || flatbuffers::GetFieldS(*table, *f)->size() != 0)) continue;
+    const std::string name = f->name()->str();
     return Status::InvalidArgument(name + " is required").WithReason(name + "_invalid");
   }
   return Status::Ok();
