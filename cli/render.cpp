@@ -170,7 +170,15 @@ std::string RenderText(const api::fb::Response& response) {
     if (e->reason() && e->reason()->size()) out += "/" + e->reason()->str();
     if (e->message() && e->message()->size()) out += ": " + e->message()->str();
     if (e->current_version()) out += " (current version " + std::to_string(*e->current_version()) + ")";
-    return out + "\n";
+    out += "\n";
+    // More than one field found wrong: each on its own line, the first too.
+    if (e->fields() != nullptr && e->fields()->size() > 1) {
+      for (const api::fb::FieldError* f : *e->fields()) {
+        const auto str = [](const flatbuffers::String* v) { return v != nullptr ? v->str() : std::string(); };
+        out += "  " + str(f->field()) + ": " + str(f->message()) + "\n";
+      }
+    }
+    return out;
   }
   const reflection::Object* o = api::FindObject("Response");
   const reflection::Field* body = o->fields()->LookupByKey("body");

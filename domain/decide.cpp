@@ -14,11 +14,58 @@ namespace {
 
 namespace t = event_type;
 
-Status Invalid(std::string field, std::string message) {
-  return Status::InvalidArgument(std::move(message)).WithReason(field + "_invalid");
+// A field of a command: its path in the request, as the JSON names it
+// ("applicant.date_of_birth", "dependants[1].family_name"), and the stem of
+// the stable reason its problems are refused with ("<stem>_invalid"). A
+// top-level field's stem is its name.
+struct Field {
+  Field(const char* name) : path(name), stem(name) {}          // NOLINT: a top-level field
+  Field(const std::string& name) : path(name), stem(name) {}   // NOLINT: a top-level field
+  Field(std::string path_in, std::string stem_in) : path(std::move(path_in)), stem(std::move(stem_in)) {}
+  std::string path;
+  std::string stem;
+};
+
+// A problem with one field: invalid_argument/<stem>_invalid, naming the field.
+Status Invalid(const Field& field, std::string message) {
+  std::string reason = field.stem + "_invalid";
+  std::vector<FieldError> fields{{field.path, reason, message}};
+  return Status::InvalidArgument(std::move(message)).WithReason(std::move(reason)).WithFields(std::move(fields));
 }
+
+// The problems with a command's input, gathered so that a form can show
+// them all at once instead of one per attempt. Checks run in the order a
+// single refusal would have named them: the first problem found is the
+// refusal's own reason and message.
+class Problems {
+ public:
+  // Adds the fields `s` names (a status from Invalid or a Check function).
+  void Add(const Status& s) {
+    if (s.ok()) return;
+    if (s.fields().empty()) {
+      errors_.push_back({"", s.reason(), s.message()});
+      return;
+    }
+    errors_.insert(errors_.end(), s.fields().begin(), s.fields().end());
+  }
+  bool ok() const { return errors_.empty(); }
+  // Ok, or invalid_argument with the first problem's reason, carrying all.
+  Status Result() && {
+    if (errors_.empty()) return Status::Ok();
+    const FieldError first = errors_.front();
+    return Status::InvalidArgument(first.message).WithReason(first.reason).WithFields(std::move(errors_));
+  }
+
+ private:
+  std::vector<FieldError> errors_;
+};
 Status Missing(std::string reason, std::string message) {
   return Status::NotFound(std::move(message)).WithReason(std::move(reason));
+}
+// An id a form gives that names nothing: not found, naming the field.
+Status MissingField(std::string path, std::string reason, std::string message) {
+  std::vector<FieldError> fields{{std::move(path), reason, message}};
+  return Missing(std::move(reason), std::move(message)).WithFields(std::move(fields));
 }
 Status Refuse(std::string reason, std::string message) {
   return Status::FailedPrecondition(std::move(message)).WithReason(std::move(reason));
@@ -33,17 +80,14 @@ bool InRange(E value, E max) {
 // caller left it out (no value of an enum is a safe guess: the first one
 // would be recorded as if chosen) or sent a value this build does not know.
 template <typename E>
-Status CheckEnum(const std::string& field, const std::optional<E>& value, E max, const char* const* names,
+Status CheckEnum(const Field& field, const std::optional<E>& value, E max, const char* const* names,
                  const std::string& unknown) {
-  if (!value) {
-    std::string one_of;
-    for (unsigned i = 0; i <= static_cast<unsigned>(max); ++i) {
-      one_of += (i == 0 ? "" : ", ") + std::string(names[i]);
-    }
-    return Invalid(field, field + " is required: one of " + one_of);
+  if (value && InRange(*value, max)) return Status::Ok();
+  std::string one_of;
+  for (unsigned i = 0; i <= static_cast<unsigned>(max); ++i) {
+    one_of += (i == 0 ? "" : ", ") + std::string(names[i]);
   }
-  if (!InRange(*value, max)) return Invalid(field, unknown);
-  return Status::Ok();
+  return Invalid(field, (value ? unknown : field.path + " is required") + ": one of " + one_of);
 }
 
 // Longest text a field may hold; beyond it the input is refused rather than cut.
@@ -51,54 +95,79 @@ constexpr std::size_t kMaxName = 200;
 constexpr std::size_t kMaxText = 20000;
 constexpr std::size_t kMaxId = 64;
 
-Status CheckId(const std::string& field, const std::string& id) {
-  if (id.empty() || id.size() > kMaxId) return Invalid(field, field + " must be 1..64 characters");
+Status CheckId(const Field& field, const std::string& id) {
+  if (id.empty() || id.size() > kMaxId) return Invalid(field, field.path + " must be 1..64 characters");
   for (char c : id) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '-' || c == '_' || c == '.';
-    if (!ok) return Invalid(field, field + " may hold only letters, digits, '-', '_' and '.'");
+    if (!ok) return Invalid(field, field.path + " may hold only letters, digits, '-', '_' and '.'");
   }
   return Status::Ok();
 }
 
-Status CheckText(const std::string& field, const std::string& text, std::size_t max) {
-  if (text.size() > max) return Invalid(field, field + " is longer than " + std::to_string(max));
-  if (text.find('\0') != std::string::npos) return Invalid(field, field + " holds a NUL byte");
+Status CheckText(const Field& field, const std::string& text, std::size_t max) {
+  if (text.size() > max) return Invalid(field, field.path + " is longer than " + std::to_string(max));
+  if (text.find('\0') != std::string::npos) return Invalid(field, field.path + " holds a NUL byte");
   return Status::Ok();
 }
 
-Status CheckDate(const std::string& field, const std::string& date) {
-  if (!IsIsoDate(date)) return Invalid(field, field + " must be a date written YYYY-MM-DD");
-  return Status::Ok();
+Status CheckDate(const Field& field, const std::string& date) {
+  if (IsIsoDate(date)) return Status::Ok();
+  const bool shaped = date.size() == 10 && date[4] == '-' && date[7] == '-' &&
+                      std::all_of(date.begin(), date.end(), [](char c) { return c == '-' || (c >= '0' && c <= '9'); });
+  if (!shaped) return Invalid(field, field.path + " must be a date written YYYY-MM-DD");
+  if (date < "1900") return Invalid(field, field.path + " " + date + " is before 1900");
+  return Invalid(field, field.path + " " + date + " is not a date");
 }
 
 // A date that has happened: on or before `today` (the UK local date of the
 // command's own time). Dates are compared as written, YYYY-MM-DD.
-Status CheckNotFuture(const std::string& field, const std::string& date, const std::string& today) {
-  if (date > today) return Invalid(field, field + " " + date + " is in the future (today is " + today + ")");
+Status CheckNotFuture(const Field& field, const std::string& date, const std::string& today) {
+  if (date > today) return Invalid(field, field.path + " " + date + " is in the future (today is " + today + ")");
+  return Status::Ok();
+}
+
+// A date written YYYY-MM-DD that is not after `today`.
+Status CheckPastDate(const Field& field, const std::string& date, const std::string& today) {
+  NRPF_RETURN_IF_ERROR(CheckDate(field, date));
+  return CheckNotFuture(field, date, today);
+}
+
+// An urgent request's reason: known, and given when the request is urgent.
+Status CheckUrgentReason(bool urgent, fb::UrgentReason reason) {
+  if (!InRange(reason, fb::UrgentReason::MAX)) return Invalid("urgent_reason", "unknown urgent reason");
+  if (urgent && reason == fb::UrgentReason::None) return Invalid("urgent_reason", "an urgent request needs its reason");
   return Status::Ok();
 }
 
 // `today`, when given, is the date the date of birth may not be after (a
 // person not yet born); an amendment leaving the date as stored passes null.
-Status CheckPerson(const std::string& field, const Person& p, const std::string* today) {
+// `path` is where the person is in the request ("applicant",
+// "dependants[0]", "details") and `stem` what its reasons begin with
+// ("applicant", "dependant").
+void CheckPerson(const std::string& path, const std::string& stem, const Person& p, const std::string* today,
+                 Problems* problems) {
+  const auto at = [&](const char* name, const char* reason) { return Field(path + "." + name, stem + reason); };
   if (p.given_names.empty() && p.family_name.empty()) {
-    return Invalid(field + "_name", field + " needs a name");
+    problems->Add(Invalid(at("family_name", "_name"), path + " needs a name: given_names or family_name"));
   }
-  NRPF_RETURN_IF_ERROR(CheckText(field + "_name", p.given_names, kMaxName));
-  NRPF_RETURN_IF_ERROR(CheckText(field + "_name", p.family_name, kMaxName));
-  NRPF_RETURN_IF_ERROR(CheckDate(field + "_date_of_birth", p.date_of_birth));
-  if (today != nullptr) NRPF_RETURN_IF_ERROR(CheckNotFuture(field + "_date_of_birth", p.date_of_birth, *today));
-  NRPF_RETURN_IF_ERROR(CheckText(field + "_nationality", p.nationality, kMaxName));
-  NRPF_RETURN_IF_ERROR(CheckText(field + "_home_office_reference", p.home_office_reference, kMaxName));
-  NRPF_RETURN_IF_ERROR(CheckText(field + "_address", p.address, kMaxText));
-  NRPF_RETURN_IF_ERROR(CheckText(field + "_relationship", p.relationship, kMaxName));
-  for (const auto& [type, number] : p.documents) {
-    if (!InRange(type, fb::DocumentType::MAX)) return Invalid(field + "_document", "unknown document type");
-    if (number.empty()) return Invalid(field + "_document", "a document needs its number");
-    NRPF_RETURN_IF_ERROR(CheckText(field + "_document", number, kMaxName));
+  problems->Add(CheckText(at("given_names", "_name"), p.given_names, kMaxName));
+  problems->Add(CheckText(at("family_name", "_name"), p.family_name, kMaxName));
+  const Field born = at("date_of_birth", "_date_of_birth");
+  problems->Add(today != nullptr ? CheckPastDate(born, p.date_of_birth, *today) : CheckDate(born, p.date_of_birth));
+  problems->Add(CheckText(at("nationality", "_nationality"), p.nationality, kMaxName));
+  problems->Add(CheckText(at("home_office_reference", "_home_office_reference"), p.home_office_reference, kMaxName));
+  problems->Add(CheckText(at("address", "_address"), p.address, kMaxText));
+  problems->Add(CheckText(at("relationship", "_relationship"), p.relationship, kMaxName));
+  for (std::size_t i = 0; i < p.documents.size(); ++i) {
+    const auto& [type, number] = p.documents[i];
+    const std::string doc = path + ".documents[" + std::to_string(i) + "]";
+    if (!InRange(type, fb::DocumentType::MAX)) {
+      problems->Add(Invalid(Field(doc + ".type", stem + "_document"), "unknown document type"));
+    }
+    const Field num(doc + ".number", stem + "_document");
+    problems->Add(number.empty() ? Invalid(num, "a document needs its number") : CheckText(num, number, kMaxName));
   }
-  return Status::Ok();
 }
 
 std::vector<std::string> ChangedFields(const Person& a, const Person& b) {
@@ -190,9 +259,9 @@ class Decider {
   Status CheckCaseworker(const std::string& organisation_id, const std::string& user_id) {
     if (user_id.empty()) return Status::Ok();
     const UserState* u = state_.User(user_id);
-    if (u == nullptr || u->deleted) return Missing("user_not_found", "no user " + user_id);
+    if (u == nullptr || u->deleted) return MissingField("caseworker_id", "user_not_found", "no user " + user_id);
     if (u->organisation_id != organisation_id || !IsCouncilRole(u->role)) {
-      return Invalid("caseworker", "the caseworker must be a user of the case's council");
+      return Invalid(Field("caseworker_id", "caseworker"), "the caseworker must be a user of the case's council");
     }
     Expect(UserStream(user_id), u->version);
     return Status::Ok();
@@ -202,7 +271,7 @@ class Decider {
     if (team_id.empty()) return Status::Ok();
     const OrganisationState* org = state_.Organisation(organisation_id);
     if (org == nullptr || org->teams.count(team_id) == 0) {
-      return Missing("team_not_found", "no team " + team_id + " in " + organisation_id);
+      return MissingField("team_id", "team_not_found", "no team " + team_id + " in " + organisation_id);
     }
     return Status::Ok();
   }
@@ -241,16 +310,17 @@ class Decider {
 
   Status Decide(const RegisterOrganisation& c) {
     NRPF_RETURN_IF_ERROR(Authorize(actor_, actor_org_, Action::kRegisterOrganisation, nullptr, nullptr));
-    NRPF_RETURN_IF_ERROR(CheckId("organisation_id", c.organisation_id));
-    if (c.name.empty()) return Invalid("name", "an organisation needs a name");
-    NRPF_RETURN_IF_ERROR(CheckText("name", c.name, kMaxName));
-    NRPF_RETURN_IF_ERROR(CheckEnum("kind", c.kind, fb::OrganisationKind::MAX, fb::EnumNamesOrganisationKind(),
-                                   "unknown organisation kind"));
+    Problems problems;
+    problems.Add(CheckId("organisation_id", c.organisation_id));
+    problems.Add(c.name.empty() ? Invalid("name", "an organisation needs a name") : CheckText("name", c.name, kMaxName));
+    problems.Add(CheckEnum("kind", c.kind, fb::OrganisationKind::MAX, fb::EnumNamesOrganisationKind(),
+                           "unknown organisation kind"));
     // Only a council's nation decides anything (its bank holidays); the other
     // kinds may leave it out.
-    if (*c.kind == fb::OrganisationKind::Council || c.nation) {
-      NRPF_RETURN_IF_ERROR(CheckEnum("nation", c.nation, fb::Nation::MAX, fb::EnumNamesNation(), "unknown nation"));
+    if ((c.kind && *c.kind == fb::OrganisationKind::Council) || c.nation) {
+      problems.Add(CheckEnum("nation", c.nation, fb::Nation::MAX, fb::EnumNamesNation(), "unknown nation"));
     }
+    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
     const fb::Nation nation = c.nation.value_or(fb::Nation::EnglandAndWales);
     if (state_.Organisation(c.organisation_id) != nullptr) {
       return Refuse("organisation_exists", "organisation " + c.organisation_id + " already exists");
@@ -267,9 +337,10 @@ class Decider {
     const OrganisationState* org = state_.Organisation(c.organisation_id);
     NRPF_RETURN_IF_ERROR(AuthorizeUserAdmin(actor_, actor_org_, c.organisation_id));
     if (org == nullptr) return Missing("organisation_not_found", "no organisation " + c.organisation_id);
-    NRPF_RETURN_IF_ERROR(CheckId("team_id", c.team_id));
-    if (c.name.empty()) return Invalid("name", "a team needs a name");
-    NRPF_RETURN_IF_ERROR(CheckText("name", c.name, kMaxName));
+    Problems problems;
+    problems.Add(CheckId("team_id", c.team_id));
+    problems.Add(c.name.empty() ? Invalid("name", "a team needs a name") : CheckText("name", c.name, kMaxName));
+    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
     if (org->teams.count(c.team_id) != 0) return Refuse("team_exists", "team " + c.team_id + " exists");
     flatbuffers::FlatBufferBuilder fbb(128);
     fbb.Finish(fb::CreateTeamCreatedDirect(fbb, c.organisation_id.c_str(), c.team_id.c_str(),
@@ -299,26 +370,27 @@ class Decider {
     NRPF_RETURN_IF_ERROR(AuthorizeUserAdmin(actor_, actor_org_, c.organisation_id));
     const OrganisationState* org = state_.Organisation(c.organisation_id);
     if (org == nullptr) return Missing("organisation_not_found", "no organisation " + c.organisation_id);
-    NRPF_RETURN_IF_ERROR(CheckId("user_id", c.user_id));
+    Problems problems;
     // The service's own names: its events are recorded as "system", and its
     // first start's command ids are "bootstrap:<command>", the form a
     // user's command ids take ("<user>:<id>").
-    if (c.user_id == "system" || c.user_id == "bootstrap") {
-      return Invalid("user_id", "user id " + c.user_id + " is reserved");
+    problems.Add(c.user_id == "system" || c.user_id == "bootstrap"
+                     ? Invalid("user_id", "user id " + c.user_id + " is reserved")
+                     : CheckId("user_id", c.user_id));
+    Status role = CheckEnum("role", c.role, fb::Role::MAX, fb::EnumNamesRole(), "unknown role");
+    if (role.ok() && !RoleFits(org->kind, *c.role)) {
+      role = Invalid("role", "that role does not exist in this kind of organisation");
     }
-    NRPF_RETURN_IF_ERROR(CheckEnum("role", c.role, fb::Role::MAX, fb::EnumNamesRole(), "unknown role"));
-    if (!RoleFits(org->kind, *c.role)) {
-      return Invalid("role", "that role does not exist in this kind of organisation");
-    }
+    problems.Add(role);
+    problems.Add(c.name.empty() ? Invalid("name", "a user needs a name") : CheckText("name", c.name, kMaxName));
+    problems.Add(CheckText("email", c.email, kMaxName));
+    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
     NRPF_RETURN_IF_ERROR(AuthorizeRoleGrant(*actor_, *org, *c.role, HasAdmin(*org)));
     if (c.role == fb::Role::NetworkSupport && actor_->role != fb::Role::NetworkSupport) {
       return Status::PermissionDenied("only network support creates network support accounts")
           .WithReason("role_not_permitted");
     }
     NRPF_RETURN_IF_ERROR(CheckTeam(c.organisation_id, c.team_id));
-    if (c.name.empty()) return Invalid("name", "a user needs a name");
-    NRPF_RETURN_IF_ERROR(CheckText("name", c.name, kMaxName));
-    NRPF_RETURN_IF_ERROR(CheckText("email", c.email, kMaxName));
     if (state_.User(c.user_id) != nullptr) return Refuse("user_exists", "user " + c.user_id + " exists");
     flatbuffers::FlatBufferBuilder fbb(128);
     fbb.Finish(fb::CreateUserCreatedDirect(fbb, c.user_id.c_str(), c.organisation_id.c_str(), *c.role,
@@ -432,13 +504,18 @@ class Decider {
       const auto clock = static_cast<fb::SlaClock>(i);
       whole[clock] = current.Rule(clock);
     }
-    for (const auto& [clock, rule] : c.rules) {
-      if (!InRange(clock, fb::SlaClock::MAX) || !InRange(rule.unit, fb::SlaUnit::MAX)) {
-        return Invalid("rules", "unknown clock or unit");
+    Problems problems;
+    for (std::size_t i = 0; i < c.rules.size(); ++i) {
+      const auto& [clock, rule] = c.rules[i];
+      const std::string at = "rules[" + std::to_string(i) + "]";
+      if (!InRange(clock, fb::SlaClock::MAX)) problems.Add(Invalid(Field(at + ".clock", "rules"), "unknown clock"));
+      if (!InRange(rule.unit, fb::SlaUnit::MAX)) problems.Add(Invalid(Field(at + ".unit", "rules"), "unknown unit"));
+      if (rule.amount == 0 || rule.amount > 365) {
+        problems.Add(Invalid(Field(at + ".amount", "rules"), "an amount must be 1..365"));
       }
-      if (rule.amount == 0 || rule.amount > 365) return Invalid("rules", "an amount must be 1..365");
       whole[clock] = rule;
     }
+    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
     flatbuffers::FlatBufferBuilder fbb(128);
     std::vector<flatbuffers::Offset<fb::SlaRule>> rules;
     for (const auto& [clock, rule] : whole) rules.push_back(fb::CreateSlaRule(fbb, clock, rule.unit, rule.amount));
@@ -452,12 +529,13 @@ class Decider {
 
   Status Decide(const RtpfLookup& c) {
     NRPF_RETURN_IF_ERROR(Authorize(actor_, actor_org_, Action::kRtpfLookup, nullptr, nullptr));
-    NRPF_RETURN_IF_ERROR(CheckEnum("document_type", c.document_type, fb::DocumentType::MAX,
-                                   fb::EnumNamesDocumentType(), "unknown document type"));
-    if (c.document_number.empty()) return Invalid("document_number", "a document number is needed");
-    NRPF_RETURN_IF_ERROR(CheckText("document_number", c.document_number, kMaxName));
-    NRPF_RETURN_IF_ERROR(CheckDate("date_of_birth", c.date_of_birth));
-    NRPF_RETURN_IF_ERROR(CheckNotFuture("date_of_birth", c.date_of_birth, Today()));
+    Problems problems;
+    problems.Add(CheckEnum("document_type", c.document_type, fb::DocumentType::MAX, fb::EnumNamesDocumentType(),
+                           "unknown document type"));
+    problems.Add(c.document_number.empty() ? Invalid("document_number", "a document number is needed")
+                                           : CheckText("document_number", c.document_number, kMaxName));
+    problems.Add(CheckPastDate("date_of_birth", c.date_of_birth, Today()));
+    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
     const RtpfResult& r = in_.rtpf;
     flatbuffers::FlatBufferBuilder fbb(128);
     fbb.Finish(fb::CreateRtpfLookupPerformedDirect(
@@ -476,21 +554,24 @@ class Decider {
   Status Decide(const CreateCase& c) {
     NRPF_RETURN_IF_ERROR(Authorize(actor_, actor_org_, Action::kCreateCase, nullptr, nullptr));
     const std::string& org_id = actor_->organisation_id;
-    NRPF_RETURN_IF_ERROR(CheckId("case_id", in_.new_case_id));
-    NRPF_RETURN_IF_ERROR(CheckPerson("applicant", c.applicant, &Today()));
-    if (c.dependants.size() > 30) return Invalid("dependants", "at most 30 dependants");
-    for (const Person& d : c.dependants) NRPF_RETURN_IF_ERROR(CheckPerson("dependant", d, &Today()));
-    NRPF_RETURN_IF_ERROR(CheckEnum("household_type", c.household_type, fb::HouseholdType::MAX,
-                                   fb::EnumNamesHouseholdType(), "unknown household type"));
-    NRPF_RETURN_IF_ERROR(CheckEnum("legislation", c.legislation, fb::Legislation::MAX, fb::EnumNamesLegislation(),
-                                   "unknown legislation"));
-    if (!InRange(c.urgent_reason, fb::UrgentReason::MAX)) return Invalid("urgent_reason", "unknown urgent reason");
-    if (c.urgent && c.urgent_reason == fb::UrgentReason::None) {
-      return Invalid("urgent_reason", "an urgent request needs its reason");
+    Problems problems;
+    problems.Add(CheckId("case_id", in_.new_case_id));
+    CheckPerson("applicant", "applicant", c.applicant, &Today(), &problems);
+    if (c.dependants.size() > 30) {
+      problems.Add(Invalid("dependants", "at most 30 dependants"));
+    } else {
+      for (std::size_t i = 0; i < c.dependants.size(); ++i) {
+        CheckPerson("dependants[" + std::to_string(i) + "]", "dependant", c.dependants[i], &Today(), &problems);
+      }
     }
-    NRPF_RETURN_IF_ERROR(CheckDate("referral_date", c.referral_date));
-    NRPF_RETURN_IF_ERROR(CheckNotFuture("referral_date", c.referral_date, Today()));
-    if (!c.rtpf_lookup_id.empty()) NRPF_RETURN_IF_ERROR(CheckId("rtpf_lookup_id", c.rtpf_lookup_id));
+    problems.Add(CheckEnum("household_type", c.household_type, fb::HouseholdType::MAX, fb::EnumNamesHouseholdType(),
+                           "unknown household type"));
+    problems.Add(CheckEnum("legislation", c.legislation, fb::Legislation::MAX, fb::EnumNamesLegislation(),
+                           "unknown legislation"));
+    problems.Add(CheckUrgentReason(c.urgent, c.urgent_reason));
+    problems.Add(CheckPastDate("referral_date", c.referral_date, Today()));
+    if (!c.rtpf_lookup_id.empty()) problems.Add(CheckId("rtpf_lookup_id", c.rtpf_lookup_id));
+    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
     NRPF_RETURN_IF_ERROR(CheckTeam(org_id, c.team_id));
     NRPF_RETURN_IF_ERROR(CheckCaseworker(org_id, c.caseworker_id));
     if (const CaseState* existing = state_.Case(in_.new_case_id); existing != nullptr && existing->exists()) {
@@ -552,9 +633,13 @@ class Decider {
     // A date of birth already stored is not checked again: only a new one.
     const bool new_birth_date =
         !case_->applicant.details || case_->applicant.details->date_of_birth != details.date_of_birth;
-    NRPF_RETURN_IF_ERROR(CheckPerson("applicant", details, new_birth_date ? &Today() : nullptr));
-    if (!InRange(household_type, fb::HouseholdType::MAX)) return Invalid("household_type", "unknown household type");
-    if (!InRange(legislation, fb::Legislation::MAX)) return Invalid("legislation", "unknown legislation");
+    Problems problems;
+    CheckPerson("details", "applicant", details, new_birth_date ? &Today() : nullptr, &problems);
+    if (!InRange(household_type, fb::HouseholdType::MAX)) {
+      problems.Add(Invalid("household_type", "unknown household type"));
+    }
+    if (!InRange(legislation, fb::Legislation::MAX)) problems.Add(Invalid("legislation", "unknown legislation"));
+    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
     std::vector<std::string> changed =
         case_->applicant.details ? ChangedFields(*case_->applicant.details, details)
                                  : std::vector<std::string>{"all"};
@@ -573,8 +658,10 @@ class Decider {
   Status Decide(const AddDependant& c) {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
     NRPF_RETURN_IF_ERROR(RequireOpen());
-    NRPF_RETURN_IF_ERROR(CheckPerson("dependant", c.details, &Today()));
-    if (case_->dependants.size() >= 30) return Invalid("dependants", "at most 30 dependants");
+    Problems problems;
+    CheckPerson("details", "dependant", c.details, &Today(), &problems);
+    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    if (case_->dependants.size() >= 30) return Invalid(Field("details", "dependants"), "at most 30 dependants");
     const std::string subject =
         DependantSubject(c.case_id, static_cast<std::uint32_t>(case_->dependants.size() + 1));
     flatbuffers::FlatBufferBuilder fbb(128);
@@ -599,16 +686,20 @@ class Decider {
   // REQUIRES: the case is loaded (LoadCase) and open. `c` is the whole
   // record as it is to be: for an amendment, merged with the current one.
   Status FinanceEvent(const RecordFinance& c, bool amendment) {
-    NRPF_RETURN_IF_ERROR(CheckDate("start_date", c.start_date));
+    Problems problems;
     // Support recorded has started; an amendment leaving the start date as
     // stored is not checked again.
-    if (!amendment || c.start_date != case_->finance.start_date) {
-      NRPF_RETURN_IF_ERROR(CheckNotFuture("start_date", c.start_date, Today()));
-    }
-    if (c.person_costs_weekly_pence < 0 || c.accommodation_costs_weekly_pence < 0 ||
-        c.person_costs_weekly_pence > 100'000'000 || c.accommodation_costs_weekly_pence > 100'000'000) {
-      return Invalid("costs", "weekly costs must be between 0 and 1,000,000 pounds");
-    }
+    problems.Add(!amendment || c.start_date != case_->finance.start_date
+                     ? CheckPastDate("start_date", c.start_date, Today())
+                     : CheckDate("start_date", c.start_date));
+    const auto costs = [&](const char* field, std::int64_t pence) {
+      if (pence < 0 || pence > 100'000'000) {
+        problems.Add(Invalid(Field(field, "costs"), "weekly costs must be between 0 and 1,000,000 pounds"));
+      }
+    };
+    costs("person_costs_weekly_pence", c.person_costs_weekly_pence);
+    costs("accommodation_costs_weekly_pence", c.accommodation_costs_weekly_pence);
+    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
     const FinanceState& f = case_->finance;
     std::vector<std::string> changed;
     if (amendment) {
@@ -674,10 +765,11 @@ class Decider {
 
   Status Decide(const RecordAdvice& c) {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
-    NRPF_RETURN_IF_ERROR(CheckDate("advised_on", c.advised_on));
-    NRPF_RETURN_IF_ERROR(CheckEnum("of", c.of, fb::AdvisedOf::MAX, fb::EnumNamesAdvisedOf(), "unknown kind of advice"));
-    NRPF_RETURN_IF_ERROR(CheckNotFuture("advised_on", c.advised_on, Today()));
-    NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
+    Problems problems;
+    problems.Add(CheckPastDate("advised_on", c.advised_on, Today()));
+    problems.Add(CheckEnum("of", c.of, fb::AdvisedOf::MAX, fb::EnumNamesAdvisedOf(), "unknown kind of advice"));
+    problems.Add(CheckText("note", c.note, kMaxText));
+    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
     flatbuffers::FlatBufferBuilder fbb(64);
     fbb.Finish(fb::CreatePersonAdvisedDirect(fbb, c.case_id.c_str(), c.advised_on.c_str(), *c.of));
     NoteSection(Emit(CaseStream(c.case_id), t::kPersonAdvised, fbb), c.note);
@@ -685,6 +777,15 @@ class Decider {
   }
 
   // ---- the Home Office's immigration page ----
+
+  // A Home Office check's or update's status and note.
+  static Status CheckStatusAndNote(const std::optional<fb::ImmigrationStatus>& status, const std::string& note) {
+    Problems problems;
+    problems.Add(CheckEnum("status", status, fb::ImmigrationStatus::MAX, fb::EnumNamesImmigrationStatus(),
+                           "unknown immigration status"));
+    problems.Add(CheckText("note", note, kMaxText));
+    return std::move(problems).Result();
+  }
 
   // Both an initial check and a later update raise an immigration update
   // alert; a status meaning recourse to public funds also raises the closure
@@ -699,9 +800,7 @@ class Decider {
   Status Decide(const CompleteStatusCheck& c) {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kRecordImmigration));
     NRPF_RETURN_IF_ERROR(RequireOpen());
-    NRPF_RETURN_IF_ERROR(CheckEnum("status", c.status, fb::ImmigrationStatus::MAX, fb::EnumNamesImmigrationStatus(),
-                                   "unknown immigration status"));
-    NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
+    NRPF_RETURN_IF_ERROR(CheckStatusAndNote(c.status, c.note));
     flatbuffers::FlatBufferBuilder fbb(64);
     fbb.Finish(fb::CreateStatusCheckCompletedDirect(fbb, c.case_id.c_str(), *c.status,
                                                     MeansRecourseToPublicFunds(*c.status),
@@ -714,9 +813,7 @@ class Decider {
   Status Decide(const UpdateImmigrationStatus& c) {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kRecordImmigration));
     NRPF_RETURN_IF_ERROR(RequireOpen());
-    NRPF_RETURN_IF_ERROR(CheckEnum("status", c.status, fb::ImmigrationStatus::MAX, fb::EnumNamesImmigrationStatus(),
-                                   "unknown immigration status"));
-    NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
+    NRPF_RETURN_IF_ERROR(CheckStatusAndNote(c.status, c.note));
     flatbuffers::FlatBufferBuilder fbb(64);
     fbb.Finish(fb::CreateImmigrationStatusUpdatedDirect(fbb, c.case_id.c_str(), *c.status,
                                                         case_->immigration.status,
@@ -752,26 +849,27 @@ class Decider {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, from_council ? Action::kRaiseQueryToHomeOffice
                                                            : Action::kRaiseQueryToCouncil));
     NRPF_RETURN_IF_ERROR(RequireOpen());
-    NRPF_RETURN_IF_ERROR(CheckEnum("topic", c.topic, fb::QueryTopic::MAX, fb::EnumNamesQueryTopic(), "unknown query topic"));
+    Problems problems;
+    Status topic = CheckEnum("topic", c.topic, fb::QueryTopic::MAX, fb::EnumNamesQueryTopic(), "unknown query topic");
     // A council asks the Home Office about the person's immigration matter
     // (status update, expedite, ..., other); the Home Office asks the
     // council for information. Neither raises the other's topic.
-    const bool information_request = *c.topic == fb::QueryTopic::HomeOfficeInformationRequest;
-    if (from_council && information_request) {
-      return Invalid("topic", "an information request is the Home Office's topic; a council asks about the "
-                              "person's immigration matter");
+    const bool information_request = c.topic == fb::QueryTopic::HomeOfficeInformationRequest;
+    if (topic.ok() && from_council && information_request) {
+      topic = Invalid("topic", "an information request is the Home Office's topic; a council asks about the "
+                               "person's immigration matter");
+    } else if (topic.ok() && !from_council && !information_request) {
+      topic = Invalid("topic", std::string("a query from the Home Office is an information request; ") +
+                                   fb::EnumNameQueryTopic(*c.topic) + " is a council's topic");
     }
-    if (!from_council && !information_request) {
-      return Invalid("topic", std::string("a query from the Home Office is an information request; ") +
-                                  fb::EnumNameQueryTopic(*c.topic) + " is a council's topic");
+    problems.Add(topic);
+    if (c.urgent && !from_council) {
+      problems.Add(Invalid("urgent", "only a council raises an urgent request"));
+    } else {
+      problems.Add(CheckUrgentReason(c.urgent, c.urgent_reason));
     }
-    if (!InRange(c.urgent_reason, fb::UrgentReason::MAX)) return Invalid("urgent_reason", "unknown urgent reason");
-    if (c.urgent && !from_council) return Invalid("urgent", "only a council raises an urgent request");
-    if (c.urgent && c.urgent_reason == fb::UrgentReason::None) {
-      return Invalid("urgent_reason", "an urgent request needs its reason");
-    }
-    if (c.text.empty()) return Invalid("text", "a query needs its text");
-    NRPF_RETURN_IF_ERROR(CheckText("text", c.text, kMaxText));
+    problems.Add(c.text.empty() ? Invalid("text", "a query needs its text") : CheckText("text", c.text, kMaxText));
+    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
     const std::string query_id = "Q" + std::to_string(case_->queries.size() + 1);
     const auto direction = from_council ? fb::QueryDirection::CouncilToHomeOffice
                                         : fb::QueryDirection::HomeOfficeToCouncil;
@@ -797,8 +895,7 @@ class Decider {
                                   : fb::QueryDirection::CouncilToHomeOffice;
     if (q->direction != expected) return Refuse("own_query", "a party answers the other party's queries");
     if (q->answered) return Refuse("query_already_answered", "query " + c.query_id + " is answered");
-    if (c.text.empty()) return Invalid("text", "an answer needs its text");
-    NRPF_RETURN_IF_ERROR(CheckText("text", c.text, kMaxText));
+    NRPF_RETURN_IF_ERROR(c.text.empty() ? Invalid("text", "an answer needs its text") : CheckText("text", c.text, kMaxText));
     flatbuffers::FlatBufferBuilder fbb(64);
     fbb.Finish(fb::CreateQueryAnsweredDirect(fbb, c.case_id.c_str(), c.query_id.c_str(), q->direction));
     NoteSection(Emit(CaseStream(c.case_id), t::kQueryAnswered, fbb), c.text);
@@ -819,23 +916,27 @@ class Decider {
   Status Decide(const CloseCase& c) {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kCloseOrReopenCase));
     NRPF_RETURN_IF_ERROR(RequireOpen());
-    NRPF_RETURN_IF_ERROR(CheckDate("closure_date", c.closure_date));
-    if (c.closure_date < case_->referral_date) {
-      return Invalid("closure_date", "a case cannot close before its referral date, " + case_->referral_date);
-    }
-    if (case_->reopenings > 0 && c.closure_date < case_->reopened_on) {
-      return Invalid("closure_date", "a case cannot close before it was last reopened, on " + case_->reopened_on);
-    }
-    NRPF_RETURN_IF_ERROR(CheckEnum("reason", c.reason, fb::ClosureReason::MAX, fb::EnumNamesClosureReason(),
-                                   "unknown closure reason"));
-    NRPF_RETURN_IF_ERROR(CheckText("note", c.note, kMaxText));
-    NRPF_RETURN_IF_ERROR(CheckNotFuture("closure_date", c.closure_date, Today()));
-    if (case_->finance.active) {
-      if (c.closure_date < case_->finance.start_date) {
+    Problems problems;
+    const auto closure_date = [&]() -> Status {
+      NRPF_RETURN_IF_ERROR(CheckDate("closure_date", c.closure_date));
+      if (c.closure_date < case_->referral_date) {
+        return Invalid("closure_date", "a case cannot close before its referral date, " + case_->referral_date);
+      }
+      if (case_->reopenings > 0 && c.closure_date < case_->reopened_on) {
+        return Invalid("closure_date", "a case cannot close before it was last reopened, on " + case_->reopened_on);
+      }
+      if (case_->finance.active && c.closure_date < case_->finance.start_date) {
         return Invalid("closure_date", "a supported case cannot close before its support started");
       }
-      EndFinanceEvent(c.closure_date);  // the closure date is the end of financial support
-    }
+      return CheckNotFuture("closure_date", c.closure_date, Today());
+    };
+    problems.Add(closure_date());
+    problems.Add(CheckEnum("reason", c.reason, fb::ClosureReason::MAX, fb::EnumNamesClosureReason(),
+                           "unknown closure reason"));
+    problems.Add(CheckText("note", c.note, kMaxText));
+    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    // The closure date is the end of financial support.
+    if (case_->finance.active) EndFinanceEvent(c.closure_date);
     flatbuffers::FlatBufferBuilder fbb(64);
     fbb.Finish(fb::CreateCaseClosedDirect(fbb, c.case_id.c_str(), c.closure_date.c_str(), *c.reason));
     NoteSection(Emit(CaseStream(c.case_id), t::kCaseClosed, fbb), c.note);

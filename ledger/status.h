@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace nrpf {
 
@@ -34,6 +35,17 @@ enum class Code : std::uint16_t {
 
 // Stable lower-case name of a code, e.g. "wrong_expected_version".
 std::string_view CodeName(Code code);
+
+// One field of a request that a check found wrong: its path in the request
+// as the JSON names it ("applicant.date_of_birth", "dependants[1].family_name"),
+// a stable reason ("applicant_date_of_birth_invalid") and a message.
+struct FieldError {
+  std::string field;
+  std::string reason;
+  std::string message;
+
+  bool operator==(const FieldError&) const = default;
+};
 
 class [[nodiscard]] Status {
  public:
@@ -74,6 +86,15 @@ class [[nodiscard]] Status {
     return std::move(*this);
   }
 
+  // Every field a check of the input found wrong, so a form can show them
+  // all at once; empty when the error is not about fields. The status's own
+  // reason and message are those of the first.
+  const std::vector<FieldError>& fields() const { return fields_; }
+  Status&& WithFields(std::vector<FieldError> fields) && {
+    fields_ = std::move(fields);
+    return std::move(*this);
+  }
+
   // "wrong_expected_version: stream case-1 is at version 3, expected 2", or
   // with a reason "permission_denied/wrong_tenant: ..."
   std::string ToString() const;
@@ -83,6 +104,7 @@ class [[nodiscard]] Status {
   std::string message_;
   std::optional<std::uint64_t> current_version_;
   std::string reason_;
+  std::vector<FieldError> fields_;
 };
 
 // A value or the Status that explains its absence.

@@ -221,9 +221,11 @@ Status Accounts::Logout(const Session& session) {
 
 Status Accounts::ChangePassword(const Session& session, std::string_view current, std::string_view next) {
   if (next.size() < options_.min_password_length || next.size() > options_.max_password_length) {
-    return api::Refusal(Code::kInvalidArgument, reason::kPasswordInvalid,
-                        "a password must be " + std::to_string(options_.min_password_length) + " to " +
-                            std::to_string(options_.max_password_length) + " bytes");
+    std::string message = "a password must be " + std::to_string(options_.min_password_length) + " to " +
+                          std::to_string(options_.max_password_length) + " bytes";
+    std::vector<FieldError> fields{{"new_password", std::string(reason::kPasswordInvalid), message}};
+    return api::Refusal(Code::kInvalidArgument, reason::kPasswordInvalid, std::move(message))
+        .WithFields(std::move(fields));
   }
   if (next == current) {
     return api::Refusal(Code::kFailedPrecondition, reason::kPasswordUnchanged, "choose a different password");

@@ -2,6 +2,7 @@
 
 #include <flatbuffers/idl.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <memory>
@@ -77,6 +78,108 @@ flatbuffers::Parser& ThreadParser(bool size_prefixed = false) {
   return *prefixed;
 }
 
+// The path of the value being read at `offset` of `json` ("applicant.
+// documents[0].type"), as far as the text up to there shows it.
+std::string JsonPathAt(std::string_view json, std::size_t offset) {
+  struct Level {
+    bool array;
+    bool expect_key;
+    std::string key;
+    std::size_t index;
+  };
+  std::vector<Level> levels;
+  offset = std::min(offset, json.size());
+  for (std::size_t i = 0; i < offset; ++i) {
+    const char c = json[i];
+    if (c == '"') {
+      std::string text;
+      for (++i; i < json.size() && json[i] != '"'; ++i) {
+        if (json[i] == '\\' && i + 1 < json.size()) ++i;  // an escape: the name is only for showing
+        text += json[i];
+      }
+      if (!levels.empty() && !levels.back().array && levels.back().expect_key) {
+        levels.back().key = std::move(text);
+        levels.back().expect_key = false;
+      }
+    } else if (c == '{' || c == '[') {
+      levels.push_back({c == '[', c == '{', "", 0});
+    } else if ((c == '}' || c == ']') && !levels.empty()) {
+      levels.pop_back();
+    } else if (c == ',' && !levels.empty()) {
+      if (levels.back().array) {
+        ++levels.back().index;
+      } else {
+        levels.back().expect_key = true;
+      }
+    }
+  }
+  std::string path;
+  for (const Level& l : levels) {
+    if (l.array) {
+      path += "[" + std::to_string(l.index) + "]";
+    } else if (!l.key.empty()) {
+      path += (path.empty() ? "" : ".") + l.key;
+    }
+  }
+  return path;
+}
+
+// The enum a field at `path` of `table` holds (a scalar or a list of them),
+// or null.
+const reflection::Enum* EnumAt(std::string_view table, std::string_view path) {
+  const reflection::Schema& schema = Schema();
+  const reflection::Object* object = FindObject(table);
+  const reflection::Field* field = nullptr;
+  std::size_t at = 0;
+  while (object != nullptr && at <= path.size()) {
+    std::size_t end = path.find_first_of(".[", at);
+    if (end == std::string_view::npos) end = path.size();
+    field = object->fields()->LookupByKey(std::string(path.substr(at, end - at)).c_str());
+    if (field == nullptr) return nullptr;
+    while (end < path.size() && path[end] == '[') end = path.find(']', end) + 1;  // an element of a list
+    if (end >= path.size()) break;
+    const reflection::Type* type = field->type();
+    object = type->index() >= 0 && (type->base_type() == reflection::Obj ||
+                                    (type->base_type() == reflection::Vector && type->element() == reflection::Obj))
+                 ? schema.objects()->Get(static_cast<flatbuffers::uoffset_t>(type->index()))
+                 : nullptr;
+    at = end + 1;
+  }
+  if (field == nullptr) return nullptr;
+  const reflection::Type* type = field->type();
+  const reflection::BaseType base = type->base_type() == reflection::Vector ? type->element() : type->base_type();
+  if (type->index() < 0 || base == reflection::Obj || base == reflection::Union) return nullptr;
+  return schema.enums()->Get(static_cast<flatbuffers::uoffset_t>(type->index()));
+}
+
+// A parser error ("1: 188: error: unknown enum value: Family") told in the
+// request's terms: the field it is about, and the values an enum field takes.
+Status JsonRefusal(std::string_view table, std::string_view json, const std::string& error) {
+  unsigned long line = 0;
+  unsigned long column = 0;
+  std::string what = error;
+  if (std::sscanf(error.c_str(), "%lu: %lu:", &line, &column) == 2) {
+    const std::size_t tag = error.find("error: ");
+    if (tag != std::string::npos) what = error.substr(tag + 7);
+  }
+  std::size_t offset = 0;
+  for (unsigned long l = 1; l < line && offset < json.size(); ++l) {
+    const std::size_t nl = json.find('\n', offset);
+    offset = nl == std::string_view::npos ? json.size() : nl + 1;
+  }
+  const std::string path = line != 0 ? JsonPathAt(json, offset + column) : "";
+  if (const reflection::Enum* e = path.empty() ? nullptr : EnumAt(table, path)) {
+    what += ": one of";
+    for (flatbuffers::uoffset_t i = 0; i < e->values()->size(); ++i) {
+      what += (i == 0 ? " " : ", ") + e->values()->Get(i)->name()->str();
+    }
+  }
+  std::string message = "not JSON of " + std::string(table) + ": " + (path.empty() ? "" : path + ": ") + what;
+  std::vector<FieldError> fields;
+  if (!path.empty()) fields.push_back({path, "invalid_json", message});
+  return Status::InvalidArgument(std::move(message)).WithReason("invalid_json").WithFields(std::move(fields));
+}
+
 Result<std::string> Parse(flatbuffers::Parser& parser, std::string_view table, std::string_view json) {
   const std::string name = QualifiedName(table);
   if (!parser.SetRootType(name.c_str())) {
@@ -87,9 +190,9 @@ Result<std::string> Parse(flatbuffers::Parser& parser, std::string_view table, s
     return Status::InvalidArgument("the JSON holds a NUL byte").WithReason("invalid_json");
   }
   if (!parser.ParseJson(text.c_str())) {
-    std::string message = parser.error_;
+    const std::string error = parser.error_;
     parser.error_.clear();
-    return Status::InvalidArgument("not JSON of " + std::string(table) + ": " + message).WithReason("invalid_json");
+    return JsonRefusal(table, json, error);
   }
   const auto* data = reinterpret_cast<const char*>(parser.builder_.GetBufferPointer());
   std::string out(data, parser.builder_.GetSize());
@@ -314,6 +417,7 @@ bool StringsAreUtf8(const flatbuffers::Table* table, const reflection::Object& o
 }
 
 Status CheckRequired(const flatbuffers::Table* table, const reflection::Object& object) {
+  std::vector<std::pair<std::uint16_t, FieldError>> missing;  // by field id
   for (const reflection::Field* f : *object.fields()) {
     if (f->attributes() == nullptr || f->attributes()->LookupByKey("required_value") == nullptr) continue;
     const reflection::BaseType type = f->type()->base_type();
@@ -323,9 +427,16 @@ Status CheckRequired(const flatbuffers::Table* table, const reflection::Object& 
     const bool present = table->GetOptionalFieldOffset(f->offset()) != 0;
     if (present && (type != reflection::String || flatbuffers::GetFieldS(*table, *f)->size() != 0)) continue;
     const std::string name = f->name()->str();
-    return Status::InvalidArgument(name + " is required").WithReason(name + "_invalid");
+    missing.push_back({f->id(), {name, name + "_invalid", name + " is required"}});
   }
-  return Status::Ok();
+  if (missing.empty()) return Status::Ok();
+  // Reflection lists fields by name; a form's are in the order the schema
+  // declares them.
+  std::sort(missing.begin(), missing.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<FieldError> fields;
+  for (auto& [id, f] : missing) fields.push_back(std::move(f));
+  const FieldError first = fields.front();
+  return Status::InvalidArgument(first.message).WithReason(first.reason).WithFields(std::move(fields));
 }
 
 }  // namespace nrpf::api

@@ -20,12 +20,21 @@ flatbuffers::Offset<fb::Error> BuildError(flatbuffers::FlatBufferBuilder& fbb, c
   // Every error has a reason; one with no finer reason repeats its code.
   auto why = fbb.CreateString(status.reason().empty() ? std::string(CodeName(status.code())) : status.reason());
   auto message = fbb.CreateString(status.message());
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::FieldError>>> fields;
+  if (!status.fields().empty()) {
+    std::vector<flatbuffers::Offset<fb::FieldError>> each;
+    for (const FieldError& f : status.fields()) {
+      each.push_back(fb::CreateFieldErrorDirect(fbb, f.field.c_str(), f.reason.c_str(), f.message.c_str()));
+    }
+    fields = fbb.CreateVector(each);
+  }
   fb::ErrorBuilder b(fbb);
   b.add_code(static_cast<fb::ErrorCode>(status.code()));
   b.add_reason(why);
   b.add_message(message);
   if (status.current_version()) b.add_current_version(*status.current_version());
   b.add_retry_after_ms(retry_after_ms != 0 ? retry_after_ms : RetryAfterMs(status));
+  if (!fields.IsNull()) b.add_fields(fields);
   return b.Finish();
 }
 
@@ -36,7 +45,14 @@ Status StatusOf(const fb::Error* error) {
                  ? Status::WrongExpectedVersion(message, *error->current_version())
                  : Status(static_cast<Code>(error->code()), message);
   if (error->code() == fb::ErrorCode::ok) s = Status(Code::kUnavailable, "an error frame without a code");
-  return std::move(s).WithReason(error->reason() ? error->reason()->str() : "");
+  std::vector<FieldError> fields;
+  if (error->fields() != nullptr) {
+    for (const fb::FieldError* f : *error->fields()) {
+      const auto str = [](const flatbuffers::String* v) { return v != nullptr ? v->str() : std::string(); };
+      fields.push_back({str(f->field()), str(f->reason()), str(f->message())});
+    }
+  }
+  return std::move(s).WithReason(error->reason() ? error->reason()->str() : "").WithFields(std::move(fields));
 }
 
 unsigned HttpStatusOf(Code code, std::string_view why) {

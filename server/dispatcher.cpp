@@ -100,8 +100,8 @@ Status CheckUtf8(const Call& call) {
 }
 
 // What an operation cannot do without is there: fields marked required_value
-// in schema/api.fbs, refused by name before anything is looked up, checked
-// or hashed (a login's password included).
+// in schema/api.fbs, refused by name, every one missing, before anything is
+// looked up, checked or hashed (a login's password included).
 Status CheckRequired(const Call& call) {
   const reflection::Object* object = api::FindObject(api::OpTable(call.op));
   if (object == nullptr) return Status::Ok();
@@ -127,7 +127,13 @@ void Dispatcher::Handle(const Call& call, AnswerFn done) {
     counted(Refuse(call.request_id, utf8));
     return;
   }
-  if (Status required = CheckRequired(call); !required.ok()) {
+  // A request that opens a session is checked for what it cannot do
+  // without first (a login without a password is no failed login); any
+  // other is first refused for its session, so a front end whose session
+  // ended is sent to log in again, whatever its form holds.
+  const bool named = call.op == fb::Op::Authenticate;
+  const bool opens_session = named || call.op == fb::Op::Login;
+  if (Status required = opens_session ? CheckRequired(call) : Status::Ok(); !required.ok()) {
     counted(Refuse(call.request_id, required));
     return;
   }
@@ -135,7 +141,6 @@ void Dispatcher::Handle(const Call& call, AnswerFn done) {
     Login(call, std::move(counted));
     return;
   }
-  const bool named = call.op == fb::Op::Authenticate;
   const std::string& token = named ? Str(static_cast<const fb::Authenticate*>(call.body)->token()) : call.token;
   Result<Session> session = accounts_.Authenticate(token, named ? std::string_view() : call.token_key);
   if (!session.ok()) {
@@ -145,6 +150,10 @@ void Dispatcher::Handle(const Call& call, AnswerFn done) {
   if (session->must_change_password && !AllowedBeforePasswordChange(call.op)) {
     counted(Refuse(call.request_id, api::Refusal(Code::kPermissionDenied, reason::kPasswordChangeRequired,
                                                  "change the one-time password first")));
+    return;
+  }
+  if (Status required = opens_session ? Status::Ok() : CheckRequired(call); !required.ok()) {
+    counted(Refuse(call.request_id, required));
     return;
   }
   HandleAuthenticated(call, *session, std::move(counted));
@@ -371,12 +380,12 @@ void Dispatcher::WaitForInFlight() const {
 Result<std::unique_ptr<Feed>> Dispatcher::OpenFeed(const Call& call) {
   if (stopping_) return api::ShuttingDown();
   NRPF_RETURN_IF_ERROR(CheckUtf8(call));
-  NRPF_RETURN_IF_ERROR(CheckRequired(call));
   Result<Session> session = accounts_.Authenticate(call.token, call.token_key);
   if (!session.ok()) return session.status();
   if (session->must_change_password) {
     return api::Refusal(Code::kPermissionDenied, reason::kPasswordChangeRequired, "change the one-time password first");
   }
+  NRPF_RETURN_IF_ERROR(CheckRequired(call));
   FeedContext context{&service_, &accounts_, call.token, call.token_key.empty() ? TokenKey(call.token) : call.token_key};
   std::unique_ptr<Feed> feed;
   switch (call.op) {

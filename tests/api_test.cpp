@@ -116,6 +116,37 @@ TEST_CASE("JSON and binary are one model: JSON to a table and back is stable", "
   CHECK_FALSE(api::JsonToTable("CreateCase", deep).ok());
 }
 
+// "path: message" of each field a refusal names.
+std::vector<std::string> Named(const Status& s) {
+  std::vector<std::string> out;
+  for (const FieldError& f : s.fields()) out.push_back(f.field + " " + f.reason);
+  return out;
+}
+
+TEST_CASE("JSON that does not fit the op's table is refused naming the field, and an enum's values", "[api][codec]") {
+  const Status family = api::JsonToTable("CreateCase", R"({"team_id":"a","household_type":"Family"})").status();
+  CHECK(family.reason() == "invalid_json");
+  CHECK(Named(family) == std::vector<std::string>{"household_type invalid_json"});
+  CHECK(family.message() ==
+        "not JSON of CreateCase: household_type: unknown enum value: Family: one of FamilyWithChildren, "
+        "AdultWithCareNeeds, CareLeaver, LookedAfterChild");
+  // Inside a person, in a list, over lines: the path the JSON gives it.
+  const Status doc = api::JsonToTable(
+                         "CreateCase",
+                         "{\"applicant\": {\"given_names\": \"A \\\"B\\\"\",\n \"documents\": [{\"type\": \"Passport\", "
+                         "\"number\": \"1\"},\n  {\"type\": \"Visa\"}]}}")
+                         .status();
+  CHECK(Named(doc) == std::vector<std::string>{"applicant.documents[1].type invalid_json"});
+  CHECK(doc.message().find(": one of Passport, BiometricResidencePermit,") != std::string::npos);
+  // A number where a date is written, a field the table does not have.
+  CHECK(Named(api::JsonToTable("CreateCase", R"({"team_id":"a","referral_date":20250301})").status()) ==
+        std::vector<std::string>{"referral_date invalid_json"});
+  CHECK(Named(api::JsonToTable("CreateCase", R"({"applicant":{"first_name":"A"}})").status()) ==
+        std::vector<std::string>{"applicant.first_name invalid_json"});
+  // Not JSON at all: nothing to name.
+  CHECK(Named(api::JsonToTable("CreateCase", "nonsense").status()).empty());
+}
+
 TEST_CASE("every operation has a name, a table and a route", "[api][codec]") {
   for (std::size_t i = 1; i <= static_cast<std::size_t>(api_fb::Op::MAX); ++i) {
     const auto op = static_cast<api_fb::Op>(i);

@@ -526,6 +526,61 @@ std::vector<std::string> ChangedFieldsAt(World& w, std::uint64_t position) {
   return out;
 }
 
+// "path reason" of each field a refusal names, in order.
+std::vector<std::string> FieldsOf(const Result<CommandOutcome>& r) {
+  std::vector<std::string> out;
+  if (!r.ok()) {
+    for (const FieldError& f : r.status().fields()) out.push_back(f.field + " " + f.reason);
+  }
+  return out;
+}
+
+TEST_CASE("a form's mistakes are refused together, each named by its path in the request", "[domain]") {
+  World w;
+  const std::uint64_t size = w.ledger->Size();
+  CreateCase c = MinimalCase(SamplePerson("", "", "1990-02-30"));
+  c.applicant.documents = {{fb::DocumentType::Passport, ""}};
+  c.dependants = {SamplePerson("Tobi", "Okafor", "2016-02-01"), SamplePerson("Ada", "Okafor", "2031-01-01")};
+  c.household_type.reset();
+  c.urgent = true;
+  c.urgent_reason = fb::UrgentReason::None;
+  c.referral_date = "2025-3-1";
+  const auto r = w.Try("camden-cw1", c);
+  // The refusal itself is the first problem, as a single refusal named it.
+  CHECK(Refusal(r) == "invalid_argument/applicant_name_invalid");
+  CHECK(FieldsOf(r) == std::vector<std::string>{
+                           "applicant.family_name applicant_name_invalid",
+                           "applicant.date_of_birth applicant_date_of_birth_invalid",
+                           "applicant.documents[0].number applicant_document_invalid",
+                           "dependants[1].date_of_birth dependant_date_of_birth_invalid",
+                           "household_type household_type_invalid",
+                           "urgent_reason urgent_reason_invalid",
+                           "referral_date referral_date_invalid",
+                       });
+  CHECK(r.status().fields()[1].message == "applicant.date_of_birth 1990-02-30 is not a date");
+  CHECK(w.ledger->Size() == size);
+
+  // One mistake is one field; a mistake found only against the case's
+  // state is named the same way.
+  c = MinimalCase(SamplePerson("Grace", "Mensah", "1992-10-10"));
+  const std::string id = w.Do("camden-cw1", c).case_id;
+  CHECK(FieldsOf(w.Try("camden-cw1", CloseCase{id, "2025-02-01", fb::ClosureReason::Other, ""})) ==
+        std::vector<std::string>{"closure_date closure_date_invalid"});
+  RecordFinance f{id, "2025-03-01", -1, 100'000'001, false};
+  CHECK(FieldsOf(w.Try("camden-cw1", f)) == std::vector<std::string>{
+                                                "person_costs_weekly_pence costs_invalid",
+                                                "accommodation_costs_weekly_pence costs_invalid",
+                                            });
+  // An id the form gives that names nothing is not found, and named too.
+  const auto nobody = w.Try("camden-cw1", AllocateCaseworker{id, "nobody"});
+  CHECK(Refusal(nobody) == "not_found/user_not_found");
+  CHECK(FieldsOf(nobody) == std::vector<std::string>{"caseworker_id user_not_found"});
+  // A refusal that is not about the input names no field.
+  const auto unknown = w.Try("camden-cw1", RecordFinance{"no-such-case", "2025-03-01", 0, 0, false});
+  CHECK(Refusal(unknown) == "not_found/case_not_found");
+  CHECK(FieldsOf(unknown).empty());
+}
+
 TEST_CASE("a command's enum left out is refused naming the field, never read as its first value", "[domain]") {
   World w;
   const std::string id = w.NewCase("camden");
@@ -546,7 +601,7 @@ TEST_CASE("a command's enum left out is refused naming the field, never read as 
   RaiseQuery q = QueryOn(id);
   q.topic.reset();
   CHECK(Refusal(w.Try("camden-cw1", q)) == "invalid_argument/topic_invalid");
-  CHECK(Refusal(w.Try("camden-cw1", CloseCase{id, "2025-12-04", std::nullopt, ""})) == "invalid_argument/reason_invalid");
+  CHECK(Refusal(w.Try("camden-cw1", CloseCase{id, "2025-03-03", std::nullopt, ""})) == "invalid_argument/reason_invalid");
   CHECK(w.ledger->Size() == size);
   CHECK(w.Case(id).status == fb::CaseStatus::OpenReferral);
   CHECK(w.Case(id).alerts.empty());

@@ -156,7 +156,40 @@ TEST_CASE("an id or text an operation cannot do without is refused by name when 
     CHECK(no_password.status == 400);
     CHECK(ReasonOf(no_password) == "password_invalid");
   }
-  CHECK(ReasonOf(HttpAs("", at, "POST", "/v1/get_case", "{}")) == "case_id_invalid");
+  // Any other request is first refused for its session: a front end whose
+  // session ended is sent to log in again, whatever its form holds.
+  const HttpResult no_session = HttpAs("", at, "POST", "/v1/get_case", "{}");
+  CHECK(no_session.status == 401);
+  CHECK(ReasonOf(no_session) == "not_authenticated");
+  CHECK(ReasonOf(HttpAs("not-a-token", at, "POST", "/v1/create_case", "{}")) == "session_invalid");
+  // Every field left out is named, in the order the schema declares them.
+  const HttpResult empty_form = HttpAs(token, at, "POST", "/v1/create_case", "{}");
+  CHECK(empty_form.status == 400);
+  CHECK(ReasonOf(empty_form) == "applicant_invalid");
+  CHECK(FieldErrorsOf(empty_form) ==
+        std::vector<std::string>{"applicant applicant_invalid", "referral_date referral_date_invalid"});
+  // A form's mistakes beyond what is left out are named together too, each
+  // by its path in the request.
+  const HttpResult mistakes =
+      HttpAs(token, at, "POST", "/v1/create_case",
+             R"({"team_id":"team-a","applicant":{"family_name":"Okafor","date_of_birth":"1988-02-30"},)"
+             R"("dependants":[{"given_names":"Tobi","date_of_birth":"2016-02-01"},{"date_of_birth":"2099-01-01"}],)"
+             R"("household_type":"FamilyWithChildren","referral_date":"01/03/2025"})");
+  CHECK(mistakes.status == 400);
+  CHECK(FieldErrorsOf(mistakes) == std::vector<std::string>{
+                                       "applicant.date_of_birth applicant_date_of_birth_invalid",
+                                       "dependants[1].family_name dependant_name_invalid",
+                                       "dependants[1].date_of_birth dependant_date_of_birth_invalid",
+                                       "legislation legislation_invalid",
+                                       "referral_date referral_date_invalid",
+                                   });
+  CliResult cli = w.User("camden-cw1").Run({"create-case", "team_id=team-a", "applicant.family_name=Okafor",
+                                            "applicant.date_of_birth=1988-02-30", "referral_date=2025-03-01",
+                                            "legislation=CareAct2014"});
+  CHECK(cli.code == kExitInvalid);
+  CHECK(cli.err.find("  applicant.date_of_birth: applicant.date_of_birth 1988-02-30 is not a date\n") !=
+        std::string::npos);
+  CHECK(cli.err.find("  household_type: ") != std::string::npos);
   // Optional ids stay optional: the caller's own council's counters.
   w.Ok("camden-cw1", {"get-counters"});
   // Nothing was written by any of it (reads of a case record theirs only

@@ -330,4 +330,14 @@ std::string ReasonOf(const HttpResult& r) {
   return response->error() && response->error()->reason() ? response->error()->reason()->str() : "";
 }
 
+std::vector<std::string> FieldErrorsOf(const HttpResult& r) {
+  std::vector<std::string> out;
+  std::optional<std::string> parsed = ParseResponseJson(r.body);
+  if (!parsed) return out;
+  const api::fb::Error* e = flatbuffers::GetRoot<api::fb::Response>(parsed->data())->error();
+  if (e == nullptr || e->fields() == nullptr) return out;
+  for (const api::fb::FieldError* f : *e->fields()) out.push_back(f->field()->str() + " " + f->reason()->str());
+  return out;
+}
+
 }  // namespace nrpf::test

@@ -143,6 +143,8 @@ HttpResult HttpAs(const std::string& token, const std::string& hostport, const s
 
 // The error reason of an HTTP answer's Response JSON ("" when ok or not JSON).
 std::string ReasonOf(const HttpResult& r);
+// "path reason" of each field an HTTP error names, in order.
+std::vector<std::string> FieldErrorsOf(const HttpResult& r);
 
 }  // namespace nrpf::test
 
