@@ -739,6 +739,13 @@ Result<std::vector<SlaClockInstance>> CaseService::Clocks(const std::string& act
   return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<SlaClockInstance>> {
     const auto [actor, org] = ActingIn(state, actor_user_id);
     NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kSlaWorkload, nullptr, nullptr));
+    // A party the clocks do not have would match none of them: refused, not
+    // answered with an empty list.
+    if (!filter.party.empty() && filter.party != "home_office" && filter.party != "council") {
+      std::string message = "party must be home_office, council or left out for both";
+      std::vector<FieldError> fields{{"party", "party_invalid", message}};
+      return Status::InvalidArgument(std::move(message)).WithReason("party_invalid").WithFields(std::move(fields));
+    }
     if (!filter.organisation_id.empty()) {
       Result<std::string> scoped = ScopedOrganisation(state, *actor, *org, filter.organisation_id);
       if (!scoped.ok()) return scoped.status();

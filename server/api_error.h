@@ -27,6 +27,7 @@ inline constexpr std::string_view kMalformedRequest = "malformed_request";  // n
 inline constexpr std::string_view kMethodNotAllowed = "method_not_allowed";  // a change sent with GET
 inline constexpr std::string_view kInvalidSelection = "invalid_selection";  // export_bundle's kind and ids
 inline constexpr std::string_view kInvalidSubject = "invalid_subject";      // not a case's data subject
+inline constexpr std::string_view kQueryOnPost = "query_on_post";          // a POST with a query string
 // not_found/...
 inline constexpr std::string_view kUnknownRoute = "unknown_route";
 inline constexpr std::string_view kSubscriptionNotFound = "subscription_not_found";

@@ -195,6 +195,11 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
         return;
       }
       json = std::move(from_query).value();
+    } else if (target.find('?') != std::string::npos) {
+      // Fields in both places, or the query's silently left out: neither.
+      Respond(api::Refusal(Code::kInvalidArgument, reason::kQueryOnPost,
+                           "a POST carries its fields in its JSON body, not in a query string"));
+      return;
     } else {
       json = std::move(req.body());
     }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <thread>
 
@@ -145,6 +146,35 @@ TEST_CASE("JSON that does not fit the op's table is refused naming the field, an
         std::vector<std::string>{"applicant.first_name invalid_json"});
   // Not JSON at all: nothing to name.
   CHECK(Named(api::JsonToTable("CreateCase", "nonsense").status()).empty());
+}
+
+TEST_CASE("docs/api.md lists every value of every enum the API carries, in number order", "[api][docs]") {
+  std::ifstream in(std::string(NRPF_SOURCE_DIR) + "/docs/api.md");
+  REQUIRE(in);
+  const std::string docs((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t begin = docs.find("\n## Enumerations\n");
+  REQUIRE(begin != std::string::npos);
+  const std::string section = docs.substr(begin, docs.find("\n## ", begin + 1) - begin);
+  const reflection::Schema& schema = api::Schema();
+  std::size_t listed = 0;
+  for (const reflection::Enum* e : *schema.enums()) {
+    if (e->is_union()) continue;  // Op and Reply: the operations and answers, listed under Operations
+    std::string name = e->name()->str();
+    name = name.substr(name.rfind('.') + 1);
+    INFO(name);
+    const std::size_t row = section.find("\n| `" + name + "` | ");
+    REQUIRE(row != std::string::npos);
+    const std::string line = section.substr(row + 1, section.find('\n', row + 1) - row - 1);
+    std::size_t at = 0;
+    for (const reflection::EnumVal* v : *e->values()) {
+      INFO(v->name()->str());
+      const std::size_t found = line.find("`" + v->name()->str() + "`", at);
+      CHECK(found != std::string::npos);
+      if (found != std::string::npos) at = found;
+    }
+    ++listed;
+  }
+  CHECK(listed >= 20);
 }
 
 TEST_CASE("every operation has a name, a table and a route", "[api][codec]") {

@@ -192,6 +192,17 @@ TEST_CASE("an id or text an operation cannot do without is refused by name when 
   CHECK(cli.err.find("  household_type: ") != std::string::npos);
   // Optional ids stay optional: the caller's own council's counters.
   w.Ok("camden-cw1", {"get-counters"});
+  // A filter no clock can match is refused, not answered with nothing.
+  const HttpResult bogus_party = HttpAs(token, at, "GET", "/v1/get_clocks?party=HomeOffice");
+  CHECK(bogus_party.status == 400);
+  CHECK(ReasonOf(bogus_party) == "party_invalid");
+  CHECK(FieldErrorsOf(bogus_party) == std::vector<std::string>{"party party_invalid"});
+  CHECK(HttpAs(token, at, "GET", "/v1/get_clocks?party=home_office").status == 200);
+  // A POST's fields are in its body: a query string on one is refused,
+  // never silently left out.
+  const HttpResult post_query = HttpAs(token, at, "POST", "/v1/get_counters?my_cases=true", "{}");
+  CHECK(post_query.status == 400);
+  CHECK(ReasonOf(post_query) == "query_on_post");
   // Nothing was written by any of it (reads of a case record theirs only
   // when they answer with it), and camden-cw2 is not locked.
   CHECK(LogSize(w) == size);
