@@ -270,6 +270,8 @@ Status ParseCommandLine(int argc, char** argv, ServerConfig* config, bool* help)
 std::string UsageText() {
   std::string out =
       "usage: nrpf-ledgerd [--config FILE] [--<setting> VALUE]...\n"
+      "       nrpf-ledgerd --rotate-signing-key [--config FILE] [--<setting> VALUE]...\n"
+      "         (with the daemon stopped: appends a new signing key to the log, prints it, exits)\n"
       "Settings (also `setting = value` lines of the --config file; docs/operations.md):\n";
   for (const auto& [key, setter] : Setters()) {
     std::string flag = key;

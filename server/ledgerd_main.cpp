@@ -4,6 +4,8 @@
 // stops cleanly on SIGINT or SIGTERM.
 //
 //   nrpf-ledgerd [--config FILE] [--<setting> VALUE]...
+//   nrpf-ledgerd --rotate-signing-key [--config FILE] [--<setting> VALUE]...
+//     (the daemon stopped: appends a new signing key to the log and exits)
 //
 // Every setting is in docs/operations.md. Exit codes: 0 after a clean stop;
 // 1 when the ledger, the credential store or a listener cannot be opened;
@@ -11,13 +13,17 @@
 // address).
 
 #include <spdlog/spdlog.h>
+#include <pwd.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
+#include <vector>
 
 #include "server/logging.h"
 #include "server/server.h"
@@ -47,9 +53,40 @@ bool WritePortFile(const std::string& path, const nrpf::server::Server& server) 
   return !ec;
 }
 
+// The account running this process, for the record of an act done at the host.
+std::string OperatorName() {
+  if (const struct passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
+  return "uid-" + std::to_string(geteuid());
+}
+
+// --rotate-signing-key: rotate, print the new key and the checkpoint, exit.
+int RotateSigningKey(const nrpf::server::ServerConfig& config) {
+  nrpf::Result<nrpf::ledger::PublishedKey> key = nrpf::server::RotateSigningKey(config, OperatorName());
+  if (!key.ok()) {
+    spdlog::error("cannot rotate the signing key: {}", key.status().ToString());
+    return 1;
+  }
+  std::printf("new public key (from position %llu): %s\n", static_cast<unsigned long long>(key->first_position),
+              key->key.ToString().c_str());
+  std::printf("publish it beside the earlier keys; the earlier keys still verify the events they signed\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // An action, not a setting: taken out before the settings are read.
+  bool rotate = false;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0 && std::string_view(argv[i]) == "--rotate-signing-key") {
+      rotate = true;
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  argc = static_cast<int>(args.size());
+  argv = args.data();
   nrpf::server::ServerConfig config;
   bool help = false;
   nrpf::Status parsed = nrpf::server::ParseCommandLine(argc, argv, &config, &help);
@@ -66,6 +103,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nrpf-ledgerd: %s\n", logging.ToString().c_str());
     return 2;
   }
+  if (rotate) return RotateSigningKey(config);
   RaiseDescriptorLimit();
 
   // Block the stop signals before any thread starts, so that every thread
@@ -115,5 +153,10 @@ int main(int argc, char** argv) {
   }
   spdlog::info("received {}", sig == SIGINT ? "SIGINT" : "SIGTERM");
   server.Shutdown();
+  // Kept with a backup of the stopped data directory: what it must match.
+  if (!server.final_checkpoint().empty()) {
+    std::printf("checkpoint at stop:\n%s", server.final_checkpoint().c_str());
+    std::fflush(stdout);
+  }
   return 0;
 }

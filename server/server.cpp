@@ -32,7 +32,29 @@ Result<std::optional<Endpoint>> ListenerEndpoint(const std::string& text, bool t
   return std::optional<Endpoint>(*e);
 }
 
+// The ledger of a resolved configuration.
+ledger::LedgerOptions LedgerOptionsOf(const ServerConfig& config) {
+  ledger::LedgerOptions lo;
+  lo.db_path = (std::filesystem::path(config.data_dir) / "ledger").string();
+  lo.signing_key_dir = config.key_dir;
+  lo.master_key_path = config.master_key;
+  lo.origin = config.origin;
+  return lo;
+}
+
 }  // namespace
+
+Result<ledger::PublishedKey> RotateSigningKey(ServerConfig config, const std::string& operator_name) {
+  config.Resolve();
+  Result<std::unique_ptr<ledger::Ledger>> ledger = ledger::Ledger::Open(LedgerOptionsOf(config));
+  if (!ledger.ok()) return ledger.status();
+  // Recorded as the ledger's own act, done by whoever runs the daemon.
+  Result<ledger::VerifierKey> key = (*ledger)->RotateSigningKey({"host:" + operator_name, "", "ledger"});
+  if (!key.ok()) return key.status();
+  Result<std::vector<ledger::PublishedKey>> keys = (*ledger)->PublicKeys();
+  if (!keys.ok()) return keys.status();
+  return keys->back();
+}
 
 Server::Server(ServerConfig config) : config_(std::move(config)) {}
 
@@ -66,12 +88,7 @@ Status Server::OpenAll() {
     if (ec) return ConfigError("tls_key " + config_.tls_key + ": " + ec.message());
   }
 
-  ledger::LedgerOptions lo;
-  lo.db_path = (std::filesystem::path(config_.data_dir) / "ledger").string();
-  lo.signing_key_dir = config_.key_dir;
-  lo.master_key_path = config_.master_key;
-  lo.origin = config_.origin;
-  Result<std::unique_ptr<ledger::Ledger>> ledger = ledger::Ledger::Open(lo);
+  Result<std::unique_ptr<ledger::Ledger>> ledger = ledger::Ledger::Open(LedgerOptionsOf(config_));
   if (!ledger.ok()) return ledger.status();
   ledger_ = std::move(ledger).value();
   Result<std::unique_ptr<domain::CaseService>> service = domain::CaseService::Open(ledger_.get(), {});
@@ -208,6 +225,8 @@ void Server::Shutdown() {
   hub_.reset();
   accounts_.reset();
   service_.reset();
+  // Nothing appends any more: the log's last state, for the operator.
+  if (auto note = ledger_->SignedCheckpoint(ledger_->Size()); note.ok()) final_checkpoint_ = std::move(note).value();
   ledger_.reset();  // finishes queued appends and flushes
   spdlog::info("stopped");
 }

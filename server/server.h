@@ -31,6 +31,13 @@
 
 namespace nrpf::server {
 
+// nrpf-ledgerd --rotate-signing-key, with the daemon stopped: opens the
+// ledger of `config`, appends "ledger.signing_key_rotated" signed by the
+// current key (its actor "host:<operator_name>"), writes the new private
+// key beside the old and closes the ledger. The new key, from the position
+// it signs on.
+Result<ledger::PublishedKey> RotateSigningKey(ServerConfig config, const std::string& operator_name);
+
 class Server {
  public:
   // Checks the configuration (TLS files; plaintext only on loopback:
@@ -43,6 +50,10 @@ class Server {
   // Graceful stop, bounded by shutdown_grace (plus the longest command
   // already running). Idempotent.
   void Shutdown();
+  // After Shutdown: the signed checkpoint of the log as it was closed (a
+  // C2SP note), or "" when it could not be signed. What a backup of this
+  // data directory must match.
+  const std::string& final_checkpoint() const { return final_checkpoint_; }
   // Forgets expired sessions; call now and then.
   void Housekeeping();
 
@@ -74,6 +85,7 @@ class Server {
   std::shared_ptr<Listener> binary_;
   std::shared_ptr<Listener> http_;
   std::optional<std::string> first_admin_password_;
+  std::string final_checkpoint_;
   bool stopped_ = false;
 };
 

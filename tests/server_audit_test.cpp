@@ -57,6 +57,52 @@ std::string WriteFile(const TempDir& dir, const std::string& name, const std::st
   return path;
 }
 
+TEST_CASE("nrpf-ledgerd --rotate-signing-key rotates the stopped log's key, and the log verifies across it",
+          "[server][audit]") {
+  ServerWorld w;
+  const std::string data = w.dir.Sub("server");
+  const std::string first_key = w.Ok("auditor-1", {"get-checkpoint"})->body_as_CheckpointView()->public_keys()->Get(0)->vkey()->str();
+  // Not beside a running daemon: the log has one writer.
+  std::string err, out;
+  CHECK(RunServerToExit({"--data-dir", data, "--rotate-signing-key"}, &err, std::chrono::seconds(60), &out) == 1);
+  CHECK(err.find("cannot rotate the signing key") != std::string::npos);
+
+  REQUIRE(w.server.Stop() == 0);
+  REQUIRE(RunServerToExit({"--data-dir", data, "--rotate-signing-key"}, &err, std::chrono::seconds(60), &out) == 0);
+  INFO(out << err);
+  const std::string marker = "new public key (from position ";
+  REQUIRE(out.find(marker) != std::string::npos);
+  const std::uint64_t from = std::stoull(out.substr(out.find(marker) + marker.size()));
+
+  ServerProcess again(data);
+  CHECK(again.Stdout().find("public key (from position " + std::to_string(from) + "): ") != std::string::npos);
+  CliUser auditor(again, w.dir, "auditor-1");
+  CliUser::Answer checkpoint = auditor.Json({"get-checkpoint"});
+  REQUIRE(checkpoint.code == 0);
+  const auto* keys = checkpoint->body_as_CheckpointView()->public_keys();
+  REQUIRE(keys->size() == 2);
+  CHECK(keys->Get(0)->vkey()->str() == first_key);
+  CHECK(keys->Get(1)->first_position() == from);
+  CHECK(keys->Get(1)->vkey()->str() != first_key);
+  // The rotation is an event of the log, signed by the outgoing key, that
+  // says who rotated at the host; what follows is signed by the new key.
+  CliUser::Answer rotation =
+      auditor.Json({"read-log", "from_position=" + std::to_string(from - 1), "max=1", "include_records=true"});
+  REQUIRE(rotation.code == 0);
+  const auto* event = rotation->body_as_LogEvents()->events()->Get(0);
+  CHECK(event->type()->str() == "ledger.signing_key_rotated");
+  CHECK(event->actor_user_id()->str().rfind("host:", 0) == 0);
+  CliUser camden_admin(again, w.dir, "camden-admin");
+  REQUIRE(camden_admin.Json({"create-team", "organisation_id=camden", "team_id=team-z", "name=Team Z"}).code == 0);
+  CliUser::Answer after = auditor.Json({"read-log", "from_position=" + std::to_string(from), "include_records=true"});
+  REQUIRE(after->body_as_LogEvents()->events()->size() >= 1);
+  for (const auto* e : *after->body_as_LogEvents()->events()) CHECK(e->key_id() != event->key_id());
+  CliUser::Answer verified = auditor.Json({"verify-log"});
+  REQUIRE(verified.code == 0);
+  CHECK(verified->body_as_VerifyResult()->ok());
+  CHECK(verified->body_as_VerifyResult()->tree_size() > from);
+}
+
 TEST_CASE("the replay reports come through the server as the documents nrpf-replay makes", "[server][audit]") {
   ServerWorld w;
   const std::string case_id = MakeCase(w, 600);

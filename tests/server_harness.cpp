@@ -103,11 +103,13 @@ bool ServerProcess::running() {
 std::string ServerProcess::Stdout() const { return ReadWhole(dir_ + "/stdout.txt"); }
 std::string ServerProcess::Stderr() const { return ReadWhole(dir_ + "/stderr.txt"); }
 
-int RunServerToExit(const std::vector<std::string>& flags, std::string* err, std::chrono::seconds watchdog) {
+int RunServerToExit(const std::vector<std::string>& flags, std::string* err, std::chrono::seconds watchdog,
+                    std::string* out) {
   TempDir dir;
   const pid_t pid = SpawnChildToFiles(ServerArgs(dir.Sub("data"), flags), dir.Sub("out.txt"), dir.Sub("err.txt"));
   const int status = ReapChild(pid, watchdog);
   *err = ReadWhole(dir.Sub("err.txt"));
+  if (out != nullptr) *out = ReadWhole(dir.Sub("out.txt"));
   return status;
 }
 

@@ -52,9 +52,11 @@ class ServerProcess {
   std::string binary_, http_, first_password_;
 };
 
-// Runs nrpf-ledgerd to completion (for starts that must fail). Returns the
-// exit status and what it wrote to stderr.
-int RunServerToExit(const std::vector<std::string>& args, std::string* err, std::chrono::seconds watchdog);
+// Runs nrpf-ledgerd to completion (for starts that must fail, and actions
+// that exit). Returns the exit status and what it wrote to stderr (and
+// stdout).
+int RunServerToExit(const std::vector<std::string>& args, std::string* err, std::chrono::seconds watchdog,
+                    std::string* out = nullptr);
 
 struct CliResult {
   int code = -1;

@@ -243,9 +243,24 @@ TEST_CASE("a case lives its whole life through nrpf-ledgerd and nrpf, and surviv
   CHECK(w.Refused("camden-auditor", {"subject-access-export", "case_id=" + leeds_case}, 5) == "wrong_tenant");
   CHECK(w.Ok("camden-auditor", {"subject-access-export", "case_id=1"})->body_as_SubjectAccess()->accesses()->size() >= 3);
 
-  // 11. A restart keeps the log, the accounts and the sessions.
+  // 11. A restart keeps the log, the accounts and the sessions. The stop
+  // prints the signed checkpoint of the log it closed, the one a backup
+  // keeps; the next start prints the same one.
   CHECK(w.server.Stop() == 0);
+  const auto checkpoint_after = [](const std::string& out, const std::string& heading) {
+    const std::size_t at = out.find(heading + "\n");
+    if (at == std::string::npos) return std::string();
+    const std::size_t begin = at + heading.size() + 1;
+    const std::size_t end = out.find("\n\n", begin);  // a note ends with its blank line and signature
+    return end == std::string::npos ? std::string() : out.substr(begin, out.find('\n', end + 2) - begin);
+  };
+  const std::string at_stop = checkpoint_after(w.server.Stdout(), "checkpoint at stop:");
+  INFO(w.server.Stdout());
+  REQUIRE_FALSE(at_stop.empty());
+  const std::size_t size_line = at_stop.find('\n') + 1;  // origin, then the tree size
+  CHECK(std::stoull(at_stop.substr(size_line, at_stop.find('\n', size_line) - size_line)) >= tree_size);
   ServerProcess again_server(w.dir.Sub("server"));
+  CHECK(checkpoint_after(again_server.Stdout(), "checkpoint:") == at_stop);
   CHECK(again_server.first_password().empty());  // no second first admin
   CliUser camden(again_server, w.dir, "camden-cw1");  // the same token file
   CliUser::Answer after = camden.Json({"get-counters"});
