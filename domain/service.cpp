@@ -695,19 +695,31 @@ Result<projections::HomeCounters> CaseService::Counters(const std::string& actor
 
 Result<std::vector<projections::CaseRow>> CaseService::Caseload(const std::string& actor_user_id,
                                                                 projections::CaseloadFilter filter) const {
+  filter.now_us = clock_->NowMicros();
   return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<projections::CaseRow>> {
     const auto [actor, org] = ActingIn(state, actor_user_id);
     NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kReadCaseMetadata, nullptr, nullptr));
     Result<std::string> scoped = ScopedOrganisation(state, *actor, *org, filter.organisation_id);
     if (!scoped.ok()) return scoped.status();
     filter.organisation_id = *scoped;
+    if (filter.my_cases) {
+      if (!filter.caseworker_id.empty() && filter.caseworker_id != actor_user_id) {
+        std::string message = "my_cases and another caseworker's id: ask for one or the other";
+        std::vector<FieldError> fields{{"caseworker_id", "caseworker_id_invalid", message}};
+        return Status::InvalidArgument(std::move(message))
+            .WithReason("caseworker_id_invalid")
+            .WithFields(std::move(fields));
+      }
+      filter.caseworker_id = actor_user_id;
+    }
     // The rows of a council's cases hold personal data for those who may
     // read its cases; others (network support) get their metadata only.
     if (Authorize(actor, org, Action::kReadCase, nullptr, nullptr).ok()) {
       return state.Caseload(filter);
     }
-    if (filter.legislation || filter.household_type) {
-      return Status::PermissionDenied("legislation and household type are not case metadata")
+    if (filter.legislation || filter.household_type || filter.open_alert || filter.thousand_day) {
+      return Status::PermissionDenied(
+                 "legislation, household type, alert kinds and time supported are not case metadata")
           .WithReason("no_personal_data");
     }
     std::vector<projections::CaseRow> rows = state.Caseload(filter);

@@ -283,6 +283,16 @@ void Projections::IndexPerson(const std::string& org, const std::string& case_id
   subjects_[subject] = {case_id, org};
 }
 
+namespace {
+
+// Counted in thousand_day_cases: open, financially supported, and first
+// supported on or before `thousand_days_ago` (DateDaysBefore(now, 1000)).
+bool IsThousandDayCase(const CaseState& c, const std::string& thousand_days_ago) {
+  return c.status == fb::CaseStatus::OpenFinanciallySupported && c.finance.first_start_date <= thousand_days_ago;
+}
+
+}  // namespace
+
 HomeCounters Projections::Counters(const CounterScope& scope, std::int64_t now_us) const {
   HomeCounters out;
   auto org = org_cases_.find(scope.organisation_id);
@@ -297,7 +307,7 @@ HomeCounters Projections::Counters(const CounterScope& scope, std::int64_t now_u
       case fb::CaseStatus::OpenReferral: ++out.open_referrals; break;
       case fb::CaseStatus::OpenFinanciallySupported:
         ++out.open_financially_supported;
-        if (c.finance.first_start_date <= thousand_days_ago) ++out.thousand_day_cases;
+        if (IsThousandDayCase(c, thousand_days_ago)) ++out.thousand_day_cases;
         break;
       case fb::CaseStatus::Closed: ++out.closed; break;
     }
@@ -330,6 +340,7 @@ std::vector<CaseRow> Projections::Caseload(const CaseloadFilter& f) const {
   std::vector<CaseRow> rows;
   auto org = org_cases_.find(f.organisation_id);
   if (org == org_cases_.end()) return rows;
+  const std::string thousand_days_ago = f.thousand_day ? DateDaysBefore(f.now_us, 1000) : std::string();
   auto it = f.after_case_id.empty() ? org->second.begin() : org->second.upper_bound(f.after_case_id);
   for (; it != org->second.end() && rows.size() < f.limit; ++it) {
     const CaseState& c = cases_.find(*it)->second;
@@ -339,6 +350,8 @@ std::vector<CaseRow> Projections::Caseload(const CaseloadFilter& f) const {
     if (!f.caseworker_id.empty() && c.caseworker_id != f.caseworker_id) continue;
     if (f.legislation && c.legislation != *f.legislation) continue;
     if (f.household_type && c.household_type != *f.household_type) continue;
+    if (f.open_alert && c.OpenAlertOfKind(*f.open_alert) == nullptr) continue;
+    if (f.thousand_day && !IsThousandDayCase(c, thousand_days_ago)) continue;
     CaseRow row;
     row.case_id = c.case_id;
     row.status = c.status;
@@ -348,7 +361,11 @@ std::vector<CaseRow> Projections::Caseload(const CaseloadFilter& f) const {
     row.household_type = c.household_type;
     row.referral_date = c.referral_date;
     row.finance_start_date = c.finance.active ? c.finance.start_date : std::string();
-    for (const domain::AlertState& a : c.alerts) row.open_alerts += a.open ? 1 : 0;
+    for (const domain::AlertState& a : c.alerts) {
+      if (!a.open) continue;
+      ++row.open_alerts;
+      row.alerts.push_back(a);
+    }
     rows.push_back(std::move(row));
   }
   return rows;

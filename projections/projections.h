@@ -62,6 +62,13 @@ struct CaseloadFilter {
   std::optional<fb::HouseholdType> household_type;
   std::size_t limit = 1000;
   std::string after_case_id;  // paging: ids sort numerically
+  // The cases behind a home-page counter: those with an open alert of this
+  // kind, or (thousand_day) those counted in thousand_day_cases as of now_us.
+  std::optional<fb::AlertKind> open_alert;
+  bool thousand_day = false;
+  std::int64_t now_us = 0;
+  // The actor's own cases (CaseService::Caseload sets caseworker_id).
+  bool my_cases = false;
 };
 
 // One row of a caseload list: no personal data beyond what the list shows.
@@ -75,13 +82,17 @@ struct CaseRow {
   std::string referral_date;
   std::string finance_start_date;
   std::uint32_t open_alerts = 0;
-  // Set by MetadataOnly(): legislation, household type and finance are left out.
+  std::vector<domain::AlertState> alerts;  // the open ones, oldest first
+  // Set by MetadataOnly(): legislation, household type, finance and the
+  // alerts' kinds are left out.
   bool metadata_only = false;
 
   // What a metadata-only reader (network support) may see of the row, as
   // domain::CaseState::MetadataOnly() of the case: its id, status, team,
-  // caseworker, referral date and open alerts, copied one by one. The
-  // legislation, household type and finance start date keep their defaults.
+  // caseworker, referral date and number of open alerts, copied one by one.
+  // The legislation, household type and finance start date keep their
+  // defaults; the alerts are left out (their kinds tell of a person's
+  // immigration matter).
   CaseRow MetadataOnly() const;
 };
 

@@ -69,6 +69,9 @@ bool Dispatcher::Read(const Call& call, const Session& session, const AnswerFn& 
       f.limit = std::min<std::size_t>(b->limit(), kMaxCaseloadRows);
       f.after_case_id = Str(b->after_case_id());
       f.organisation_id = Str(b->organisation_id());
+      f.my_cases = b->my_cases();
+      if (b->open_alert()) f.open_alert = *b->open_alert();
+      f.thousand_day = b->thousand_day();
       done(Answered(id, service_.Caseload(user, f), BuildCaseload));
       return true;
     }

@@ -165,11 +165,13 @@ Offset<fb::Caseload> BuildCaseload(Builder& fbb, const std::vector<projections::
     // A metadata-only row (CaseRow::MetadataOnly()) leaves out what it does
     // not hold rather than show defaults.
     const bool full = !r.metadata_only;
+    std::vector<Offset<fb::AlertView>> alerts;
+    for (const domain::AlertState& a : r.alerts) alerts.push_back(BuildAlert(b, a));
     return fb::CreateCaseRowDirect(
         b, r.case_id.c_str(), r.status, r.team_id.c_str(), r.caseworker_id.c_str(),
         full ? flatbuffers::Optional(r.legislation) : flatbuffers::nullopt,
         full ? flatbuffers::Optional(r.household_type) : flatbuffers::nullopt, r.referral_date.c_str(),
-        full ? r.finance_start_date.c_str() : nullptr, r.open_alerts, full);
+        full ? r.finance_start_date.c_str() : nullptr, r.open_alerts, full, full ? &alerts : nullptr);
   });
   return fb::CreateCaseload(fbb, v);
 }

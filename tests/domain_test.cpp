@@ -768,6 +768,68 @@ TEST_CASE("the 1,000-day counter counts open supported cases from their first su
   CHECK(w.service->Counters("camden-cw1", true, "")->thousand_day_cases == 1);
   CHECK(w.service->Counters("camden-cw2", true, "")->thousand_day_cases == 0);
   CHECK(w.service->Counters("camden-admin", false, "")->thousand_day_cases == 1);
+  // The list behind the counter holds the same case.
+  projections::CaseloadFilter thousand;
+  thousand.thousand_day = true;
+  thousand.my_cases = true;
+  auto rows = w.service->Caseload("camden-cw1", thousand);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 1);
+  CHECK((*rows)[0].case_id == id);
+  CHECK(w.service->Caseload("camden-cw2", thousand)->empty());
+}
+
+TEST_CASE("each home-page counter opens the list of cases it counts, with their open alerts", "[domain]") {
+  World w;
+  const std::string a = w.NewCase("camden");
+  const std::string b = w.NewCase("camden");
+  const std::string c = w.NewCase("camden");
+  w.Do("camden-cw1", AllocateCaseworker{c, "camden-cw2"});
+  w.Do("ho-1", CompleteStatusCheck{a, fb::ImmigrationStatus::ApplicationPending, ""});
+  w.Do("ho-1", CompleteStatusCheck{c, fb::ImmigrationStatus::LeaveWithRecourseToPublicFunds, ""});
+  const auto list = [&](const std::string& user, projections::CaseloadFilter filter) {
+    auto r = w.service->Caseload(user, std::move(filter));
+    REQUIRE(r.ok());
+    std::vector<std::string> ids;
+    for (const auto& row : *r) ids.push_back(row.case_id);
+    return ids;
+  };
+  projections::CaseloadFilter updates;
+  updates.open_alert = fb::AlertKind::ImmigrationUpdate;
+  CHECK(list("camden-admin", updates) == std::vector<std::string>{a, c});
+  CHECK(w.service->Counters("camden-admin", false, "")->immigration_update_alerts == 2);
+  updates.my_cases = true;
+  CHECK(list("camden-cw1", updates) == std::vector<std::string>{a});
+  CHECK(list("camden-cw2", updates) == std::vector<std::string>{c});
+  projections::CaseloadFilter closure;
+  closure.open_alert = fb::AlertKind::ClosureRequired;
+  CHECK(list("camden-cw1", closure) == std::vector<std::string>{c});
+  // A row carries its open alerts, to be reviewed and closed from the list.
+  auto rows = w.service->Caseload("camden-cw1", closure);
+  REQUIRE(rows->size() == 1);
+  REQUIRE((*rows)[0].alerts.size() == 2);
+  CHECK((*rows)[0].open_alerts == 2);
+  CHECK((*rows)[0].alerts[0].kind == fb::AlertKind::ImmigrationUpdate);
+  CHECK((*rows)[0].alerts[1].kind == fb::AlertKind::ClosureRequired);
+  // Once reviewed, a case leaves its list; b never had an alert.
+  w.Do("camden-cw1", CloseAlert{a, (*w.service->Caseload("camden-cw1", updates))[0].alerts[0].alert_id});
+  CHECK(list("camden-cw1", updates).empty());
+  CHECK(list("camden-admin", {}) == std::vector<std::string>{a, b, c});
+  // "My cases" and another caseworker's id do not mix.
+  projections::CaseloadFilter both;
+  both.my_cases = true;
+  both.caseworker_id = "camden-cw2";
+  CHECK(Refusal(w.service->Caseload("camden-cw1", both)) == "invalid_argument/caseworker_id_invalid");
+  // Network support sees no alert kinds, and may not list by them.
+  projections::CaseloadFilter of_camden;
+  of_camden.organisation_id = "camden";
+  auto metadata = w.service->Caseload("ns-admin", of_camden);
+  REQUIRE(metadata.ok());
+  REQUIRE(metadata->size() == 3);
+  CHECK(metadata->back().open_alerts == 2);
+  CHECK(metadata->back().alerts.empty());
+  of_camden.open_alert = fb::AlertKind::ClosureRequired;
+  CHECK(Refusal(w.service->Caseload("ns-admin", of_camden)) == "permission_denied/no_personal_data");
 }
 
 TEST_CASE("projections rebuilt from the log equal the live ones after every lifecycle step", "[domain][rebuild]") {

@@ -174,7 +174,8 @@ class World {
 };
 
 // The stable "code/reason" of a refusal.
-inline std::string Refusal(const Result<CommandOutcome>& r) {
+template <typename T>
+std::string Refusal(const Result<T>& r) {
   if (r.ok()) return "ok";
   return std::string(CodeName(r.status().code())) + "/" + r.status().reason();
 }

@@ -313,5 +313,37 @@ TEST_CASE("a case view leaves out a closure reason, a status and an alert's beca
   CHECK(json.body.find("\"because\": \"Reviewed\"") != std::string::npos);
 }
 
+TEST_CASE("a home-page counter's cases are listed over HTTP, my cases first, with the alerts to review",
+          "[server][fields]") {
+  ServerWorld w;
+  const std::string token = w.Token("camden-cw1");
+  const std::string& at = w.server.http();
+  const std::string mine = NewCase(w);
+  const std::string other = NewCase(w);
+  w.Ok("camden-cw1", {"allocate-caseworker", "case_id=" + mine, "caseworker_id=camden-cw1"});
+  w.Ok("ho-1", {"complete-status-check", "case_id=" + mine, "status=ApplicationPending"});
+  w.Ok("ho-1", {"complete-status-check", "case_id=" + other, "status=ApplicationPending"});
+  const auto* counters =
+      w.Ok("camden-cw1", {"get-counters", "my_cases=true"})->body_as_Counters();
+  CHECK(counters->immigration_update_alerts() == 1);
+  const HttpResult listed = HttpAs(token, at, "GET", "/v1/get_caseload?my_cases=true&open_alert=ImmigrationUpdate");
+  REQUIRE(listed.status == 200);
+  INFO(listed.body);
+  const std::optional<std::string> parsed = ParseResponseJson(listed.body);
+  REQUIRE(parsed);
+  const auto* rows = flatbuffers::GetRoot<fb::Response>(parsed->data())->body_as_Caseload()->rows();
+  REQUIRE(rows->size() == 1);
+  CHECK(rows->Get(0)->case_id()->str() == mine);
+  REQUIRE(rows->Get(0)->alerts()->size() == 1);
+  CHECK(rows->Get(0)->alerts()->Get(0)->kind() == dfb::AlertKind::ImmigrationUpdate);
+  CHECK(rows->Get(0)->alerts()->Get(0)->open());
+  // The whole council's, through the CLI.
+  CHECK(w.Ok("camden-admin", {"get-caseload", "open_alert=ImmigrationUpdate"})->body_as_Caseload()->rows()->size() == 2);
+  CHECK(w.Ok("camden-admin", {"get-caseload", "thousand_day=true"})->body_as_Caseload()->rows()->size() == 0);
+  // Network support: no alert kinds in its rows, and no list by them.
+  CHECK(ReasonOf(HttpAs(w.Token("admin"), at, "GET", "/v1/get_caseload?organisation_id=camden&open_alert=ClosureRequired")) ==
+        "no_personal_data");
+}
+
 }  // namespace
 }  // namespace nrpf::test
