@@ -216,7 +216,9 @@ Status Accounts::Logout(const Session& session) {
     std::unique_lock lock(sessions_mu_);
     sessions_.erase(session.token_key);
   }
-  return store_->DeleteSession(session.token_key, session.user_id);
+  Status s = store_->DeleteSession(session.token_key, session.user_id);
+  if (sessions_ended_) sessions_ended_();
+  return s;
 }
 
 Status Accounts::ChangePassword(const Session& session, std::string_view current, std::string_view next) {
@@ -278,15 +280,20 @@ Result<std::string> Accounts::IssueOneTimePassword(const std::string& user_id) {
 Status Accounts::RevokeAll(const std::string& user_id, const std::string& except_token_key) {
   Result<std::vector<std::string>> keys = store_->SessionsOf(user_id);
   if (!keys.ok()) return keys.status();
+  bool ended = false;
+  Status s;
   for (const std::string& key : *keys) {
     if (key == except_token_key) continue;
     {
       std::unique_lock lock(sessions_mu_);
       sessions_.erase(key);
     }
-    NRPF_RETURN_IF_ERROR(store_->DeleteSession(key, user_id));
+    ended = true;
+    s = store_->DeleteSession(key, user_id);
+    if (!s.ok()) break;
   }
-  return Status::Ok();
+  if (ended && sessions_ended_) sessions_ended_();
+  return s;
 }
 
 bool Accounts::ActsAfter(const domain::Command& command) {

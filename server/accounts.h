@@ -85,6 +85,12 @@ class Accounts {
 
   Status Logout(const Session& session);
 
+  // Called, with no lock held, whenever sessions end here by logout or
+  // revocation (not by expiry), so that whatever serves them (live
+  // subscriptions) looks at them again now. Set once, before requests are
+  // served; null to stop.
+  void SetSessionsEndedListener(std::function<void()> listener) { sessions_ended_ = std::move(listener); }
+
   // Changes the session's own password and ends every other session of the
   // account. permission_denied/bad_credentials (a wrong current password
   // counts as a failed login), invalid_argument/password_invalid,
@@ -137,6 +143,8 @@ class Accounts {
   std::mutex hash_mu_;
   std::condition_variable hash_cv_;
   unsigned hashing_ = 0;  // guarded by hash_mu_
+
+  std::function<void()> sessions_ended_;
 };
 
 }  // namespace nrpf::server

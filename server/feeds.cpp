@@ -186,6 +186,8 @@ void FeedHub::RemoveListener(std::uint64_t id) {
   listeners_.erase(id);
 }
 
+void FeedHub::Poke() { NotifyAll(ledger_->Size()); }
+
 void FeedHub::NotifyAll(std::uint64_t size) {
   std::vector<std::function<void(std::uint64_t)>> copy;
   {

@@ -88,6 +88,9 @@ class FeedHub {
 
   std::uint64_t AddListener(std::function<void(std::uint64_t log_size)> listener);
   void RemoveListener(std::uint64_t id);
+  // Tells every listener now, as a change of the log would: sessions ended,
+  // and the feeds they serve must end with them.
+  void Poke();
 
  private:
   void Follow();

@@ -105,6 +105,8 @@ Status Server::OpenAll() {
   workers_ = std::make_unique<domain::TaskPool>(config_.limits.workers, config_.limits.worker_queue,
                                                 "nrpf-worker-api", config_.limits.worker_nice);
   hub_ = std::make_unique<FeedHub>(ledger_.get(), &service_->projector(), std::chrono::seconds(30));
+  // A logout ends the session's subscriptions at once, not at the next tick.
+  accounts_->SetSessionsEndedListener([hub = hub_.get()] { hub->Poke(); });
   dispatcher_ = std::make_unique<Dispatcher>(
       DispatcherDeps{service_.get(), accounts_.get(), workers_.get(), &metrics_, SystemClock::Default(),
                      (std::filesystem::path(config_.data_dir) / "rebuild").string()});
@@ -222,6 +224,7 @@ void Server::Shutdown() {
   http_.reset();
   dispatcher_.reset();
   workers_.reset();
+  accounts_->SetSessionsEndedListener(nullptr);  // nothing ends a session any more
   hub_.reset();
   accounts_.reset();
   service_.reset();
