@@ -173,10 +173,7 @@ std::string RenderText(const api::fb::Response& response) {
     out += "\n";
     // More than one field found wrong: each on its own line, the first too.
     if (e->fields() != nullptr && e->fields()->size() > 1) {
-      for (const api::fb::FieldError* f : *e->fields()) {
-        const auto str = [](const flatbuffers::String* v) { return v != nullptr ? v->str() : std::string(); };
-        out += "  " + str(f->field()) + ": " + str(f->message()) + "\n";
-      }
+      for (const api::fb::FieldError* f : *e->fields()) out += "  " + api::Str(f->field()) + ": " + api::Str(f->message()) + "\n";
     }
     return out;
   }

@@ -28,9 +28,7 @@ struct Field {
 
 // A problem with one field: invalid_argument/<stem>_invalid, naming the field.
 Status Invalid(const Field& field, std::string message) {
-  std::string reason = field.stem + "_invalid";
-  std::vector<FieldError> fields{{field.path, reason, message}};
-  return Status::InvalidArgument(std::move(message)).WithReason(std::move(reason)).WithFields(std::move(fields));
+  return Status::InvalidArgument(std::move(message)).WithReason(field.stem + "_invalid").WithField(field.path);
 }
 
 // The problems with a command's input, gathered so that a form can show
@@ -50,7 +48,7 @@ class Problems {
   }
   bool ok() const { return errors_.empty(); }
   // Ok, or invalid_argument with the first problem's reason, carrying all.
-  Status Result() && {
+  Status Done() && {
     if (errors_.empty()) return Status::Ok();
     const FieldError first = errors_.front();
     return Status::InvalidArgument(first.message).WithReason(first.reason).WithFields(std::move(errors_));
@@ -64,11 +62,19 @@ Status Missing(std::string reason, std::string message) {
 }
 // An id a form gives that names nothing: not found, naming the field.
 Status MissingField(std::string path, std::string reason, std::string message) {
-  std::vector<FieldError> fields{{std::move(path), reason, message}};
-  return Missing(std::move(reason), std::move(message)).WithFields(std::move(fields));
+  return Missing(std::move(reason), std::move(message)).WithField(std::move(path));
 }
 Status Refuse(std::string reason, std::string message) {
   return Status::FailedPrecondition(std::move(message)).WithReason(std::move(reason));
+}
+
+// Written as YYYY-MM-DD, whether or not it is a day of the calendar.
+bool IsDateShaped(std::string_view date) {
+  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (date[i] < '0' || date[i] > '9') return false;
+  }
+  return true;
 }
 
 template <typename E>
@@ -113,11 +119,9 @@ Status CheckText(const Field& field, const std::string& text, std::size_t max) {
 
 Status CheckDate(const Field& field, const std::string& date) {
   if (IsIsoDate(date)) return Status::Ok();
-  const bool shaped = date.size() == 10 && date[4] == '-' && date[7] == '-' &&
-                      std::all_of(date.begin(), date.end(), [](char c) { return c == '-' || (c >= '0' && c <= '9'); });
-  if (!shaped) return Invalid(field, field.path + " must be a date written YYYY-MM-DD");
-  if (date < "1900") return Invalid(field, field.path + " " + date + " is before 1900");
-  return Invalid(field, field.path + " " + date + " is not a date");
+  if (!IsDateShaped(date)) return Invalid(field, field.path + " must be a date written YYYY-MM-DD");
+  if (date < "1900") return Invalid(field, field.path + " is before 1900");
+  return Invalid(field, field.path + " is not a day of the calendar");
 }
 
 // A date that has happened: on or before `today` (the UK local date of the
@@ -320,7 +324,7 @@ class Decider {
     if ((c.kind && *c.kind == fb::OrganisationKind::Council) || c.nation) {
       problems.Add(CheckEnum("nation", c.nation, fb::Nation::MAX, fb::EnumNamesNation(), "unknown nation"));
     }
-    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    NRPF_RETURN_IF_ERROR(std::move(problems).Done());
     const fb::Nation nation = c.nation.value_or(fb::Nation::EnglandAndWales);
     if (state_.Organisation(c.organisation_id) != nullptr) {
       return Refuse("organisation_exists", "organisation " + c.organisation_id + " already exists");
@@ -340,7 +344,7 @@ class Decider {
     Problems problems;
     problems.Add(CheckId("team_id", c.team_id));
     problems.Add(c.name.empty() ? Invalid("name", "a team needs a name") : CheckText("name", c.name, kMaxName));
-    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    NRPF_RETURN_IF_ERROR(std::move(problems).Done());
     if (org->teams.count(c.team_id) != 0) return Refuse("team_exists", "team " + c.team_id + " exists");
     flatbuffers::FlatBufferBuilder fbb(128);
     fbb.Finish(fb::CreateTeamCreatedDirect(fbb, c.organisation_id.c_str(), c.team_id.c_str(),
@@ -370,27 +374,31 @@ class Decider {
     NRPF_RETURN_IF_ERROR(AuthorizeUserAdmin(actor_, actor_org_, c.organisation_id));
     const OrganisationState* org = state_.Organisation(c.organisation_id);
     if (org == nullptr) return Missing("organisation_not_found", "no organisation " + c.organisation_id);
-    Problems problems;
+    // The id and the role decide who may grant the account, so they come
+    // before that; the rest of the form after.
+    Problems account;
     // The service's own names: its events are recorded as "system", and its
     // first start's command ids are "bootstrap:<command>", the form a
     // user's command ids take ("<user>:<id>").
-    problems.Add(c.user_id == "system" || c.user_id == "bootstrap"
-                     ? Invalid("user_id", "user id " + c.user_id + " is reserved")
-                     : CheckId("user_id", c.user_id));
+    account.Add(c.user_id == "system" || c.user_id == "bootstrap"
+                    ? Invalid("user_id", "user id " + c.user_id + " is reserved")
+                    : CheckId("user_id", c.user_id));
     Status role = CheckEnum("role", c.role, fb::Role::MAX, fb::EnumNamesRole(), "unknown role");
     if (role.ok() && !RoleFits(org->kind, *c.role)) {
       role = Invalid("role", "that role does not exist in this kind of organisation");
     }
-    problems.Add(role);
-    problems.Add(c.name.empty() ? Invalid("name", "a user needs a name") : CheckText("name", c.name, kMaxName));
-    problems.Add(CheckText("email", c.email, kMaxName));
-    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    account.Add(role);
+    NRPF_RETURN_IF_ERROR(std::move(account).Done());
     NRPF_RETURN_IF_ERROR(AuthorizeRoleGrant(*actor_, *org, *c.role, HasAdmin(*org)));
     if (c.role == fb::Role::NetworkSupport && actor_->role != fb::Role::NetworkSupport) {
       return Status::PermissionDenied("only network support creates network support accounts")
           .WithReason("role_not_permitted");
     }
     NRPF_RETURN_IF_ERROR(CheckTeam(c.organisation_id, c.team_id));
+    Problems details;
+    details.Add(c.name.empty() ? Invalid("name", "a user needs a name") : CheckText("name", c.name, kMaxName));
+    details.Add(CheckText("email", c.email, kMaxName));
+    NRPF_RETURN_IF_ERROR(std::move(details).Done());
     if (state_.User(c.user_id) != nullptr) return Refuse("user_exists", "user " + c.user_id + " exists");
     flatbuffers::FlatBufferBuilder fbb(128);
     fbb.Finish(fb::CreateUserCreatedDirect(fbb, c.user_id.c_str(), c.organisation_id.c_str(), *c.role,
@@ -515,7 +523,7 @@ class Decider {
       }
       whole[clock] = rule;
     }
-    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    NRPF_RETURN_IF_ERROR(std::move(problems).Done());
     flatbuffers::FlatBufferBuilder fbb(128);
     std::vector<flatbuffers::Offset<fb::SlaRule>> rules;
     for (const auto& [clock, rule] : whole) rules.push_back(fb::CreateSlaRule(fbb, clock, rule.unit, rule.amount));
@@ -535,7 +543,7 @@ class Decider {
     problems.Add(c.document_number.empty() ? Invalid("document_number", "a document number is needed")
                                            : CheckText("document_number", c.document_number, kMaxName));
     problems.Add(CheckPastDate("date_of_birth", c.date_of_birth, Today()));
-    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    NRPF_RETURN_IF_ERROR(std::move(problems).Done());
     const RtpfResult& r = in_.rtpf;
     flatbuffers::FlatBufferBuilder fbb(128);
     fbb.Finish(fb::CreateRtpfLookupPerformedDirect(
@@ -571,7 +579,7 @@ class Decider {
     problems.Add(CheckUrgentReason(c.urgent, c.urgent_reason));
     problems.Add(CheckPastDate("referral_date", c.referral_date, Today()));
     if (!c.rtpf_lookup_id.empty()) problems.Add(CheckId("rtpf_lookup_id", c.rtpf_lookup_id));
-    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    NRPF_RETURN_IF_ERROR(std::move(problems).Done());
     NRPF_RETURN_IF_ERROR(CheckTeam(org_id, c.team_id));
     NRPF_RETURN_IF_ERROR(CheckCaseworker(org_id, c.caseworker_id));
     if (const CaseState* existing = state_.Case(in_.new_case_id); existing != nullptr && existing->exists()) {
@@ -639,7 +647,7 @@ class Decider {
       problems.Add(Invalid("household_type", "unknown household type"));
     }
     if (!InRange(legislation, fb::Legislation::MAX)) problems.Add(Invalid("legislation", "unknown legislation"));
-    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    NRPF_RETURN_IF_ERROR(std::move(problems).Done());
     std::vector<std::string> changed =
         case_->applicant.details ? ChangedFields(*case_->applicant.details, details)
                                  : std::vector<std::string>{"all"};
@@ -660,7 +668,7 @@ class Decider {
     NRPF_RETURN_IF_ERROR(RequireOpen());
     Problems problems;
     CheckPerson("details", "dependant", c.details, &Today(), &problems);
-    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    NRPF_RETURN_IF_ERROR(std::move(problems).Done());
     if (case_->dependants.size() >= 30) return Invalid(Field("details", "dependants"), "at most 30 dependants");
     const std::string subject =
         DependantSubject(c.case_id, static_cast<std::uint32_t>(case_->dependants.size() + 1));
@@ -699,7 +707,7 @@ class Decider {
     };
     costs("person_costs_weekly_pence", c.person_costs_weekly_pence);
     costs("accommodation_costs_weekly_pence", c.accommodation_costs_weekly_pence);
-    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    NRPF_RETURN_IF_ERROR(std::move(problems).Done());
     const FinanceState& f = case_->finance;
     std::vector<std::string> changed;
     if (amendment) {
@@ -766,10 +774,12 @@ class Decider {
   Status Decide(const RecordAdvice& c) {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
     Problems problems;
-    problems.Add(CheckPastDate("advised_on", c.advised_on, Today()));
+    const Status advised_on = CheckDate("advised_on", c.advised_on);
+    problems.Add(advised_on);
     problems.Add(CheckEnum("of", c.of, fb::AdvisedOf::MAX, fb::EnumNamesAdvisedOf(), "unknown kind of advice"));
+    if (advised_on.ok()) problems.Add(CheckNotFuture("advised_on", c.advised_on, Today()));
     problems.Add(CheckText("note", c.note, kMaxText));
-    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    NRPF_RETURN_IF_ERROR(std::move(problems).Done());
     flatbuffers::FlatBufferBuilder fbb(64);
     fbb.Finish(fb::CreatePersonAdvisedDirect(fbb, c.case_id.c_str(), c.advised_on.c_str(), *c.of));
     NoteSection(Emit(CaseStream(c.case_id), t::kPersonAdvised, fbb), c.note);
@@ -784,7 +794,7 @@ class Decider {
     problems.Add(CheckEnum("status", status, fb::ImmigrationStatus::MAX, fb::EnumNamesImmigrationStatus(),
                            "unknown immigration status"));
     problems.Add(CheckText("note", note, kMaxText));
-    return std::move(problems).Result();
+    return std::move(problems).Done();
   }
 
   // Both an initial check and a later update raise an immigration update
@@ -863,13 +873,15 @@ class Decider {
                                    fb::EnumNameQueryTopic(*c.topic) + " is a council's topic");
     }
     problems.Add(topic);
-    if (c.urgent && !from_council) {
+    if (!InRange(c.urgent_reason, fb::UrgentReason::MAX)) {
+      problems.Add(Invalid("urgent_reason", "unknown urgent reason"));
+    } else if (c.urgent && !from_council) {
       problems.Add(Invalid("urgent", "only a council raises an urgent request"));
     } else {
       problems.Add(CheckUrgentReason(c.urgent, c.urgent_reason));
     }
     problems.Add(c.text.empty() ? Invalid("text", "a query needs its text") : CheckText("text", c.text, kMaxText));
-    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    NRPF_RETURN_IF_ERROR(std::move(problems).Done());
     const std::string query_id = "Q" + std::to_string(case_->queries.size() + 1);
     const auto direction = from_council ? fb::QueryDirection::CouncilToHomeOffice
                                         : fb::QueryDirection::HomeOfficeToCouncil;
@@ -917,6 +929,8 @@ class Decider {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kCloseOrReopenCase));
     NRPF_RETURN_IF_ERROR(RequireOpen());
     Problems problems;
+    // The date against the case first; against today and the support
+    // after the reason and the note, as they were always checked.
     const auto closure_date = [&]() -> Status {
       NRPF_RETURN_IF_ERROR(CheckDate("closure_date", c.closure_date));
       if (c.closure_date < case_->referral_date) {
@@ -925,16 +939,21 @@ class Decider {
       if (case_->reopenings > 0 && c.closure_date < case_->reopened_on) {
         return Invalid("closure_date", "a case cannot close before it was last reopened, on " + case_->reopened_on);
       }
-      if (case_->finance.active && c.closure_date < case_->finance.start_date) {
-        return Invalid("closure_date", "a supported case cannot close before its support started");
-      }
-      return CheckNotFuture("closure_date", c.closure_date, Today());
+      return Status::Ok();
     };
-    problems.Add(closure_date());
+    const Status dated = closure_date();
+    problems.Add(dated);
     problems.Add(CheckEnum("reason", c.reason, fb::ClosureReason::MAX, fb::EnumNamesClosureReason(),
                            "unknown closure reason"));
     problems.Add(CheckText("note", c.note, kMaxText));
-    NRPF_RETURN_IF_ERROR(std::move(problems).Result());
+    if (dated.ok()) {
+      Status after = CheckNotFuture("closure_date", c.closure_date, Today());
+      if (after.ok() && case_->finance.active && c.closure_date < case_->finance.start_date) {
+        after = Invalid("closure_date", "a supported case cannot close before its support started");
+      }
+      problems.Add(after);
+    }
+    NRPF_RETURN_IF_ERROR(std::move(problems).Done());
     // The closure date is the end of financial support.
     if (case_->finance.active) EndFinanceEvent(c.closure_date);
     flatbuffers::FlatBufferBuilder fbb(64);
@@ -1031,10 +1050,7 @@ class Decider {
 }  // namespace
 
 bool IsIsoDate(std::string_view date) {
-  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return false;
-  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (date[i] < '0' || date[i] > '9') return false;
-  }
+  if (!IsDateShaped(date)) return false;
   const int y = std::stoi(std::string(date.substr(0, 4)));
   const unsigned m = static_cast<unsigned>(std::stoi(std::string(date.substr(5, 2))));
   const unsigned d = static_cast<unsigned>(std::stoi(std::string(date.substr(8, 2))));

@@ -704,11 +704,9 @@ Result<std::vector<projections::CaseRow>> CaseService::Caseload(const std::strin
     filter.organisation_id = *scoped;
     if (filter.my_cases) {
       if (!filter.caseworker_id.empty() && filter.caseworker_id != actor_user_id) {
-        std::string message = "my_cases and another caseworker's id: ask for one or the other";
-        std::vector<FieldError> fields{{"caseworker_id", "caseworker_id_invalid", message}};
-        return Status::InvalidArgument(std::move(message))
+        return Status::InvalidArgument("my_cases and another caseworker's id: ask for one or the other")
             .WithReason("caseworker_id_invalid")
-            .WithFields(std::move(fields));
+            .WithField("caseworker_id");
       }
       filter.caseworker_id = actor_user_id;
     }
@@ -751,18 +749,18 @@ Result<std::vector<SlaClockInstance>> CaseService::Clocks(const std::string& act
   return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<SlaClockInstance>> {
     const auto [actor, org] = ActingIn(state, actor_user_id);
     NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kSlaWorkload, nullptr, nullptr));
-    // A party the clocks do not have would match none of them: refused, not
-    // answered with an empty list.
-    if (!filter.party.empty() && filter.party != "home_office" && filter.party != "council") {
-      std::string message = "party must be home_office, council or left out for both";
-      std::vector<FieldError> fields{{"party", "party_invalid", message}};
-      return Status::InvalidArgument(std::move(message)).WithReason("party_invalid").WithFields(std::move(fields));
-    }
     if (!filter.organisation_id.empty()) {
       Result<std::string> scoped = ScopedOrganisation(state, *actor, *org, filter.organisation_id);
       if (!scoped.ok()) return scoped.status();
     } else if (ScopedToOwnOrganisation(*actor, *org)) {
       filter.organisation_id = actor->organisation_id;
+    }
+    // A party the clocks do not have would match none of them: refused, not
+    // answered with an empty list.
+    if (!filter.party.empty() && filter.party != "home_office" && filter.party != "council") {
+      return Status::InvalidArgument("party must be home_office, council or left out for both")
+          .WithReason("party_invalid")
+          .WithField("party");
     }
     filter.subscribed_only = IsHomeOfficeRole(actor->role);
     return state.Clocks(filter);

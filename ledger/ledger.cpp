@@ -147,8 +147,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 * (attempt + 1), 50)));
     }
   } else {
-    std::error_code ec;
-    std::filesystem::create_directories(options.db_path, ec);
+    if (options.create_if_missing) {
+      std::error_code ec;
+      std::filesystem::create_directories(options.db_path, ec);
+    }
     rs = rocksdb::DB::Open(db_opts, options.db_path, cfs, &handles, &raw);
   }
   if (!rs.ok()) return FromRocks(rs, "cannot open ledger at " + options.db_path);

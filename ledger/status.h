@@ -94,6 +94,12 @@ class [[nodiscard]] Status {
     fields_ = std::move(fields);
     return std::move(*this);
   }
+  // This status is about one field, at `path` in the request: fields() is
+  // that field with this status's reason and message. Call after WithReason.
+  Status&& WithField(std::string path) && {
+    fields_ = {FieldError{std::move(path), reason_, message_}};
+    return std::move(*this);
+  }
 
   // "wrong_expected_version: stream case-1 is at version 3, expected 2", or
   // with a reason "permission_denied/wrong_tenant: ..."

@@ -193,7 +193,7 @@ Result<Session> Accounts::Authenticate(const std::string& token, std::string_vie
     record = it->second;
   }
   if (record.expires_at_us <= clock_->NowMicros()) {
-    NRPF_RETURN_IF_ERROR(Logout(Session{key, record.user_id, record.expires_at_us, false}));
+    NRPF_RETURN_IF_ERROR(Forget(key, record.user_id));
     return api::Refusal(Code::kPermissionDenied, reason::kSessionExpired, "the session expired; log in again");
   }
   // Every request comes here: read two flags, not a copy of the account.
@@ -212,22 +212,25 @@ Result<Session> Accounts::Authenticate(const std::string& token, std::string_vie
 }
 
 Status Accounts::Logout(const Session& session) {
-  {
-    std::unique_lock lock(sessions_mu_);
-    sessions_.erase(session.token_key);
-  }
-  Status s = store_->DeleteSession(session.token_key, session.user_id);
+  Status s = Forget(session.token_key, session.user_id);
   if (sessions_ended_) sessions_ended_();
   return s;
 }
 
+Status Accounts::Forget(const std::string& token_key, const std::string& user_id) {
+  {
+    std::unique_lock lock(sessions_mu_);
+    sessions_.erase(token_key);
+  }
+  return store_->DeleteSession(token_key, user_id);
+}
+
 Status Accounts::ChangePassword(const Session& session, std::string_view current, std::string_view next) {
   if (next.size() < options_.min_password_length || next.size() > options_.max_password_length) {
-    std::string message = "a password must be " + std::to_string(options_.min_password_length) + " to " +
-                          std::to_string(options_.max_password_length) + " bytes";
-    std::vector<FieldError> fields{{"new_password", std::string(reason::kPasswordInvalid), message}};
-    return api::Refusal(Code::kInvalidArgument, reason::kPasswordInvalid, std::move(message))
-        .WithFields(std::move(fields));
+    return api::Refusal(Code::kInvalidArgument, reason::kPasswordInvalid,
+                        "a password must be " + std::to_string(options_.min_password_length) + " to " +
+                            std::to_string(options_.max_password_length) + " bytes")
+        .WithField("new_password");
   }
   if (next == current) {
     return api::Refusal(Code::kFailedPrecondition, reason::kPasswordUnchanged, "choose a different password");
@@ -284,12 +287,8 @@ Status Accounts::RevokeAll(const std::string& user_id, const std::string& except
   Status s;
   for (const std::string& key : *keys) {
     if (key == except_token_key) continue;
-    {
-      std::unique_lock lock(sessions_mu_);
-      sessions_.erase(key);
-    }
     ended = true;
-    s = store_->DeleteSession(key, user_id);
+    s = Forget(key, user_id);
     if (!s.ok()) break;
   }
   if (ended && sessions_ended_) sessions_ended_();
@@ -352,7 +351,7 @@ void Accounts::PurgeExpired() {
     }
   }
   for (const auto& [key, user] : expired) {
-    Status s = Logout(Session{key, user, 0, false});
+    Status s = Forget(key, user);
     if (!s.ok()) spdlog::warn("cannot forget an expired session: {}", s.ToString());
   }
 }

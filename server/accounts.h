@@ -119,6 +119,8 @@ class Accounts {
   std::optional<domain::UserState> UserOf(const std::string& user_id) const;
   Result<std::string> IssueOneTimePassword(const std::string& user_id);
   Status RevokeAll(const std::string& user_id, const std::string& except_token_key = "");
+  // Ends one session, memory and store, telling no one (an expiry).
+  Status Forget(const std::string& token_key, const std::string& user_id);
   // A wrong password: counts it, and locks the account at the limit.
   Status CountFailure(const std::string& user_id);
   void Hashed(const std::function<void()>& work);  // at most max_concurrent_hashes at once

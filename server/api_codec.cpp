@@ -78,9 +78,16 @@ flatbuffers::Parser& ThreadParser(bool size_prefixed = false) {
   return *prefixed;
 }
 
-// The path of the value being read at `offset` of `json` ("applicant.
-// documents[0].type"), as far as the text up to there shows it.
-std::string JsonPathAt(std::string_view json, std::size_t offset) {
+// One step of a path into a request's JSON: a field's name, or an element
+// of a list (`index`, with `name` empty).
+struct PathStep {
+  std::string name;
+  std::size_t index = 0;
+};
+
+// The steps to the value being read at `offset` of `json`, as far as the
+// text up to there shows them.
+std::vector<PathStep> JsonStepsAt(std::string_view json, std::size_t offset) {
   struct Level {
     bool array;
     bool expect_key;
@@ -110,46 +117,78 @@ std::string JsonPathAt(std::string_view json, std::size_t offset) {
         ++levels.back().index;
       } else {
         levels.back().expect_key = true;
+        levels.back().key.clear();  // the next member has not named itself yet
       }
     }
   }
-  std::string path;
+  std::vector<PathStep> steps;
   for (const Level& l : levels) {
     if (l.array) {
-      path += "[" + std::to_string(l.index) + "]";
+      steps.push_back({"", l.index});
     } else if (!l.key.empty()) {
-      path += (path.empty() ? "" : ".") + l.key;
+      steps.push_back({l.key, 0});
+    } else {
+      break;  // a member not yet named: what is beneath it is not known
     }
+  }
+  return steps;
+}
+
+// Where `steps` lead in `table`, as far as the schema goes: the path as the
+// JSON names it ("applicant.documents[1].type"), and the field it ends at
+// (null when it ends at a field the table does not have, named last).
+// Indexes stay only after lists, and nothing goes past a scalar or string.
+std::string SchemaPath(std::string_view table, const std::vector<PathStep>& steps, const reflection::Field** field) {
+  const reflection::Schema& schema = Schema();
+  const reflection::Object* object = FindObject(table);
+  std::string path;
+  *field = nullptr;
+  for (std::size_t i = 0; i < steps.size() && object != nullptr;) {
+    if (steps[i].name.empty()) {  // an index where no list is: the value's own
+      ++i;
+      continue;
+    }
+    path += (path.empty() ? "" : ".") + steps[i].name;
+    *field = object->fields()->LookupByKey(steps[i].name.c_str());
+    ++i;
+    if (*field == nullptr) break;
+    const reflection::Type* type = (*field)->type();
+    const bool list = type->base_type() == reflection::Vector;
+    if (list && i < steps.size() && steps[i].name.empty()) path += "[" + std::to_string(steps[i++].index) + "]";
+    const reflection::BaseType base = list ? type->element() : type->base_type();
+    object = base == reflection::Obj ? schema.objects()->Get(static_cast<flatbuffers::uoffset_t>(type->index())) : nullptr;
   }
   return path;
 }
 
-// The enum a field at `path` of `table` holds (a scalar or a list of them),
-// or null.
-const reflection::Enum* EnumAt(std::string_view table, std::string_view path) {
-  const reflection::Schema& schema = Schema();
-  const reflection::Object* object = FindObject(table);
-  const reflection::Field* field = nullptr;
-  std::size_t at = 0;
-  while (object != nullptr && at <= path.size()) {
-    std::size_t end = path.find_first_of(".[", at);
-    if (end == std::string_view::npos) end = path.size();
-    field = object->fields()->LookupByKey(std::string(path.substr(at, end - at)).c_str());
-    if (field == nullptr) return nullptr;
-    while (end < path.size() && path[end] == '[') end = path.find(']', end) + 1;  // an element of a list
-    if (end >= path.size()) break;
-    const reflection::Type* type = field->type();
-    object = type->index() >= 0 && (type->base_type() == reflection::Obj ||
-                                    (type->base_type() == reflection::Vector && type->element() == reflection::Obj))
-                 ? schema.objects()->Get(static_cast<flatbuffers::uoffset_t>(type->index()))
-                 : nullptr;
-    at = end + 1;
-  }
+// The enum `field` holds (a scalar or a list of them), or null.
+const reflection::Enum* EnumOf(const reflection::Field* field) {
   if (field == nullptr) return nullptr;
   const reflection::Type* type = field->type();
   const reflection::BaseType base = type->base_type() == reflection::Vector ? type->element() : type->base_type();
   if (type->index() < 0 || base == reflection::Obj || base == reflection::Union) return nullptr;
-  return schema.enums()->Get(static_cast<flatbuffers::uoffset_t>(type->index()));
+  return Schema().enums()->Get(static_cast<flatbuffers::uoffset_t>(type->index()));
+}
+
+// Some parser errors point past the value they could not take, naming it
+// ("invalid number: \"yes\""): the end of that value in `json`, when it
+// stands there once as a value (after ':', '[' or ','), else nothing.
+std::optional<std::size_t> ValueAt(std::string_view json, std::string_view error) {
+  const std::size_t colon = error.rfind(": ");
+  if (colon == std::string_view::npos || colon + 2 >= error.size()) return std::nullopt;
+  const std::string_view value = error.substr(colon + 2);
+  std::optional<std::size_t> found;
+  for (std::size_t at = json.find(value); at != std::string_view::npos; at = json.find(value, at + 1)) {
+    std::size_t before = at;
+    while (before > 0 && (json[before - 1] == ' ' || json[before - 1] == '\t' || json[before - 1] == '\n' ||
+                          json[before - 1] == '\r')) {
+      --before;
+    }
+    if (before == 0 || (json[before - 1] != ':' && json[before - 1] != '[' && json[before - 1] != ',')) continue;
+    if (found) return std::nullopt;  // twice: which one is not known
+    found = at + value.size();
+  }
+  return found;
 }
 
 // A parser error ("1: 188: error: unknown enum value: Family") told in the
@@ -162,22 +201,29 @@ Status JsonRefusal(std::string_view table, std::string_view json, const std::str
     const std::size_t tag = error.find("error: ");
     if (tag != std::string::npos) what = error.substr(tag + 7);
   }
-  std::size_t offset = 0;
-  for (unsigned long l = 1; l < line && offset < json.size(); ++l) {
-    const std::size_t nl = json.find('\n', offset);
-    offset = nl == std::string_view::npos ? json.size() : nl + 1;
+  const reflection::Field* field = nullptr;
+  std::string path;
+  if (line != 0) {
+    std::size_t offset = 0;
+    for (unsigned long l = 1; l < line && offset < json.size(); ++l) {
+      const std::size_t nl = json.find('\n', offset);
+      offset = nl == std::string_view::npos ? json.size() : nl + 1;
+    }
+    path = SchemaPath(table, JsonStepsAt(json, offset + column), &field);
   }
-  const std::string path = line != 0 ? JsonPathAt(json, offset + column) : "";
-  if (const reflection::Enum* e = path.empty() ? nullptr : EnumAt(table, path)) {
+  // Some errors are found only once the table is read, their position its end.
+  if (path.empty()) {
+    if (std::optional<std::size_t> at = ValueAt(json, what)) path = SchemaPath(table, JsonStepsAt(json, *at), &field);
+  }
+  if (const reflection::Enum* e = EnumOf(field)) {
     what += ": one of";
     for (flatbuffers::uoffset_t i = 0; i < e->values()->size(); ++i) {
       what += (i == 0 ? " " : ", ") + e->values()->Get(i)->name()->str();
     }
   }
   std::string message = "not JSON of " + std::string(table) + ": " + (path.empty() ? "" : path + ": ") + what;
-  std::vector<FieldError> fields;
-  if (!path.empty()) fields.push_back({path, "invalid_json", message});
-  return Status::InvalidArgument(std::move(message)).WithReason("invalid_json").WithFields(std::move(fields));
+  Status refused = Status::InvalidArgument(std::move(message)).WithReason("invalid_json");
+  return path.empty() ? refused : std::move(refused).WithField(path);
 }
 
 Result<std::string> Parse(flatbuffers::Parser& parser, std::string_view table, std::string_view json) {

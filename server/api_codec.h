@@ -57,12 +57,17 @@ std::string JsonEscape(std::string_view text);
 
 // True when `text` is UTF-8: shortest forms, no surrogates, at most U+10FFFF.
 bool IsUtf8(std::string_view text);
+
+// A string field's text; "" when it is absent.
+inline std::string Str(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
+
 // True when every string reachable from `table` (of `object`) is valid UTF-8.
 bool StringsAreUtf8(const flatbuffers::Table* table, const reflection::Object& object);
-// invalid_argument/<field>_invalid for the first string, table or list of
+// invalid_argument/<field>_invalid naming every string, table or list of
 // `table` (of `object`) marked required_value in schema/api.fbs that is
-// left out, or given as an empty string: the request names no target or
-// lacks its substance. Enums are the domain's to check, after permissions.
+// left out, or given as an empty string (the request names no target or
+// lacks its substance), in schema order, the first as its reason. Enums are
+// the domain's to check, after permissions.
 Status CheckRequired(const flatbuffers::Table* table, const reflection::Object& object);
 // The reflection object of a table by unqualified or qualified name.
 const reflection::Object* FindObject(std::string_view table);

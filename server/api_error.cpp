@@ -1,5 +1,7 @@
 #include "server/api_error.h"
 
+#include "server/api_codec.h"
+
 namespace nrpf::api {
 
 static_assert(static_cast<int>(fb::ErrorCode::cancelled) == static_cast<int>(Code::kCancelled),
@@ -47,10 +49,7 @@ Status StatusOf(const fb::Error* error) {
   if (error->code() == fb::ErrorCode::ok) s = Status(Code::kUnavailable, "an error frame without a code");
   std::vector<FieldError> fields;
   if (error->fields() != nullptr) {
-    for (const fb::FieldError* f : *error->fields()) {
-      const auto str = [](const flatbuffers::String* v) { return v != nullptr ? v->str() : std::string(); };
-      fields.push_back({str(f->field()), str(f->reason()), str(f->message())});
-    }
+    for (const fb::FieldError* f : *error->fields()) fields.push_back({Str(f->field()), Str(f->reason()), Str(f->message())});
   }
   return std::move(s).WithReason(error->reason() ? error->reason()->str() : "").WithFields(std::move(fields));
 }

@@ -19,7 +19,7 @@ namespace {
 
 namespace reason = api::reason;
 
-std::string Str(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
+using api::Str;
 
 // Wipes a copied secret when the work that needed it is done.
 struct Secret {
@@ -100,8 +100,9 @@ Status CheckUtf8(const Call& call) {
 }
 
 // What an operation cannot do without is there: fields marked required_value
-// in schema/api.fbs, refused by name, every one missing, before anything is
-// looked up, checked or hashed (a login's password included).
+// in schema/api.fbs, refused by name, every one missing, once the session is
+// checked and before anything is looked up, checked or hashed (a login's
+// password is checked for before any session or hash).
 Status CheckRequired(const Call& call) {
   const reflection::Object* object = api::FindObject(api::OpTable(call.op));
   if (object == nullptr) return Status::Ok();

@@ -21,6 +21,7 @@
 #include "replay/report_json.h"
 #include "replay/sar.h"
 #include "replay/sla_report.h"
+#include "server/api_codec.h"
 #include "server/api_error.h"
 #include "server/dispatcher.h"
 #include "server/response_writer.h"
@@ -30,7 +31,7 @@ namespace nrpf::server {
 
 namespace {
 
-std::string Str(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
+using api::Str;
 
 std::string Base64(const ledger::Hash& h) {
   return ledger::Base64Encode(std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "server/api_codec.h"
 #include "server/dispatcher.h"
 #include "server/response_writer.h"
 #include "server/views.h"
@@ -12,7 +13,7 @@ namespace nrpf::server {
 
 namespace {
 
-std::string Str(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
+using api::Str;
 
 // The largest page a caseload or search answers with.
 constexpr std::size_t kMaxCaseloadRows = 1000;

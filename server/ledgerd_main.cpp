@@ -59,7 +59,7 @@ std::string OperatorName() {
   return "uid-" + std::to_string(geteuid());
 }
 
-// --rotate-signing-key: rotate, print the new key and the checkpoint, exit.
+// --rotate-signing-key: rotate, print the new key, exit.
 int RotateSigningKey(const nrpf::server::ServerConfig& config) {
   nrpf::Result<nrpf::ledger::PublishedKey> key = nrpf::server::RotateSigningKey(config, OperatorName());
   if (!key.ok()) {

@@ -46,7 +46,12 @@ ledger::LedgerOptions LedgerOptionsOf(const ServerConfig& config) {
 
 Result<ledger::PublishedKey> RotateSigningKey(ServerConfig config, const std::string& operator_name) {
   config.Resolve();
-  Result<std::unique_ptr<ledger::Ledger>> ledger = ledger::Ledger::Open(LedgerOptionsOf(config));
+  ledger::LedgerOptions options = LedgerOptionsOf(config);
+  options.create_if_missing = false;  // a mistyped data_dir is an error, not a new log
+  if (!std::filesystem::exists(options.db_path)) {
+    return Status::NotFound("no ledger at " + options.db_path + ": data_dir names no log (a rotation never creates one)");
+  }
+  Result<std::unique_ptr<ledger::Ledger>> ledger = ledger::Ledger::Open(options);
   if (!ledger.ok()) return ledger.status();
   // Recorded as the ledger's own act, done by whoever runs the daemon.
   Result<ledger::VerifierKey> key = (*ledger)->RotateSigningKey({"host:" + operator_name, "", "ledger"});

@@ -144,6 +144,20 @@ TEST_CASE("JSON that does not fit the op's table is refused naming the field, an
         std::vector<std::string>{"referral_date invalid_json"});
   CHECK(Named(api::JsonToTable("CreateCase", R"({"applicant":{"first_name":"A"}})").status()) ==
         std::vector<std::string>{"applicant.first_name invalid_json"});
+  // The parser stops after the token it read: a list where text belongs is
+  // the field, not an element of it; a bool written as text is the bool.
+  CHECK(Named(api::JsonToTable("CreateCase", R"({"referral_date":[1]})").status()) ==
+        std::vector<std::string>{"referral_date invalid_json"});
+  CHECK(Named(api::JsonToTable("CreateCase", R"({"zzz":[[1]]})").status()) ==
+        std::vector<std::string>{"zzz invalid_json"});
+  CHECK(Named(api::JsonToTable("CreateCase", R"({"urgent":"yes"})").status()) ==
+        std::vector<std::string>{"urgent invalid_json"});
+  // Such an error is placed by its value; a value that stands twice is not
+  // guessed at.
+  CHECK(Named(api::JsonToTable("CreateCase", R"({"advised_details_shared":"yes","urgent":"yes"})").status()).empty());
+  // A member that has not named itself is not its neighbour.
+  CHECK(Named(api::JsonToTable("CreateCase", R"({"applicant":{"family_name":"x", 5}})").status()) ==
+        std::vector<std::string>{"applicant invalid_json"});
   // Not JSON at all: nothing to name.
   CHECK(Named(api::JsonToTable("CreateCase", "nonsense").status()).empty());
 }
@@ -164,7 +178,9 @@ TEST_CASE("docs/api.md lists every value of every enum the API carries, in numbe
     INFO(name);
     const std::size_t row = section.find("\n| `" + name + "` | ");
     REQUIRE(row != std::string::npos);
-    const std::string line = section.substr(row + 1, section.find('\n', row + 1) - row - 1);
+    // The values column only: the row's "where" column names values too.
+    const std::size_t values = row + 1 + std::string("| `" + name + "` | ").size();
+    const std::string line = section.substr(values, section.find(" | ", values) - values);
     std::size_t at = 0;
     for (const reflection::EnumVal* v : *e->values()) {
       INFO(v->name()->str());

@@ -67,6 +67,11 @@ TEST_CASE("nrpf-ledgerd --rotate-signing-key rotates the stopped log's key, and 
   CHECK(RunServerToExit({"--data-dir", data, "--rotate-signing-key"}, &err, std::chrono::seconds(60), &out) == 1);
   CHECK(err.find("cannot rotate the signing key") != std::string::npos);
 
+  // Nor where there is no log: a mistyped directory is not a new log.
+  const std::string nowhere = w.dir.Sub("no-such-data");
+  CHECK(RunServerToExit({"--data-dir", nowhere, "--rotate-signing-key"}, &err, std::chrono::seconds(60), &out) == 1);
+  CHECK_FALSE(std::filesystem::exists(nowhere + "/ledger"));
+
   REQUIRE(w.server.Stop() == 0);
   REQUIRE(RunServerToExit({"--data-dir", data, "--rotate-signing-key"}, &err, std::chrono::seconds(60), &out) == 0);
   INFO(out << err);

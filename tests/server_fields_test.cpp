@@ -187,7 +187,7 @@ TEST_CASE("an id or text an operation cannot do without is refused by name when 
                                             "applicant.date_of_birth=1988-02-30", "referral_date=2025-03-01",
                                             "legislation=CareAct2014"});
   CHECK(cli.code == kExitInvalid);
-  CHECK(cli.err.find("  applicant.date_of_birth: applicant.date_of_birth 1988-02-30 is not a date\n") !=
+  CHECK(cli.err.find("  applicant.date_of_birth: applicant.date_of_birth is not a day of the calendar\n") !=
         std::string::npos);
   CHECK(cli.err.find("  household_type: ") != std::string::npos);
   // Optional ids stay optional: the caller's own council's counters.
