@@ -46,7 +46,6 @@ class Problems {
     }
     errors_.insert(errors_.end(), s.fields().begin(), s.fields().end());
   }
-  bool ok() const { return errors_.empty(); }
   // Ok, or invalid_argument with the first problem's reason, carrying all.
   Status Done() && {
     if (errors_.empty()) return Status::Ok();
@@ -57,6 +56,7 @@ class Problems {
  private:
   std::vector<FieldError> errors_;
 };
+
 Status Missing(std::string reason, std::string message) {
   return Status::NotFound(std::move(message)).WithReason(std::move(reason));
 }
