@@ -313,7 +313,7 @@ TEST_CASE("a case view leaves out a closure reason, a status and an alert's beca
   CHECK(json.body.find("\"because\": \"Reviewed\"") != std::string::npos);
 }
 
-TEST_CASE("a home-page counter's cases are listed over HTTP, my cases first, with the alerts to review",
+TEST_CASE("a home-page counter's cases are listed over HTTP, for my cases too, with the alerts to review",
           "[server][fields]") {
   ServerWorld w;
   const std::string token = w.Token("camden-cw1");
