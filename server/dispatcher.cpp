@@ -162,13 +162,15 @@ void Dispatcher::Handle(const Call& call, AnswerFn done) {
 
 std::string Dispatcher::SessionFrame(std::uint64_t request_id, const Session& session, const std::string& token) const {
   api::ResponseWriter w(request_id);
-  const auto [org, role] = service_.projector().Read([&](const projections::Projections& p) {
+  const domain::UserState user = service_.projector().Read([&](const projections::Projections& p) {
     const domain::UserState* u = p.User(session.user_id);
-    return u ? std::make_pair(u->organisation_id, u->role) : std::make_pair(std::string(), domain::fb::Role::CouncilUser);
+    return u ? *u : domain::UserState{};
   });
   return w.Finish(fb::CreateSessionViewDirect(w.fbb(), token.empty() ? nullptr : token.c_str(),
-                                              session.user_id.c_str(), org.c_str(), role, session.expires_at_us,
-                                              session.must_change_password));
+                                              session.user_id.c_str(), user.organisation_id.c_str(), user.role,
+                                              session.expires_at_us, session.must_change_password,
+                                              user.team_id.empty() ? nullptr : user.team_id.c_str(),
+                                              user.name ? user.name->c_str() : nullptr));
 }
 
 void Dispatcher::Login(const Call& call, AnswerFn done) {

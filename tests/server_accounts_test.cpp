@@ -72,7 +72,11 @@ TEST_CASE("five wrong passwords lock an account by an event, only its own admin 
 TEST_CASE("an admin's reset issues a one-time password and ends the account's sessions", "[server][accounts]") {
   ServerWorld w;
   CliUser& cw = w.User("camden-cw2");
-  REQUIRE(cw.Json({"who-am-i"}).code == 0);
+  CliUser::Answer me = cw.Json({"who-am-i"});
+  REQUIRE(me.code == 0);
+  // Enough for a front end's header: who, in which team, by name.
+  CHECK(me->body_as_SessionView()->name()->str() == "camden-cw2 (test)");
+  CHECK(me->body_as_SessionView()->team_id()->str() == "team-a");
   CliUser::Answer reset = w.Ok("camden-admin", {"reset-password", "user_id=camden-cw2"});
   const std::string otp = reset->body_as_CommandResult()->one_time_password()->str();
   CHECK(otp.size() == 23);
