@@ -93,6 +93,29 @@ Result<std::string> ScopedOrganisation(const projections::Projections& state, co
   return requested;
 }
 
+// A team or caseworker a home page or caseload is narrowed to, in the
+// council `organisation_id`: one that is not there would match nothing and
+// show a page of noughts, so it is refused, naming the field.
+Status CheckNarrowing(const projections::Projections& state, const std::string& organisation_id,
+                      const std::string& team_id, const std::string& caseworker_id) {
+  const OrganisationState* org = state.Organisation(organisation_id);
+  if (!team_id.empty() && (org == nullptr || org->teams.count(team_id) == 0)) {
+    return Status::NotFound("no team " + team_id + " in " + organisation_id)
+        .WithReason("team_not_found")
+        .WithField("team_id");
+  }
+  if (!caseworker_id.empty()) {
+    const UserState* u = state.User(caseworker_id);
+    // A deleted account's cases are still listed: they are the ones to reallocate.
+    if (u == nullptr || u->organisation_id != organisation_id) {
+      return Status::NotFound("no user " + caseworker_id + " in " + organisation_id)
+          .WithReason("user_not_found")
+          .WithField("caseworker_id");
+    }
+  }
+  return Status::Ok();
+}
+
 // Command ids are the client's own: two users picking the same id never
 // collide, and a retry finds only its own account's command.
 std::string ScopedCommandId(const CommandRequest& request) {
@@ -688,6 +711,7 @@ Result<projections::HomeCounters> CaseService::Counters(const std::string& actor
     NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kReadCaseMetadata, nullptr, nullptr));
     Result<std::string> scoped = ScopedOrganisation(state, *actor, *org, organisation_id);
     if (!scoped.ok()) return scoped.status();
+    NRPF_RETURN_IF_ERROR(CheckNarrowing(state, *scoped, team_id, ""));
     projections::CounterScope scope{*scoped, team_id, my_cases ? actor_user_id : ""};
     return state.Counters(scope, now);
   });
@@ -710,6 +734,8 @@ Result<std::vector<projections::CaseRow>> CaseService::Caseload(const std::strin
       }
       filter.caseworker_id = actor_user_id;
     }
+    NRPF_RETURN_IF_ERROR(CheckNarrowing(state, filter.organisation_id, filter.team_id,
+                                        filter.my_cases ? "" : filter.caseworker_id));
     // The rows of a council's cases hold personal data for those who may
     // read its cases; others (network support) get their metadata only.
     if (Authorize(actor, org, Action::kReadCase, nullptr, nullptr).ok()) {

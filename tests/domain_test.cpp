@@ -756,6 +756,19 @@ TEST_CASE("caseload lists filter by state, team, caseworker, legislation and hou
   CHECK(list(families).size() == 2);
   // Leeds sees none of them.
   CHECK(w.service->Caseload("leeds-admin", all)->empty());
+  // A team or caseworker that is not the council's matches nothing: refused,
+  // naming the field, rather than a page of noughts.
+  projections::CaseloadFilter no_team;
+  no_team.team_id = "team-zz";
+  CHECK(Refusal(w.service->Caseload("camden-admin", no_team)) == "not_found/team_not_found");
+  CHECK(w.service->Caseload("camden-admin", no_team).status().fields()[0].field == "team_id");
+  CHECK(Refusal(w.service->Counters("camden-admin", false, "team-zz")) == "not_found/team_not_found");
+  projections::CaseloadFilter foreign;
+  foreign.caseworker_id = "leeds-cw1";
+  CHECK(Refusal(w.service->Caseload("camden-admin", foreign)) == "not_found/user_not_found");
+  // A deleted caseworker's cases are still listed: they are the ones to reallocate.
+  w.Do("camden-admin", DeleteUser{"camden-cw1"});
+  CHECK(list(families).size() == 2);
 }
 
 TEST_CASE("the 1,000-day counter counts open supported cases from their first support", "[domain]") {
