@@ -365,7 +365,7 @@ Answer Dispatcher::CommandAnswer(std::uint64_t request_id, const domain::Command
   return Reply(w.Finish(BuildCommandResult(w.fbb(), *outcome, *otp)));
 }
 
-std::size_t Dispatcher::writes_in_flight() const {
+std::size_t Dispatcher::in_flight() const {
   std::lock_guard lock(in_flight_mu_);
   return in_flight_;
 }

@@ -104,7 +104,7 @@ class Dispatcher {
   // Commands decided and not yet answered, and case reads whose record is
   // being written: no thread waits for their writes (CaseService::
   // ExecuteAsync, ReadCaseRecordedAsync).
-  std::size_t writes_in_flight() const;
+  std::size_t in_flight() const;
   // Waits until none is in flight, or until `deadline`; true if none is.
   bool WaitForInFlight(std::chrono::steady_clock::time_point deadline) const;
   void WaitForInFlight() const;

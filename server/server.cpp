@@ -139,7 +139,7 @@ Status Server::OpenAll() {
                     [this] { return static_cast<double>(workers_->running()); });
   metrics_.AddGauge("nrpf_commands_in_flight",
                     "Commands decided, and case reads whose record is being written, not yet answered.",
-                    [this] { return static_cast<double>(dispatcher_->writes_in_flight()); });
+                    [this] { return static_cast<double>(dispatcher_->in_flight()); });
   metrics_.AddGauge("nrpf_sessions", "Open sessions.", [this] { return static_cast<double>(accounts_->session_count()); });
   metrics_.AddCounter("nrpf_command_conflict_retries_total",
                       "Commands decided again because something they read changed before their append.",
@@ -217,7 +217,7 @@ void Server::Shutdown() {
   // the answers' connections must outlive them. Each is bounded by its
   // append and by projection_wait.
   if (!dispatcher_->WaitForInFlight(std::max(deadline, Clock::now()))) {
-    spdlog::warn("stopping: waiting for {} commands and recorded reads still in flight", dispatcher_->writes_in_flight());
+    spdlog::warn("stopping: waiting for {} commands and recorded reads still in flight", dispatcher_->in_flight());
     dispatcher_->WaitForInFlight();
   }
   connections_->CloseAll();

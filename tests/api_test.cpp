@@ -117,17 +117,10 @@ TEST_CASE("JSON and binary are one model: JSON to a table and back is stable", "
   CHECK_FALSE(api::JsonToTable("CreateCase", deep).ok());
 }
 
-// "path: message" of each field a refusal names.
-std::vector<std::string> Named(const Status& s) {
-  std::vector<std::string> out;
-  for (const FieldError& f : s.fields()) out.push_back(f.field + " " + f.reason);
-  return out;
-}
-
 TEST_CASE("JSON that does not fit the op's table is refused naming the field, and an enum's values", "[api][codec]") {
   const Status family = api::JsonToTable("CreateCase", R"({"team_id":"a","household_type":"Family"})").status();
   CHECK(family.reason() == "invalid_json");
-  CHECK(Named(family) == std::vector<std::string>{"household_type invalid_json"});
+  CHECK(FieldsOf(family) == std::vector<std::string>{"household_type invalid_json"});
   CHECK(family.message() ==
         "not JSON of CreateCase: household_type: unknown enum value: Family: one of FamilyWithChildren, "
         "AdultWithCareNeeds, CareLeaver, LookedAfterChild");
@@ -137,29 +130,29 @@ TEST_CASE("JSON that does not fit the op's table is refused naming the field, an
                          "{\"applicant\": {\"given_names\": \"A \\\"B\\\"\",\n \"documents\": [{\"type\": \"Passport\", "
                          "\"number\": \"1\"},\n  {\"type\": \"Visa\"}]}}")
                          .status();
-  CHECK(Named(doc) == std::vector<std::string>{"applicant.documents[1].type invalid_json"});
+  CHECK(FieldsOf(doc) == std::vector<std::string>{"applicant.documents[1].type invalid_json"});
   CHECK(doc.message().find(": one of Passport, BiometricResidencePermit,") != std::string::npos);
   // A number where a date is written, a field the table does not have.
-  CHECK(Named(api::JsonToTable("CreateCase", R"({"team_id":"a","referral_date":20250301})").status()) ==
+  CHECK(FieldsOf(api::JsonToTable("CreateCase", R"({"team_id":"a","referral_date":20250301})").status()) ==
         std::vector<std::string>{"referral_date invalid_json"});
-  CHECK(Named(api::JsonToTable("CreateCase", R"({"applicant":{"first_name":"A"}})").status()) ==
+  CHECK(FieldsOf(api::JsonToTable("CreateCase", R"({"applicant":{"first_name":"A"}})").status()) ==
         std::vector<std::string>{"applicant.first_name invalid_json"});
   // The parser stops after the token it read: a list where text belongs is
   // the field, not an element of it; a bool written as text is the bool.
-  CHECK(Named(api::JsonToTable("CreateCase", R"({"referral_date":[1]})").status()) ==
+  CHECK(FieldsOf(api::JsonToTable("CreateCase", R"({"referral_date":[1]})").status()) ==
         std::vector<std::string>{"referral_date invalid_json"});
-  CHECK(Named(api::JsonToTable("CreateCase", R"({"zzz":[[1]]})").status()) ==
+  CHECK(FieldsOf(api::JsonToTable("CreateCase", R"({"zzz":[[1]]})").status()) ==
         std::vector<std::string>{"zzz invalid_json"});
-  CHECK(Named(api::JsonToTable("CreateCase", R"({"urgent":"yes"})").status()) ==
+  CHECK(FieldsOf(api::JsonToTable("CreateCase", R"({"urgent":"yes"})").status()) ==
         std::vector<std::string>{"urgent invalid_json"});
   // Such an error is placed by its value; a value that stands twice is not
   // guessed at.
-  CHECK(Named(api::JsonToTable("CreateCase", R"({"advised_details_shared":"yes","urgent":"yes"})").status()).empty());
+  CHECK(FieldsOf(api::JsonToTable("CreateCase", R"({"advised_details_shared":"yes","urgent":"yes"})").status()).empty());
   // A member that has not named itself is not its neighbour.
-  CHECK(Named(api::JsonToTable("CreateCase", R"({"applicant":{"family_name":"x", 5}})").status()) ==
+  CHECK(FieldsOf(api::JsonToTable("CreateCase", R"({"applicant":{"family_name":"x", 5}})").status()) ==
         std::vector<std::string>{"applicant invalid_json"});
   // Not JSON at all: nothing to name.
-  CHECK(Named(api::JsonToTable("CreateCase", "nonsense").status()).empty());
+  CHECK(FieldsOf(api::JsonToTable("CreateCase", "nonsense").status()).empty());
 }
 
 TEST_CASE("docs/api.md lists every value of every enum the API carries, in number order", "[api][docs]") {

@@ -526,15 +526,6 @@ std::vector<std::string> ChangedFieldsAt(World& w, std::uint64_t position) {
   return out;
 }
 
-// "path reason" of each field a refusal names, in order.
-std::vector<std::string> FieldsOf(const Result<CommandOutcome>& r) {
-  std::vector<std::string> out;
-  if (!r.ok()) {
-    for (const FieldError& f : r.status().fields()) out.push_back(f.field + " " + f.reason);
-  }
-  return out;
-}
-
 TEST_CASE("a form's mistakes are refused together, each named by its path in the request", "[domain]") {
   World w;
   const std::uint64_t size = w.ledger->Size();

@@ -20,6 +20,7 @@
 
 #include "cli/client.h"
 #include "server/api_codec.h"
+#include "server/api_error.h"
 #include "server/endpoint.h"
 #include "tests/child_process.h"
 
@@ -333,13 +334,9 @@ std::string ReasonOf(const HttpResult& r) {
 }
 
 std::vector<std::string> FieldErrorsOf(const HttpResult& r) {
-  std::vector<std::string> out;
   std::optional<std::string> parsed = ParseResponseJson(r.body);
-  if (!parsed) return out;
-  const api::fb::Error* e = flatbuffers::GetRoot<api::fb::Response>(parsed->data())->error();
-  if (e == nullptr || e->fields() == nullptr) return out;
-  for (const api::fb::FieldError* f : *e->fields()) out.push_back(f->field()->str() + " " + f->reason()->str());
-  return out;
+  if (!parsed) return {};
+  return FieldsOf(api::StatusOf(flatbuffers::GetRoot<api::fb::Response>(parsed->data())->error()));
 }
 
 }  // namespace nrpf::test

@@ -40,6 +40,17 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// "path reason" of each field a refusal names, in order; none for ok.
+inline std::vector<std::string> FieldsOf(const Status& s) {
+  std::vector<std::string> out;
+  for (const FieldError& f : s.fields()) out.push_back(f.field + " " + f.reason);
+  return out;
+}
+template <typename T>
+std::vector<std::string> FieldsOf(const Result<T>& r) {
+  return FieldsOf(r.status());
+}
+
 inline ledger::LedgerOptions OptionsIn(const TempDir& dir, const Clock* clock = nullptr) {
   ledger::LedgerOptions o;
   o.db_path = dir.Sub("ledger");
