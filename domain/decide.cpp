@@ -6,6 +6,7 @@
 #include "domain/calendar.h"
 #include "domain/event_builder.h"
 #include "domain/events.h"
+#include "domain/input_checks.h"
 #include "domain/permissions.h"
 
 namespace nrpf::domain {
@@ -13,49 +14,6 @@ namespace nrpf::domain {
 namespace {
 
 namespace t = event_type;
-
-// A field of a command: its path in the request, as the JSON names it
-// ("applicant.date_of_birth", "dependants[1].family_name"), and the stem of
-// the stable reason its problems are refused with ("<stem>_invalid"). A
-// top-level field's stem is its name.
-struct Field {
-  Field(const char* name) : path(name), stem(name) {}          // NOLINT: a top-level field
-  Field(const std::string& name) : path(name), stem(name) {}   // NOLINT: a top-level field
-  Field(std::string path_in, std::string stem_in) : path(std::move(path_in)), stem(std::move(stem_in)) {}
-  std::string path;
-  std::string stem;
-};
-
-// A problem with one field: invalid_argument/<stem>_invalid, naming the field.
-Status Invalid(const Field& field, std::string message) {
-  return Status::InvalidArgument(std::move(message)).WithReason(field.stem + "_invalid").WithField(field.path);
-}
-
-// The problems with a command's input, gathered so that a form can show
-// them all at once instead of one per attempt. Checks run in the order a
-// single refusal would have named them: the first problem found is the
-// refusal's own reason and message.
-class Problems {
- public:
-  // Adds the fields `s` names (a status from Invalid or a Check function).
-  void Add(const Status& s) {
-    if (s.ok()) return;
-    if (s.fields().empty()) {
-      errors_.push_back({"", s.reason(), s.message()});
-      return;
-    }
-    errors_.insert(errors_.end(), s.fields().begin(), s.fields().end());
-  }
-  // Ok, or invalid_argument with the first problem's reason, carrying all.
-  Status Done() && {
-    if (errors_.empty()) return Status::Ok();
-    const FieldError first = errors_.front();
-    return Status::InvalidArgument(first.message).WithReason(first.reason).WithFields(std::move(errors_));
-  }
-
- private:
-  std::vector<FieldError> errors_;
-};
 
 Status Missing(std::string reason, std::string message) {
   return Status::NotFound(std::move(message)).WithReason(std::move(reason));
@@ -66,112 +24,6 @@ Status MissingField(std::string path, std::string reason, std::string message) {
 }
 Status Refuse(std::string reason, std::string message) {
   return Status::FailedPrecondition(std::move(message)).WithReason(std::move(reason));
-}
-
-// Written as YYYY-MM-DD, whether or not it is a day of the calendar.
-bool IsDateShaped(std::string_view date) {
-  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return false;
-  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (date[i] < '0' || date[i] > '9') return false;
-  }
-  return true;
-}
-
-template <typename E>
-bool InRange(E value, E max) {
-  return static_cast<unsigned>(value) <= static_cast<unsigned>(max);
-}
-
-// An enum a command cannot do without. Refused, naming the field, when the
-// caller left it out (no value of an enum is a safe guess: the first one
-// would be recorded as if chosen) or sent a value this build does not know.
-template <typename E>
-Status CheckEnum(const Field& field, const std::optional<E>& value, E max, const char* const* names,
-                 const std::string& unknown) {
-  if (value && InRange(*value, max)) return Status::Ok();
-  std::string one_of;
-  for (unsigned i = 0; i <= static_cast<unsigned>(max); ++i) {
-    one_of += (i == 0 ? "" : ", ") + std::string(names[i]);
-  }
-  return Invalid(field, (value ? unknown : field.path + " is required") + ": one of " + one_of);
-}
-
-// Longest text a field may hold; beyond it the input is refused rather than cut.
-constexpr std::size_t kMaxName = 200;
-constexpr std::size_t kMaxText = 20000;
-constexpr std::size_t kMaxId = 64;
-
-Status CheckId(const Field& field, const std::string& id) {
-  if (id.empty() || id.size() > kMaxId) return Invalid(field, field.path + " must be 1..64 characters");
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
-    if (!ok) return Invalid(field, field.path + " may hold only letters, digits, '-', '_' and '.'");
-  }
-  return Status::Ok();
-}
-
-Status CheckText(const Field& field, const std::string& text, std::size_t max) {
-  if (text.size() > max) return Invalid(field, field.path + " is longer than " + std::to_string(max));
-  if (text.find('\0') != std::string::npos) return Invalid(field, field.path + " holds a NUL byte");
-  return Status::Ok();
-}
-
-Status CheckDate(const Field& field, const std::string& date) {
-  if (IsIsoDate(date)) return Status::Ok();
-  if (!IsDateShaped(date)) return Invalid(field, field.path + " must be a date written YYYY-MM-DD");
-  if (date < "1900") return Invalid(field, field.path + " is before 1900");
-  return Invalid(field, field.path + " is not a day of the calendar");
-}
-
-// A date that has happened: on or before `today` (the UK local date of the
-// command's own time). Dates are compared as written, YYYY-MM-DD.
-Status CheckNotFuture(const Field& field, const std::string& date, const std::string& today) {
-  if (date > today) return Invalid(field, field.path + " " + date + " is in the future (today is " + today + ")");
-  return Status::Ok();
-}
-
-// A date written YYYY-MM-DD that is not after `today`.
-Status CheckPastDate(const Field& field, const std::string& date, const std::string& today) {
-  NRPF_RETURN_IF_ERROR(CheckDate(field, date));
-  return CheckNotFuture(field, date, today);
-}
-
-// An urgent request's reason: known, and given when the request is urgent.
-Status CheckUrgentReason(bool urgent, fb::UrgentReason reason) {
-  if (!InRange(reason, fb::UrgentReason::MAX)) return Invalid("urgent_reason", "unknown urgent reason");
-  if (urgent && reason == fb::UrgentReason::None) return Invalid("urgent_reason", "an urgent request needs its reason");
-  return Status::Ok();
-}
-
-// `today`, when given, is the date the date of birth may not be after (a
-// person not yet born); an amendment leaving the date as stored passes null.
-// `path` is where the person is in the request ("applicant",
-// "dependants[0]", "details") and `stem` what its reasons begin with
-// ("applicant", "dependant").
-void CheckPerson(const std::string& path, const std::string& stem, const Person& p, const std::string* today,
-                 Problems* problems) {
-  const auto at = [&](const char* name, const char* reason) { return Field(path + "." + name, stem + reason); };
-  if (p.given_names.empty() && p.family_name.empty()) {
-    problems->Add(Invalid(at("family_name", "_name"), path + " needs a name: given_names or family_name"));
-  }
-  problems->Add(CheckText(at("given_names", "_name"), p.given_names, kMaxName));
-  problems->Add(CheckText(at("family_name", "_name"), p.family_name, kMaxName));
-  const Field born = at("date_of_birth", "_date_of_birth");
-  problems->Add(today != nullptr ? CheckPastDate(born, p.date_of_birth, *today) : CheckDate(born, p.date_of_birth));
-  problems->Add(CheckText(at("nationality", "_nationality"), p.nationality, kMaxName));
-  problems->Add(CheckText(at("home_office_reference", "_home_office_reference"), p.home_office_reference, kMaxName));
-  problems->Add(CheckText(at("address", "_address"), p.address, kMaxText));
-  problems->Add(CheckText(at("relationship", "_relationship"), p.relationship, kMaxName));
-  for (std::size_t i = 0; i < p.documents.size(); ++i) {
-    const auto& [type, number] = p.documents[i];
-    const std::string doc = path + ".documents[" + std::to_string(i) + "]";
-    if (!InRange(type, fb::DocumentType::MAX)) {
-      problems->Add(Invalid(Field(doc + ".type", stem + "_document"), "unknown document type"));
-    }
-    const Field num(doc + ".number", stem + "_document");
-    problems->Add(number.empty() ? Invalid(num, "a document needs its number") : CheckText(num, number, kMaxName));
-  }
 }
 
 std::vector<std::string> ChangedFields(const Person& a, const Person& b) {
