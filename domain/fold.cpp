@@ -1,5 +1,7 @@
 #include "domain/fold.h"
 
+#include "domain/calendar.h"
+
 namespace nrpf::domain {
 
 namespace {
@@ -44,7 +46,37 @@ QueryState* FindQuery(CaseState& c, const std::string& id) {
   return nullptr;
 }
 
-void ApplyFinance(FinanceState& f, const fb::FinanceRecorded* b, bool amendment) {
+// The support period's rates after finance is recorded (a new period) or
+// amended on `recorded_day`: an amendment's costs apply from the day it was
+// recorded, or from the period's start if that is later, or the day the
+// period was recorded (a correction); a start date moved later drops the
+// rates it overtakes.
+void NoteRate(FinanceState& f, const fb::FinanceRecorded* b, bool amendment, const std::string& recorded_day) {
+  const FinanceRate rate{Str(b->start_date()), b->person_costs_weekly_pence(), b->accommodation_costs_weekly_pence()};
+  if (!amendment || f.periods.empty() || !f.periods.back().end_date.empty()) {
+    f.periods.push_back(SupportPeriod{rate.from, {}, recorded_day, {rate}});
+    return;
+  }
+  SupportPeriod& p = f.periods.back();
+  p.start_date = rate.from;
+  std::vector<FinanceRate>& rates = p.rates;
+  // Rates now starting on or before the new start: the latest becomes the first.
+  std::size_t first = 0;
+  while (first + 1 < rates.size() && rates[first + 1].from <= p.start_date) ++first;
+  rates.erase(rates.begin(), rates.begin() + static_cast<std::ptrdiff_t>(first));
+  rates.front().from = p.start_date;
+  FinanceRate amended = rate;
+  amended.from = recorded_day == p.recorded_on ? p.start_date : std::max(recorded_day, p.start_date);
+  while (!rates.empty() && rates.back().from >= amended.from) rates.pop_back();
+  if (!rates.empty() && rates.back().person_costs_weekly_pence == amended.person_costs_weekly_pence &&
+      rates.back().accommodation_costs_weekly_pence == amended.accommodation_costs_weekly_pence) {
+    return;  // the costs did not change
+  }
+  rates.push_back(amended);
+}
+
+void ApplyFinance(FinanceState& f, const fb::FinanceRecorded* b, bool amendment, std::int64_t recorded_at_us) {
+  NoteRate(f, b, amendment && f.active, IsoDate(LondonDate(recorded_at_us)));
   if (!f.recorded || !f.active) {
     if (f.first_start_date.empty()) f.first_start_date = Str(b->start_date());
   } else if (amendment && !f.ever_ended) {
@@ -180,7 +212,7 @@ void ApplyToCase(CaseState& c, const EventView& e) {
       if (d.subject == subject) d.removed = true;
     }
   } else if (e.type == t::kFinanceRecorded || e.type == t::kFinanceAmended) {
-    ApplyFinance(c.finance, e.Body<fb::FinanceRecorded>(), e.type == t::kFinanceAmended);
+    ApplyFinance(c.finance, e.Body<fb::FinanceRecorded>(), e.type == t::kFinanceAmended, e.recorded_at_us);
     if (c.status == fb::CaseStatus::OpenReferral) c.status = fb::CaseStatus::OpenFinanciallySupported;
   } else if (e.type == t::kFinanceEnded) {
     c.finance.active = false;
@@ -189,6 +221,7 @@ void ApplyToCase(CaseState& c, const EventView& e) {
     // recorded again (a closure sets Closed right after).
     if (c.status == fb::CaseStatus::OpenFinanciallySupported) c.status = fb::CaseStatus::OpenReferral;
     c.finance.end_date = Str(e.Body<fb::FinanceEnded>()->end_date());
+    if (!c.finance.periods.empty()) c.finance.periods.back().end_date = c.finance.end_date;
   } else if (e.type == t::kPersonAdvised) {
     const auto* b = e.Body<fb::PersonAdvised>();
     c.advice.push_back({Str(b->advised_on()), b->of(), e.recorded_at_us, actor, NoteIn(e)});

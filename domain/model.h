@@ -63,6 +63,26 @@ struct PersonState {
   bool removed = false;           // dependants: removed from the household
 };
 
+// The weekly costs in force from a day of a support period: as recorded,
+// or as amended from the day the amendment was recorded. An amendment
+// recorded the day the support was recorded, or on or before its start,
+// corrects the costs from the start.
+struct FinanceRate {
+  std::string from;  // YYYY-MM-DD
+  std::int64_t person_costs_weekly_pence = 0;
+  std::int64_t accommodation_costs_weekly_pence = 0;
+  bool operator==(const FinanceRate&) const = default;
+};
+
+// One period of financial support: from finance recorded to finance ended.
+struct SupportPeriod {
+  std::string start_date;          // YYYY-MM-DD, as last amended
+  std::string end_date;            // YYYY-MM-DD; empty while support lasts
+  std::string recorded_on;         // YYYY-MM-DD, the day finance.recorded was
+  std::vector<FinanceRate> rates;  // by `from`, the first from start_date
+  bool operator==(const SupportPeriod&) const = default;
+};
+
 struct FinanceState {
   bool recorded = false;               // ever recorded
   bool active = false;                 // recorded and not ended
@@ -76,6 +96,7 @@ struct FinanceState {
   std::int64_t accommodation_costs_weekly_pence = 0;
   bool accommodation_provided = false;
   std::uint32_t amendments = 0;
+  std::vector<SupportPeriod> periods;  // every support period, oldest first
 };
 
 struct ImmigrationState {

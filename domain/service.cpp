@@ -752,6 +752,46 @@ Result<std::vector<projections::CaseRow>> CaseService::Caseload(const std::strin
   });
 }
 
+Status CaseService::Report(const std::string& actor_user_id, const ReportScope& scope,
+                           const ReportFn& report) const {
+  return projector_->Read([&](const projections::Projections& state) -> Status {
+    const auto [actor, org] = ActingIn(state, actor_user_id);
+    NRPF_RETURN_IF_ERROR(
+        Authorize(actor, org, scope.every_user ? Action::kSlaWorkload : Action::kReports, nullptr, nullptr));
+    if (scope.personal && !Authorize(actor, org, Action::kReadCase, nullptr, nullptr).ok()) {
+      return Status::PermissionDenied("this report shows more than case metadata").WithReason("no_personal_data");
+    }
+    std::vector<std::string> councils;
+    if (!scope.organisation_id.empty() || ScopedToOwnOrganisation(*actor, *org)) {
+      Result<std::string> scoped = ScopedOrganisation(state, *actor, *org, scope.organisation_id);
+      if (!scoped.ok()) return Status(scoped.status()).WithField("organisation_id");
+      const OrganisationState* target = state.Organisation(*scoped);
+      if (target == nullptr || target->kind != fb::OrganisationKind::Council) {
+        return Status::InvalidArgument("only councils hold cases: name a council")
+            .WithReason("organisation_id_invalid")
+            .WithField("organisation_id");
+      }
+      councils.push_back(*scoped);
+    } else {
+      for (const OrganisationState& o : state.Organisations()) {
+        if (o.kind != fb::OrganisationKind::Council) continue;
+        if (IsHomeOfficeRole(actor->role) && !o.subscribed) continue;
+        councils.push_back(o.organisation_id);
+      }
+    }
+    if (!scope.team_id.empty() || !scope.caseworker_id.empty()) {
+      if (councils.size() != 1) {
+        return Status::InvalidArgument("a team or caseworker is one council's: name the council")
+            .WithReason("organisation_id_invalid")
+            .WithField("organisation_id");
+      }
+      NRPF_RETURN_IF_ERROR(CheckNarrowing(state, councils.front(), scope.team_id, scope.caseworker_id));
+    }
+    report(state, councils);
+    return Status::Ok();
+  });
+}
+
 Result<std::vector<projections::SearchHit>> CaseService::Search(const std::string& actor_user_id,
                                                                 projections::SearchQuery query) const {
   return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<projections::SearchHit>> {

@@ -165,6 +165,27 @@ class CaseService {
   Result<std::vector<SlaClockInstance>> Clocks(const std::string& actor_user_id,
                                                projections::ClockFilter filter) const;
 
+  // What a report (replay/case_report.h) asks to cover.
+  struct ReportScope {
+    std::string organisation_id;  // "" = every council the actor may report on
+    std::string team_id;          // narrows one council's cases
+    std::string caseworker_id;
+    // Performance monitoring is every user's (each sees the councils whose
+    // SLA clocks they see); the other reports are those with kReports.
+    bool every_user = false;
+    // The report shows more than case metadata: refused to network support
+    // (permission_denied/no_personal_data).
+    bool personal = true;
+  };
+  // Runs `report` over the projections, under their read lock, with the
+  // councils the report covers: a council's users and auditors their own;
+  // the Home Office every subscribed council; audit-body auditors and
+  // network support every council; `scope.organisation_id` narrows to one
+  // (scoped as Counters). A team or caseworker the council does not have
+  // is not_found, naming the field.
+  using ReportFn = std::function<void(const projections::Projections&, const std::vector<std::string>& councils)>;
+  Status Report(const std::string& actor_user_id, const ReportScope& scope, const ReportFn& report) const;
+
   // How much of the case `actor` may see: kFull with kReadCase, else
   // kMetadataOnly with kReadCaseMetadata, else the refusal. Every case read
   // (the case, its history, timeline and feed) takes this answer.

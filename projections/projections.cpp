@@ -102,6 +102,13 @@ void DumpCase(std::string* out, const CaseState& c) {
       "first", f.first_start_date)("start", f.start_date)("end", f.end_date)(
       "person", f.person_costs_weekly_pence)("accommodation", f.accommodation_costs_weekly_pence)(
       "accommodation_provided", f.accommodation_provided)("amendments", f.amendments);
+  for (const domain::SupportPeriod& p : f.periods) {
+    for (const domain::FinanceRate& r : p.rates) {
+      Line(out, "finance_rate")("case", c.case_id)("start", p.start_date)("end", p.end_date)(
+          "recorded", p.recorded_on)("from", r.from)(
+          "person", r.person_costs_weekly_pence)("accommodation", r.accommodation_costs_weekly_pence);
+    }
+  }
   const domain::ImmigrationState& im = c.immigration;
   {
     Line line(out, "immigration");

@@ -404,6 +404,7 @@ bool IsReadOnly(fb::Op op) {
     case fb::Op::ExportBundle:
     case fb::Op::GetProof:
     case fb::Op::SlaCompliance:
+    case fb::Op::CaseReport:
     case fb::Op::CompareProjections:
     case fb::Op::VerifyLog:
     case fb::Op::SubscribeCounters:

@@ -12,11 +12,14 @@
 #include <optional>
 #include <set>
 
+#include "domain/calendar.h"
+#include "domain/decide.h"
 #include "domain/events.h"
 #include "domain/permissions.h"
 #include "ledger/coding.h"
 #include "replay/bundle.h"
 #include "replay/case_history.h"
+#include "replay/case_report.h"
 #include "replay/rebuild_compare.h"
 #include "replay/report_json.h"
 #include "replay/sar.h"
@@ -113,6 +116,54 @@ Status MayReportOn(const projections::Projections& state, const std::string& use
     *organisation_id = actor->organisation_id;
   }
   return Status::Ok();
+}
+
+// The wire's enums and the reports' are the same lists.
+static_assert(static_cast<int>(replay::CaseReportKind::kThousandDay) == static_cast<int>(fb::ReportKind::ThousandDay) &&
+              static_cast<int>(fb::ReportKind::MAX) == static_cast<int>(fb::ReportKind::ThousandDay));
+static_assert(static_cast<int>(replay::ReportPeriod::kFinancialYear) ==
+                  static_cast<int>(fb::ReportPeriod::FinancialYear) &&
+              static_cast<int>(fb::ReportPeriod::MAX) == static_cast<int>(fb::ReportPeriod::FinancialYear));
+
+// A case report's options from its request: the period's dates checked
+// (`to` defaults to today), the organisation asked for (if any) as the only
+// council, which Report() then scopes.
+Result<replay::CaseReportOptions> CaseReportOptionsOf(const fb::CaseReport& b, std::int64_t now_us) {
+  replay::CaseReportOptions o;
+  if (!b.report() || static_cast<std::size_t>(*b.report()) > static_cast<std::size_t>(fb::ReportKind::MAX)) {
+    return Status::InvalidArgument("report is required: Finance, Referrals, Resolution, Performance or ThousandDay")
+        .WithReason("report_invalid")
+        .WithField("report");
+  }
+  o.kind = static_cast<replay::CaseReportKind>(*b.report());
+  o.period = static_cast<replay::ReportPeriod>(b.period());
+  o.now_us = now_us;
+  o.from = Str(b.from());
+  const std::string today = domain::IsoDate(domain::LondonDate(now_us));
+  o.to = b.to() != nullptr ? Str(b.to()) : today;
+  std::vector<FieldError> problems;
+  if (!o.from.empty() && !domain::IsIsoDate(o.from)) {
+    problems.push_back({"from", "from_invalid", "from must be a date, YYYY-MM-DD"});
+  }
+  if (!domain::IsIsoDate(o.to)) problems.push_back({"to", "to_invalid", "to must be a date, YYYY-MM-DD"});
+  if (problems.empty() && !o.from.empty() && o.from > o.to) {
+    problems.push_back({"from", "period_invalid", "from must not be after to"});
+  }
+  if (!problems.empty()) {
+    const FieldError first = problems.front();
+    return Status::InvalidArgument(first.message).WithReason(first.reason).WithFields(std::move(problems));
+  }
+  // Nothing has happened after today: a period that ends later is counted to today.
+  o.to = std::min(o.to, today);
+  if (static_cast<std::size_t>(b.period()) > static_cast<std::size_t>(fb::ReportPeriod::MAX)) {
+    return Status::InvalidArgument("unknown period").WithReason("period_invalid").WithField("period");
+  }
+  if (const std::string org = Str(b.organisation_id()); !org.empty()) o.organisations.push_back(org);
+  o.team_id = Str(b.team_id());
+  o.caseworker_id = Str(b.caseworker_id());
+  if (b.legislation()) o.legislation = *b.legislation();
+  if (b.household_type()) o.household_type = *b.household_type();
+  return o;
 }
 
 // A projection dump line ("kind|key=value|...") reduced to its kind, and
@@ -441,6 +492,35 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         if (!may.ok()) return Failed(id, may);
         return csv ? DocumentAnswer(id, "text/csv; charset=utf-8", replay::SlaReportCsv(*report))
                    : DocumentAnswer(id, "application/json", replay::SlaReportJson(*report));
+      }, done);
+      return true;
+    }
+    case fb::Op::CaseReport: {
+      const auto* b = static_cast<const fb::CaseReport*>(call.body);
+      Result<replay::CaseReportOptions> options = CaseReportOptionsOf(*b, clock_.NowMicros());
+      if (!options.ok()) {
+        done(Failed(id, options.status()));
+        return true;
+      }
+      const bool csv = b->csv();
+      Submit(call, [this, id, user, options = std::move(*options), csv]() mutable -> Answer {
+        domain::CaseService::ReportScope scope;
+        scope.organisation_id = options.organisations.empty() ? std::string() : options.organisations.front();
+        scope.team_id = options.team_id;
+        scope.caseworker_id = options.caseworker_id;
+        // Performance monitoring counts cases and deadlines per caseworker;
+        // only its legislation and household filters tell of the people.
+        scope.every_user = options.kind == replay::CaseReportKind::kPerformance;
+        scope.personal = !scope.every_user || options.legislation || options.household_type;
+        std::optional<replay::CaseReport> report;
+        Status may = service_.Report(user, scope, [&](const projections::Projections& state,
+                                                      const std::vector<std::string>& councils) {
+          options.organisations = councils;
+          report = replay::BuildCaseReport(state, options);
+        });
+        if (!may.ok()) return Failed(id, may);
+        return csv ? DocumentAnswer(id, "text/csv; charset=utf-8", replay::CaseReportCsv(*report))
+                   : DocumentAnswer(id, "application/json", replay::CaseReportJson(*report));
       }, done);
       return true;
     }

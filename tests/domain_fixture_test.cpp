@@ -22,11 +22,12 @@ namespace {
 
 // What later versions fold from the same events and version 1 did not:
 // advice notes, the last grant of leave, the closures that ended (by a
-// reopening or a removal) and the latest reopening's date. Strips them from `dump`, counting each and
+// reopening or a removal), the latest reopening's date and each support
+// period's weekly costs over time. Strips them from `dump`, counting each and
 // checking that its values hold together, so the rest can be compared with
 // version 1's dump byte for byte.
 struct Additions {
-  std::size_t advice_notes = 0, grants = 0, closed_periods = 0, reopened_on = 0, inconsistent = 0;
+  std::size_t advice_notes = 0, grants = 0, closed_periods = 0, reopened_on = 0, finance_rates = 0, inconsistent = 0;
 };
 
 // The number after "|<key>=" in `line`, or -1.
@@ -44,6 +45,19 @@ std::string WithoutLaterFields(const std::string& dump, Additions* added) {
       ++added->closed_periods;
       const std::int64_t closed = Field(line, "closed_at"), ended = Field(line, "ended_at");
       if (closed <= 0 || ended < closed) ++added->inconsistent;
+      continue;
+    }
+    if (line.rfind("finance_rate|", 0) == 0) {
+      // A rate applies within its support period: from its start, before its end.
+      ++added->finance_rates;
+      auto text = [&](const std::string& key) {
+        const std::size_t at = line.find("|" + key + "=") + key.size() + 2;
+        return line.substr(at, line.find('|', at) - at);
+      };
+      const std::string start = text("start"), end = text("end"), from = text("from");
+      if (!domain::IsIsoDate(from) || from < start || (!end.empty() && from > end)) ++added->inconsistent;
+      if (!domain::IsIsoDate(text("recorded"))) ++added->inconsistent;
+      if (Field(line, "person") < 0 || Field(line, "accommodation") < 0) ++added->inconsistent;
       continue;
     }
     auto cut = [&](std::string_view kind, std::string_view field, std::size_t* n) {
@@ -117,6 +131,7 @@ TEST_CASE("a caseload written by version 1 folds to the same projections", "[dom
   CHECK(added.grants == 107);
   CHECK(added.closed_periods == 14);
   CHECK(added.reopened_on == 14);  // every reopened case's latest reopening
+  CHECK(added.finance_rates == 246);
   CHECK(added.inconsistent == 0);
   CHECK(ledger->Verify({}).ok);
 }

@@ -12,6 +12,7 @@
 #include "projections/projector.h"
 #include "replay/case_history.h"
 #include "replay/rebuild_compare.h"
+#include "replay/case_report.h"
 #include "replay/sla_report.h"
 #include "tests/replay_world.h"
 
@@ -262,6 +263,25 @@ TEST_CASE("every nrpf-replay subcommand runs on a generated caseload", "[replay]
   Run sla = RunCommand(bin + " sla" + dir + " --from 2021-01-01 --to 2024-01-01 --json");
   CHECK(sla.exit_code == 0);
   CHECK(nlohmann::json::parse(sla.out)["totals"].size() > 0);
+  // The case reports offline are the server's, made from the live projections.
+  Run finance = RunCommand(bin + " report" + dir + " --report finance --from 2022-04-01 --to 2023-03-31");
+  CHECK(finance.exit_code == 0);
+  replay::CaseReportOptions ro;
+  ro.kind = replay::CaseReportKind::kFinance;
+  ro.from = "2022-04-01";
+  ro.to = "2023-03-31";
+  const std::string live = world.service->projector().Read([&](const projections::Projections& state) {
+    for (const domain::OrganisationState& o : state.Organisations()) {
+      if (o.kind == domain::fb::OrganisationKind::Council) ro.organisations.push_back(o.organisation_id);
+    }
+    return replay::CaseReportJson(replay::BuildCaseReport(state, ro));
+  });
+  CHECK(finance.out == live + "\n");
+  CHECK(nlohmann::json::parse(live)["rows"].size() > 10);
+  Run referrals = RunCommand(bin + " report" + dir + " --report referrals --period financial_year --csv");
+  CHECK(referrals.exit_code == 0);
+  CHECK(referrals.out.rfind("case_id,organisation,period,referral_date,", 0) == 0);
+  CHECK(RunCommand(bin + " report" + dir + " --report nonsense 2>/dev/null").exit_code == 2);
   Run rebuild = RunCommand(bin + " rebuild" + dir + " --compare --scratch " + out.Sub("scratch") + " --json");
   CHECK(rebuild.exit_code == 0);
   CHECK(nlohmann::json::parse(rebuild.out)["equal"] == true);

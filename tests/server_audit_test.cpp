@@ -1,6 +1,6 @@
 // The replay reports through the real server (docs/api.md "Audit"): case
-// timelines, export bundles, subject-access reports, proofs, SLA compliance
-// and the rebuild comparison, asked for with nrpf and raw HTTP; each is the
+// timelines, export bundles, subject-access reports, proofs, SLA compliance,
+// the case reports and the rebuild comparison, asked for with nrpf and raw HTTP; each is the
 // document nrpf-replay makes, and each is refused to those it is not for.
 
 #include <catch2/catch.hpp>
@@ -286,6 +286,75 @@ TEST_CASE("the replay reports come through the server as the documents nrpf-repl
   CHECK(cmp["position"].get<std::uint64_t>() >= size);
   CHECK_FALSE(std::filesystem::exists(std::filesystem::path(w.dir.Sub("server")) / "rebuild"));
   CHECK(w.User("camden-auditor").Run({"compare-projections"}).code == 5);
+}
+
+TEST_CASE("case reports: a council's admins their own council, the Home Office every subscribed council, "
+          "network support counts only, every user performance", "[server][audit][report]") {
+  ServerWorld w;
+  const std::string camden = MakeCase(w, 0);
+  w.Ok("camden-cw1", {"record-finance", "case_id=" + camden, "start_date=2025-03-03",
+                      "person_costs_weekly_pence=7000", "accommodation_costs_weekly_pence=14000"});
+  w.Ok("leeds-cw1", {"create-case", "team_id=team-a", "applicant.given_names=Omar", "applicant.family_name=Haddad",
+                     "applicant.date_of_birth=1970-01-01", "household_type=AdultWithCareNeeds",
+                     "legislation=CareAct2014", "referral_date=2025-04-01"});
+
+  // A week of support at 210 pounds a week.
+  json finance = Document(w, "camden-admin",
+                          {"case-report", "report=Finance", "from=2025-03-03", "to=2025-03-09"});
+  CHECK(finance["format"] == "nrpf-case-report/1");
+  CHECK(finance["report"] == "finance");
+  CHECK(finance["organisations"] == json::array({"camden"}));
+  REQUIRE(finance["rows"].size() == 1);
+  CHECK(finance["rows"][0]["case_id"] == camden);
+  CHECK(finance["rows"][0]["days_supported"] == 7);
+  CHECK(finance["rows"][0]["cost_in_period_pence"] == 21000);
+  CHECK(finance["totals"]["cost_in_period_pence"] == 21000);
+  // A period that ends after today is counted to today.
+  const json to_today = Document(w, "camden-admin", {"case-report", "report=Finance", "to=2999-12-31"});
+  CHECK(to_today["to"].get<std::string>() < "2999-12-31");
+  CHECK(to_today["from"].is_null());
+
+  // Council admins report on their own council only; their caseworkers see
+  // performance monitoring, not the admins' reports.
+  CHECK(w.User("camden-admin").Run({"case-report", "report=Finance", "organisation_id=leeds"}).code == 5);
+  CHECK(w.User("camden-cw1").Run({"case-report", "report=Finance"}).code == 5);
+  const json performance = Document(w, "camden-cw1", {"case-report", "report=Performance", "from=2025-01-01"});
+  REQUIRE(performance["rows"].size() == 1);
+  CHECK(performance["rows"][0]["caseworker_id"] == "camden-cw1");
+  CHECK(performance["rows"][0]["open_financially_supported"] == 1);
+
+  // The Home Office: every subscribed council, or one named.
+  const json referrals = Document(w, "ho-admin", {"case-report", "report=Referrals", "period=FinancialYear"});
+  CHECK(referrals["organisations"] == json::array({"camden", "leeds"}));
+  CHECK(referrals["totals"]["by_period"] == json({{"2024/25", 1}, {"2025/26", 1}}));
+  CHECK(Document(w, "ho-admin", {"case-report", "report=Referrals", "organisation_id=leeds"})["rows"].size() == 1);
+
+  // Network support: counts per caseworker, nothing about the people.
+  const std::string ns = w.Token("admin");
+  const std::string at = w.server.http();
+  CHECK(ReasonOf(HttpAs(ns, at, "GET", "/v1/case_report?report=Finance")) == "no_personal_data");
+  CHECK(ReasonOf(HttpAs(ns, at, "GET", "/v1/case_report?report=Performance&legislation=CareAct2014")) ==
+        "no_personal_data");
+  HttpResult counts = HttpAs(ns, at, "GET", "/v1/case_report?report=Performance");
+  CHECK(counts.status == 200);
+  CHECK(json::parse(counts.body)["organisations"].size() == 2);
+
+  // Bad input names its field.
+  const std::string admin = w.Token("camden-admin");
+  CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?from=2025-01-01")) == "report_invalid");
+  CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&from=2025-02-30")) == "from_invalid");
+  CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&from=2025-03-02&to=2025-03-01")) ==
+        "period_invalid");
+  CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&team_id=team-z")) == "team_not_found");
+  CHECK(ReasonOf(HttpAs(w.Token("ho-admin"), at, "GET", "/v1/case_report?report=Finance&team_id=team-a")) ==
+        "organisation_id_invalid");
+
+  // For a spreadsheet.
+  HttpResult csv = HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&csv=true");
+  CHECK(csv.status == 200);
+  CHECK(csv.headers["content-type"] == "text/csv; charset=utf-8");
+  CHECK(csv.body.rfind("case_id,organisation,team_id,", 0) == 0);
+  CHECK(csv.body.find("\r\n" + camden + ",camden,team-a,camden-cw1,ChildrenAct1989S17,") != std::string::npos);
 }
 
 }  // namespace

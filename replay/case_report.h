@@ -1,0 +1,78 @@
+// The reports a council's admins download into a spreadsheet (seed 000,
+// "reports"): finance, referrals, immigration and case resolution,
+// performance monitoring, and 1,000-day cases. Each is a table, one row per
+// case (per caseworker for performance), with totals, from the projections.
+//
+// Each case is described as it stands now (status, team, caseworker,
+// immigration status); the period selects cases and events by their dates:
+//   finance      support that overlaps [from, to], its costs over time
+//                (SupportPeriod's rates), in the period and to `to`;
+//   referrals    cases whose referral date is in [from, to];
+//   resolution   cases open at some point in [from, to];
+//   performance  per caseworker: the caseload now, and what happened in
+//                [from, to] (referrals, closures, alerts, queries, clocks);
+//   thousand_day the cases supported 1,000 days or more as of `to`.
+// Dates are London dates (YYYY-MM-DD); costs are pence.
+
+#ifndef NRPF_REPLAY_CASE_REPORT_H_
+#define NRPF_REPLAY_CASE_REPORT_H_
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "projections/projections.h"
+
+namespace nrpf::replay {
+
+enum class CaseReportKind { kFinance, kReferrals, kResolution, kPerformance, kThousandDay };
+// How referrals are counted by period.
+enum class ReportPeriod { kWeek, kMonth, kQuarter, kYear, kFinancialYear };
+
+std::string_view CaseReportName(CaseReportKind kind);  // "finance", ...
+std::optional<CaseReportKind> CaseReportFromName(std::string_view name);
+std::string_view ReportPeriodName(ReportPeriod period);  // "month", ...
+std::optional<ReportPeriod> ReportPeriodFromName(std::string_view name);
+
+// The label of the period a date falls in: "2025-W10" (ISO week),
+// "2025-03", "2025-Q1", "2025", or "2024/25" (April to March).
+std::string PeriodLabel(const std::string& date, ReportPeriod period);
+
+struct CaseReportOptions {
+  CaseReportKind kind = CaseReportKind::kFinance;
+  std::string from;              // YYYY-MM-DD; "" = from the first case
+  std::string to;                // YYYY-MM-DD, inclusive (required)
+  std::int64_t now_us = 0;       // for the SLA clocks' states
+  std::vector<std::string> organisations;  // the councils covered (required)
+  std::string team_id;           // "" = every team
+  std::string caseworker_id;     // "" = every caseworker
+  std::optional<domain::fb::Legislation> legislation;
+  std::optional<domain::fb::HouseholdType> household_type;
+  ReportPeriod period = ReportPeriod::kMonth;
+};
+
+struct CaseReport {
+  CaseReportOptions options;
+  std::vector<std::string> columns;
+  std::vector<nlohmann::json> rows;  // each an array, in column order
+  nlohmann::json totals;             // an object
+};
+
+CaseReport BuildCaseReport(const projections::Projections& state, const CaseReportOptions& options);
+// "nrpf-case-report/1": the options, columns, rows as objects and totals.
+std::string CaseReportJson(const CaseReport& report);
+// The rows under a header line, RFC 4180 quoting; a text cell that a
+// spreadsheet would read as a formula (=, +, -, @) starts with a '.
+std::string CaseReportCsv(const CaseReport& report);
+
+// Cost in pence of `weekly_pence` for `days` days (a week is 7 days),
+// rounded to the nearest penny.
+std::int64_t CostOfDays(std::int64_t weekly_pence, std::int64_t days);
+
+}  // namespace nrpf::replay
+
+#endif  // NRPF_REPLAY_CASE_REPORT_H_
