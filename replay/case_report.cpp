@@ -75,10 +75,26 @@ struct Support {
   std::int64_t pence_days = 0;  // weekly pence x days: / 7 is the cost
 };
 
-Support SupportWithin(const domain::SupportPeriod& p, std::int64_t from_day, std::int64_t to_day) {
+// The last day of each support period that counts: its end, or the day
+// before a later period starts, whichever is first. Finance recorded again
+// from a day an earlier period already covered describes those days anew,
+// so no day is counted twice.
+std::vector<std::int64_t> LastDays(const std::vector<domain::SupportPeriod>& periods, std::int64_t to_day) {
+  std::vector<std::int64_t> last(periods.size());
+  std::int64_t next_start = INT64_MAX;
+  for (std::size_t i = periods.size(); i-- > 0;) {
+    const domain::SupportPeriod& p = periods[i];
+    last[i] = std::min(p.end_date.empty() ? to_day : DayNumber(p.end_date), next_start - 1);
+    next_start = std::min(next_start, DayNumber(p.start_date));
+  }
+  return last;
+}
+
+Support SupportWithin(const domain::SupportPeriod& p, std::int64_t last_day, std::int64_t from_day,
+                      std::int64_t to_day) {
   Support s;
   const std::int64_t start = std::max(from_day, DayNumber(p.start_date));
-  const std::int64_t end = std::min(to_day, p.end_date.empty() ? to_day : DayNumber(p.end_date));
+  const std::int64_t end = std::min(to_day, last_day);
   for (std::size_t i = 0; i < p.rates.size(); ++i) {
     const domain::FinanceRate& r = p.rates[i];
     const std::int64_t rate_from = std::max(start, DayNumber(r.from));
@@ -93,9 +109,10 @@ Support SupportWithin(const domain::SupportPeriod& p, std::int64_t from_day, std
 
 std::int64_t Cost(std::int64_t pence_days) { return (pence_days + 3) / 7; }
 
-// The rate in force on `day` of period `p`, if support was given that day.
-const domain::FinanceRate* RateOn(const domain::SupportPeriod& p, std::int64_t day) {
-  if (day < DayNumber(p.start_date) || (!p.end_date.empty() && day > DayNumber(p.end_date))) return nullptr;
+// The rate in force on `day` of period `p`, which counts to `last_day`, if
+// support was given that day.
+const domain::FinanceRate* RateOn(const domain::SupportPeriod& p, std::int64_t last_day, std::int64_t day) {
+  if (day < DayNumber(p.start_date) || day > last_day) return nullptr;
   const domain::FinanceRate* in_force = nullptr;
   for (const domain::FinanceRate& r : p.rates) {
     if (DayNumber(r.from) <= day) in_force = &r;
@@ -113,24 +130,28 @@ void Finance(const projections::Projections& state, CaseReport* r) {
   const std::int64_t from = o.from.empty() ? INT64_MIN / 2 : DayNumber(o.from);
   std::int64_t cases = 0, at_end = 0, weekly_at_end = 0, in_period = 0, to_date = 0, days_in_period = 0;
   ForEachCase(state, o, [&](const domain::CaseState& c) {
+    const std::vector<domain::SupportPeriod>& periods = c.finance.periods;
+    const std::vector<std::int64_t> last_days = LastDays(periods, to);
     Support period, total;
-    const domain::SupportPeriod* last = nullptr;  // the latest period overlapping [from, to]
-    for (const domain::SupportPeriod& p : c.finance.periods) {
-      const Support s = SupportWithin(p, from, to);
-      if (s.days > 0) last = &p;
+    std::size_t last = periods.size();  // the latest period with days in [from, to]
+    std::size_t started = 0;            // periods started by `to`
+    for (std::size_t i = 0; i < periods.size(); ++i) {
+      const Support s = SupportWithin(periods[i], last_days[i], from, to);
+      if (s.days > 0) last = i;
       period.days += s.days;
       period.pence_days += s.pence_days;
-      const Support t = SupportWithin(p, INT64_MIN / 2, to);
+      const Support t = SupportWithin(periods[i], last_days[i], INT64_MIN / 2, to);
       total.days += t.days;
       total.pence_days += t.pence_days;
+      if (DayNumber(periods[i].start_date) <= to) ++started;
     }
-    if (last == nullptr) return;
+    if (last == periods.size()) return;
     // The costs in force on the period's last day of support.
-    const std::int64_t last_day = last->end_date.empty() ? to : std::min(to, DayNumber(last->end_date));
-    const domain::FinanceRate* rate = RateOn(*last, last_day);
+    const domain::SupportPeriod& p = periods[last];
+    const domain::FinanceRate* rate = RateOn(p, last_days[last], std::min(to, last_days[last]));
     const std::int64_t person = rate != nullptr ? rate->person_costs_weekly_pence : 0;
     const std::int64_t accommodation = rate != nullptr ? rate->accommodation_costs_weekly_pence : 0;
-    if (RateOn(*last, to) != nullptr) {
+    if (RateOn(p, last_days[last], to) != nullptr) {
       ++at_end;
       weekly_at_end += person + accommodation;
     }
@@ -139,10 +160,9 @@ void Finance(const projections::Projections& state, CaseReport* r) {
     to_date += Cost(total.pence_days);
     days_in_period += period.days;
     r->rows.push_back(json::array({c.case_id, c.organisation_id, c.team_id, c.caseworker_id, Name(c.legislation),
-                                   Name(c.household_type), Name(c.status), last->start_date,
-                                   OrNull(last->end_date), person, accommodation, person + accommodation,
-                                   period.days, Cost(period.pence_days), total.days, Cost(total.pence_days),
-                                   c.finance.periods.size()}));
+                                   Name(c.household_type), Name(c.status), p.start_date, OrNull(p.end_date),
+                                   person, accommodation, person + accommodation, period.days,
+                                   Cost(period.pence_days), total.days, Cost(total.pence_days), started}));
   });
   r->totals = {{"cases", cases},
                {"supported_on_to_date", at_end},
@@ -163,8 +183,10 @@ void Count(json* counts, const std::string& key) {
 
 void Referrals(const projections::Projections& state, CaseReport* r) {
   const CaseReportOptions& o = r->options;
+  // A case's nationality is sealed personal data, shown by a recorded read
+  // of the case: the report counts nationalities, and gives no case's.
   r->columns = {"case_id", "organisation", "period", "referral_date", "team_id", "caseworker_id", "household_type",
-                "legislation", "nationality", "dependants", "urgent", "from_rtpf_lookup", "status"};
+                "legislation", "dependants", "urgent", "from_rtpf_lookup", "status"};
   json by_period = json::object(), by_household = json::object(), by_legislation = json::object(),
        by_nationality = json::object();
   std::int64_t cases = 0;
@@ -180,8 +202,7 @@ void Referrals(const projections::Projections& state, CaseReport* r) {
     Count(&by_legislation, Name(c.legislation));
     Count(&by_nationality, nationality.empty() ? "(not recorded)" : nationality);
     r->rows.push_back(json::array({c.case_id, c.organisation_id, period, c.referral_date, c.team_id, c.caseworker_id,
-                                   Name(c.household_type), Name(c.legislation), OrNull(nationality), dependants,
-                                   c.urgent, !c.rtpf_lookup_id.empty(), Name(c.status)}));
+                                   Name(c.household_type), Name(c.legislation), dependants, c.urgent, !c.rtpf_lookup_id.empty(), Name(c.status)}));
   });
   r->totals = {{"cases", cases},
                {"by_period", std::move(by_period)},
@@ -250,9 +271,9 @@ void Resolution(const projections::Projections& state, CaseReport* r) {
 
 // ---- 1,000-day cases ----
 
-// As the home page counts them, as of `to`: supported on `to`, 1,000 days or
-// more after financial support was first recorded (the first support
-// period's start).
+// As the home page counts them, as of the end of `to`: supported, 1,000
+// days or more after financial support was first recorded (the first
+// support period's start).
 void ThousandDay(const projections::Projections& state, CaseReport* r) {
   const CaseReportOptions& o = r->options;
   r->columns = {"case_id", "organisation", "team_id", "caseworker_id", "legislation", "household_type",
@@ -263,10 +284,16 @@ void ThousandDay(const projections::Projections& state, CaseReport* r) {
   ForEachCase(state, o, [&](const domain::CaseState& c) {
     const domain::FinanceState& f = c.finance;
     if (f.first_start_date.empty() || f.periods.empty()) return;
-    bool supported_on_to = false;
-    for (const domain::SupportPeriod& p : f.periods) supported_on_to |= RateOn(p, to) != nullptr;
+    // Still supported at the end of `to`, as the home page counts a case
+    // whose finance has not ended (the day support ends is its last).
+    bool supported_after_to = false;
+    const std::vector<std::int64_t> last_days = LastDays(f.periods, to + 1);
+    for (std::size_t i = 0; i < f.periods.size(); ++i) {
+      supported_after_to |= RateOn(f.periods[i], last_days[i], to + 1) != nullptr &&
+                            DayNumber(f.periods[i].start_date) <= to;
+    }
     const std::int64_t days = to - DayNumber(f.first_start_date);
-    if (!supported_on_to || days < 1000) return;
+    if (!supported_after_to || days < 1000) return;
     std::int64_t open_queries = 0, open_alerts = 0;
     for (const domain::QueryState& q : c.queries) open_queries += q.answered ? 0 : 1;
     for (const domain::AlertState& a : c.alerts) open_alerts += a.open ? 1 : 0;
@@ -302,7 +329,8 @@ void PerformanceReport(const projections::Projections& state, CaseReport* r) {
                 "thousand_day_cases", "new_referrals", "closed", "alerts_raised", "alerts_closed",
                 "mean_days_to_close_alert", "queries_to_home_office", "home_office_queries_answered",
                 "council_clocks_met", "council_clocks_breached", "council_clocks_running"};
-  const std::string thousand_days_ago = DateOfDay(DayNumber(o.to) - 1000);
+  // The caseload columns are as of now, as the home page counts them.
+  const std::string thousand_days_ago = DateOfDay(DayNumber(DateOf(o.now_us)) - 1000);
   std::map<std::tuple<std::string, std::string, std::string>, Counts> by;
   ForEachCase(state, o, [&](const domain::CaseState& c) {
     Counts& n = by.try_emplace({c.organisation_id, c.team_id, c.caseworker_id}, Counts{}).first->second;
@@ -356,21 +384,6 @@ void PerformanceReport(const projections::Projections& state, CaseReport* r) {
       judged == 0 ? json(nullptr) : json(static_cast<double>(all[kClocksMet]) / static_cast<double>(judged));
 }
 
-std::string CsvCell(const json& v) {
-  if (v.is_null()) return {};
-  if (!v.is_string()) return v.dump();
-  std::string s = v.get<std::string>();
-  // A spreadsheet runs a cell that starts like a formula.
-  if (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) s.insert(0, 1, '\'');
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string quoted = "\"";
-  for (char ch : s) {
-    if (ch == '"') quoted += '"';
-    quoted += ch;
-  }
-  return quoted + '"';
-}
-
 }  // namespace
 
 std::string_view CaseReportName(CaseReportKind kind) { return kKindNames[static_cast<std::size_t>(kind)]; }
@@ -421,6 +434,21 @@ std::string PeriodLabel(const std::string& date, ReportPeriod period) {
 
 std::int64_t CostOfDays(std::int64_t weekly_pence, std::int64_t days) { return Cost(weekly_pence * days); }
 
+std::string CsvField(const nlohmann::json& v) {
+  if (v.is_null()) return {};
+  if (!v.is_string()) return v.dump();
+  std::string s = v.get<std::string>();
+  // A spreadsheet runs a cell that starts like a formula.
+  if (!s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos) s.insert(0, 1, '\'');
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string quoted = "\"";
+  for (char ch : s) {
+    if (ch == '"') quoted += '"';
+    quoted += ch;
+  }
+  return quoted + '"';
+}
+
 CaseReport BuildCaseReport(const projections::Projections& state, const CaseReportOptions& options) {
   CaseReport r;
   r.options = options;
@@ -466,7 +494,7 @@ std::string CaseReportCsv(const CaseReport& r) {
   for (const json& row : r.rows) {
     for (std::size_t i = 0; i < row.size(); ++i) {
       if (i != 0) out += ',';
-      out += CsvCell(row[i]);
+      out += CsvField(row[i]);
     }
     out += "\r\n";
   }

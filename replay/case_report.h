@@ -9,9 +9,13 @@
 //                (SupportPeriod's rates), in the period and to `to`;
 //   referrals    cases whose referral date is in [from, to];
 //   resolution   cases open at some point in [from, to];
-//   performance  per caseworker: the caseload now, and what happened in
-//                [from, to] (referrals, closures, alerts, queries, clocks);
+//   performance  per caseworker: the caseload now (as the home page counts
+//                it), and what happened in [from, to] (referrals,
+//                closures, alerts, queries, the council's clocks);
 //   thousand_day the cases supported 1,000 days or more as of `to`.
+// Rows hold no sealed personal data (a case's people, notes, nationality):
+// reading those is a recorded read of the case. The referrals report counts
+// nationalities in its totals only.
 // Dates are London dates (YYYY-MM-DD); costs are pence.
 
 #ifndef NRPF_REPLAY_CASE_REPORT_H_
@@ -65,9 +69,12 @@ struct CaseReport {
 CaseReport BuildCaseReport(const projections::Projections& state, const CaseReportOptions& options);
 // "nrpf-case-report/1": the options, columns, rows as objects and totals.
 std::string CaseReportJson(const CaseReport& report);
-// The rows under a header line, RFC 4180 quoting; a text cell that a
-// spreadsheet would read as a formula (=, +, -, @) starts with a '.
+// The rows under a header line, each field as CsvField.
 std::string CaseReportCsv(const CaseReport& report);
+
+// One CSV field: empty for null, RFC 4180 quoting, and a leading ' on text
+// a spreadsheet would read as a formula (starting =, +, -, @, tab or CR).
+std::string CsvField(const nlohmann::json& value);
 
 // Cost in pence of `weekly_pence` for `days` days (a week is 7 days),
 // rounded to the nearest penny.

@@ -436,8 +436,8 @@ int Sla(const Args& a) {
 }
 
 // The councils' case reports (replay/case_report.h), as the server's
-// case_report answers them; nationality needs the master key (--no-decrypt:
-// null).
+// case_report answers them; the referrals' nationality totals need the
+// master key (--no-decrypt: "(not recorded)").
 int Report(const Args& a) {
   const std::optional<replay::CaseReportKind> kind = replay::CaseReportFromName(a.Get("--report"));
   const std::optional<replay::ReportPeriod> period = replay::ReportPeriodFromName(a.Get("--period", "month"));
@@ -449,12 +449,17 @@ int Report(const Args& a) {
   ro.from = a.Get("--from");
   ro.to = a.Get("--to", domain::IsoDate(domain::LondonDate(ro.now_us)));
   if ((!ro.from.empty() && !domain::IsIsoDate(ro.from)) || !domain::IsIsoDate(ro.to)) return Usage();
+  if (!ro.from.empty() && ro.from > ro.to) return Fail(Status::InvalidArgument("--from is after --to"));
   Result<std::unique_ptr<ledger::Ledger>> l = OpenDataDir(a, !a.Has("--no-decrypt"));
   if (!l.ok()) return Fail(l.status());
   Result<std::unique_ptr<projections::Projections>> state = projections::Rebuild(**l);
   if (!state.ok()) return Fail(state.status());
   if (a.Has("--council")) {
-    ro.organisations.push_back(a.Get("--council"));
+    const domain::OrganisationState* council = (*state)->Organisation(a.Get("--council"));
+    if (council == nullptr || council->kind != domain::fb::OrganisationKind::Council) {
+      return Fail(Status::NotFound("no council " + a.Get("--council") + " in the log"));
+    }
+    ro.organisations.push_back(council->organisation_id);
   } else {
     for (const domain::OrganisationState& o : (*state)->Organisations()) {
       if (o.kind == domain::fb::OrganisationKind::Council) ro.organisations.push_back(o.organisation_id);

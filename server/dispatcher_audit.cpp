@@ -125,44 +125,55 @@ static_assert(static_cast<int>(replay::ReportPeriod::kFinancialYear) ==
                   static_cast<int>(fb::ReportPeriod::FinancialYear) &&
               static_cast<int>(fb::ReportPeriod::MAX) == static_cast<int>(fb::ReportPeriod::FinancialYear));
 
-// A case report's options from its request: the period's dates checked
-// (`to` defaults to today), the organisation asked for (if any) as the only
-// council, which Report() then scopes.
+// A case report's options from its request: every field checked (an enum
+// a newer client sends is refused, not matched against nothing), `to`
+// defaulted to today and counted to today at most, the organisation asked
+// for (if any) as the only council, which CaseService::Report then scopes.
 Result<replay::CaseReportOptions> CaseReportOptionsOf(const fb::CaseReport& b, std::int64_t now_us) {
+  std::vector<FieldError> problems;
+  const auto known = [&](auto value, auto max, const char* field, const char* message) {
+    if (static_cast<std::size_t>(value) <= static_cast<std::size_t>(max)) return true;
+    problems.push_back({field, std::string(field) + "_invalid", message});
+    return false;
+  };
   replay::CaseReportOptions o;
-  if (!b.report() || static_cast<std::size_t>(*b.report()) > static_cast<std::size_t>(fb::ReportKind::MAX)) {
-    return Status::InvalidArgument("report is required: Finance, Referrals, Resolution, Performance or ThousandDay")
-        .WithReason("report_invalid")
-        .WithField("report");
+  if (!b.report()) {
+    problems.push_back({"report", "report_invalid",
+                        "report is required: Finance, Referrals, Resolution, Performance or ThousandDay"});
+  } else if (known(*b.report(), fb::ReportKind::MAX, "report", "unknown report")) {
+    o.kind = static_cast<replay::CaseReportKind>(*b.report());
   }
-  o.kind = static_cast<replay::CaseReportKind>(*b.report());
-  o.period = static_cast<replay::ReportPeriod>(b.period());
   o.now_us = now_us;
   o.from = Str(b.from());
   const std::string today = domain::IsoDate(domain::LondonDate(now_us));
   o.to = b.to() != nullptr ? Str(b.to()) : today;
-  std::vector<FieldError> problems;
-  if (!o.from.empty() && !domain::IsIsoDate(o.from)) {
-    problems.push_back({"from", "from_invalid", "from must be a date, YYYY-MM-DD"});
+  const bool from_ok = o.from.empty() || domain::IsIsoDate(o.from);
+  if (!from_ok) problems.push_back({"from", "from_invalid", "from must be a date, YYYY-MM-DD"});
+  const bool to_ok = domain::IsIsoDate(o.to);
+  if (!to_ok) problems.push_back({"to", "to_invalid", "to must be a date, YYYY-MM-DD"});
+  // Nothing has happened after today: a period that ends later is counted to today.
+  o.to = std::min(o.to, today);
+  if (from_ok && to_ok && !o.from.empty() && o.from > o.to) {
+    problems.push_back({"from", "period_invalid",
+                        o.from > today ? "the period starts after today" : "from must not be after to"});
   }
-  if (!domain::IsIsoDate(o.to)) problems.push_back({"to", "to_invalid", "to must be a date, YYYY-MM-DD"});
-  if (problems.empty() && !o.from.empty() && o.from > o.to) {
-    problems.push_back({"from", "period_invalid", "from must not be after to"});
+  if (known(b.period(), fb::ReportPeriod::MAX, "period", "unknown period")) {
+    o.period = static_cast<replay::ReportPeriod>(b.period());
+  }
+  if (b.legislation() && known(*b.legislation(), domain::fb::Legislation::MAX, "legislation", "unknown legislation")) {
+    o.legislation = *b.legislation();
+  }
+  if (b.household_type() &&
+      known(*b.household_type(), domain::fb::HouseholdType::MAX, "household_type", "unknown household type")) {
+    o.household_type = *b.household_type();
   }
   if (!problems.empty()) {
     const FieldError first = problems.front();
     return Status::InvalidArgument(first.message).WithReason(first.reason).WithFields(std::move(problems));
   }
-  // Nothing has happened after today: a period that ends later is counted to today.
-  o.to = std::min(o.to, today);
-  if (static_cast<std::size_t>(b.period()) > static_cast<std::size_t>(fb::ReportPeriod::MAX)) {
-    return Status::InvalidArgument("unknown period").WithReason("period_invalid").WithField("period");
-  }
   if (const std::string org = Str(b.organisation_id()); !org.empty()) o.organisations.push_back(org);
   o.team_id = Str(b.team_id());
   o.caseworker_id = Str(b.caseworker_id());
-  if (b.legislation()) o.legislation = *b.legislation();
-  if (b.household_type()) o.household_type = *b.household_type();
   return o;
 }
 

@@ -175,7 +175,7 @@ TEST_CASE("referrals, resolution and 1,000-day reports, and performance per case
   REQUIRE(rows.size() == 3);
   CHECK(rows.at(a)["period"] == "2025-03");
   CHECK(rows.at(b)["period"] == "2025-02");
-  CHECK(rows.at(a)["nationality"] == "Nigerian");
+  CHECK(rows.at(a).count("nationality") == 0);  // sealed: counted, never a case's
   CHECK(rows.at(a)["dependants"] == 1);
   CHECK(rows.at(b)["household_type"] == "AdultWithCareNeeds");
   CHECK(r.totals["by_period"] == json({{"2025-02", 1}, {"2025-03", 2}}));
@@ -239,20 +239,59 @@ TEST_CASE("referrals, resolution and 1,000-day reports, and performance per case
 }
 
 TEST_CASE("the CSV quotes what needs quoting and never hands a spreadsheet a formula", "[replay][report]") {
+  using replay::CsvField;
+  CHECK(CsvField(json(nullptr)).empty());
+  CHECK(CsvField(json(12)) == "12");
+  CHECK(CsvField(json(-3)) == "-3");  // a number is a number
+  CHECK(CsvField(json(true)) == "true");
+  CHECK(CsvField(json("team-a")) == "team-a");
+  CHECK(CsvField(json("a, b")) == "\"a, b\"");
+  CHECK(CsvField(json("say \"hi\"")) == "\"say \"\"hi\"\"\"");
+  CHECK(CsvField(json("two\nlines")) == "\"two\nlines\"");
+  for (const char* formula : {"=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"}) {
+    INFO(formula);
+    CHECK(CsvField(json(formula)).find("'" + std::string(formula).substr(0, 1)) <= 1);
+  }
+  CHECK(CsvField(json("=HYPERLINK(\"http://x\",\"a, b\")")) == R"csv("'=HYPERLINK(""http://x"",""a, b"")")csv");
+
   World w;
-  w.NewCase("camden", [] {
-    Person p = SamplePerson("Eve", "Formula", "1990-01-01");
-    p.nationality = "=HYPERLINK(\"http://x\",\"a, b\")";
-    return p;
-  }());
-  const replay::CaseReportOptions o = For(replay::CaseReportKind::kReferrals, "", "2025-03-03");
-  const std::string csv = replay::CaseReportCsv(ReportOf(w, o));
+  const std::string id = w.NewCase("camden");
+  const std::string csv =
+      replay::CaseReportCsv(ReportOf(w, For(replay::CaseReportKind::kReferrals, "", "2025-03-03")));
   const std::string header =
-      "case_id,organisation,period,referral_date,team_id,caseworker_id,household_type,legislation,nationality,"
+      "case_id,organisation,period,referral_date,team_id,caseworker_id,household_type,legislation,"
       "dependants,urgent,from_rtpf_lookup,status\r\n";
-  REQUIRE(csv.rfind(header, 0) == 0);
-  const std::string cell = R"csv(,"'=HYPERLINK(""http://x"",""a, b"")",1,false,false,OpenReferral)csv";
-  CHECK(csv.find(cell + "\r\n") != std::string::npos);
+  CHECK(csv == header + id + ",camden,2025-03,2025-03-01,team-a,camden-cw1,FamilyWithChildren,ChildrenAct1989S17,"
+                               "1,false,false,OpenReferral\r\n");
+}
+
+TEST_CASE("support recorded again over days an ended period covered counts each day once", "[replay][report]") {
+  World w;  // today 2025-03-03
+  const std::string id = w.NewCase("camden");
+  w.Do("camden-cw1", RecordFinance{id, "2025-01-01", 7000, 0, false});
+  w.Do("camden-cw1", EndFinance{id, "2025-02-28"});
+  // Ended by mistake: recorded again from the first day, at new costs.
+  w.Do("camden-cw1", RecordFinance{id, "2025-01-01", 14000, 0, false});
+  replay::CaseReport r = ReportOf(w, For(replay::CaseReportKind::kFinance, "2025-01-01", "2025-03-03"));
+  REQUIRE(r.rows.size() == 1);
+  const json row = json::parse(replay::CaseReportJson(r))["rows"][0];
+  CHECK(row["days_supported"] == 62);  // 1 January to 3 March
+  CHECK(row["cost_in_period_pence"] == 124000);  // every day at the costs recorded last
+  CHECK(row["days_supported_to_date"] == 62);
+  CHECK(row["support_periods"] == 2);
+  CHECK(row["support_end"].is_null());
+
+  // Support that ends on `to` is not a 1,000-day case at its end, as the
+  // home page no longer counts it once the end is recorded.
+  const std::string old = w.NewCase("camden");
+  w.Do("camden-cw1", RecordFinance{old, "2022-01-10", 7000, 0, false});
+  CHECK(ReportOf(w, For(replay::CaseReportKind::kThousandDay, "", "2025-03-03")).rows.size() == 1);
+  w.Do("camden-cw1", EndFinance{old, "2025-03-03"});
+  CHECK(ReportOf(w, For(replay::CaseReportKind::kThousandDay, "", "2025-03-03")).rows.empty());
+  CHECK(ReportOf(w, For(replay::CaseReportKind::kThousandDay, "", "2025-03-02")).rows.size() == 1);
+  const projections::HomeCounters home = w.service->projector().Read(
+      [&](const projections::Projections& p) { return p.Counters({"camden", "", ""}, w.clock.NowMicros()); });
+  CHECK(home.thousand_day_cases == 0);
 }
 
 }  // namespace

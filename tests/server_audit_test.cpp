@@ -10,7 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/calendar.h"
 #include "ledger/checkpoint.h"
+#include "ledger/clock.h"
 #include "ledger/coding.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
@@ -310,9 +312,12 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
   CHECK(finance["rows"][0]["cost_in_period_pence"] == 21000);
   CHECK(finance["totals"]["cost_in_period_pence"] == 21000);
   // A period that ends after today is counted to today.
+  const std::string before = domain::IsoDate(domain::LondonDate(SystemClock::Default()->NowMicros()));
   const json to_today = Document(w, "camden-admin", {"case-report", "report=Finance", "to=2999-12-31"});
-  CHECK(to_today["to"].get<std::string>() < "2999-12-31");
+  const std::string after = domain::IsoDate(domain::LondonDate(SystemClock::Default()->NowMicros()));
+  CHECK((to_today["to"] == before || to_today["to"] == after));
   CHECK(to_today["from"].is_null());
+  CHECK(to_today["rows"].size() == 1);
 
   // Council admins report on their own council only; their caseworkers see
   // performance monitoring, not the admins' reports.
@@ -345,6 +350,7 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
   CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&from=2025-02-30")) == "from_invalid");
   CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&from=2025-03-02&to=2025-03-01")) ==
         "period_invalid");
+  CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&from=2999-01-01")) == "period_invalid");
   CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&team_id=team-z")) == "team_not_found");
   CHECK(ReasonOf(HttpAs(w.Token("ho-admin"), at, "GET", "/v1/case_report?report=Finance&team_id=team-a")) ==
         "organisation_id_invalid");

@@ -15,6 +15,7 @@
 #include "domain/calendar.h"
 #include "domain/task_pool.h"
 #include "projections/projector.h"
+#include "replay/case_report.h"
 #include "tests/bench/bench_util.h"
 #include "tests/bench/caseload.h"
 #include "tests/bench/benchmarks.h"
@@ -180,6 +181,47 @@ int RunDomainBench(const BenchArgs& args) {
   json.Set("search_us_p50", Percentile(search_us, 50));
   json.Set("search_us_p99", Percentile(search_us, 99));
   json.Set("search_found_fraction", static_cast<double>(found) / static_cast<double>(search_us.size()));
+
+  // Each case report over every council (as the Home Office asks for them)
+  // and over the largest council: how long it holds the projections' read
+  // lock, which the projections' writer (and so every command) waits for.
+  {
+    std::fprintf(stderr, "case reports\n");
+    double all_max_ms = 0, one_max_ms = 0;
+    service.projector().Read([&](const projections::Projections& state) {
+      replay::CaseReportOptions o;
+      o.now_us = opened->clock->NowMicros();
+      o.to = IsoDate(LondonDate(o.now_us));
+      std::vector<std::string> all;
+      std::string largest;
+      std::size_t largest_cases = 0;
+      for (const auto& [org, ids] : state.organisation_cases()) {
+        all.push_back(org);
+        if (ids.size() > largest_cases) {
+          largest_cases = ids.size();
+          largest = org;
+        }
+      }
+      for (const replay::CaseReportKind kind :
+           {replay::CaseReportKind::kFinance, replay::CaseReportKind::kReferrals, replay::CaseReportKind::kResolution,
+            replay::CaseReportKind::kPerformance, replay::CaseReportKind::kThousandDay}) {
+        o.kind = kind;
+        for (const bool every : {true, false}) {
+          o.organisations = every ? all : std::vector<std::string>{largest};
+          const auto t = SteadyClock::now();
+          const replay::CaseReport r = replay::BuildCaseReport(state, o);
+          const double ms = SecondsSince(t) * 1e3;
+          double& worst = every ? all_max_ms : one_max_ms;
+          worst = std::max(worst, ms);
+          std::fprintf(stderr, "  %-13s %-16s %7zu rows %8.1f ms\n", std::string(replay::CaseReportName(kind)).c_str(),
+                       every ? "every council" : largest.c_str(), r.rows.size(), ms);
+        }
+      }
+      return 0;
+    });
+    json.Set("report_all_councils_ms_max", all_max_ms);
+    json.Set("report_one_council_ms_max", one_max_ms);
+  }
 
   // 64 concurrent clients: councils record advice and raise queries, the
   // Home Office records status checks (each raising alerts by the rules).
