@@ -752,9 +752,9 @@ Result<std::vector<projections::CaseRow>> CaseService::Caseload(const std::strin
   });
 }
 
-Status CaseService::Report(const std::string& actor_user_id, const ReportScope& scope,
-                           const ReportFn& report) const {
-  return projector_->Read([&](const projections::Projections& state) -> Status {
+Result<std::vector<std::string>> CaseService::ReportCouncils(const std::string& actor_user_id,
+                                                             const ReportScope& scope) const {
+  return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<std::string>> {
     const auto [actor, org] = ActingIn(state, actor_user_id);
     NRPF_RETURN_IF_ERROR(
         Authorize(actor, org, scope.every_user ? Action::kSlaWorkload : Action::kReports, nullptr, nullptr));
@@ -787,8 +787,7 @@ Status CaseService::Report(const std::string& actor_user_id, const ReportScope& 
       }
       NRPF_RETURN_IF_ERROR(CheckNarrowing(state, councils.front(), scope.team_id, scope.caseworker_id));
     }
-    report(state, councils);
-    return Status::Ok();
+    return councils;
   });
 }
 

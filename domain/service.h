@@ -177,14 +177,13 @@ class CaseService {
     // (permission_denied/no_personal_data).
     bool personal = true;
   };
-  // Runs `report` over the projections, under their read lock, with the
-  // councils the report covers: a council's users and auditors their own;
-  // the Home Office every subscribed council; audit-body auditors and
-  // network support every council; `scope.organisation_id` narrows to one
-  // (scoped as Counters). A team or caseworker the council does not have
-  // is not_found, naming the field.
-  using ReportFn = std::function<void(const projections::Projections&, const std::vector<std::string>& councils)>;
-  Status Report(const std::string& actor_user_id, const ReportScope& scope, const ReportFn& report) const;
+  // The councils a report covers for the actor, or why it may not have it:
+  // a council's users and auditors their own; the Home Office every
+  // subscribed council; audit-body auditors and network support every
+  // council; `scope.organisation_id` narrows to one (scoped as Counters).
+  // A team or caseworker the council does not have is not_found, naming
+  // the field.
+  Result<std::vector<std::string>> ReportCouncils(const std::string& actor_user_id, const ReportScope& scope) const;
 
   // How much of the case `actor` may see: kFull with kReadCase, else
   // kMetadataOnly with kReadCaseMetadata, else the refusal. Every case read

@@ -48,22 +48,25 @@ std::string Name(fb::ClosureReason v) { return EnumText(v, fb::EnumNameClosureRe
 
 json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
-// The cases a report covers, by council and then case id.
+// The cases a report covers, by council and then case id: f(case, state).
+// Each council's cases are read in one call of `read`.
 template <typename F>
-void ForEachCase(const projections::Projections& state, const CaseReportOptions& o, F&& f) {
-  const auto& by_org = state.organisation_cases();
+void ForEachCase(const ReadProjections& read, const CaseReportOptions& o, F&& f) {
   for (const std::string& org : o.organisations) {
-    auto it = by_org.find(org);
-    if (it == by_org.end()) continue;
-    for (const std::string& id : it->second) {
-      const domain::CaseState* c = state.Case(id);
-      if (c == nullptr || c->removed) continue;
-      if (!o.team_id.empty() && c->team_id != o.team_id) continue;
-      if (!o.caseworker_id.empty() && c->caseworker_id != o.caseworker_id) continue;
-      if (o.legislation && c->legislation != *o.legislation) continue;
-      if (o.household_type && c->household_type != *o.household_type) continue;
-      f(*c);
-    }
+    read([&](const projections::Projections& state) {
+      const auto& by_org = state.organisation_cases();
+      auto it = by_org.find(org);
+      if (it == by_org.end()) return;
+      for (const std::string& id : it->second) {
+        const domain::CaseState* c = state.Case(id);
+        if (c == nullptr || c->removed) continue;
+        if (!o.team_id.empty() && c->team_id != o.team_id) continue;
+        if (!o.caseworker_id.empty() && c->caseworker_id != o.caseworker_id) continue;
+        if (o.legislation && c->legislation != *o.legislation) continue;
+        if (o.household_type && c->household_type != *o.household_type) continue;
+        f(*c, state);
+      }
+    });
   }
 }
 
@@ -120,7 +123,7 @@ const domain::FinanceRate* RateOn(const domain::SupportPeriod& p, std::int64_t l
   return in_force;
 }
 
-void Finance(const projections::Projections& state, CaseReport* r) {
+void Finance(const ReadProjections& read, CaseReport* r) {
   const CaseReportOptions& o = r->options;
   r->columns = {"case_id", "organisation", "team_id", "caseworker_id", "legislation", "household_type", "status",
                 "support_start", "support_end", "person_costs_weekly_pence", "accommodation_costs_weekly_pence",
@@ -129,7 +132,7 @@ void Finance(const projections::Projections& state, CaseReport* r) {
   const std::int64_t to = DayNumber(o.to);
   const std::int64_t from = o.from.empty() ? INT64_MIN / 2 : DayNumber(o.from);
   std::int64_t cases = 0, at_end = 0, weekly_at_end = 0, in_period = 0, to_date = 0, days_in_period = 0;
-  ForEachCase(state, o, [&](const domain::CaseState& c) {
+  ForEachCase(read, o, [&](const domain::CaseState& c, const projections::Projections&) {
     const std::vector<domain::SupportPeriod>& periods = c.finance.periods;
     const std::vector<std::int64_t> last_days = LastDays(periods, to);
     Support period, total;
@@ -181,7 +184,7 @@ void Count(json* counts, const std::string& key) {
   n = n.is_null() ? 1 : n.get<std::int64_t>() + 1;
 }
 
-void Referrals(const projections::Projections& state, CaseReport* r) {
+void Referrals(const ReadProjections& read, CaseReport* r) {
   const CaseReportOptions& o = r->options;
   // A case's nationality is sealed personal data, shown by a recorded read
   // of the case: the report counts nationalities, and gives no case's.
@@ -190,7 +193,7 @@ void Referrals(const projections::Projections& state, CaseReport* r) {
   json by_period = json::object(), by_household = json::object(), by_legislation = json::object(),
        by_nationality = json::object();
   std::int64_t cases = 0;
-  ForEachCase(state, o, [&](const domain::CaseState& c) {
+  ForEachCase(read, o, [&](const domain::CaseState& c, const projections::Projections&) {
     if (!InPeriod(c.referral_date, o)) return;
     const std::string period = PeriodLabel(c.referral_date, o.period);
     const std::string nationality = c.applicant.details ? c.applicant.details->nationality : std::string();
@@ -220,7 +223,7 @@ json Median(std::vector<std::int64_t> v) {
   return v.size() % 2 == 1 ? json(v[m]) : json(static_cast<double>(v[m - 1] + v[m]) / 2.0);
 }
 
-void Resolution(const projections::Projections& state, CaseReport* r) {
+void Resolution(const ReadProjections& read, CaseReport* r) {
   const CaseReportOptions& o = r->options;
   r->columns = {"case_id", "organisation", "team_id", "caseworker_id", "legislation", "household_type",
                 "referral_date", "status", "immigration_status", "recourse_to_public_funds", "status_checks",
@@ -228,7 +231,7 @@ void Resolution(const projections::Projections& state, CaseReport* r) {
   json by_status = json::object(), by_reason = json::object();
   std::int64_t cases = 0, closed = 0;
   std::vector<std::int64_t> resolution_days;
-  ForEachCase(state, o, [&](const domain::CaseState& c) {
+  ForEachCase(read, o, [&](const domain::CaseState& c, const projections::Projections&) {
     // Open at some point in the period: referred by its end, and not
     // closed before it began.
     if (c.referral_date.empty() || c.referral_date > o.to) return;
@@ -274,14 +277,14 @@ void Resolution(const projections::Projections& state, CaseReport* r) {
 // As the home page counts them, as of the end of `to`: supported, 1,000
 // days or more after financial support was first recorded (the first
 // support period's start).
-void ThousandDay(const projections::Projections& state, CaseReport* r) {
+void ThousandDay(const ReadProjections& read, CaseReport* r) {
   const CaseReportOptions& o = r->options;
   r->columns = {"case_id", "organisation", "team_id", "caseworker_id", "legislation", "household_type",
                 "first_support_date", "days_since_first_support", "immigration_status", "open_queries",
                 "open_alerts"};
   const std::int64_t to = DayNumber(o.to);
   std::int64_t cases = 0;
-  ForEachCase(state, o, [&](const domain::CaseState& c) {
+  ForEachCase(read, o, [&](const domain::CaseState& c, const projections::Projections&) {
     const domain::FinanceState& f = c.finance;
     if (f.first_start_date.empty() || f.periods.empty()) return;
     // Still supported at the end of `to`, as the home page counts a case
@@ -323,7 +326,7 @@ json CountColumns(const Counts& n) {
                       n[kClocksMet], n[kClocksBreached], n[kClocksRunning]});
 }
 
-void PerformanceReport(const projections::Projections& state, CaseReport* r) {
+void PerformanceReport(const ReadProjections& read, CaseReport* r) {
   const CaseReportOptions& o = r->options;
   r->columns = {"organisation", "team_id", "caseworker_id", "open_referrals", "open_financially_supported",
                 "thousand_day_cases", "new_referrals", "closed", "alerts_raised", "alerts_closed",
@@ -332,7 +335,7 @@ void PerformanceReport(const projections::Projections& state, CaseReport* r) {
   // The caseload columns are as of now, as the home page counts them.
   const std::string thousand_days_ago = DateOfDay(DayNumber(DateOf(o.now_us)) - 1000);
   std::map<std::tuple<std::string, std::string, std::string>, Counts> by;
-  ForEachCase(state, o, [&](const domain::CaseState& c) {
+  ForEachCase(read, o, [&](const domain::CaseState& c, const projections::Projections& state) {
     Counts& n = by.try_emplace({c.organisation_id, c.team_id, c.caseworker_id}, Counts{}).first->second;
     if (c.status == fb::CaseStatus::OpenReferral) ++n[kOpenReferrals];
     if (c.status == fb::CaseStatus::OpenFinanciallySupported) {
@@ -449,17 +452,22 @@ std::string CsvField(const nlohmann::json& v) {
   return quoted + '"';
 }
 
-CaseReport BuildCaseReport(const projections::Projections& state, const CaseReportOptions& options) {
+CaseReport BuildCaseReport(const ReadProjections& read, const CaseReportOptions& options) {
   CaseReport r;
   r.options = options;
   switch (options.kind) {
-    case CaseReportKind::kFinance: Finance(state, &r); break;
-    case CaseReportKind::kReferrals: Referrals(state, &r); break;
-    case CaseReportKind::kResolution: Resolution(state, &r); break;
-    case CaseReportKind::kPerformance: PerformanceReport(state, &r); break;
-    case CaseReportKind::kThousandDay: ThousandDay(state, &r); break;
+    case CaseReportKind::kFinance: Finance(read, &r); break;
+    case CaseReportKind::kReferrals: Referrals(read, &r); break;
+    case CaseReportKind::kResolution: Resolution(read, &r); break;
+    case CaseReportKind::kPerformance: PerformanceReport(read, &r); break;
+    case CaseReportKind::kThousandDay: ThousandDay(read, &r); break;
   }
   return r;
+}
+
+CaseReport BuildCaseReport(const projections::Projections& state, const CaseReportOptions& options) {
+  return BuildCaseReport([&](const std::function<void(const projections::Projections&)>& fn) { fn(state); },
+                         options);
 }
 
 std::string CaseReportJson(const CaseReport& r) {

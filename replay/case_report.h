@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,13 @@ struct CaseReport {
   nlohmann::json totals;             // an object
 };
 
+// Runs `fn` over the projections; a live service runs it under the
+// projector's read lock. A report calls it once per council, so the
+// projections' writer (and every command waiting for it) waits for one
+// council's part at a time, not the whole report.
+using ReadProjections = std::function<void(const std::function<void(const projections::Projections&)>&)>;
+CaseReport BuildCaseReport(const ReadProjections& read, const CaseReportOptions& options);
+// Over projections that do not change meanwhile (offline, tests).
 CaseReport BuildCaseReport(const projections::Projections& state, const CaseReportOptions& options);
 // "nrpf-case-report/1": the options, columns, rows as objects and totals.
 std::string CaseReportJson(const CaseReport& report);

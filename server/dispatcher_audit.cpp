@@ -523,15 +523,16 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         // only its legislation and household filters tell of the people.
         scope.every_user = options.kind == replay::CaseReportKind::kPerformance;
         scope.personal = !scope.every_user || options.legislation || options.household_type;
-        std::optional<replay::CaseReport> report;
-        Status may = service_.Report(user, scope, [&](const projections::Projections& state,
-                                                      const std::vector<std::string>& councils) {
-          options.organisations = councils;
-          report = replay::BuildCaseReport(state, options);
-        });
-        if (!may.ok()) return Failed(id, may);
-        return csv ? DocumentAnswer(id, "text/csv; charset=utf-8", replay::CaseReportCsv(*report))
-                   : DocumentAnswer(id, "application/json", replay::CaseReportJson(*report));
+        Result<std::vector<std::string>> councils = service_.ReportCouncils(user, scope);
+        if (!councils.ok()) return Failed(id, councils.status());
+        options.organisations = std::move(councils).value();
+        // A council at a time under the projections' read lock: a report
+        // of every council holds up their writer no longer than one council's.
+        const replay::CaseReport report = replay::BuildCaseReport(
+            [this](const std::function<void(const projections::Projections&)>& fn) { service_.projector().Read(fn); },
+            options);
+        return csv ? DocumentAnswer(id, "text/csv; charset=utf-8", replay::CaseReportCsv(report))
+                   : DocumentAnswer(id, "application/json", replay::CaseReportJson(report));
       }, done);
       return true;
     }

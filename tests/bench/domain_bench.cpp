@@ -183,8 +183,9 @@ int RunDomainBench(const BenchArgs& args) {
   json.Set("search_found_fraction", static_cast<double>(found) / static_cast<double>(search_us.size()));
 
   // Each case report over every council (as the Home Office asks for them)
-  // and over the largest council: how long it holds the projections' read
-  // lock, which the projections' writer (and so every command) waits for.
+  // and over the largest council. A report holds the projections' read
+  // lock, which their writer (and so every command) waits for, one council
+  // at a time: the largest council's time is the longest such wait.
   {
     std::fprintf(stderr, "case reports\n");
     double all_max_ms = 0, one_max_ms = 0;
