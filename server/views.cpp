@@ -26,9 +26,20 @@ Offset<fb::PersonView> BuildPerson(Builder& fbb, const domain::PersonState& p) {
 }
 
 Offset<fb::FinanceView> BuildFinance(Builder& fbb, const domain::FinanceState& f) {
+  std::vector<Offset<fb::SupportPeriodView>> periods;
+  for (const domain::SupportPeriod& p : f.periods) {
+    std::vector<Offset<fb::FinanceRateView>> rates;
+    for (const domain::FinanceRate& r : p.rates) {
+      rates.push_back(fb::CreateFinanceRateViewDirect(fbb, r.from.c_str(), r.person_costs_weekly_pence,
+                                                      r.accommodation_costs_weekly_pence));
+    }
+    periods.push_back(fb::CreateSupportPeriodViewDirect(fbb, p.start_date.c_str(),
+                                                        p.end_date.empty() ? nullptr : p.end_date.c_str(), &rates));
+  }
   return fb::CreateFinanceViewDirect(fbb, f.recorded, f.active, f.first_start_date.c_str(), f.start_date.c_str(),
                                      f.end_date.c_str(), f.person_costs_weekly_pence,
-                                     f.accommodation_costs_weekly_pence, f.accommodation_provided, f.amendments);
+                                     f.accommodation_costs_weekly_pence, f.accommodation_provided, f.amendments,
+                                     &periods);
 }
 
 Offset<fb::ImmigrationView> BuildImmigration(Builder& fbb, const domain::ImmigrationState& i) {

@@ -104,6 +104,15 @@ TEST_CASE("a case lives its whole life through nrpf-ledgerd and nrpf, and surviv
   CHECK(ho_view->personal_data());
   CHECK(ho_view->applicant()->details()->family_name()->str() == "Okafor");
   CHECK(ho_view->finance()->person_costs_weekly_pence() == 12000);
+  // The finance page's history: one period, its costs from its start.
+  REQUIRE(ho_view->finance()->periods() != nullptr);
+  REQUIRE(ho_view->finance()->periods()->size() == 1);
+  const auto* period = ho_view->finance()->periods()->Get(0);
+  CHECK(period->start_date()->str() == "2025-03-05");
+  CHECK(period->end_date() == nullptr);
+  REQUIRE(period->rates()->size() == 1);
+  CHECK(period->rates()->Get(0)->from()->str() == "2025-03-05");
+  CHECK(period->rates()->Get(0)->accommodation_costs_weekly_pence() == 25000);
   REQUIRE(ho_view->access_position().has_value());
   w.Ok("ho-1", {"complete-status-check", "case_id=1", "status=LeaveWithNrpfCondition", "note=Leave to 2026"});
 
