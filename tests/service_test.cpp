@@ -651,5 +651,37 @@ TEST_CASE("a case read shows the date it was last reopened, to its council and t
   CHECK_FALSE(metadata->applicant.details);
 }
 
+TEST_CASE("a case read is answered only once its record is durable, and with no data when the record fails", "[domain][access]") {
+  FailingFileSystem::Switches disk;
+  std::unique_ptr<rocksdb::Env> env = FailingEnv(&disk);
+  World w(kWorldStart, {}, [&](ledger::LedgerOptions& o) { o.env = env.get(); });
+  const std::string id = w.NewCase("camden");
+  const std::uint64_t size = w.ledger->Size();
+
+  // The disk holds the WAL sync of the read's record: no answer meanwhile.
+  disk.hold = true;
+  std::promise<Result<RecordedCaseRead>> answered;
+  std::future<Result<RecordedCaseRead>> answer = answered.get_future();
+  w.service->ReadCaseRecordedAsync("camden-cw2", id, {"case"}, w.executor.AsExecutor(),
+                                   [&](Result<RecordedCaseRead> r) { answered.set_value(std::move(r)); });
+  for (int i = 0; i < 30000 && disk.held_syncs.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const bool syncing = disk.held_syncs.load() > 0;
+  const bool answered_early = answer.wait_for(std::chrono::milliseconds(200)) == std::future_status::ready;
+  disk.hold = false;  // the held sync fails, as on a dying disk
+  REQUIRE(syncing);
+  CHECK_FALSE(answered_early);
+
+  // No record, no data: the read is refused, and the log holds no record of it.
+  REQUIRE(answer.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  const Result<RecordedCaseRead> read = answer.get();
+  REQUIRE_FALSE(read.ok());
+  CHECK(read.status().code() == Code::kUnavailable);
+  CHECK(w.ledger->Size() == size);
+  // A read after the failure is refused the same way, at once.
+  CHECK_FALSE(w.service->ReadCaseRecorded("camden-cw2", id, {"case"}).ok());
+}
+
 }  // namespace
 }  // namespace nrpf::test
