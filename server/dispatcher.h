@@ -64,6 +64,7 @@ struct Answer {
   // as the body.
   std::string document;
   std::string media_type;
+  std::string filename;  // a Document's name to save it under; HTTP: Content-Disposition
   std::uint64_t request_id = 0;  // of a Document answer
   // Binary connections: after Login or Authenticate, later requests on the
   // connection carry `token`; after Logout of `token`, none.

@@ -6,6 +6,9 @@
 // read RocksDB and run on the worker pool.
 
 #include <algorithm>
+#include <cctype>
+#include <functional>
+#include <initializer_list>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -62,12 +65,35 @@ Answer Framed(std::string frame) {
   return a;
 }
 
-Answer DocumentAnswer(std::uint64_t id, std::string media_type, std::string text) {
+// A name to save a document under: its parts joined by '-', each reduced
+// to letters, digits, '-', '_' and '.', and the extension of its type.
+std::string FileName(std::initializer_list<std::string_view> parts, std::string_view media_type) {
+  std::string name;
+  for (std::string_view part : parts) {
+    if (part.empty()) continue;
+    if (!name.empty()) name += '-';
+    for (char c : part) name += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ? c : '_';
+  }
+  const std::string_view ext = media_type.rfind("text/csv", 0) == 0    ? ".csv"
+                               : media_type.rfind("text/html", 0) == 0 ? ".html"
+                                                                       : ".json";
+  return name + std::string(ext);
+}
+
+Answer DocumentAnswer(std::uint64_t id, std::string media_type, std::string text, std::string filename = {}) {
   Answer a;
   a.request_id = id;
   a.media_type = std::move(media_type);
   a.document = std::move(text);
+  a.filename = std::move(filename);
   return a;
+}
+
+// A report's answer: its CSV or its JSON, named after `parts`.
+Answer ReportAnswer(std::uint64_t id, bool csv, std::initializer_list<std::string_view> parts,
+                    const std::function<std::string()>& as_csv, const std::function<std::string()>& as_json) {
+  const std::string type = csv ? "text/csv; charset=utf-8" : "application/json";
+  return DocumentAnswer(id, type, csv ? as_csv() : as_json(), FileName(parts, type));
 }
 
 Answer JsonDocument(std::uint64_t id, const Result<nlohmann::json>& j) {
@@ -387,7 +413,7 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
                                      "kind is \"case\", \"organisation\" or \"range\"")));
         return true;
       }
-      Submit(call, [this, id, user, selection, options, &ledger]() -> Answer {
+      Submit(call, [this, id, user, kind, selection, options, &ledger]() -> Answer {
         Status may = selection.kind == replay::ExportSelection::Kind::kCase
                          ? service_.MayOnCase(user, selection.id, domain::Action::kAudit)
                      : selection.kind == replay::ExportSelection::Kind::kOrganisation
@@ -396,7 +422,9 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         if (!may.ok()) return Failed(id, may);
         Result<std::string> bundle = replay::ExportBundle(ledger, selection, options);
         if (!bundle.ok()) return Failed(id, bundle.status());
-        return DocumentAnswer(id, "application/json", std::move(bundle).value());
+        const std::string range = std::to_string(selection.from) + "-" + std::to_string(selection.to);
+        return DocumentAnswer(id, "application/json", std::move(bundle).value(),
+                              FileName({"export", kind, kind == "range" ? range : selection.id}, "application/json"));
       }, done);
       return true;
     }
@@ -456,8 +484,11 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         options.now_us = clock_.NowMicros();
         Result<replay::SubjectAccessReport> report = replay::BuildSubjectAccessReport(ledger, subjects, options);
         if (!report.ok()) return Failed(id, report.status());
-        return html ? DocumentAnswer(id, "text/html; charset=utf-8", replay::SarHtml(*report))
-                    : DocumentAnswer(id, "application/json", replay::SarJson(*report));
+        // No person's name in the file's: it is seen in download lists.
+        return html ? DocumentAnswer(id, "text/html; charset=utf-8", replay::SarHtml(*report),
+                                     FileName({"subject-access-report"}, "text/html"))
+                    : DocumentAnswer(id, "application/json", replay::SarJson(*report),
+                                     FileName({"subject-access-report"}, "application/json"));
       }, done);
       return true;
     }
@@ -501,8 +532,9 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
           return Status::Ok();
         });
         if (!may.ok()) return Failed(id, may);
-        return csv ? DocumentAnswer(id, "text/csv; charset=utf-8", replay::SlaReportCsv(*report))
-                   : DocumentAnswer(id, "application/json", replay::SlaReportJson(*report));
+        return ReportAnswer(
+            id, csv, {"sla-compliance", options.organisation_id.empty() ? "all-councils" : options.organisation_id},
+            [&] { return replay::SlaReportCsv(*report); }, [&] { return replay::SlaReportJson(*report); });
       }, done);
       return true;
     }
@@ -531,8 +563,12 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         const replay::CaseReport report = replay::BuildCaseReport(
             [this](const std::function<void(const projections::Projections&)>& fn) { service_.projector().Read(fn); },
             options);
-        return csv ? DocumentAnswer(id, "text/csv; charset=utf-8", replay::CaseReportCsv(report))
-                   : DocumentAnswer(id, "application/json", replay::CaseReportJson(report));
+        const std::string covered =
+            options.organisations.size() == 1 ? options.organisations.front() : "all-councils";
+        const std::string from = options.from.empty() ? "start" : options.from;
+        return ReportAnswer(
+            id, csv, {replay::CaseReportName(options.kind), covered, from, "to", options.to},
+            [&] { return replay::CaseReportCsv(report); }, [&] { return replay::CaseReportJson(report); });
       }, done);
       return true;
     }

@@ -241,7 +241,10 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
     in_flight_ = false;
     if (closed_) return;
     if (!a.media_type.empty()) {
-      Send(200, a.media_type, std::move(a.document), 0);
+      // A report opened in a browser is saved under its own name.
+      const std::string disposition =
+          a.filename.empty() ? std::string() : "Content-Disposition: attachment; filename=\"" + a.filename + "\"\r\n";
+      Send(200, a.media_type, std::move(a.document), 0, disposition);
       return;
     }
     RespondFrame(a.status, a.frame);
@@ -276,9 +279,10 @@ class HttpSession final : public StreamSession<HttpSession<Stream>, Stream> {
     Send(healthy ? 200 : 503, "application/json", json.ok() ? *json : "{}", 0);
   }
 
-  void Send(unsigned status, std::string_view content_type, std::string body, std::uint32_t retry_after_ms) {
+  void Send(unsigned status, std::string_view content_type, std::string body, std::uint32_t retry_after_ms,
+            const std::string& headers = {}) {
     this->Queue(HttpResponse(status, version_ != 0 ? version_ : 11, keep_alive_ && !close_after_write_ && !stopping_,
-                             content_type, (retry_after_ms + 999) / 1000, body, cors_));
+                             content_type, (retry_after_ms + 999) / 1000, body, cors_ + headers));
   }
 
   // ---- Server-Sent Events ----

@@ -38,7 +38,7 @@ std::string ErrorFrame(std::uint64_t request_id, const Status& status, fb::Frame
 }
 
 std::vector<std::string> DocumentFrames(std::uint64_t request_id, std::string_view media_type,
-                                        std::string_view document) {
+                                        std::string_view document, std::string_view filename) {
   std::vector<std::string> frames;
   std::size_t offset = 0;
   do {
@@ -47,7 +47,9 @@ std::vector<std::string> DocumentFrames(std::uint64_t request_id, std::string_vi
     ResponseWriter w(request_id, last ? fb::FrameKind::Reply : fb::FrameKind::Part);
     auto type = w.fbb().CreateString(media_type.data(), media_type.size());
     auto data = w.fbb().CreateVector(reinterpret_cast<const std::uint8_t*>(document.data()) + offset, n);
-    frames.push_back(w.Finish(fb::CreateDocument(w.fbb(), type, document.size(), offset, data)));
+    auto name = filename.empty() ? flatbuffers::Offset<flatbuffers::String>()
+                                 : w.fbb().CreateString(filename.data(), filename.size());
+    frames.push_back(w.Finish(fb::CreateDocument(w.fbb(), type, document.size(), offset, data, name)));
     offset += n;
   } while (offset < document.size());
   return frames;

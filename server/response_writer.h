@@ -46,9 +46,10 @@ std::string AckFrame(std::uint64_t request_id);
 // Largest piece of a Document one frame carries.
 inline constexpr std::size_t kDocumentPartBytes = 256u << 10;
 // The frames of a Document answer: Part frames of kDocumentPartBytes, then
-// the Reply frame with the rest (one Reply frame for a small document).
+// the Reply frame with the rest (one Reply frame for a small document);
+// each names the document's `filename`, if it has one.
 std::vector<std::string> DocumentFrames(std::uint64_t request_id, std::string_view media_type,
-                                        std::string_view document);
+                                        std::string_view document, std::string_view filename = {});
 
 // The Response of a frame this process built (no verification needed).
 inline const fb::Response* ResponseOf(const std::string& frame) {

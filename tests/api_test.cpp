@@ -224,10 +224,12 @@ TEST_CASE("a large document goes in Part frames that add up to it, a small one i
     joined.append(reinterpret_cast<const char*>(d->data()->data()), d->data()->size());
   }
   CHECK(joined == doc);
-  const std::vector<std::string> small = api::DocumentFrames(8, "text/csv", "");
+  CHECK(api::VerifiedResponse(frames[0])->body_as_Document()->filename() == nullptr);
+  const std::vector<std::string> small = api::DocumentFrames(8, "text/csv", "", "finance-camden.csv");
   REQUIRE(small.size() == 1);
   CHECK(api::VerifiedResponse(small[0])->kind() == api::fb::FrameKind::Reply);
   CHECK(api::VerifiedResponse(small[0])->body_as_Document()->total_bytes() == 0);
+  CHECK(api::VerifiedResponse(small[0])->body_as_Document()->filename()->str() == "finance-camden.csv");
 }
 
 TEST_CASE("query strings become JSON of the op's table, typed by the schema", "[api][codec]") {

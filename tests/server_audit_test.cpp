@@ -281,6 +281,7 @@ TEST_CASE("the replay reports come through the server as the documents nrpf-repl
   HttpResult csv = HttpAs(w.Token("ho-admin"), w.server.http(), "GET", "/v1/sla_compliance?from_us=0&csv=true");
   CHECK(csv.status == 200);
   CHECK(csv.headers["content-type"] == "text/csv; charset=utf-8");
+  CHECK(csv.headers["content-disposition"] == "attachment; filename=\"sla-compliance-all-councils.csv\"");
 
   // The live projections equal a rebuild from the log, and no dump is left.
   json cmp = Document(w, "auditor-1", {"compare-projections"});
@@ -360,6 +361,8 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
   CHECK(csv.status == 200);
   CHECK(csv.headers["content-type"] == "text/csv; charset=utf-8");
   CHECK(csv.body.rfind("case_id,organisation,team_id,", 0) == 0);
+  CHECK(csv.headers["content-disposition"] ==
+        "attachment; filename=\"finance-camden-start-to-" + to_today["to"].get<std::string>() + ".csv\"");
   CHECK(csv.body.find("\r\n" + camden + ",camden,team-a,camden-cw1,ChildrenAct1989S17,") != std::string::npos);
 }
 
