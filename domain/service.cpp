@@ -756,10 +756,16 @@ Result<std::vector<std::string>> CaseService::ReportCouncils(const std::string& 
                                                              const ReportScope& scope) const {
   return projector_->Read([&](const projections::Projections& state) -> Result<std::vector<std::string>> {
     const auto [actor, org] = ActingIn(state, actor_user_id);
-    NRPF_RETURN_IF_ERROR(
-        Authorize(actor, org, scope.every_user ? Action::kSlaWorkload : Action::kReports, nullptr, nullptr));
+    NRPF_RETURN_IF_ERROR(Authorize(actor, org, Action::kSlaWorkload, nullptr, nullptr));
+    if (!scope.every_user && !Authorize(actor, org, Action::kReports, nullptr, nullptr).ok()) {
+      return Status::PermissionDenied("this report is for admins and auditors; Performance is every user's")
+          .WithReason("role_not_permitted")
+          .WithField("report");
+    }
     if (scope.personal && !Authorize(actor, org, Action::kReadCase, nullptr, nullptr).ok()) {
-      return Status::PermissionDenied("this report shows more than case metadata").WithReason("no_personal_data");
+      Status refused = Status::PermissionDenied("this report, or this filter, shows more than case metadata")
+                           .WithReason("no_personal_data");
+      return scope.personal_field.empty() ? refused : std::move(refused).WithField(scope.personal_field);
     }
     std::vector<std::string> councils;
     if (!scope.organisation_id.empty() || ScopedToOwnOrganisation(*actor, *org)) {

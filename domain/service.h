@@ -174,8 +174,10 @@ class CaseService {
     // SLA clocks they see); the other reports are those with kReports.
     bool every_user = false;
     // The report shows more than case metadata: refused to network support
-    // (permission_denied/no_personal_data).
+    // (permission_denied/no_personal_data), naming `personal_field` (the
+    // report, or a filter that tells of the people) if set.
     bool personal = true;
+    std::string personal_field;
   };
   // The councils a report covers for the actor, or why it may not have it:
   // a council's users and auditors their own; the Home Office every

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <tuple>
@@ -19,8 +20,21 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::string_view kKindNames[] = {"finance", "referrals", "resolution", "performance", "thousand_day"};
-constexpr std::string_view kPeriodNames[] = {"week", "month", "quarter", "year", "financial_year"};
+constexpr std::string_view kKindNames[] = {"Finance", "Referrals", "Resolution", "Performance", "ThousandDay"};
+constexpr std::string_view kKindLower[] = {"finance", "referrals", "resolution", "performance", "thousand_day"};
+constexpr std::string_view kKindStems[] = {"finance", "referrals", "resolution", "performance", "thousand-day"};
+constexpr std::string_view kPeriodNames[] = {"Week", "Month", "Quarter", "Year", "FinancialYear"};
+constexpr std::string_view kPeriodLower[] = {"week", "month", "quarter", "year", "financial_year"};
+
+// The index of `name` in `names` or `lower`.
+template <std::size_t N>
+std::optional<std::size_t> IndexOf(std::string_view name, const std::string_view (&names)[N],
+                                   const std::string_view (&lower)[N]) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == name || lower[i] == name) return i;
+  }
+  return std::nullopt;
+}
 
 // Days since 1970-01-01 of a YYYY-MM-DD date (checked by the caller).
 std::int64_t DayNumber(const std::string& date) {
@@ -112,6 +126,9 @@ Support SupportWithin(const domain::SupportPeriod& p, std::int64_t last_day, std
 
 std::int64_t Cost(std::int64_t pence_days) { return (pence_days + 3) / 7; }
 
+// A mean of days, to a tenth of a day.
+double Tenths(double days) { return std::round(days * 10.0) / 10.0; }
+
 // The rate in force on `day` of period `p`, which counts to `last_day`, if
 // support was given that day.
 const domain::FinanceRate* RateOn(const domain::SupportPeriod& p, std::int64_t last_day, std::int64_t day) {
@@ -174,7 +191,7 @@ void Finance(const ReadProjections& read, CaseReport* r) {
                {"cost_to_date_pence", to_date},
                {"mean_cost_in_period_per_case_pence", cases == 0 ? json(nullptr) : json((in_period + cases / 2) / cases)},
                {"mean_days_supported_in_period",
-                cases == 0 ? json(nullptr) : json(static_cast<double>(days_in_period) / static_cast<double>(cases))}};
+                cases == 0 ? json(nullptr) : json(Tenths(static_cast<double>(days_in_period) / static_cast<double>(cases)))}};
 }
 
 // ---- referrals ----
@@ -207,6 +224,19 @@ void Referrals(const ReadProjections& read, CaseReport* r) {
     r->rows.push_back(json::array({c.case_id, c.organisation_id, period, c.referral_date, c.team_id, c.caseworker_id,
                                    Name(c.household_type), Name(c.legislation), dependants, c.urgent, !c.rtpf_lookup_id.empty(), Name(c.status)}));
   });
+  // Small counts are merged: a narrow report must not tell one person's
+  // nationality (and no row does).
+  json counted = json::object();
+  std::int64_t merged = 0;
+  for (const auto& [nationality, n] : by_nationality.items()) {
+    if (n.get<std::int64_t>() >= kMinNationalityCount || nationality == "(not recorded)") {
+      counted[nationality] = n;
+    } else {
+      merged += n.get<std::int64_t>();
+    }
+  }
+  if (merged > 0) counted["(fewer than 5 each)"] = merged;
+  by_nationality = std::move(counted);
   r->totals = {{"cases", cases},
                {"by_period", std::move(by_period)},
                {"by_household_type", std::move(by_household)},
@@ -268,7 +298,7 @@ void Resolution(const ReadProjections& read, CaseReport* r) {
                {"closed_in_period_by_reason", std::move(by_reason)},
                {"mean_days_to_resolution",
                 resolution_days.empty() ? json(nullptr)
-                                        : json(static_cast<double>(sum) / static_cast<double>(resolution_days.size()))},
+                                        : json(Tenths(static_cast<double>(sum) / static_cast<double>(resolution_days.size())))},
                {"median_days_to_resolution", Median(resolution_days)}};
 }
 
@@ -318,9 +348,10 @@ using Counts = std::array<std::int64_t, kCounts>;
 
 // The counts in column order, after organisation, team and caseworker.
 json CountColumns(const Counts& n) {
-  const json mean_review = n[kAlertsClosed] == 0 ? json(nullptr)
-                                                 : json(static_cast<double>(n[kAlertReviewDays]) /
-                                                        static_cast<double>(n[kAlertsClosed]));
+  const json mean_review =
+      n[kAlertsClosed] == 0
+          ? json(nullptr)
+          : json(Tenths(static_cast<double>(n[kAlertReviewDays]) / static_cast<double>(n[kAlertsClosed])));
   return json::array({n[kOpenReferrals], n[kOpenSupported], n[kThousandDay], n[kNewReferrals], n[kClosed],
                       n[kAlertsRaised], n[kAlertsClosed], mean_review, n[kQueriesRaised], n[kQueriesAnswered],
                       n[kClocksMet], n[kClocksBreached], n[kClocksRunning]});
@@ -390,21 +421,17 @@ void PerformanceReport(const ReadProjections& read, CaseReport* r) {
 }  // namespace
 
 std::string_view CaseReportName(CaseReportKind kind) { return kKindNames[static_cast<std::size_t>(kind)]; }
-
-std::optional<CaseReportKind> CaseReportFromName(std::string_view name) {
-  for (std::size_t i = 0; i < std::size(kKindNames); ++i) {
-    if (kKindNames[i] == name) return static_cast<CaseReportKind>(i);
-  }
-  return std::nullopt;
-}
-
+std::string_view CaseReportFileStem(CaseReportKind kind) { return kKindStems[static_cast<std::size_t>(kind)]; }
 std::string_view ReportPeriodName(ReportPeriod period) { return kPeriodNames[static_cast<std::size_t>(period)]; }
 
+std::optional<CaseReportKind> CaseReportFromName(std::string_view name) {
+  const std::optional<std::size_t> i = IndexOf(name, kKindNames, kKindLower);
+  return i ? std::optional<CaseReportKind>(static_cast<CaseReportKind>(*i)) : std::nullopt;
+}
+
 std::optional<ReportPeriod> ReportPeriodFromName(std::string_view name) {
-  for (std::size_t i = 0; i < std::size(kPeriodNames); ++i) {
-    if (kPeriodNames[i] == name) return static_cast<ReportPeriod>(i);
-  }
-  return std::nullopt;
+  const std::optional<std::size_t> i = IndexOf(name, kPeriodNames, kPeriodLower);
+  return i ? std::optional<ReportPeriod>(static_cast<ReportPeriod>(*i)) : std::nullopt;
 }
 
 std::string PeriodLabel(const std::string& date, ReportPeriod period) {

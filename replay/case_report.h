@@ -38,10 +38,18 @@ enum class CaseReportKind { kFinance, kReferrals, kResolution, kPerformance, kTh
 // How referrals are counted by period.
 enum class ReportPeriod { kWeek, kMonth, kQuarter, kYear, kFinancialYear };
 
-std::string_view CaseReportName(CaseReportKind kind);  // "finance", ...
+// As the API names them ("Finance", "ThousandDay"; "FinancialYear").
+std::string_view CaseReportName(CaseReportKind kind);
+std::string_view ReportPeriodName(ReportPeriod period);
+// A report's part of a file name: "finance", "thousand-day".
+std::string_view CaseReportFileStem(CaseReportKind kind);
+// By the API's name or in lower case with '_' ("thousand_day", "financial_year").
 std::optional<CaseReportKind> CaseReportFromName(std::string_view name);
-std::string_view ReportPeriodName(ReportPeriod period);  // "month", ...
 std::optional<ReportPeriod> ReportPeriodFromName(std::string_view name);
+
+// Nationalities of fewer applicants than this are counted together, so that
+// a narrow report does not tell one person's nationality.
+inline constexpr std::int64_t kMinNationalityCount = 5;
 
 // The label of the period a date falls in: "2025-W10" (ISO week),
 // "2025-03", "2025-Q1", "2025", or "2024/25" (April to March).

@@ -174,17 +174,21 @@ Result<replay::CaseReportOptions> CaseReportOptionsOf(const fb::CaseReport& b, s
   const std::string today = domain::IsoDate(domain::LondonDate(now_us));
   o.to = b.to() != nullptr ? Str(b.to()) : today;
   const bool from_ok = o.from.empty() || domain::IsIsoDate(o.from);
-  if (!from_ok) problems.push_back({"from", "from_invalid", "from must be a date, YYYY-MM-DD"});
+  if (!from_ok) problems.push_back({"from", "from_invalid", "from must be a day of the calendar from 1900, YYYY-MM-DD"});
   const bool to_ok = domain::IsIsoDate(o.to);
-  if (!to_ok) problems.push_back({"to", "to_invalid", "to must be a date, YYYY-MM-DD"});
+  if (!to_ok) problems.push_back({"to", "to_invalid", "to must be a day of the calendar from 1900, YYYY-MM-DD"});
   // Nothing has happened after today: a period that ends later is counted to today.
   o.to = std::min(o.to, today);
   if (from_ok && to_ok && !o.from.empty() && o.from > o.to) {
     problems.push_back({"from", "period_invalid",
                         o.from > today ? "the period starts after today" : "from must not be after to"});
   }
-  if (known(b.period(), fb::ReportPeriod::MAX, "period", "unknown period")) {
-    o.period = static_cast<replay::ReportPeriod>(b.period());
+  if (b.period() && known(*b.period(), fb::ReportPeriod::MAX, "period", "unknown period")) {
+    if (b.report() && *b.report() != fb::ReportKind::Referrals) {
+      problems.push_back({"period", "period_invalid", "period counts the Referrals report's cases, no other's"});
+    } else {
+      o.period = static_cast<replay::ReportPeriod>(*b.period());
+    }
   }
   if (b.legislation() && known(*b.legislation(), domain::fb::Legislation::MAX, "legislation", "unknown legislation")) {
     o.legislation = *b.legislation();
@@ -555,6 +559,10 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         // only its legislation and household filters tell of the people.
         scope.every_user = options.kind == replay::CaseReportKind::kPerformance;
         scope.personal = !scope.every_user || options.legislation || options.household_type;
+        scope.personal_field = !scope.every_user          ? "report"
+                               : options.legislation      ? "legislation"
+                               : options.household_type   ? "household_type"
+                                                          : "";
         Result<std::vector<std::string>> councils = service_.ReportCouncils(user, scope);
         if (!councils.ok()) return Failed(id, councils.status());
         options.organisations = std::move(councils).value();
@@ -565,9 +573,16 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
             options);
         const std::string covered =
             options.organisations.size() == 1 ? options.organisations.front() : "all-councils";
-        const std::string from = options.from.empty() ? "start" : options.from;
+        const std::string from = options.kind == replay::CaseReportKind::kThousandDay ? ""
+                                 : options.from.empty()                               ? "start"
+                                                                                      : options.from;
+        const char* legislation = options.legislation ? domain::fb::EnumNameLegislation(*options.legislation) : "";
+        const char* household =
+            options.household_type ? domain::fb::EnumNameHouseholdType(*options.household_type) : "";
         return ReportAnswer(
-            id, csv, {replay::CaseReportName(options.kind), covered, from, "to", options.to},
+            id, csv,
+            {replay::CaseReportFileStem(options.kind), covered, options.team_id, options.caseworker_id, legislation,
+             household, from, from.empty() ? "as-of" : "to", options.to},
             [&] { return replay::CaseReportCsv(report); }, [&] { return replay::CaseReportJson(report); });
       }, done);
       return true;

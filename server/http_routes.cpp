@@ -15,8 +15,9 @@ namespace {
 
 namespace reason = api::reason;
 
-Status BadQuery(std::string message) {
-  return api::Refusal(Code::kInvalidArgument, reason::kInvalidJson, std::move(message));
+Status BadQuery(std::string message, std::string field = {}) {
+  Status s = api::Refusal(Code::kInvalidArgument, reason::kInvalidJson, std::move(message));
+  return field.empty() ? s : std::move(s).WithField(std::move(field));
 }
 
 int HexDigit(char c) {
@@ -97,23 +98,23 @@ Result<std::string> QueryToJson(std::string_view table, std::string_view query) 
         PercentDecode(eq == std::string_view::npos ? std::string_view("true") : pair.substr(eq + 1));
     if (!key || !value) return BadQuery("a query parameter is not percent-encoded properly");
     const reflection::Field* field = object->fields()->LookupByKey(key->c_str());
-    if (field == nullptr) return BadQuery("unknown field: " + *key);
+    if (field == nullptr) return BadQuery("unknown field: " + *key, *key);
     std::string rendered;
     const reflection::BaseType type = field->type()->base_type();
     if (type == reflection::String) {
       rendered = "\"" + api::JsonEscape(*value) + "\"";
     } else if (type == reflection::Bool) {
-      if (*value != "true" && *value != "false") return BadQuery(*key + " must be true or false");
+      if (*value != "true" && *value != "false") return BadQuery(*key + " must be true or false", *key);
       rendered = *value;
     } else if (type >= reflection::Byte && type <= reflection::Double) {
       if (field->type()->index() >= 0) {
         rendered = "\"" + api::JsonEscape(*value) + "\"";  // an enum, by name
       } else {
-        if (!IsNumber(*value)) return BadQuery(*key + " must be a number");
+        if (!IsNumber(*value)) return BadQuery(*key + " must be a number", *key);
         rendered = *value;
       }
     } else {
-      return BadQuery(*key + " cannot be given in a query: POST its JSON");
+      return BadQuery(*key + " cannot be given in a query: POST its JSON", *key);
     }
     json += (first ? "\"" : ",\"") + *key + "\":" + rendered;
     first = false;

@@ -180,7 +180,8 @@ TEST_CASE("referrals, resolution and 1,000-day reports, and performance per case
   CHECK(rows.at(b)["household_type"] == "AdultWithCareNeeds");
   CHECK(r.totals["by_period"] == json({{"2025-02", 1}, {"2025-03", 2}}));
   CHECK(r.totals["by_legislation"] == json({{"CareAct2014", 1}, {"ChildrenAct1989S17", 2}}));
-  CHECK(r.totals["by_nationality"] == json({{"Nigerian", 3}}));
+  // Three applicants of one nationality: too few to name it.
+  CHECK(r.totals["by_nationality"] == json({{"(fewer than 5 each)", 3}}));
   o.period = replay::ReportPeriod::kFinancialYear;
   CHECK(ReportOf(w, o).totals["by_period"] == json({{"2024/25", 3}}));
   o.from = "2025-03-01";
@@ -263,6 +264,21 @@ TEST_CASE("the CSV quotes what needs quoting and never hands a spreadsheet a for
       "dependants,urgent,from_rtpf_lookup,status\r\n";
   CHECK(csv == header + id + ",camden,2025-03,2025-03-01,team-a,camden-cw1,FamilyWithChildren,ChildrenAct1989S17,"
                                "1,false,false,OpenReferral\r\n");
+}
+
+TEST_CASE("the referrals report names a nationality only when five or more applicants have it", "[replay][report]") {
+  World w;
+  for (int i = 0; i < 5; ++i) w.NewCase("camden");  // Nigerian applicants
+  Person other = SamplePerson("Kofi", "Mensah", "1980-01-01");
+  other.nationality = "Ghanaian";
+  w.NewCase("camden", other);
+  replay::CaseReport r = ReportOf(w, For(replay::CaseReportKind::kReferrals, "2025-03-01", "2025-03-03"));
+  CHECK(r.rows.size() == 6);
+  CHECK(r.totals["by_nationality"] == json({{"Nigerian", 5}, {"(fewer than 5 each)", 1}}));
+  // Narrowed to the one Ghanaian's household type: still not named.
+  replay::CaseReportOptions o = For(replay::CaseReportKind::kReferrals, "2025-03-01", "2025-03-03");
+  o.caseworker_id = "camden-cw1";
+  CHECK(ReportOf(w, o).totals["by_nationality"].dump().find("Ghana") == std::string::npos);
 }
 
 TEST_CASE("support recorded again over days an ended period covered counts each day once", "[replay][report]") {

@@ -53,6 +53,17 @@ json Document(ServerWorld& w, const std::string& user, std::vector<std::string> 
   return json::parse(r.out);
 }
 
+// "field reason" of each of an HTTP error's fields.
+std::vector<std::string> HttpFields(const HttpResult& r) {
+  std::vector<std::string> out;
+  const json body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.contains("error") || !body["error"].contains("fields")) return out;
+  for (const json& f : body["error"]["fields"]) {
+    out.push_back(f["field"].get<std::string>() + " " + f["reason"].get<std::string>());
+  }
+  return out;
+}
+
 std::string WriteFile(const TempDir& dir, const std::string& name, const std::string& text) {
   const std::string path = dir.Sub(name);
   std::ofstream(path) << text;
@@ -305,7 +316,7 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
   json finance = Document(w, "camden-admin",
                           {"case-report", "report=Finance", "from=2025-03-03", "to=2025-03-09"});
   CHECK(finance["format"] == "nrpf-case-report/1");
-  CHECK(finance["report"] == "finance");
+  CHECK(finance["report"] == "Finance");
   CHECK(finance["organisations"] == json::array({"camden"}));
   REQUIRE(finance["rows"].size() == 1);
   CHECK(finance["rows"][0]["case_id"] == camden);
@@ -324,6 +335,9 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
   // performance monitoring, not the admins' reports.
   CHECK(w.User("camden-admin").Run({"case-report", "report=Finance", "organisation_id=leeds"}).code == 5);
   CHECK(w.User("camden-cw1").Run({"case-report", "report=Finance"}).code == 5);
+  const HttpResult not_theirs = HttpAs(w.Token("camden-cw1"), w.server.http(), "GET", "/v1/case_report?report=Finance");
+  CHECK(ReasonOf(not_theirs) == "role_not_permitted");
+  CHECK(not_theirs.body.find("Performance is every user's") != std::string::npos);
   const json performance = Document(w, "camden-cw1", {"case-report", "report=Performance", "from=2025-01-01"});
   REQUIRE(performance["rows"].size() == 1);
   CHECK(performance["rows"][0]["caseworker_id"] == "camden-cw1");
@@ -339,8 +353,9 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
   const std::string ns = w.Token("admin");
   const std::string at = w.server.http();
   CHECK(ReasonOf(HttpAs(ns, at, "GET", "/v1/case_report?report=Finance")) == "no_personal_data");
-  CHECK(ReasonOf(HttpAs(ns, at, "GET", "/v1/case_report?report=Performance&legislation=CareAct2014")) ==
-        "no_personal_data");
+  const HttpResult by_law = HttpAs(ns, at, "GET", "/v1/case_report?report=Performance&legislation=CareAct2014");
+  CHECK(ReasonOf(by_law) == "no_personal_data");
+  CHECK(HttpFields(by_law) == std::vector<std::string>{"legislation no_personal_data"});
   HttpResult counts = HttpAs(ns, at, "GET", "/v1/case_report?report=Performance");
   CHECK(counts.status == 200);
   CHECK(json::parse(counts.body)["organisations"].size() == 2);
@@ -353,6 +368,9 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
         "period_invalid");
   CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&from=2999-01-01")) == "period_invalid");
   CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&team_id=team-z")) == "team_not_found");
+  CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&period=Quarter")) == "period_invalid");
+  const HttpResult yes = HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&csv=yes");
+  CHECK(HttpFields(yes) == std::vector<std::string>{"csv invalid_json"});
   CHECK(ReasonOf(HttpAs(w.Token("ho-admin"), at, "GET", "/v1/case_report?report=Finance&team_id=team-a")) ==
         "organisation_id_invalid");
 
@@ -363,6 +381,10 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
   CHECK(csv.body.rfind("case_id,organisation,team_id,", 0) == 0);
   CHECK(csv.headers["content-disposition"] ==
         "attachment; filename=\"finance-camden-start-to-" + to_today["to"].get<std::string>() + ".csv\"");
+  HttpResult narrowed =
+      HttpAs(admin, at, "GET", "/v1/case_report?report=ThousandDay&team_id=team-a&legislation=CareAct2014&to=2025-06-30");
+  CHECK(narrowed.headers["content-disposition"] ==
+        "attachment; filename=\"thousand-day-camden-team-a-CareAct2014-as-of-2025-06-30.json\"");
   CHECK(csv.body.find("\r\n" + camden + ",camden,team-a,camden-cw1,ChildrenAct1989S17,") != std::string::npos);
 }
 
