@@ -126,8 +126,11 @@ Support SupportWithin(const domain::SupportPeriod& p, std::int64_t last_day, std
 
 std::int64_t Cost(std::int64_t pence_days) { return (pence_days + 3) / 7; }
 
-// A mean of days, to a tenth of a day.
-double Tenths(double days) { return std::round(days * 10.0) / 10.0; }
+// The mean of `n` values adding up to `sum`, to a tenth; null for none.
+json MeanTenths(std::int64_t sum, std::int64_t n) {
+  if (n == 0) return nullptr;
+  return std::round(static_cast<double>(sum) / static_cast<double>(n) * 10.0) / 10.0;
+}
 
 // The rate in force on `day` of period `p`, which counts to `last_day`, if
 // support was given that day.
@@ -189,9 +192,9 @@ void Finance(const ReadProjections& read, CaseReport* r) {
                {"weekly_costs_on_to_date_pence", weekly_at_end},
                {"cost_in_period_pence", in_period},
                {"cost_to_date_pence", to_date},
-               {"mean_cost_in_period_per_case_pence", cases == 0 ? json(nullptr) : json((in_period + cases / 2) / cases)},
-               {"mean_days_supported_in_period",
-                cases == 0 ? json(nullptr) : json(Tenths(static_cast<double>(days_in_period) / static_cast<double>(cases)))}};
+               {"mean_cost_in_period_per_case_pence",
+                cases == 0 ? json(nullptr) : json((in_period + cases / 2) / cases)},
+               {"mean_days_supported_in_period", MeanTenths(days_in_period, cases)}};
 }
 
 // ---- referrals ----
@@ -222,7 +225,8 @@ void Referrals(const ReadProjections& read, CaseReport* r) {
     Count(&by_legislation, Name(c.legislation));
     Count(&by_nationality, nationality.empty() ? "(not recorded)" : nationality);
     r->rows.push_back(json::array({c.case_id, c.organisation_id, period, c.referral_date, c.team_id, c.caseworker_id,
-                                   Name(c.household_type), Name(c.legislation), dependants, c.urgent, !c.rtpf_lookup_id.empty(), Name(c.status)}));
+                                   Name(c.household_type), Name(c.legislation), dependants, c.urgent,
+                                   !c.rtpf_lookup_id.empty(), Name(c.status)}));
   });
   // Small counts are merged: a narrow report must not tell one person's
   // nationality (and no row does).
@@ -296,9 +300,7 @@ void Resolution(const ReadProjections& read, CaseReport* r) {
                {"closed_in_period", closed},
                {"by_immigration_status", std::move(by_status)},
                {"closed_in_period_by_reason", std::move(by_reason)},
-               {"mean_days_to_resolution",
-                resolution_days.empty() ? json(nullptr)
-                                        : json(Tenths(static_cast<double>(sum) / static_cast<double>(resolution_days.size())))},
+               {"mean_days_to_resolution", MeanTenths(sum, static_cast<std::int64_t>(resolution_days.size()))},
                {"median_days_to_resolution", Median(resolution_days)}};
 }
 
@@ -348,10 +350,7 @@ using Counts = std::array<std::int64_t, kCounts>;
 
 // The counts in column order, after organisation, team and caseworker.
 json CountColumns(const Counts& n) {
-  const json mean_review =
-      n[kAlertsClosed] == 0
-          ? json(nullptr)
-          : json(Tenths(static_cast<double>(n[kAlertReviewDays]) / static_cast<double>(n[kAlertsClosed])));
+  const json mean_review = MeanTenths(n[kAlertReviewDays], n[kAlertsClosed]);
   return json::array({n[kOpenReferrals], n[kOpenSupported], n[kThousandDay], n[kNewReferrals], n[kClosed],
                       n[kAlertsRaised], n[kAlertsClosed], mean_review, n[kQueriesRaised], n[kQueriesAnswered],
                       n[kClocksMet], n[kClocksBreached], n[kClocksRunning]});

@@ -209,7 +209,9 @@ class BinarySession final : public StreamSession<BinarySession<Stream>, Stream> 
     if (!a.media_type.empty()) {
       // A document: its pieces count against the write queue like any frame,
       // so reading pauses until they drain.
-      for (std::string& f : api::DocumentFrames(a.request_id, a.media_type, a.document, a.filename)) this->Queue(std::move(f));
+      for (std::string& f : api::DocumentFrames(a.request_id, a.media_type, a.document, a.filename)) {
+        this->Queue(std::move(f));
+      }
       return;
     }
     this->Queue(std::move(a.frame));

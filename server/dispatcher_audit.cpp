@@ -6,11 +6,11 @@
 // read RocksDB and run on the worker pool.
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <filesystem>
 #include <functional>
 #include <initializer_list>
-#include <atomic>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
@@ -72,7 +72,10 @@ std::string FileName(std::initializer_list<std::string_view> parts, std::string_
   for (std::string_view part : parts) {
     if (part.empty()) continue;
     if (!name.empty()) name += '-';
-    for (char c : part) name += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ? c : '_';
+    for (char c : part) {
+      const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      name += plain ? c : '_';
+    }
   }
   const std::string_view ext = media_type.rfind("text/csv", 0) == 0    ? ".csv"
                                : media_type.rfind("text/html", 0) == 0 ? ".html"
@@ -174,7 +177,9 @@ Result<replay::CaseReportOptions> CaseReportOptionsOf(const fb::CaseReport& b, s
   const std::string today = domain::IsoDate(domain::LondonDate(now_us));
   o.to = b.to() != nullptr ? Str(b.to()) : today;
   const bool from_ok = o.from.empty() || domain::IsIsoDate(o.from);
-  if (!from_ok) problems.push_back({"from", "from_invalid", "from must be a day of the calendar from 1900, YYYY-MM-DD"});
+  if (!from_ok) {
+    problems.push_back({"from", "from_invalid", "from must be a day of the calendar from 1900, YYYY-MM-DD"});
+  }
   const bool to_ok = domain::IsIsoDate(o.to);
   if (!to_ok) problems.push_back({"to", "to_invalid", "to must be a day of the calendar from 1900, YYYY-MM-DD"});
   // Nothing has happened after today: a period that ends later is counted to today.

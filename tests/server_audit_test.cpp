@@ -381,8 +381,9 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
   CHECK(csv.body.rfind("case_id,organisation,team_id,", 0) == 0);
   CHECK(csv.headers["content-disposition"] ==
         "attachment; filename=\"finance-camden-start-to-" + to_today["to"].get<std::string>() + ".csv\"");
-  HttpResult narrowed =
-      HttpAs(admin, at, "GET", "/v1/case_report?report=ThousandDay&team_id=team-a&legislation=CareAct2014&to=2025-06-30");
+  HttpResult narrowed = HttpAs(admin, at, "GET",
+                               "/v1/case_report?report=ThousandDay&team_id=team-a&legislation=CareAct2014"
+                               "&to=2025-06-30");
   CHECK(narrowed.headers["content-disposition"] ==
         "attachment; filename=\"thousand-day-camden-team-a-CareAct2014-as-of-2025-06-30.json\"");
   CHECK(csv.body.find("\r\n" + camden + ",camden,team-a,camden-cw1,ChildrenAct1989S17,") != std::string::npos);

@@ -651,7 +651,8 @@ TEST_CASE("a case read shows the date it was last reopened, to its council and t
   CHECK_FALSE(metadata->applicant.details);
 }
 
-TEST_CASE("a case read is answered only once its record is durable, and with no data when the record fails", "[domain][access]") {
+TEST_CASE("a case read is answered only once its record is durable, and with no data when the record fails",
+          "[domain][access]") {
   FailingFileSystem::Switches disk;
   std::unique_ptr<rocksdb::Env> env = FailingEnv(&disk);
   World w(kWorldStart, {}, [&](ledger::LedgerOptions& o) { o.env = env.get(); });
