@@ -521,6 +521,21 @@ std::string CaseReportJson(const CaseReport& r) {
   return j.dump(1);
 }
 
+std::string CaseReportTotalsCsv(const CaseReport& r) {
+  std::string out = "total,key,value\r\n";
+  const auto line = [&](const std::string& total, const std::string& key, const json& value) {
+    out += CsvField(total) + "," + CsvField(key) + "," + CsvField(value) + "\r\n";
+  };
+  for (const auto& [total, value] : r.totals.items()) {
+    if (!value.is_object()) {
+      line(total, "", value);
+      continue;
+    }
+    for (const auto& [key, count] : value.items()) line(total, key, count);
+  }
+  return out;
+}
+
 std::string CaseReportCsv(const CaseReport& r) {
   std::string out;
   for (std::size_t i = 0; i < r.columns.size(); ++i) out += (i == 0 ? "" : ",") + r.columns[i];

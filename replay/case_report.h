@@ -87,6 +87,10 @@ CaseReport BuildCaseReport(const projections::Projections& state, const CaseRepo
 std::string CaseReportJson(const CaseReport& report);
 // The rows under a header line, each field as CsvField.
 std::string CaseReportCsv(const CaseReport& report);
+// The totals under the header "total,key,value": a count or sum on a line
+// of its own ("cases,,12"), a breakdown a line a value
+// ("by_nationality,Ghanaian,6").
+std::string CaseReportTotalsCsv(const CaseReport& report);
 
 // One CSV field: empty for null, RFC 4180 quoting, and a leading ' on text
 // a spreadsheet would read as a formula (starting =, +, -, @, tab or CR).

@@ -12,7 +12,7 @@
 //   nrpf-replay proof   --data-dir DIR (--position P [--size N] | --consistency OLD NEW)
 //   nrpf-replay sla     --data-dir DIR --from TIME --to TIME [--council ID] [--as-of TIME] [--csv]
 //   nrpf-replay report  --data-dir DIR --report KIND [--from DATE] [--to DATE] [--council ID]
-//                       [--period P] [--csv] [--no-decrypt]
+//                       [--period P] [--csv [--totals]] [--no-decrypt]
 //
 // Common: --master-key FILE (default DIR/master.key; without it personal data
 // stays sealed), --json (machine-readable output on stdout).
@@ -66,7 +66,8 @@ struct Args {
 
 // Flags that take no value.
 bool IsSwitch(const std::string& f) {
-  return f == "--json" || f == "--no-decrypt" || f == "--compare" || f == "--csv" || f == "--help";
+  return f == "--json" || f == "--no-decrypt" || f == "--compare" || f == "--csv" || f == "--totals" ||
+         f == "--help";
 }
 
 int Usage() {
@@ -81,7 +82,7 @@ int Usage() {
                "       nrpf-replay proof   --data-dir DIR (--position P [--size N] | --consistency OLD NEW)\n"
                "       nrpf-replay sla     --data-dir DIR --from TIME --to TIME [--council ID] [--as-of TIME] [--csv]\n"
                "       nrpf-replay report  --data-dir DIR --report KIND [--from DATE] [--to DATE] [--council ID]\n"
-               "                           [--period P] [--csv] [--no-decrypt]\n"
+               "                           [--period P] [--csv [--totals]] [--no-decrypt]\n"
                "common: --master-key FILE, --json. TIME is YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC).\n");
   return kUsage;
 }
@@ -466,7 +467,9 @@ int Report(const Args& a) {
     }
   }
   const replay::CaseReport r = replay::BuildCaseReport(**state, ro);
-  const std::string out = a.Has("--csv") ? replay::CaseReportCsv(r) : replay::CaseReportJson(r) + "\n";
+  const std::string out = !a.Has("--csv")   ? replay::CaseReportJson(r) + "\n"
+                          : a.Has("--totals") ? replay::CaseReportTotalsCsv(r)
+                                              : replay::CaseReportCsv(r);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kOk;
 }

@@ -555,7 +555,8 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         return true;
       }
       const bool csv = b->csv();
-      Submit(call, [this, id, user, options = std::move(*options), csv]() mutable -> Answer {
+      const bool totals = b->totals();
+      Submit(call, [this, id, user, options = std::move(*options), csv, totals]() mutable -> Answer {
         domain::CaseService::ReportScope scope;
         scope.organisation_id = options.organisations.empty() ? std::string() : options.organisations.front();
         scope.team_id = options.team_id;
@@ -587,8 +588,9 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         return ReportAnswer(
             id, csv,
             {replay::CaseReportFileStem(options.kind), covered, options.team_id, options.caseworker_id, legislation,
-             household, from, from.empty() ? "as-of" : "to", options.to},
-            [&] { return replay::CaseReportCsv(report); }, [&] { return replay::CaseReportJson(report); });
+             household, from, from.empty() ? "as-of" : "to", options.to, csv && totals ? "totals" : ""},
+            [&] { return totals ? replay::CaseReportTotalsCsv(report) : replay::CaseReportCsv(report); },
+            [&] { return replay::CaseReportJson(report); });
       }, done);
       return true;
     }

@@ -275,6 +275,13 @@ TEST_CASE("the referrals report names a nationality only when five or more appli
   replay::CaseReport r = ReportOf(w, For(replay::CaseReportKind::kReferrals, "2025-03-01", "2025-03-03"));
   CHECK(r.rows.size() == 6);
   CHECK(r.totals["by_nationality"] == json({{"Nigerian", 5}, {"(fewer than 5 each)", 1}}));
+  // The totals as a spreadsheet takes them, a line each.
+  const std::string totals = replay::CaseReportTotalsCsv(r);
+  CHECK(totals.rfind("total,key,value\r\n", 0) == 0);
+  CHECK(totals.find("\r\ncases,,6\r\n") != std::string::npos);
+  CHECK(totals.find("\r\nby_nationality,Nigerian,5\r\n") != std::string::npos);
+  CHECK(totals.find("\r\nby_nationality,(fewer than 5 each),1\r\n") != std::string::npos);
+  CHECK(totals.find("\r\nby_period,2025-03,6\r\n") != std::string::npos);
   // Narrowed to the one Ghanaian's household type: still not named.
   replay::CaseReportOptions o = For(replay::CaseReportKind::kReferrals, "2025-03-01", "2025-03-03");
   o.caseworker_id = "camden-cw1";

@@ -281,6 +281,10 @@ TEST_CASE("every nrpf-replay subcommand runs on a generated caseload", "[replay]
   Run referrals = RunCommand(bin + " report" + dir + " --report referrals --period financial_year --csv");
   CHECK(referrals.exit_code == 0);
   CHECK(referrals.out.rfind("case_id,organisation,period,referral_date,", 0) == 0);
+  Run totals = RunCommand(bin + " report" + dir + " --report Referrals --csv --totals");
+  CHECK(totals.exit_code == 0);
+  CHECK(totals.out.rfind("total,key,value\r\n", 0) == 0);
+  CHECK(totals.out.find("\r\ncases,,") != std::string::npos);
   CHECK(RunCommand(bin + " report" + dir + " --report nonsense 2>/dev/null").exit_code == 2);
   Run rebuild = RunCommand(bin + " rebuild" + dir + " --compare --scratch " + out.Sub("scratch") + " --json");
   CHECK(rebuild.exit_code == 0);

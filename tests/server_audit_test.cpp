@@ -369,6 +369,9 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
   CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&from=2999-01-01")) == "period_invalid");
   CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&team_id=team-z")) == "team_not_found");
   CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&period=Quarter")) == "period_invalid");
+  const HttpResult sums = HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&csv=true&totals=true");
+  CHECK(sums.body.rfind("total,key,value\r\ncases,,1\r\n", 0) == 0);
+  CHECK(sums.headers.at("content-disposition").find("-totals.csv\"") != std::string::npos);
   const HttpResult yes = HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&csv=yes");
   CHECK(HttpFields(yes) == std::vector<std::string>{"csv invalid_json"});
   CHECK(ReasonOf(HttpAs(w.Token("ho-admin"), at, "GET", "/v1/case_report?report=Finance&team_id=team-a")) ==
