@@ -25,6 +25,7 @@ constexpr std::string_view kKindLower[] = {"finance", "referrals", "resolution",
 constexpr std::string_view kKindStems[] = {"finance", "referrals", "resolution", "performance", "thousand-day"};
 constexpr std::string_view kPeriodNames[] = {"Week", "Month", "Quarter", "Year", "FinancialYear"};
 constexpr std::string_view kPeriodLower[] = {"week", "month", "quarter", "year", "financial_year"};
+constexpr std::string_view kPeriodStems[] = {"week", "month", "quarter", "year", "financial-year"};
 
 // The index of `name` in `names` or `lower`.
 template <std::size_t N>
@@ -233,13 +234,13 @@ void Referrals(const ReadProjections& read, CaseReport* r) {
   json counted = json::object();
   std::int64_t merged = 0;
   for (const auto& [nationality, n] : by_nationality.items()) {
-    if (n.get<std::int64_t>() >= kMinNationalityCount || nationality == "(not recorded)") {
+    if (n.get<std::int64_t>() >= kMinNationalityCount) {
       counted[nationality] = n;
     } else {
       merged += n.get<std::int64_t>();
     }
   }
-  if (merged > 0) counted["(fewer than 5 each)"] = merged;
+  if (merged > 0) counted["(fewer than " + std::to_string(kMinNationalityCount) + " each)"] = merged;
   by_nationality = std::move(counted);
   r->totals = {{"cases", cases},
                {"by_period", std::move(by_period)},
@@ -421,6 +422,7 @@ void PerformanceReport(const ReadProjections& read, CaseReport* r) {
 
 std::string_view CaseReportName(CaseReportKind kind) { return kKindNames[static_cast<std::size_t>(kind)]; }
 std::string_view CaseReportFileStem(CaseReportKind kind) { return kKindStems[static_cast<std::size_t>(kind)]; }
+std::string_view CaseReportFileStem(ReportPeriod period) { return kPeriodStems[static_cast<std::size_t>(period)]; }
 std::string_view ReportPeriodName(ReportPeriod period) { return kPeriodNames[static_cast<std::size_t>(period)]; }
 
 std::optional<CaseReportKind> CaseReportFromName(std::string_view name) {

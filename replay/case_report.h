@@ -41,8 +41,10 @@ enum class ReportPeriod { kWeek, kMonth, kQuarter, kYear, kFinancialYear };
 // As the API names them ("Finance", "ThousandDay"; "FinancialYear").
 std::string_view CaseReportName(CaseReportKind kind);
 std::string_view ReportPeriodName(ReportPeriod period);
-// A report's part of a file name: "finance", "thousand-day".
+// A report's (or a period's) part of a file name: "finance", "thousand-day";
+// "financial-year".
 std::string_view CaseReportFileStem(CaseReportKind kind);
+std::string_view CaseReportFileStem(ReportPeriod period);
 // By the API's name or in lower case with '_' ("thousand_day", "financial_year").
 std::optional<CaseReportKind> CaseReportFromName(std::string_view name);
 std::optional<ReportPeriod> ReportPeriodFromName(std::string_view name);

@@ -443,6 +443,10 @@ int Report(const Args& a) {
   const std::optional<replay::CaseReportKind> kind = replay::CaseReportFromName(a.Get("--report"));
   const std::optional<replay::ReportPeriod> period = replay::ReportPeriodFromName(a.Get("--period", "month"));
   if (!kind || !period) return Usage();
+  // As the server refuses them: a period counts Referrals only; totals are a CSV.
+  if ((a.Has("--period") && *kind != replay::CaseReportKind::kReferrals) || (a.Has("--totals") && !a.Has("--csv"))) {
+    return Usage();
+  }
   replay::CaseReportOptions ro;
   ro.kind = *kind;
   ro.period = *period;

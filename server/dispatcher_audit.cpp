@@ -195,6 +195,9 @@ Result<replay::CaseReportOptions> CaseReportOptionsOf(const fb::CaseReport& b, s
       o.period = static_cast<replay::ReportPeriod>(*b.period());
     }
   }
+  if (b.totals() && !b.csv()) {
+    problems.push_back({"totals", "totals_invalid", "totals asks for the CSV of the totals: give csv too"});
+  }
   if (b.legislation() && known(*b.legislation(), domain::fb::Legislation::MAX, "legislation", "unknown legislation")) {
     o.legislation = *b.legislation();
   }
@@ -588,7 +591,9 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         return ReportAnswer(
             id, csv,
             {replay::CaseReportFileStem(options.kind), covered, options.team_id, options.caseworker_id, legislation,
-             household, from, from.empty() ? "as-of" : "to", options.to, csv && totals ? "totals" : ""},
+             household,
+             options.kind == replay::CaseReportKind::kReferrals ? replay::CaseReportFileStem(options.period) : "",
+             from, from.empty() ? "as-of" : "to", options.to, csv && totals ? "totals" : ""},
             [&] { return totals ? replay::CaseReportTotalsCsv(report) : replay::CaseReportCsv(report); },
             [&] { return replay::CaseReportJson(report); });
       }, done);

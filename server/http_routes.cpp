@@ -165,7 +165,7 @@ std::string CorsHeaders(std::string_view origin, const std::vector<std::string>&
         "Access-Control-Allow-Headers: Authorization, Content-Type, Idempotency-Key, If-Match\r\n"
         "Access-Control-Max-Age: 600\r\n";
   } else {
-    out += "Access-Control-Expose-Headers: Retry-After\r\n";
+    out += "Access-Control-Expose-Headers: Retry-After, Content-Disposition\r\n";
   }
   return out;
 }

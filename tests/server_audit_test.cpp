@@ -293,6 +293,12 @@ TEST_CASE("the replay reports come through the server as the documents nrpf-repl
   CHECK(csv.status == 200);
   CHECK(csv.headers["content-type"] == "text/csv; charset=utf-8");
   CHECK(csv.headers["content-disposition"] == "attachment; filename=\"sla-compliance-all-councils.csv\"");
+  // A file name is made of letters, digits, '-', '_' and '.', whatever was asked.
+  HttpResult odd = HttpAs(w.Token("ho-admin"), w.server.http(), "GET",
+                          "/v1/sla_compliance?from_us=0&csv=true&organisation_id=a%22%0D%0AX-Evil:%201");
+  CHECK(odd.status == 200);
+  CHECK(odd.headers.count("x-evil") == 0);
+  CHECK(odd.headers["content-disposition"] == "attachment; filename=\"sla-compliance-a___X-Evil__1.csv\"");
 
   // The live projections equal a rebuild from the log, and no dump is left.
   json cmp = Document(w, "auditor-1", {"compare-projections"});
@@ -337,6 +343,7 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
   CHECK(w.User("camden-cw1").Run({"case-report", "report=Finance"}).code == 5);
   const HttpResult not_theirs = HttpAs(w.Token("camden-cw1"), w.server.http(), "GET", "/v1/case_report?report=Finance");
   CHECK(ReasonOf(not_theirs) == "role_not_permitted");
+  CHECK(HttpFields(not_theirs) == std::vector<std::string>{"report role_not_permitted"});
   CHECK(not_theirs.body.find("Performance is every user's") != std::string::npos);
   const json performance = Document(w, "camden-cw1", {"case-report", "report=Performance", "from=2025-01-01"});
   REQUIRE(performance["rows"].size() == 1);
@@ -372,6 +379,7 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
   const HttpResult sums = HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&csv=true&totals=true");
   CHECK(sums.body.rfind("total,key,value\r\ncases,,1\r\n", 0) == 0);
   CHECK(sums.headers.at("content-disposition").find("-totals.csv\"") != std::string::npos);
+  CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&totals=true")) == "totals_invalid");
   const HttpResult yes = HttpAs(admin, at, "GET", "/v1/case_report?report=Finance&csv=yes");
   CHECK(HttpFields(yes) == std::vector<std::string>{"csv invalid_json"});
   CHECK(ReasonOf(HttpAs(w.Token("ho-admin"), at, "GET", "/v1/case_report?report=Finance&team_id=team-a")) ==

@@ -421,7 +421,7 @@ TEST_CASE("HTTP listener: pages of the configured web origins may call it, other
   HttpResult answer = Http(server.http(), "POST", "/v1/get_counters", "{}", {{"Origin", "http://localhost:3000"}});
   CHECK(answer.status == 401);
   CHECK(answer.headers["access-control-allow-origin"] == "http://localhost:3000");
-  CHECK(answer.headers["access-control-expose-headers"] == "Retry-After");
+  CHECK(answer.headers["access-control-expose-headers"] == "Retry-After, Content-Disposition");
   // A body too large is refused before it is read, and still to the page.
   HttpResult large = Http(server.http(), "POST", "/v1/get_counters", std::string(4096, ' '),
                           {{"Origin", "http://localhost:3000"}});
