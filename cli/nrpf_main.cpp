@@ -21,8 +21,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -47,6 +49,7 @@ struct Args {
   std::string password_file;
   std::string new_password_file;
   std::string input;
+  std::string save_dir;  // --save DIR: a document goes to DIR/<its file name>
   std::string command_id;
   std::optional<std::uint64_t> expected_version;
   bool json = false;
@@ -78,6 +81,7 @@ constexpr const char* kFlags =
     "  --new-password-file FILE  change-password's new password ($NRPF_NEW_PASSWORD)\n"
     "  --json                    print the answer as JSON (errors too, on stdout)\n"
     "  --input FILE|-            the request's fields as a JSON body, from a file or stdin\n"
+    "  --save DIR                a report or export: save it in DIR under its own name, never over a file\n"
     "  --command-id ID           idempotency key: a retry with the same id and request writes nothing\n"
     "  --expected-version N      refuse the command if the case has moved past version N\n"
     "  --timeout SECONDS         how long to wait for an answer\n"
@@ -146,6 +150,8 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
       a->new_password_file = *v;
     } else if (arg == "--input" && (v = value())) {
       a->input = *v;
+    } else if (arg == "--save" && (v = value())) {
+      a->save_dir = *v;
     } else if (arg == "--command-id" && (v = value())) {
       a->command_id = *v;
     } else if (arg == "--expected-version" && number(&n)) {
@@ -165,6 +171,34 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
     }
   }
   return true;
+}
+
+// --save: the document in `dir` under the name the server gave it, created
+// new (an existing file is never written over); its path on stdout.
+int SaveDocument(const std::string& dir, const api::fb::Document* d, const std::string& document) {
+  if (d == nullptr || d->filename() == nullptr || d->filename()->size() == 0) {
+    std::fprintf(stderr, "nrpf: the answer has no file name to save it under; leave out --save\n");
+    return kExitFailure;
+  }
+  const std::string name = d->filename()->str();
+  if (name.find('/') != std::string::npos || name.front() == '.') {
+    std::fprintf(stderr, "nrpf: the server named the document %s, which is not a plain file name\n", name.c_str());
+    return kExitFailure;
+  }
+  const std::string path = (std::filesystem::path(dir) / name).string();
+  std::FILE* f = std::fopen(path.c_str(), "wbx");  // x: fails if it exists
+  if (f == nullptr) {
+    std::fprintf(stderr, "nrpf: cannot create %s: %s\n", path.c_str(), std::strerror(errno));
+    return kExitFailure;
+  }
+  const bool written = std::fwrite(document.data(), 1, document.size(), f) == document.size();
+  if (std::fclose(f) != 0 || !written) {
+    std::fprintf(stderr, "nrpf: cannot write %s\n", path.c_str());
+    std::remove(path.c_str());
+    return kExitFailure;
+  }
+  std::printf("%s\n", path.c_str());
+  return kExitOk;
 }
 
 std::optional<std::string> ReadFile(const std::string& path) {
@@ -317,6 +351,7 @@ int Run(Args& a) {
   const api::fb::Response* r = api::VerifiedResponse(*answer);
   const Status status = api::StatusOf(r->error());
   if (status.ok() && r->body_type() == api::fb::Reply::Document) {
+    if (!a.save_dir.empty()) return SaveDocument(a.save_dir, r->body_as_Document(), document);
     // The replay reports: the document itself, as nrpf-replay writes it.
     std::fwrite(document.data(), 1, document.size(), stdout);
     if (!document.empty() && document.back() != '\n') std::fputc('\n', stdout);

@@ -318,6 +318,24 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
                      "applicant.date_of_birth=1970-01-01", "household_type=AdultWithCareNeeds",
                      "legislation=CareAct2014", "referral_date=2025-04-01"});
 
+  // Saved under its own name, never over a file.
+  const std::string saved = w.dir.Sub("downloads");
+  std::filesystem::create_directories(saved);
+  CliResult save = w.User("camden-admin").Run(
+      {"--save", saved, "case-report", "report=Finance", "from=2025-03-03", "to=2025-03-09", "csv=true"});
+  CHECK(save.code == 0);
+  const std::string file = saved + "/finance-camden-2025-03-03-to-2025-03-09.csv";
+  CHECK(save.out == file + "\n");
+  std::ifstream saved_csv(file);
+  std::string header;
+  std::getline(saved_csv, header);
+  CHECK(header == "case_id,organisation,team_id,caseworker_id,legislation,household_type,status,support_start,"
+                  "support_end,person_costs_weekly_pence,accommodation_costs_weekly_pence,weekly_costs_pence,"
+                  "days_supported,cost_in_period_pence,days_supported_to_date,cost_to_date_pence,support_periods\r");
+  CHECK(w.User("camden-admin")
+            .Run({"--save", saved, "case-report", "report=Finance", "from=2025-03-03", "to=2025-03-09", "csv=true"})
+            .code != 0);  // the file is there already
+
   // A week of support at 210 pounds a week.
   json finance = Document(w, "camden-admin",
                           {"case-report", "report=Finance", "from=2025-03-03", "to=2025-03-09"});
