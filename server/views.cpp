@@ -55,13 +55,16 @@ Offset<fb::ImmigrationView> BuildImmigration(Builder& fbb, const domain::Immigra
   return b.Finish();
 }
 
-Offset<fb::AlertView> BuildAlert(Builder& fbb, const domain::AlertState& a) {
-  return fb::CreateAlertViewDirect(fbb, a.alert_id.c_str(), a.kind, a.query_id.c_str(), a.caseworker_id.c_str(),
+// `full`: the reader may see what the alert is about (its kind).
+Offset<fb::AlertView> BuildAlert(Builder& fbb, const domain::AlertState& a, bool full) {
+  return fb::CreateAlertViewDirect(fbb, a.alert_id.c_str(), full ? flatbuffers::Optional(a.kind) : flatbuffers::nullopt,
+                                   a.query_id.c_str(), a.caseworker_id.c_str(),
                                    a.raised_at_us, a.raised_position, a.open, a.closed_at_us, a.closed_by.c_str(),
                                    a.open ? flatbuffers::nullopt : flatbuffers::Optional(a.because));
 }
 
-Offset<fb::QueryView> BuildQuery(Builder& fbb, const domain::QueryState& q) {
+// `full`: the reader may see what the query is about (topic, urgency).
+Offset<fb::QueryView> BuildQuery(Builder& fbb, const domain::QueryState& q, bool full) {
   auto id = fbb.CreateString(q.query_id);
   auto raised_by = fbb.CreateString(q.raised_by);
   auto question = OptionalText(fbb, q.question);
@@ -70,9 +73,11 @@ Offset<fb::QueryView> BuildQuery(Builder& fbb, const domain::QueryState& q) {
   fb::QueryViewBuilder b(fbb);
   b.add_query_id(id);
   b.add_direction(q.direction);
-  b.add_topic(q.topic);
-  b.add_urgent(q.urgent);
-  b.add_urgent_reason(q.urgent_reason);
+  if (full) {
+    b.add_topic(q.topic);
+    b.add_urgent(q.urgent);
+    b.add_urgent_reason(q.urgent_reason);
+  }
   b.add_sla_policy_version(q.sla_policy_version);
   b.add_raised_at_us(q.raised_at_us);
   b.add_raised_by(raised_by);
@@ -115,8 +120,9 @@ Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead&
   auto dependants = Vector(fbb, c.dependants, BuildPerson);
   auto finance = full ? BuildFinance(fbb, c.finance) : Offset<fb::FinanceView>();
   auto immigration = full ? BuildImmigration(fbb, c.immigration) : Offset<fb::ImmigrationView>();
-  auto alerts = Vector(fbb, c.alerts, BuildAlert);
-  auto queries = Vector(fbb, c.queries, BuildQuery);
+  auto alerts = Vector(fbb, c.alerts, [full](Builder& b, const domain::AlertState& a) { return BuildAlert(b, a, full); });
+  auto queries =
+      Vector(fbb, c.queries, [full](Builder& b, const domain::QueryState& q) { return BuildQuery(b, q, full); });
   auto advice = Vector(fbb, c.advice, [](Builder& b, const domain::AdviceRecord& a) {
     return fb::CreateAdviceViewDirect(b, a.advised_on.c_str(), a.of, a.recorded_at_us, a.recorded_by.c_str(),
                                       a.note ? a.note->c_str() : nullptr);
@@ -133,12 +139,14 @@ Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead&
   b.add_team_id(team);
   b.add_caseworker_id(caseworker);
   b.add_status(c.status);
-  b.add_household_type(c.household_type);
-  b.add_legislation(c.legislation);
+  if (full) {
+    b.add_household_type(c.household_type);
+    b.add_legislation(c.legislation);
+    b.add_advised_details_shared(c.advised_details_shared);
+    b.add_urgent(c.urgent);
+    b.add_urgent_reason(c.urgent_reason);
+  }
   b.add_referral_date(referral);
-  b.add_advised_details_shared(c.advised_details_shared);
-  b.add_urgent(c.urgent);
-  b.add_urgent_reason(c.urgent_reason);
   b.add_sla_policy_version(c.sla_policy_version);
   b.add_created_at_us(c.created_at_us);
   b.add_created_by(created_by);
@@ -177,7 +185,7 @@ Offset<fb::Caseload> BuildCaseload(Builder& fbb, const std::vector<projections::
     // not hold rather than show defaults.
     const bool full = !r.metadata_only;
     std::vector<Offset<fb::AlertView>> alerts;
-    for (const domain::AlertState& a : r.alerts) alerts.push_back(BuildAlert(b, a));
+    for (const domain::AlertState& a : r.alerts) alerts.push_back(BuildAlert(b, a, full));
     return fb::CreateCaseRowDirect(
         b, r.case_id.c_str(), r.status, r.team_id.c_str(), r.caseworker_id.c_str(),
         full ? flatbuffers::Optional(r.legislation) : flatbuffers::nullopt,

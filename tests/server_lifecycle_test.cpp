@@ -197,11 +197,27 @@ TEST_CASE("a case lives its whole life through nrpf-ledgerd and nrpf, and surviv
   CHECK(m->finance() == nullptr);
   CHECK(m->immigration() == nullptr);
   CHECK(m->dependants()->size() == 0);
+  // What the case is about is absent, never a default that reads like a fact.
+  CHECK_FALSE(m->household_type().has_value());
+  CHECK_FALSE(m->legislation().has_value());
+  CHECK_FALSE(m->urgent().has_value());
+  CHECK_FALSE(m->urgent_reason().has_value());
+  CHECK_FALSE(m->advised_details_shared().has_value());
+  REQUIRE(m->queries()->size() >= 1);
   for (const auto* query : *m->queries()) {
-    CHECK(query->topic() == domain::fb::QueryTopic::StatusUpdate);
-    CHECK_FALSE(query->urgent());
+    CHECK_FALSE(query->topic().has_value());
+    CHECK_FALSE(query->urgent().has_value());
     CHECK(query->question() == nullptr);
   }
+  REQUIRE(m->alerts()->size() >= 1);
+  for (const auto* alert : *m->alerts()) CHECK_FALSE(alert->kind().has_value());
+  // The council's own view has them all.
+  const auto* own = w.Ok("camden-cw1", {"get-case", "case_id=1"})->body_as_CaseView();
+  CHECK(own->household_type() == domain::fb::HouseholdType::FamilyWithChildren);
+  CHECK(own->urgent() == false);
+  CHECK(own->advised_details_shared().has_value());
+  CHECK(own->queries()->Get(0)->topic().has_value());
+  CHECK(own->alerts()->Get(0)->kind().has_value());
   w.Ok("admin", {"remove-duplicate", "case_id=" + dup_id});
   CHECK(w.Refused("camden-cw2", {"record-advice", "of=DetailsSharedWithHomeOffice",
                                  "case_id=" + dup_id, "advised_on=2025-05-03"}, 7) == "case_removed");
