@@ -120,7 +120,8 @@ Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead&
   auto dependants = Vector(fbb, c.dependants, BuildPerson);
   auto finance = full ? BuildFinance(fbb, c.finance) : Offset<fb::FinanceView>();
   auto immigration = full ? BuildImmigration(fbb, c.immigration) : Offset<fb::ImmigrationView>();
-  auto alerts = Vector(fbb, c.alerts, [full](Builder& b, const domain::AlertState& a) { return BuildAlert(b, a, full); });
+  auto alerts =
+      Vector(fbb, c.alerts, [full](Builder& b, const domain::AlertState& a) { return BuildAlert(b, a, full); });
   auto queries =
       Vector(fbb, c.queries, [full](Builder& b, const domain::QueryState& q) { return BuildQuery(b, q, full); });
   auto advice = Vector(fbb, c.advice, [](Builder& b, const domain::AdviceRecord& a) {
