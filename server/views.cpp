@@ -238,7 +238,9 @@ Offset<fb::Organisations> BuildOrganisations(Builder& fbb, const std::vector<dom
   auto v = Vector(fbb, orgs, [](Builder& b, const domain::OrganisationState& o) {
     std::vector<Offset<fb::TeamView>> teams;
     for (const auto& [id, name] : o.teams) teams.push_back(fb::CreateTeamViewDirect(b, id.c_str(), name.c_str()));
-    return fb::CreateOrganisationViewDirect(b, o.organisation_id.c_str(), o.kind, o.name.c_str(), o.nation,
+    const bool council = o.kind == domain::fb::OrganisationKind::Council;
+    return fb::CreateOrganisationViewDirect(b, o.organisation_id.c_str(), o.kind, o.name.c_str(),
+                                            council ? flatbuffers::Optional(o.nation) : flatbuffers::nullopt,
                                             o.subscribed, &teams, o.version);
   });
   return fb::CreateOrganisations(fbb, v);

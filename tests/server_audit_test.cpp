@@ -385,6 +385,15 @@ TEST_CASE("case reports: a council's admins their own council, the Home Office e
   CHECK(counts.status == 200);
   CHECK(json::parse(counts.body)["organisations"].size() == 2);
 
+  // Only a council has a nation (its bank holidays); the others show none.
+  const json orgs = json::parse(HttpAs(ns, at, "GET", "/v1/list_organisations").body)["body"]["organisations"];
+  REQUIRE(orgs.size() >= 4);
+  for (const json& o : orgs) {
+    INFO(o.dump());
+    const bool has_nation = o.contains("nation") && !o["nation"].is_null();
+    CHECK(has_nation == (o["kind"] == "Council"));
+  }
+
   // Bad input names its field.
   const std::string admin = w.Token("camden-admin");
   CHECK(ReasonOf(HttpAs(admin, at, "GET", "/v1/case_report?from=2025-01-01")) == "report_invalid");
