@@ -901,14 +901,17 @@ class Decider {
 
 }  // namespace
 
-bool IsIsoDate(std::string_view date) {
-  if (!IsDateShaped(date)) return false;
+std::optional<std::chrono::year_month_day> ParseIsoDate(std::string_view date) {
+  if (!IsDateShaped(date)) return std::nullopt;
   const int y = std::stoi(std::string(date.substr(0, 4)));
   const unsigned m = static_cast<unsigned>(std::stoi(std::string(date.substr(5, 2))));
   const unsigned d = static_cast<unsigned>(std::stoi(std::string(date.substr(8, 2))));
-  return y >= 1900 && std::chrono::year_month_day(std::chrono::year(y), std::chrono::month(m),
-                                                  std::chrono::day(d)).ok();
+  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
+  if (y < 1900 || !ymd.ok()) return std::nullopt;
+  return ymd;
 }
+
+bool IsIsoDate(std::string_view date) { return ParseIsoDate(date).has_value(); }
 
 ledger::Actor ActorOf(const UserState& user) {
   return {user.user_id, user.organisation_id, std::string(fb::EnumNameRole(user.role))};

@@ -18,6 +18,7 @@
 #ifndef NRPF_DOMAIN_DECIDE_H_
 #define NRPF_DOMAIN_DECIDE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -81,6 +82,8 @@ Result<Decision> Decide(const Command& command, const DecideInput& input,
 // The actor fields recorded with the events of a decision.
 ledger::Actor ActorOf(const UserState& user);
 
+// The calendar date `date` writes as YYYY-MM-DD (from 1900), if it is one.
+std::optional<std::chrono::year_month_day> ParseIsoDate(std::string_view date);
 // True when `date` is a valid calendar date written YYYY-MM-DD.
 bool IsIsoDate(std::string_view date);
 

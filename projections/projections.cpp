@@ -290,15 +290,9 @@ void Projections::IndexPerson(const std::string& org, const std::string& case_id
   subjects_[subject] = {case_id, org};
 }
 
-namespace {
-
-// Counted in thousand_day_cases: open, financially supported, and first
-// supported on or before `thousand_days_ago` (DateDaysBefore(now, 1000)).
 bool IsThousandDayCase(const CaseState& c, const std::string& thousand_days_ago) {
   return c.status == fb::CaseStatus::OpenFinanciallySupported && c.finance.first_start_date <= thousand_days_ago;
 }
-
-}  // namespace
 
 HomeCounters Projections::Counters(const CounterScope& scope, std::int64_t now_us) const {
   HomeCounters out;

@@ -71,6 +71,11 @@ struct CaseloadFilter {
   bool my_cases = false;
 };
 
+// Counted in thousand_day_cases: open, financially supported, and first
+// supported on or before `thousand_days_ago` (the London date 1,000 days
+// before the day counted).
+bool IsThousandDayCase(const domain::CaseState& c, const std::string& thousand_days_ago);
+
 // One row of a caseload list: no personal data beyond what the list shows.
 struct CaseRow {
   std::string case_id;

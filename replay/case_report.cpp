@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "domain/calendar.h"
+#include "domain/decide.h"
 #include "domain/sla.h"
 #include "replay/case_fields.h"
 
@@ -39,10 +40,7 @@ std::optional<std::size_t> IndexOf(std::string_view name, const std::string_view
 
 // Days since 1970-01-01 of a YYYY-MM-DD date (checked by the caller).
 std::int64_t DayNumber(const std::string& date) {
-  const std::chrono::year_month_day ymd(std::chrono::year(std::stoi(date.substr(0, 4))),
-                                        std::chrono::month(static_cast<unsigned>(std::stoi(date.substr(5, 2)))),
-                                        std::chrono::day(static_cast<unsigned>(std::stoi(date.substr(8, 2)))));
-  return std::chrono::sys_days(ymd).time_since_epoch().count();
+  return std::chrono::sys_days(*domain::ParseIsoDate(date)).time_since_epoch().count();
 }
 
 std::string DateOfDay(std::int64_t day) {
@@ -369,10 +367,8 @@ void PerformanceReport(const ReadProjections& read, CaseReport* r) {
   ForEachCase(read, o, [&](const domain::CaseState& c, const projections::Projections& state) {
     Counts& n = by.try_emplace({c.organisation_id, c.team_id, c.caseworker_id}, Counts{}).first->second;
     if (c.status == fb::CaseStatus::OpenReferral) ++n[kOpenReferrals];
-    if (c.status == fb::CaseStatus::OpenFinanciallySupported) {
-      ++n[kOpenSupported];
-      if (c.finance.first_start_date <= thousand_days_ago) ++n[kThousandDay];
-    }
+    if (c.status == fb::CaseStatus::OpenFinanciallySupported) ++n[kOpenSupported];
+    if (projections::IsThousandDayCase(c, thousand_days_ago)) ++n[kThousandDay];
     if (InPeriod(c.referral_date, o)) ++n[kNewReferrals];
     if (c.status == fb::CaseStatus::Closed && InPeriod(c.closure_date, o)) ++n[kClosed];
     for (const domain::AlertState& a : c.alerts) {
