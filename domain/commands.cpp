@@ -40,6 +40,8 @@ NRPF_COMMAND_NAME(ReopenCase, "reopen_case");
 NRPF_COMMAND_NAME(FlagDuplicate, "flag_duplicate");
 NRPF_COMMAND_NAME(RemoveDuplicate, "remove_duplicate");
 NRPF_COMMAND_NAME(ChangeSlaPolicy, "change_sla_policy");
+NRPF_COMMAND_NAME(AssessEarlyEducation, "assess_early_education");
+NRPF_COMMAND_NAME(AssessChangeOfConditions, "assess_change_of_conditions");
 #undef NRPF_COMMAND_NAME
 
 template <typename T>

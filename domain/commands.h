@@ -155,6 +155,36 @@ struct CloseCase {
 struct ReopenCase { std::string case_id; std::string reopened_on; };
 struct FlagDuplicate { std::string case_id; std::string duplicate_of; };
 struct RemoveDuplicate { std::string case_id; };
+// Decision support (assessment.h): the answers a caseworker gives; the
+// outcome is worked out by the rules, never given. Optional answers are
+// ones the caller must give (a missing one is refused, naming it), except
+// income_meets_childrens_needs, left out when there are no dependent
+// children.
+struct AssessEarlyEducation {
+  std::string case_id;
+  std::string dependant;  // the child's subject
+  std::optional<bool> lives_in_england;
+  std::optional<bool> in_london;
+  std::optional<std::int64_t> household_income_after_tax_pence;
+  std::optional<std::uint32_t> children_in_household;
+  std::optional<std::int64_t> savings_pence;
+  std::optional<bool> parent_with_recourse;
+  std::string note;
+};
+struct AssessChangeOfConditions {
+  std::string case_id;
+  std::optional<fb::PermissionRoute> route;
+  std::optional<bool> has_accommodation;
+  std::optional<bool> accommodation_adequate;
+  std::optional<bool> can_meet_living_needs;
+  std::optional<bool> has_accommodation_in_3_months;
+  std::optional<bool> accommodation_adequate_in_3_months;
+  std::optional<bool> can_meet_living_needs_in_3_months;
+  std::optional<bool> income_meets_childrens_needs;
+  std::optional<bool> exceptional_circumstances;
+  std::optional<bool> evidence_complete;
+  std::string note;
+};
 struct ChangeSlaPolicy {
   std::vector<std::pair<fb::SlaClock, SlaRuleValue>> rules;
 };
@@ -165,7 +195,7 @@ using Command =
                  AmendApplicant, AddDependant, RemoveDependant, RecordFinance, AmendFinance,
                  EndFinance, RecordAdvice, CompleteStatusCheck, UpdateImmigrationStatus, CloseAlert,
                  RaiseQuery, AnswerQuery, CloseCase, ReopenCase, FlagDuplicate, RemoveDuplicate,
-                 ChangeSlaPolicy>;
+                 ChangeSlaPolicy, AssessEarlyEducation, AssessChangeOfConditions>;
 
 // Stable name of a command, e.g. "create_case".
 std::string_view CommandName(const Command& command);

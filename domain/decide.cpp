@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "domain/assessment.h"
 #include "domain/calendar.h"
 #include "domain/event_builder.h"
 #include "domain/events.h"
@@ -635,6 +636,114 @@ class Decider {
     flatbuffers::FlatBufferBuilder fbb(64);
     fbb.Finish(fb::CreatePersonAdvisedDirect(fbb, c.case_id.c_str(), c.advised_on.c_str(), *c.of));
     NoteSection(Emit(CaseStream(c.case_id), t::kPersonAdvised, fbb), c.note);
+    return Status::Ok();
+  }
+
+  // ---- decision support (assessment.h) ----
+
+  // An answer the caller must give.
+  template <typename T>
+  static Status Answered(const char* field, const std::optional<T>& answer) {
+    return answer ? Status::Ok() : Invalid(field, std::string(field) + " is required");
+  }
+
+  static Status CheckPence(const char* field, const std::optional<std::int64_t>& pence) {
+    if (!pence) return Answered(field, pence);
+    if (*pence < 0 || *pence > 1'000'000'000) {
+      return Invalid(field, std::string(field) + " must be between 0 and 10,000,000 pounds, in pence");
+    }
+    return Status::Ok();
+  }
+
+  // Records an assessment of the case loaded: the outcome the rules gave,
+  // and the answers sealed under the applicant's subject.
+  // `inputs` holds the finished AssessmentInputs.
+  void AssessmentEvent(fb::AssessmentKind kind, const std::string& subject, const AssessmentResult& result,
+                       const flatbuffers::FlatBufferBuilder& inputs) {
+    const std::string id = "AS" + std::to_string(case_->assessments.size() + 1);
+    flatbuffers::FlatBufferBuilder fbb(128);
+    fbb.Finish(fb::CreateAssessmentRecordedDirect(fbb, case_->case_id.c_str(), id.c_str(), kind, subject.c_str(),
+                                                  result.outcome, &result.reasons, std::string(result.rule_version).c_str(),
+                                                  result.income_threshold_pence));
+    AddSection(Emit(CaseStream(case_->case_id), t::kAssessmentRecorded, fbb), case_->applicant.subject,
+               section_label::kAssessment,
+               std::string(reinterpret_cast<const char*>(inputs.GetBufferPointer()), inputs.GetSize()));
+  }
+
+  Status Decide(const AssessEarlyEducation& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
+    NRPF_RETURN_IF_ERROR(RequireOpen());
+    Problems problems;
+    problems.Add(Answered("lives_in_england", c.lives_in_england));
+    problems.Add(Answered("in_london", c.in_london));
+    problems.Add(CheckPence("household_income_after_tax_pence", c.household_income_after_tax_pence));
+    if (!c.children_in_household) {
+      problems.Add(Answered("children_in_household", c.children_in_household));
+    } else if (*c.children_in_household < 1 || *c.children_in_household > 30) {
+      problems.Add(Invalid("children_in_household", "children_in_household must be between 1 and 30"));
+    }
+    problems.Add(CheckPence("savings_pence", c.savings_pence));
+    problems.Add(Answered("parent_with_recourse", c.parent_with_recourse));
+    problems.Add(CheckText("note", c.note, kMaxText));
+    NRPF_RETURN_IF_ERROR(std::move(problems).Done());
+    const auto child = std::find_if(case_->dependants.begin(), case_->dependants.end(),
+                                    [&](const PersonState& d) { return d.subject == c.dependant && !d.removed; });
+    if (child == case_->dependants.end()) {
+      return MissingField("dependant", "dependant_not_found", "no dependant " + c.dependant + " in the household");
+    }
+    if (!child->details || !ParseIsoDate(child->details->date_of_birth)) {
+      return Refuse("date_of_birth_unknown", "the child's date of birth is not on record; amend it first");
+    }
+    EarlyEducationFacts f;
+    // A council in Scotland or Northern Ireland supports no one living in England.
+    f.lives_in_england = *c.lives_in_england && case_->nation == fb::Nation::EnglandAndWales;
+    f.in_london = *c.in_london;
+    f.household_income_after_tax_pence = *c.household_income_after_tax_pence;
+    f.children_in_household = *c.children_in_household;
+    f.savings_pence = *c.savings_pence;
+    f.parent_with_recourse = *c.parent_with_recourse;
+    f.child_date_of_birth = child->details->date_of_birth;
+    f.assessed_on = Today();
+    flatbuffers::FlatBufferBuilder inputs(256);
+    const auto ee = CreateInputs(inputs, f);
+    inputs.Finish(fb::CreateAssessmentInputsDirect(inputs, ee, 0, c.note.empty() ? nullptr : c.note.c_str()));
+    AssessmentEvent(fb::AssessmentKind::EarlyEducationTwoYearOld, c.dependant, EarlyEducationRules(f), inputs);
+    return Status::Ok();
+  }
+
+  Status Decide(const AssessChangeOfConditions& c) {
+    NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
+    NRPF_RETURN_IF_ERROR(RequireOpen());
+    Problems problems;
+    problems.Add(CheckEnum("route", c.route, fb::PermissionRoute::MAX, fb::EnumNamesPermissionRoute(),
+                           "unknown route"));
+    problems.Add(Answered("has_accommodation", c.has_accommodation));
+    problems.Add(Answered("accommodation_adequate", c.accommodation_adequate));
+    problems.Add(Answered("can_meet_living_needs", c.can_meet_living_needs));
+    problems.Add(Answered("has_accommodation_in_3_months", c.has_accommodation_in_3_months));
+    problems.Add(Answered("accommodation_adequate_in_3_months", c.accommodation_adequate_in_3_months));
+    problems.Add(Answered("can_meet_living_needs_in_3_months", c.can_meet_living_needs_in_3_months));
+    problems.Add(Answered("exceptional_circumstances", c.exceptional_circumstances));
+    problems.Add(Answered("evidence_complete", c.evidence_complete));
+    problems.Add(CheckText("note", c.note, kMaxText));
+    NRPF_RETURN_IF_ERROR(std::move(problems).Done());
+    ChangeOfConditionsFacts f;
+    f.route = *c.route;
+    f.has_accommodation = *c.has_accommodation;
+    f.accommodation_adequate = *c.accommodation_adequate;
+    f.can_meet_living_needs = *c.can_meet_living_needs;
+    f.has_accommodation_in_3_months = *c.has_accommodation_in_3_months;
+    f.accommodation_adequate_in_3_months = *c.accommodation_adequate_in_3_months;
+    f.can_meet_living_needs_in_3_months = *c.can_meet_living_needs_in_3_months;
+    f.income_meets_childrens_needs = c.income_meets_childrens_needs;
+    f.exceptional_circumstances = *c.exceptional_circumstances;
+    f.evidence_complete = *c.evidence_complete;
+    f.council_supporting = case_->finance.active;
+    flatbuffers::FlatBufferBuilder inputs(256);
+    const auto coc = CreateInputs(inputs, f);
+    inputs.Finish(fb::CreateAssessmentInputsDirect(inputs, 0, coc, c.note.empty() ? nullptr : c.note.c_str()));
+    AssessmentEvent(fb::AssessmentKind::ChangeOfConditions, case_->applicant.subject, ChangeOfConditionsRules(f),
+                    inputs);
     return Status::Ok();
   }
 

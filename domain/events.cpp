@@ -55,6 +55,7 @@ const std::vector<TypeEntry>& Catalogue() {
       {t::kDuplicateRemoved, VerifyTable<fb::DuplicateRemoved>, "DuplicateRemoved"},
       {t::kSlaPolicyChanged, VerifyTable<fb::SlaPolicyChanged>, "SlaPolicyChanged"},
       {t::kCaseAccessed, VerifyTable<fb::CaseAccessed>, "CaseAccessed"},
+      {t::kAssessmentRecorded, VerifyTable<fb::AssessmentRecorded>, "AssessmentRecorded"},
   };
   return kCatalogue;
 }
@@ -210,6 +211,12 @@ std::optional<std::string> DecodeNote(std::string_view plaintext) {
   const auto* data = reinterpret_cast<const std::uint8_t*>(plaintext.data());
   if (!VerifyTable<fb::Note>(data, plaintext.size())) return std::nullopt;
   return Str(flatbuffers::GetRoot<fb::Note>(data)->text());
+}
+
+const fb::AssessmentInputs* DecodeAssessmentInputs(std::string_view plaintext) {
+  const auto* data = reinterpret_cast<const std::uint8_t*>(plaintext.data());
+  if (!VerifyTable<fb::AssessmentInputs>(data, plaintext.size())) return nullptr;
+  return flatbuffers::GetRoot<fb::AssessmentInputs>(data);
 }
 
 }  // namespace nrpf::domain

@@ -51,6 +51,7 @@ inline constexpr std::string_view kDuplicateFlagged = "case.duplicate_flagged";
 inline constexpr std::string_view kDuplicateRemoved = "case.duplicate_removed";
 inline constexpr std::string_view kSlaPolicyChanged = "sla.policy_changed";
 inline constexpr std::string_view kCaseAccessed = "case.accessed";
+inline constexpr std::string_view kAssessmentRecorded = "case.assessment_recorded";
 }  // namespace event_type
 
 // Every type above, in catalogue order.
@@ -65,6 +66,7 @@ inline constexpr std::string_view kPerson = "person";         // PersonDetails
 inline constexpr std::string_view kStaff = "staff";           // StaffDetails
 inline constexpr std::string_view kNote = "note";             // Note
 inline constexpr std::string_view kRtpfInputs = "rtpf_inputs";  // RtpfInputs
+inline constexpr std::string_view kAssessment = "assessment";   // AssessmentInputs
 }  // namespace section_label
 
 // Stream ids.
@@ -134,6 +136,8 @@ flatbuffers::Offset<fb::PersonDetails> CreatePersonDetails(flatbuffers::FlatBuff
 Person PersonFrom(const fb::PersonDetails& details);
 std::optional<std::pair<std::string, std::string>> DecodeStaff(std::string_view plaintext);
 std::optional<std::string> DecodeNote(std::string_view plaintext);
+// An "assessment" section's table, verified; nullptr when the bytes are not one.
+const fb::AssessmentInputs* DecodeAssessmentInputs(std::string_view plaintext);
 
 }  // namespace nrpf::domain
 

@@ -38,6 +38,13 @@ class Writer {
     any_personal_ |= s.has_value();
     if (s) PersonalStr(*s);
   }
+  // An answer that may be left out (a number, a yes or no, an enum).
+  template <typename T>
+  void PersonalOptValue(const std::optional<T>& v) {
+    PersonalInt(v ? 1 : 0);
+    any_personal_ |= v.has_value();
+    if (v) PersonalInt(static_cast<std::uint64_t>(*v));
+  }
   void AddPerson(const Person& p) {
     PersonalStr(p.given_names);
     PersonalStr(p.family_name);
@@ -243,6 +250,29 @@ void Fields(Writer& w, const ChangeSlaPolicy& c) {
     w.Enum(rule.unit);
     w.Int(rule.amount);
   }
+}
+void Fields(Writer& w, const AssessEarlyEducation& c) {
+  w.Str(c.case_id);
+  w.Str(c.dependant);
+  w.PersonalOptValue(c.lives_in_england);
+  w.PersonalOptValue(c.in_london);
+  w.PersonalOptValue(c.household_income_after_tax_pence);
+  w.PersonalOptValue(c.children_in_household);
+  w.PersonalOptValue(c.savings_pence);
+  w.PersonalOptValue(c.parent_with_recourse);
+  w.PersonalStr(c.note);
+}
+void Fields(Writer& w, const AssessChangeOfConditions& c) {
+  w.Str(c.case_id);
+  w.PersonalOptValue(c.route);
+  for (const std::optional<bool>* answer :
+       {&c.has_accommodation, &c.accommodation_adequate, &c.can_meet_living_needs,
+        &c.has_accommodation_in_3_months, &c.accommodation_adequate_in_3_months,
+        &c.can_meet_living_needs_in_3_months, &c.income_meets_childrens_needs, &c.exceptional_circumstances,
+        &c.evidence_complete}) {
+    w.PersonalOptValue(*answer);
+  }
+  w.PersonalStr(c.note);
 }
 
 }  // namespace

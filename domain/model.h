@@ -151,6 +151,22 @@ struct AdviceRecord {
   std::optional<std::string> note;  // sealed; nullopt when none was written, or erased
 };
 
+// A decision-support assessment (assessment.h) as recorded.
+struct AssessmentRecord {
+  std::string assessment_id;
+  fb::AssessmentKind kind = fb::AssessmentKind::EarlyEducationTwoYearOld;
+  std::string subject;  // the person assessed
+  fb::AssessmentOutcome outcome = fb::AssessmentOutcome::NotEligible;
+  std::vector<fb::AssessmentReason> reasons;
+  std::string rule_version;
+  std::int64_t income_threshold_pence = 0;  // early education
+  std::int64_t assessed_at_us = 0;
+  std::string assessed_by;
+  // The answers given: the sealed "assessment" section's plaintext (an
+  // AssessmentInputs table); nullopt when erased or not opened.
+  std::optional<std::string> inputs;
+};
+
 struct CaseState {
   std::string case_id;
   std::uint64_t version = 0;  // of stream case-<id>; 0 = no such case
@@ -178,6 +194,7 @@ struct CaseState {
   std::vector<AlertState> alerts;
   std::vector<QueryState> queries;
   std::vector<AdviceRecord> advice;
+  std::vector<AssessmentRecord> assessments;
 
   std::string closure_date;
   fb::ClosureReason closure_reason = fb::ClosureReason::Other;
@@ -217,7 +234,8 @@ struct CaseState {
   // Everything else keeps CaseState's defaults: people's details and how
   // many dependants there are, household type, legislation, urgency and its
   // reasons, advice, finance, immigration, the RTPF look-up, alert kinds and
-  // why they closed, query topics and text, the closure reason and note.
+  // why they closed, query topics and text, the closure reason and note,
+  // assessments.
   CaseState MetadataOnly() const;
 };
 

@@ -5,6 +5,7 @@
 
 #include "domain/calendar.h"
 #include "domain/fold.h"
+#include "ledger/coding.h"
 
 namespace nrpf::projections {
 
@@ -134,6 +135,13 @@ void DumpCase(std::string* out, const CaseState& c) {
     Line line(out, "advice");
     line("case", c.case_id)("on", a.advised_on)("of", a.of)("at", a.recorded_at_us)("by", a.recorded_by);
     if (a.note) line("note", a.note);  // absent from the lines of earlier versions
+  }
+  for (const domain::AssessmentRecord& a : c.assessments) {
+    Line line(out, "assessment");
+    line("case", c.case_id)("id", a.assessment_id)("kind", a.kind)("subject", a.subject)("outcome", a.outcome)(
+        "rules", a.rule_version)("threshold", a.income_threshold_pence)("at", a.assessed_at_us)("by", a.assessed_by);
+    for (domain::fb::AssessmentReason r : a.reasons) line("reason", r);
+    if (a.inputs) line("inputs", ledger::ToHex(*a.inputs));
   }
 }
 

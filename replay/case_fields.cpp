@@ -35,6 +35,7 @@ unsigned SectionsChangedBy(std::string_view type) {
   if (type == t::kCaseClosed || type == t::kCaseReopened) return kCore | kClosure;
   if (type == t::kDuplicateRemoved) return kAllSections;
   if (type == t::kPersonAdvised) return kCore | kAdviceItems;
+  if (type == t::kAssessmentRecorded) return kAssessmentItems;
   if (type == t::kAlertRaised || type == t::kAlertClosed) return kAlertItems;
   if (type == t::kQueryRaised || type == t::kQueryAnswered) return kQueryItems;
   return kScalars;
@@ -166,6 +167,54 @@ void FlattenAdvice(const domain::AdviceRecord& a, std::size_t index, Fields* out
   if (a.note) Put(out, p + ".note", *a.note);
 }
 
+void FlattenAssessment(const domain::AssessmentRecord& a, bool erased, Fields* out) {
+  const std::string p = "assessment[" + a.assessment_id + "]";
+  Put(out, p + ".kind", EnumText(a.kind, fb::EnumNameAssessmentKind(a.kind)));
+  Put(out, p + ".subject", a.subject);
+  Put(out, p + ".outcome", EnumText(a.outcome, fb::EnumNameAssessmentOutcome(a.outcome)));
+  std::string reasons;
+  for (fb::AssessmentReason r : a.reasons) {
+    reasons += (reasons.empty() ? "" : ", ") + EnumText(r, fb::EnumNameAssessmentReason(r));
+  }
+  Put(out, p + ".reasons", reasons);
+  Put(out, p + ".rule_version", a.rule_version);
+  if (a.kind == fb::AssessmentKind::EarlyEducationTwoYearOld) {
+    Put(out, p + ".income_threshold", Pence(a.income_threshold_pence));
+  }
+  Put(out, p + ".assessed_by", a.assessed_by);
+  // The answers: the applicant's personal data.
+  const std::string q = p + ".answers";
+  const fb::AssessmentInputs* in = a.inputs ? domain::DecodeAssessmentInputs(*a.inputs) : nullptr;
+  if (in == nullptr) {
+    Put(out, q, Text(std::nullopt, erased));
+    return;
+  }
+  if (const fb::EarlyEducationInputs* e = in->early_education()) {
+    Put(out, q + ".lives_in_england", Bool(e->lives_in_england()));
+    Put(out, q + ".in_london", Bool(e->in_london()));
+    Put(out, q + ".household_income_after_tax", Pence(e->household_income_after_tax_pence()));
+    Put(out, q + ".children_in_household", std::to_string(e->children_in_household()));
+    Put(out, q + ".savings", Pence(e->savings_pence()));
+    Put(out, q + ".parent_with_recourse", Bool(e->parent_with_recourse()));
+    Put(out, q + ".child_date_of_birth", e->child_date_of_birth() != nullptr ? e->child_date_of_birth()->str() : "");
+  }
+  if (const fb::ChangeOfConditionsInputs* c = in->change_of_conditions()) {
+    Put(out, q + ".route", EnumText(c->route(), fb::EnumNamePermissionRoute(c->route())));
+    Put(out, q + ".has_accommodation", Bool(c->has_accommodation()));
+    Put(out, q + ".accommodation_adequate", Bool(c->accommodation_adequate()));
+    Put(out, q + ".can_meet_living_needs", Bool(c->can_meet_living_needs()));
+    Put(out, q + ".has_accommodation_in_3_months", Bool(c->has_accommodation_in_3_months()));
+    Put(out, q + ".accommodation_adequate_in_3_months", Bool(c->accommodation_adequate_in_3_months()));
+    Put(out, q + ".can_meet_living_needs_in_3_months", Bool(c->can_meet_living_needs_in_3_months()));
+    if (c->income_meets_childrens_needs()) {
+      Put(out, q + ".income_meets_childrens_needs", Bool(*c->income_meets_childrens_needs()));
+    }
+    Put(out, q + ".exceptional_circumstances", Bool(c->exceptional_circumstances()));
+    Put(out, q + ".evidence_complete", Bool(c->evidence_complete()));
+  }
+  if (in->note() != nullptr) Put(out, q + ".note", in->note()->str());
+}
+
 Fields FlattenCase(const domain::CaseState& c) {
   Fields f;
   Put(&f, "case", c.case_id);
@@ -177,6 +226,7 @@ Fields FlattenCase(const domain::CaseState& c) {
   for (const domain::AlertState& a : c.alerts) FlattenAlert(a, &f);
   for (const domain::QueryState& q : c.queries) FlattenQuery(c, q, &f);
   for (std::size_t i = 0; i < c.advice.size(); ++i) FlattenAdvice(c.advice[i], i, &f);
+  for (const domain::AssessmentRecord& a : c.assessments) FlattenAssessment(a, c.personal_data_erased, &f);
   return f;
 }
 

@@ -38,7 +38,8 @@ enum CaseSection : unsigned {
   kAlertItems = 32,    // alerts
   kQueryItems = 64,    // queries
   kAdviceItems = 128,  // advice records
-  kAllSections = 255,
+  kAssessmentItems = 256,  // assessments
+  kAllSections = 511,
 };
 // The sections an event of `type` can change (all scalar sections for a
 // type this version does not know).
@@ -50,6 +51,9 @@ void FlattenPeople(const domain::CaseState& c, Fields* out);
 void FlattenAlert(const domain::AlertState& a, Fields* out);
 void FlattenQuery(const domain::CaseState& c, const domain::QueryState& q, Fields* out);
 void FlattenAdvice(const domain::AdviceRecord& a, std::size_t index, Fields* out);
+// The answers ("assessment[AS1].answers.*") are the applicant's personal
+// data; `erased` says how to show them when they cannot be read.
+void FlattenAssessment(const domain::AssessmentRecord& a, bool erased, Fields* out);
 // Every field of the case.
 Fields FlattenCase(const domain::CaseState& c);
 

@@ -24,9 +24,17 @@ std::string ItemOf(const domain::EventView& v) {
   return {};
 }
 
+// How many of each kind of item a case held before an event: the items
+// from there on are the ones it added.
+struct ItemCounts {
+  explicit ItemCounts(const domain::CaseState& c)
+      : alerts(c.alerts.size()), queries(c.queries.size()), advice(c.advice.size()),
+        assessments(c.assessments.size()) {}
+  std::size_t alerts, queries, advice, assessments;
+};
+
 // The fields an event of this kind may change, of `c` as it stands.
-Fields Touched(const domain::CaseState& c, unsigned sections, const std::string& item, std::size_t alerts_from,
-               std::size_t queries_from, std::size_t advice_from) {
+Fields Touched(const domain::CaseState& c, unsigned sections, const std::string& item, const ItemCounts& from) {
   Fields f;
   if (!c.exists()) return f;  // before the case was created: nothing to change from
   f.reserve(16);
@@ -34,18 +42,21 @@ Fields Touched(const domain::CaseState& c, unsigned sections, const std::string&
   if (sections & kPeople) FlattenPeople(c, &f);
   if (sections & kAlertItems) {
     for (std::size_t i = 0; i < c.alerts.size(); ++i) {
-      if (i >= alerts_from || c.alerts[i].alert_id == item || sections == kAllSections) FlattenAlert(c.alerts[i], &f);
+      if (i >= from.alerts || c.alerts[i].alert_id == item || sections == kAllSections) FlattenAlert(c.alerts[i], &f);
     }
   }
   if (sections & kQueryItems) {
     for (std::size_t i = 0; i < c.queries.size(); ++i) {
-      if (i >= queries_from || c.queries[i].query_id == item || sections == kAllSections) {
+      if (i >= from.queries || c.queries[i].query_id == item || sections == kAllSections) {
         FlattenQuery(c, c.queries[i], &f);
       }
     }
   }
   if (sections & kAdviceItems) {
-    for (std::size_t i = advice_from; i < c.advice.size(); ++i) FlattenAdvice(c.advice[i], i, &f);
+    for (std::size_t i = from.advice; i < c.advice.size(); ++i) FlattenAdvice(c.advice[i], i, &f);
+  }
+  if (sections & kAssessmentItems) {
+    for (std::size_t i = from.assessments; i < c.assessments.size(); ++i) FlattenAssessment(c.assessments[i], c.personal_data_erased, &f);
   }
   return f;
 }
@@ -132,10 +143,10 @@ Result<CaseHistory> ReadCaseHistory(const ledger::Ledger& ledger, const std::str
       const unsigned sections = SectionsChangedBy(view->type);
       const std::string item = ItemOf(*view);
       domain::CaseState& c = h.state;
-      const std::size_t alerts = c.alerts.size(), queries = c.queries.size(), advice = c.advice.size();
-      const Fields before = Touched(c, sections, item, alerts, queries, advice);
+      const ItemCounts counts(c);
+      const Fields before = Touched(c, sections, item, counts);
       domain::ApplyToCase(c, *view);
-      entry.changes = Diff(before, Touched(c, sections, item, alerts, queries, advice));
+      entry.changes = Diff(before, Touched(c, sections, item, counts));
     }
     h.entries.push_back(std::move(entry));
     if (options.keep_records) h.records.push_back(e);

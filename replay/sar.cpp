@@ -26,7 +26,10 @@ std::string CaseOfSubject(const std::string& subject) {
 
 // Whether a field describes a person who is not the requester.
 bool OtherPerson(std::string_view field, const std::string& applicant_subject, const std::set<std::string>& mine) {
-  if (field.rfind("applicant.", 0) == 0) return mine.count(applicant_subject) == 0;
+  // An assessment's answers are sealed under the applicant: the household's
+  // circumstances as the applicant gave them.
+  const bool answers = field.rfind("assessment[", 0) == 0 && field.find("].answers") != std::string_view::npos;
+  if (field.rfind("applicant.", 0) == 0 || answers) return mine.count(applicant_subject) == 0;
   if (field.rfind("dependant[", 0) == 0) {
     const std::size_t end = field.find(']');
     return end == std::string_view::npos || mine.count(std::string(field.substr(10, end - 10))) == 0;

@@ -188,6 +188,33 @@ std::optional<domain::Command> ToCommand(fb::Op op, const void* table) {
     }
     case fb::Op::RemoveDuplicate:
       return d::RemoveDuplicate{S(As<fb::RemoveDuplicate>(table)->case_id())};
+    case fb::Op::AssessEarlyEducation: {
+      const auto* t = As<fb::AssessEarlyEducation>(table);
+      return d::AssessEarlyEducation{S(t->case_id()),
+                                     S(t->dependant()),
+                                     Given(t->lives_in_england()),
+                                     Given(t->in_london()),
+                                     Given(t->household_income_after_tax_pence()),
+                                     Given(t->children_in_household()),
+                                     Given(t->savings_pence()),
+                                     Given(t->parent_with_recourse()),
+                                     S(t->note())};
+    }
+    case fb::Op::AssessChangeOfConditions: {
+      const auto* t = As<fb::AssessChangeOfConditions>(table);
+      return d::AssessChangeOfConditions{S(t->case_id()),
+                                         Given(t->route()),
+                                         Given(t->has_accommodation()),
+                                         Given(t->accommodation_adequate()),
+                                         Given(t->can_meet_living_needs()),
+                                         Given(t->has_accommodation_in_3_months()),
+                                         Given(t->accommodation_adequate_in_3_months()),
+                                         Given(t->can_meet_living_needs_in_3_months()),
+                                         Given(t->income_meets_childrens_needs()),
+                                         Given(t->exceptional_circumstances()),
+                                         Given(t->evidence_complete()),
+                                         S(t->note())};
+    }
     default:
       return std::nullopt;
   }

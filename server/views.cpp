@@ -1,5 +1,6 @@
 #include "server/views.h"
 
+#include "domain/assessment.h"
 #include "domain/events.h"
 #include "domain/sla.h"
 #include "server/api_codec.h"
@@ -89,6 +90,42 @@ Offset<fb::QueryView> BuildQuery(Builder& fbb, const domain::QueryState& q, bool
   return b.Finish();
 }
 
+// The answers of an assessment, copied from its sealed "assessment" section.
+template <typename Inputs>
+auto CopyInputs(Builder& fbb, const Inputs* in) -> decltype(domain::CreateInputs(fbb, domain::FactsOf(*in))) {
+  if (in == nullptr) return {};
+  return domain::CreateInputs(fbb, domain::FactsOf(*in));
+}
+
+Offset<fb::AssessmentView> BuildAssessment(Builder& fbb, const domain::AssessmentRecord& a) {
+  const domain::fb::AssessmentInputs* inputs = a.inputs ? domain::DecodeAssessmentInputs(*a.inputs) : nullptr;
+  auto id = fbb.CreateString(a.assessment_id);
+  auto subject = fbb.CreateString(a.subject);
+  auto reasons = fbb.CreateVector(a.reasons);
+  auto rule_version = fbb.CreateString(a.rule_version);
+  auto assessed_by = fbb.CreateString(a.assessed_by);
+  auto early_education = CopyInputs(fbb, inputs != nullptr ? inputs->early_education() : nullptr);
+  auto change_of_conditions = CopyInputs(fbb, inputs != nullptr ? inputs->change_of_conditions() : nullptr);
+  auto note = inputs != nullptr && inputs->note() != nullptr ? fbb.CreateString(inputs->note()->str())
+                                                             : Offset<flatbuffers::String>();
+  fb::AssessmentViewBuilder b(fbb);
+  b.add_assessment_id(id);
+  b.add_kind(a.kind);
+  b.add_subject(subject);
+  b.add_outcome(a.outcome);
+  b.add_reasons(reasons);
+  b.add_rule_version(rule_version);
+  if (a.kind == domain::fb::AssessmentKind::EarlyEducationTwoYearOld) {
+    b.add_income_threshold_pence(a.income_threshold_pence);
+  }
+  b.add_assessed_at_us(a.assessed_at_us);
+  b.add_assessed_by(assessed_by);
+  b.add_early_education(early_education);
+  b.add_change_of_conditions(change_of_conditions);
+  b.add_note(note);
+  return b.Finish();
+}
+
 template <typename T, typename F>
 auto Vector(Builder& fbb, const std::vector<T>& items, F build) {
   std::vector<decltype(build(fbb, items.front()))> out;
@@ -128,6 +165,8 @@ Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead&
     return fb::CreateAdviceViewDirect(b, a.advised_on.c_str(), a.of, a.recorded_at_us, a.recorded_by.c_str(),
                                       a.note ? a.note->c_str() : nullptr);
   });
+  auto assessments = full ? Vector(fbb, c.assessments, BuildAssessment)
+                          : Offset<flatbuffers::Vector<Offset<fb::AssessmentView>>>();
   auto closure_date = fbb.CreateString(c.closure_date);
   auto closure_note = OptionalText(fbb, c.closure_note);
   auto duplicate_of = fbb.CreateString(c.duplicate_of);
@@ -171,6 +210,7 @@ Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead&
   b.add_personal_data_erased(c.personal_data_erased);
   if (full) b.add_access_position(read.access_position);
   b.add_reopened_on(reopened_on);
+  b.add_assessments(assessments);
   return b.Finish();
 }
 

@@ -39,6 +39,18 @@ TEST_CASE("a subject-access report holds the person's data and who read it, and 
   World w;
   const std::string id = w.NewCase("camden");  // Amina Okafor and her son Tobi
   w.Do("camden-cw1", RecordAdvice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, "told on the phone"});
+  // An assessment: its answers are sealed under the applicant.
+  AssessChangeOfConditions assessment;
+  assessment.case_id = id;
+  assessment.route = fb::PermissionRoute::PrivateLife;
+  assessment.has_accommodation = assessment.accommodation_adequate = true;
+  assessment.can_meet_living_needs = false;
+  assessment.has_accommodation_in_3_months = assessment.accommodation_adequate_in_3_months = true;
+  assessment.can_meet_living_needs_in_3_months = false;
+  assessment.exceptional_circumstances = false;
+  assessment.evidence_complete = true;
+  assessment.note = "rent arrears since May";
+  w.Do("camden-cw1", assessment);
   w.clock.Advance(kHourUs);
   REQUIRE(w.service->ReadCaseRecorded("camden-cw2", id, {"summary", "people"}).ok());
   w.clock.Advance(kHourUs);
@@ -55,6 +67,9 @@ TEST_CASE("a subject-access report holds the person's data and who read it, and 
   CHECK(j.find("Tobi Okafor") != std::string::npos);
   CHECK(j.find("Amina") == std::string::npos);   // the applicant is another person
   CHECK(j.find("Kemi") == std::string::npos);    // another case entirely
+  CHECK(j.find("rent arrears since May") == std::string::npos);  // the applicant's answers
+  CHECK(j.find("can_meet_living_needs") == std::string::npos);
+  CHECK(j.find("\"Destitute\"") != std::string::npos);  // the outcome is the case's
   const json report = json::parse(j);
   const json& reads = report["cases"][0]["accessed_by"];
   REQUIRE(reads.size() == 2);
@@ -82,6 +97,9 @@ TEST_CASE("a subject-access report holds the person's data and who read it, and 
   CHECK(aj.find("Amina Okafor") != std::string::npos);
   CHECK(aj.find("Tobi") == std::string::npos);
   CHECK(aj.find("case.person_advised") != std::string::npos);
+  CHECK(aj.find("case.assessment_recorded") != std::string::npos);
+  CHECK(aj.find("rent arrears since May") != std::string::npos);
+  CHECK(aj.find("assessment[AS1].answers.can_meet_living_needs") != std::string::npos);
 
   // Not decrypted: the same report, sealed.
   replay::SarOptions sealed = Decrypted();

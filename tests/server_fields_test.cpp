@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <cstdio>
 #include <string>
 
 #include "tests/server_world.h"
@@ -343,6 +345,83 @@ TEST_CASE("a home-page counter's cases are listed over HTTP, for my cases too, w
   // Network support: no alert kinds in its rows, and no list by them.
   CHECK(ReasonOf(HttpAs(w.Token("admin"), at, "GET", "/v1/get_caseload?organisation_id=camden&open_alert=ClosureRequired")) ==
         "no_personal_data");
+}
+
+// YYYY-MM-DD, `days` before today (UTC).
+std::string DaysAgo(int days) {
+  const auto day = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) - std::chrono::days(days);
+  const std::chrono::year_month_day ymd(day);
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+TEST_CASE("assessments over HTTP and nrpf: the outcome worked out, the answers shown to those who may read them",
+          "[server][fields]") {
+  ServerWorld w;
+  const std::string token = w.Token("camden-cw1");
+  const std::string& at = w.server.http();
+  const std::string id = NewCase(w);
+  // A child of two years and two months or so.
+  w.Ok("camden-cw1", {"add-dependant", "case_id=" + id, "details.given_names=Ada", "details.family_name=Okafor",
+                      "details.date_of_birth=" + DaysAgo(800), "details.relationship=child"});
+  const std::string child = "case-" + id + "/dependant-1";
+
+  HttpResult missing = HttpAs(token, at, "POST", "/v1/assess_early_education",
+                              R"({"case_id":")" + id + R"(","dependant":")" + child + R"("})");
+  CHECK(missing.status == 400);
+  CHECK(ReasonOf(missing) == "lives_in_england_invalid");
+  CHECK(missing.body.find("savings_pence") != std::string::npos);
+
+  HttpResult assessed = HttpAs(token, at, "POST", "/v1/assess_early_education",
+                               R"({"case_id":")" + id + R"(","dependant":")" + child +
+                                   R"(","lives_in_england":true,"in_london":false,)"
+                                   R"("household_income_after_tax_pence":2700000,"children_in_household":1,)"
+                                   R"("savings_pence":0,"parent_with_recourse":false,"note":"payslips seen"})");
+  INFO(assessed.body);
+  REQUIRE(assessed.status == 200);
+  w.Ok("camden-cw1", {"assess-change-of-conditions", "case_id=" + id, "route=PrivateLife", "has_accommodation=false",
+                      "accommodation_adequate=true", "can_meet_living_needs=false",
+                      "has_accommodation_in_3_months=false", "accommodation_adequate_in_3_months=true",
+                      "can_meet_living_needs_in_3_months=false", "income_meets_childrens_needs=false",
+                      "exceptional_circumstances=false", "evidence_complete=true"});
+
+  CliUser::Answer view = w.Ok("camden-cw1", {"get-case", "case_id=" + id});
+  REQUIRE(CaseOf(view)->assessments() != nullptr);
+  REQUIRE(CaseOf(view)->assessments()->size() == 2);
+  const fb::AssessmentView* ee = CaseOf(view)->assessments()->Get(0);
+  CHECK(ee->outcome() == dfb::AssessmentOutcome::NotEligible);  // 27,000 over 26,500
+  CHECK(ee->income_threshold_pence() == 2'650'000);
+  REQUIRE(ee->early_education() != nullptr);
+  CHECK(ee->early_education()->child_date_of_birth()->str() == DaysAgo(800));
+  CHECK(ee->note()->str() == "payslips seen");
+  const fb::AssessmentView* coc = CaseOf(view)->assessments()->Get(1);
+  CHECK(coc->outcome() == dfb::AssessmentOutcome::Eligible);
+  CHECK_FALSE(coc->income_threshold_pence().has_value());
+  REQUIRE(coc->change_of_conditions() != nullptr);
+  CHECK(coc->change_of_conditions()->income_meets_childrens_needs() == false);
+
+  HttpResult json = HttpAs(token, at, "GET", "/v1/get_case?case_id=" + id);
+  REQUIRE(json.status == 200);
+  INFO(json.body);
+  CHECK(json.body.find(R"("reasons": ["IncomeAboveThreshold","SavingsWithinLimit"])") != std::string::npos);
+  CHECK(json.body.find(R"("reasons": ["Destitute","ChildWelfare"])") != std::string::npos);
+  CHECK(json.body.find(R"("rule_version": "change-of-conditions/4.0")") != std::string::npos);
+  CHECK(json.body.find(R"("household_income_after_tax_pence": 2700000)") != std::string::npos);
+
+  // Network support sees no assessments at all; the Home Office reads them.
+  CliUser::Answer metadata = w.Ok("admin", {"get-case", "case_id=" + id});
+  CHECK(CaseOf(metadata)->assessments() == nullptr);
+  CliUser::Answer home_office = w.Ok("ho-1", {"get-case", "case_id=" + id});
+  REQUIRE(CaseOf(home_office)->assessments() != nullptr);
+  CHECK(CaseOf(home_office)->assessments()->size() == 2);
+  CHECK(w.Refused("ho-1",
+                  {"assess-change-of-conditions", "case_id=" + id, "route=PrivateLife", "has_accommodation=true",
+                   "accommodation_adequate=true", "can_meet_living_needs=true", "has_accommodation_in_3_months=true",
+                   "accommodation_adequate_in_3_months=true", "can_meet_living_needs_in_3_months=true",
+                   "exceptional_circumstances=false", "evidence_complete=true"},
+                  5) == "role_not_permitted");
 }
 
 }  // namespace

@@ -391,6 +391,41 @@ class Simulation {
         Exec(c.admin, ChangeTeam{id, Pick(c.teams)});
       });
     }
+    if (Chance(0.06)) At(now + Uniform(20, 300) * kDay, [=, this] { ChangeOfConditions(id, worker); });
+    if (Chance(0.04)) At(now + Uniform(20, 300) * kDay, [=, this] { EarlyEducation(id, worker); });
+  }
+
+  // Decision support: the answers a caseworker might give.
+  void ChangeOfConditions(const std::string& id, const std::string& worker) {
+    AssessChangeOfConditions a;
+    a.case_id = id;
+    a.route = static_cast<fb::PermissionRoute>(Uniform(0, 5));
+    a.has_accommodation = Chance(0.7);
+    a.accommodation_adequate = Chance(0.8);
+    a.can_meet_living_needs = Chance(0.3);
+    a.has_accommodation_in_3_months = Chance(0.6);
+    a.accommodation_adequate_in_3_months = Chance(0.8);
+    a.can_meet_living_needs_in_3_months = Chance(0.4);
+    if (Chance(0.7)) a.income_meets_childrens_needs = Chance(0.3);
+    a.exceptional_circumstances = Chance(0.1);
+    a.evidence_complete = Chance(0.8);
+    a.note = "[synthetic] assessed with the family";
+    Exec(worker, a);
+  }
+
+  void EarlyEducation(const std::string& id, const std::string& worker) {
+    Result<CaseState> c = svc_.ReadCase(worker, id);
+    if (!c.ok() || c->dependants.empty() || c->dependants.front().removed) return;
+    AssessEarlyEducation a;
+    a.case_id = id;
+    a.dependant = c->dependants.front().subject;
+    a.lives_in_england = Chance(0.95);
+    a.in_london = Chance(0.4);
+    a.household_income_after_tax_pence = Uniform(0, 4'000'000);
+    a.children_in_household = static_cast<std::uint32_t>(c->dependants.size());
+    a.savings_pence = Chance(0.9) ? Uniform(0, 300'000) : Uniform(1'600'000, 3'000'000);
+    a.parent_with_recourse = Chance(0.05);
+    Exec(worker, a);
   }
 
   // Reviews and closes the case's open alerts of `kind` after a while.

@@ -1,0 +1,374 @@
+// Decision support: the rules of seeds 003 and 004 on their own, then
+// assessments recorded on cases through the real service.
+
+#include <catch2/catch.hpp>
+
+#include "domain/assessment.h"
+#include "domain/events.h"
+#include "tests/domain_world.h"
+
+namespace nrpf::test {
+namespace {
+
+using Outcome = fb::AssessmentOutcome;
+using Reason = fb::AssessmentReason;
+using Reasons = std::vector<Reason>;
+
+// A household of one 2-year-old outside London, well within every limit.
+EarlyEducationFacts Household() {
+  EarlyEducationFacts f;
+  f.lives_in_england = true;
+  f.in_london = false;
+  f.household_income_after_tax_pence = 2'000'000;
+  f.children_in_household = 1;
+  f.savings_pence = 50'000;
+  f.parent_with_recourse = false;
+  f.child_date_of_birth = "2023-01-10";
+  f.assessed_on = "2025-03-03";
+  return f;
+}
+
+// Somebody with somewhere adequate to live who can meet their needs, now
+// and in three months: none of seed 003's criteria.
+ChangeOfConditionsFacts Secure() {
+  ChangeOfConditionsFacts f;
+  f.route = fb::PermissionRoute::PrivateLife;
+  f.has_accommodation = true;
+  f.accommodation_adequate = true;
+  f.can_meet_living_needs = true;
+  f.has_accommodation_in_3_months = true;
+  f.accommodation_adequate_in_3_months = true;
+  f.can_meet_living_needs_in_3_months = true;
+  f.exceptional_circumstances = false;
+  f.evidence_complete = true;
+  return f;
+}
+
+TEST_CASE("early education: the income thresholds of seed 004 (and London's) hold to the penny", "[assessment]") {
+  CHECK(EarlyEducationIncomeThresholdPence(false, 1) == 2'650'000);
+  CHECK(EarlyEducationIncomeThresholdPence(false, 2) == 3'060'000);
+  CHECK(EarlyEducationIncomeThresholdPence(false, 5) == 3'060'000);
+  CHECK(EarlyEducationIncomeThresholdPence(true, 1) == 3'450'000);
+  CHECK(EarlyEducationIncomeThresholdPence(true, 3) == 3'860'000);
+
+  EarlyEducationFacts f = Household();
+  f.household_income_after_tax_pence = 2'650'000;  // "no more than": the threshold itself passes
+  AssessmentResult at = EarlyEducationRules(f);
+  CHECK(at.outcome == Outcome::Eligible);
+  CHECK(at.reasons == Reasons{Reason::IncomeWithinThreshold, Reason::SavingsWithinLimit});
+  CHECK(at.income_threshold_pence == 2'650'000);
+  CHECK(at.rule_version == "early-education-2yo/1");
+
+  f.household_income_after_tax_pence = 2'650'001;
+  AssessmentResult over = EarlyEducationRules(f);
+  CHECK(over.outcome == Outcome::NotEligible);
+  CHECK(over.reasons == Reasons{Reason::IncomeAboveThreshold, Reason::SavingsWithinLimit});
+
+  // The same income is within the threshold for two children, and in London.
+  f.children_in_household = 2;
+  CHECK(EarlyEducationRules(f).outcome == Outcome::Eligible);
+  f.children_in_household = 1;
+  f.in_london = true;
+  AssessmentResult london = EarlyEducationRules(f);
+  CHECK(london.outcome == Outcome::Eligible);
+  CHECK(london.income_threshold_pence == 3'450'000);
+}
+
+TEST_CASE("early education: savings of at most 16,000 pounds, in England, a parent without recourse",
+          "[assessment]") {
+  EarlyEducationFacts f = Household();
+  f.savings_pence = 1'600'000;
+  CHECK(EarlyEducationRules(f).outcome == Outcome::Eligible);
+  f.savings_pence = 1'600'001;
+  AssessmentResult savings = EarlyEducationRules(f);
+  CHECK(savings.outcome == Outcome::NotEligible);
+  CHECK(savings.reasons == Reasons{Reason::IncomeWithinThreshold, Reason::SavingsAboveLimit});
+
+  // Every reason is given, not just the first.
+  f.lives_in_england = false;
+  f.household_income_after_tax_pence = 5'000'000;
+  AssessmentResult all = EarlyEducationRules(f);
+  CHECK(all.outcome == Outcome::NotEligible);
+  CHECK(all.reasons == Reasons{Reason::NotLivingInEngland, Reason::IncomeAboveThreshold, Reason::SavingsAboveLimit});
+
+  // A parent with recourse to public funds applies by the usual route,
+  // whatever the income.
+  f = Household();
+  f.parent_with_recourse = true;
+  f.household_income_after_tax_pence = 9'000'000;
+  AssessmentResult recourse = EarlyEducationRules(f);
+  CHECK(recourse.outcome == Outcome::OtherRoute);
+  CHECK(recourse.reasons == Reasons{Reason::HouseholdHasRecourse});
+}
+
+TEST_CASE("early education: the child's age on the day decides between not yet, eligible and universal",
+          "[assessment]") {
+  EarlyEducationFacts f = Household();
+  f.child_date_of_birth = "2023-03-04";  // two tomorrow
+  AssessmentResult young = EarlyEducationRules(f);
+  CHECK(young.outcome == Outcome::NotYetEligible);
+  CHECK(young.reasons == Reasons{Reason::IncomeWithinThreshold, Reason::SavingsWithinLimit, Reason::ChildUnderTwo});
+  f.child_date_of_birth = "2023-03-03";  // two today
+  CHECK(EarlyEducationRules(f).outcome == Outcome::Eligible);
+  f.child_date_of_birth = "2022-03-03";  // three today: the universal 15 hours
+  AssessmentResult three = EarlyEducationRules(f);
+  CHECK(three.outcome == Outcome::OtherRoute);
+  CHECK(three.reasons == Reasons{Reason::ChildThreeOrOver});
+  // Under two and over the threshold: not eligible, both said.
+  f.child_date_of_birth = "2024-01-01";
+  f.household_income_after_tax_pence = 3'000'000;
+  AssessmentResult both = EarlyEducationRules(f);
+  CHECK(both.outcome == Outcome::NotEligible);
+  CHECK(both.reasons == Reasons{Reason::IncomeAboveThreshold, Reason::SavingsWithinLimit, Reason::ChildUnderTwo});
+
+  CHECK(AgeInYears("2020-02-29", "2022-02-28") == 1);
+  CHECK(AgeInYears("2020-02-29", "2022-03-01") == 2);
+  CHECK(AgeInYears("2020-02-29", "2024-02-29") == 4);
+  CHECK(AgeInYears("2023-12-31", "2024-12-30") == 0);
+  CHECK(AgeInYears("2023-12-31", "2024-12-31") == 1);
+}
+
+TEST_CASE("change of conditions: any 'no' to the guidance's bold questions means destitution, now or within "
+          "3 months",
+          "[assessment]") {
+  CHECK(ChangeOfConditionsRules(Secure()).outcome == Outcome::NotEligible);
+  CHECK(ChangeOfConditionsRules(Secure()).reasons == Reasons{Reason::NoCriterionMet});
+  CHECK(ChangeOfConditionsRules(Secure()).rule_version == "change-of-conditions/4.0");
+
+  for (bool ChangeOfConditionsFacts::*now : {&ChangeOfConditionsFacts::has_accommodation,
+                                             &ChangeOfConditionsFacts::accommodation_adequate,
+                                             &ChangeOfConditionsFacts::can_meet_living_needs}) {
+    ChangeOfConditionsFacts f = Secure();
+    f.*now = false;
+    AssessmentResult r = ChangeOfConditionsRules(f);
+    CHECK(r.outcome == Outcome::Eligible);
+    CHECK(r.reasons == Reasons{Reason::Destitute});
+  }
+  for (bool ChangeOfConditionsFacts::*later : {&ChangeOfConditionsFacts::has_accommodation_in_3_months,
+                                               &ChangeOfConditionsFacts::accommodation_adequate_in_3_months,
+                                               &ChangeOfConditionsFacts::can_meet_living_needs_in_3_months}) {
+    ChangeOfConditionsFacts f = Secure();
+    f.*later = false;
+    AssessmentResult r = ChangeOfConditionsRules(f);
+    CHECK(r.outcome == Outcome::Eligible);
+    CHECK(r.reasons == Reasons{Reason::ImminentRiskOfDestitution});
+  }
+  // Destitute now is the stronger finding: imminent risk is not added to it.
+  ChangeOfConditionsFacts both = Secure();
+  both.can_meet_living_needs = false;
+  both.can_meet_living_needs_in_3_months = false;
+  CHECK(ChangeOfConditionsRules(both).reasons == Reasons{Reason::Destitute});
+
+  // Someone a council supports is generally considered destitute.
+  ChangeOfConditionsFacts supported = Secure();
+  supported.council_supporting = true;
+  AssessmentResult s = ChangeOfConditionsRules(supported);
+  CHECK(s.outcome == Outcome::Eligible);
+  CHECK(s.reasons == Reasons{Reason::LocalAuthoritySupport});
+}
+
+TEST_CASE("change of conditions: a child's welfare and exceptional circumstances are for the decision-maker, "
+          "other routes are not covered",
+          "[assessment]") {
+  ChangeOfConditionsFacts f = Secure();
+  f.income_meets_childrens_needs = true;
+  CHECK(ChangeOfConditionsRules(f).outcome == Outcome::NotEligible);
+  f.income_meets_childrens_needs = false;
+  AssessmentResult child = ChangeOfConditionsRules(f);
+  CHECK(child.outcome == Outcome::ForConsideration);
+  CHECK(child.reasons == Reasons{Reason::ChildWelfare});
+
+  f = Secure();
+  f.exceptional_circumstances = true;
+  f.evidence_complete = false;
+  AssessmentResult exceptional = ChangeOfConditionsRules(f);
+  CHECK(exceptional.outcome == Outcome::ForConsideration);
+  CHECK(exceptional.reasons == Reasons{Reason::ExceptionalCircumstances, Reason::EvidenceIncomplete});
+
+  // Destitution with a child whose needs go unmet: every reason, the
+  // strongest outcome.
+  f = Secure();
+  f.has_accommodation = false;
+  f.income_meets_childrens_needs = false;
+  AssessmentResult many = ChangeOfConditionsRules(f);
+  CHECK(many.outcome == Outcome::Eligible);
+  CHECK(many.reasons == Reasons{Reason::Destitute, Reason::ChildWelfare});
+
+  f = Secure();
+  f.route = fb::PermissionRoute::Other;
+  f.has_accommodation = false;
+  AssessmentResult other = ChangeOfConditionsRules(f);
+  CHECK(other.outcome == Outcome::OtherRoute);
+  CHECK(other.reasons == Reasons{Reason::RouteNotCovered});
+}
+
+// ---- through the service ----
+
+AssessEarlyEducation EarlyEducationOn(const std::string& case_id, const std::string& dependant) {
+  AssessEarlyEducation a;
+  a.case_id = case_id;
+  a.dependant = dependant;
+  a.lives_in_england = true;
+  a.in_london = true;
+  a.household_income_after_tax_pence = 3'000'000;
+  a.children_in_household = 2;
+  a.savings_pence = 0;
+  a.parent_with_recourse = false;
+  a.note = "payslips seen";
+  return a;
+}
+
+AssessChangeOfConditions ChangeOfConditionsOn(const std::string& case_id) {
+  AssessChangeOfConditions a;
+  a.case_id = case_id;
+  a.route = fb::PermissionRoute::FamilyPartnerOrParentTenYear;
+  a.has_accommodation = true;
+  a.accommodation_adequate = true;
+  a.can_meet_living_needs = true;
+  a.has_accommodation_in_3_months = true;
+  a.accommodation_adequate_in_3_months = true;
+  a.can_meet_living_needs_in_3_months = false;  // the job ends next month
+  a.exceptional_circumstances = false;
+  a.evidence_complete = true;
+  return a;
+}
+
+// A case of `council` with a 2-year-old besides the 9-year-old every test case has.
+std::string CaseWithToddler(World& w, const std::string& council) {
+  const std::string id = w.NewCase(council);
+  Person child = SamplePerson("Ada", "Okafor", "2023-01-10");
+  child.relationship = "child";
+  w.Do(council + "-cw1", AddDependant{id, child});
+  return id;
+}
+
+TEST_CASE("an assessment is recorded with its outcome, reasons and rules, its answers sealed", "[assessment]") {
+  World w;
+  const std::string id = CaseWithToddler(w, "camden");
+  const std::string toddler = DependantSubject(id, 2);
+  CommandOutcome out = w.Do("camden-cw1", EarlyEducationOn(id, toddler));
+  CHECK(out.case_id == id);
+
+  CaseState c = w.Case(id);
+  REQUIRE(c.assessments.size() == 1);
+  const AssessmentRecord& a = c.assessments[0];
+  CHECK(a.assessment_id == "AS1");
+  CHECK(a.kind == fb::AssessmentKind::EarlyEducationTwoYearOld);
+  CHECK(a.subject == toddler);
+  CHECK(a.outcome == Outcome::Eligible);  // 30,000 within London's 38,600 for two children
+  CHECK(a.reasons == Reasons{Reason::IncomeWithinThreshold, Reason::SavingsWithinLimit});
+  CHECK(a.rule_version == "early-education-2yo/1");
+  CHECK(a.income_threshold_pence == 3'860'000);
+  CHECK(a.assessed_by == "camden-cw1");
+  CHECK(a.assessed_at_us == w.clock.NowMicros());
+  REQUIRE(a.inputs.has_value());
+  const fb::AssessmentInputs* inputs = DecodeAssessmentInputs(*a.inputs);
+  REQUIRE(inputs != nullptr);
+  REQUIRE(inputs->early_education() != nullptr);
+  CHECK(inputs->early_education()->household_income_after_tax_pence() == 3'000'000);
+  CHECK(inputs->early_education()->child_date_of_birth()->str() == "2023-01-10");
+  CHECK(inputs->note()->str() == "payslips seen");
+  CHECK(inputs->change_of_conditions() == nullptr);
+
+  // The stored event holds the answers only in its sealed section: no
+  // income figure or note in the clear.
+  auto events = w.ledger->ReadStream(CaseStream(id), 1, 100);
+  REQUIRE(events.ok());
+  const ledger::StoredEvent& e = events->back();
+  REQUIRE(e.record()->event_type()->str() == event_type::kAssessmentRecorded);
+  REQUIRE(e.record()->sealed() != nullptr);
+  CHECK(e.record()->sealed()->size() == 1);
+  CHECK(e.record()->sealed()->Get(0)->label()->str() == section_label::kAssessment);
+  CHECK(e.record()->sealed()->Get(0)->subject_id()->str() == ApplicantSubject(id));
+  CHECK(e.bytes.find("payslips seen") == std::string::npos);
+
+  // A change of conditions assessment numbers on, and weighs the case's own
+  // facts: once the council supports the household, that is a reason too.
+  w.Do("camden-cw1", ChangeOfConditionsOn(id));
+  w.Do("camden-cw1", RecordFinance{id, "2025-03-01", 10000, 0, false});
+  w.Do("camden-cw1", ChangeOfConditionsOn(id));
+  c = w.Case(id);
+  REQUIRE(c.assessments.size() == 3);
+  CHECK(c.assessments[1].assessment_id == "AS2");
+  CHECK(c.assessments[1].subject == ApplicantSubject(id));
+  CHECK(c.assessments[1].outcome == Outcome::Eligible);
+  CHECK(c.assessments[1].reasons == Reasons{Reason::ImminentRiskOfDestitution});
+  CHECK(c.assessments[1].rule_version == "change-of-conditions/4.0");
+  CHECK(c.assessments[2].reasons == Reasons{Reason::ImminentRiskOfDestitution, Reason::LocalAuthoritySupport});
+}
+
+TEST_CASE("an assessment is refused, naming what is wrong, and only a council's own users make one",
+          "[assessment]") {
+  World w;
+  const std::string id = CaseWithToddler(w, "camden");
+  const std::string toddler = DependantSubject(id, 2);
+
+  AssessEarlyEducation missing = EarlyEducationOn(id, toddler);
+  missing.in_london.reset();
+  missing.savings_pence = -1;
+  missing.children_in_household = 0;
+  Result<CommandOutcome> r = w.Try("camden-cw1", missing);
+  CHECK(Refusal(r) == "invalid_argument/in_london_invalid");
+  std::vector<std::string> fields;
+  for (const auto& f : r.status().fields()) fields.push_back(f.field);
+  CHECK(fields == std::vector<std::string>{"in_london", "children_in_household", "savings_pence"});
+
+  AssessChangeOfConditions unanswered = ChangeOfConditionsOn(id);
+  unanswered.route.reset();
+  unanswered.evidence_complete.reset();
+  r = w.Try("camden-cw1", unanswered);
+  CHECK(Refusal(r) == "invalid_argument/route_invalid");
+  CHECK(r.status().fields().size() == 2);
+  unanswered = ChangeOfConditionsOn(id);
+  unanswered.route = static_cast<fb::PermissionRoute>(99);
+  CHECK(Refusal(w.Try("camden-cw1", unanswered)) == "invalid_argument/route_invalid");
+
+  CHECK(Refusal(w.Try("camden-cw1", EarlyEducationOn(id, "case-" + id + "/dependant-9"))) ==
+        "not_found/dependant_not_found");
+  w.Do("camden-cw1", RemoveDependant{id, toddler});
+  CHECK(Refusal(w.Try("camden-cw1", EarlyEducationOn(id, toddler))) == "not_found/dependant_not_found");
+
+  // Who may: the council's users, not another council, the Home Office,
+  // network support or an auditor.
+  CHECK(Refusal(w.Try("leeds-cw1", ChangeOfConditionsOn(id))) == "permission_denied/wrong_tenant");
+  CHECK(Refusal(w.Try("ho-1", ChangeOfConditionsOn(id))) == "permission_denied/role_not_permitted");
+  CHECK(Refusal(w.Try("ns-admin", ChangeOfConditionsOn(id))) == "permission_denied/role_not_permitted");
+  CHECK(Refusal(w.Try("camden-auditor", ChangeOfConditionsOn(id))) == "permission_denied/role_not_permitted");
+  CHECK(w.Try("camden-admin", ChangeOfConditionsOn(id)).ok());
+
+  // Not on a closed case.
+  w.Do("camden-cw1", CloseCase{id, "2025-03-03", fb::ClosureReason::NoLongerInTouch, ""});
+  CHECK(Refusal(w.Try("camden-cw1", ChangeOfConditionsOn(id))) == "failed_precondition/case_closed");
+  CHECK(w.Case(id).assessments.size() == 1);
+}
+
+TEST_CASE("a council in Scotland or Northern Ireland supports no one living in England", "[assessment]") {
+  World w;
+  const std::string id = CaseWithToddler(w, "glasgow");
+  AssessEarlyEducation a = EarlyEducationOn(id, DependantSubject(id, 2));
+  a.in_london = false;
+  a.household_income_after_tax_pence = 1'000'000;
+  w.Do("glasgow-cw1", a);
+  const CaseState c = w.Case(id);
+  REQUIRE(c.assessments.size() == 1);
+  CHECK(c.assessments[0].outcome == Outcome::NotEligible);
+  CHECK(c.assessments[0].reasons ==
+        Reasons{Reason::NotLivingInEngland, Reason::IncomeWithinThreshold, Reason::SavingsWithinLimit});
+}
+
+TEST_CASE("an assessment's answers go with the household's erasure, its outcome stays", "[assessment]") {
+  World w;
+  const std::string keep = w.NewCase("camden");
+  const std::string dup = w.NewCase("camden", SamplePerson("Amina", "Okafor", "1990-05-17"));
+  w.Do("camden-cw1", ChangeOfConditionsOn(dup));
+  w.Do("camden-cw1", FlagDuplicate{dup, keep});
+  w.Do("ns-admin", RemoveDuplicate{dup});
+  const CaseState c = w.Case(dup);
+  REQUIRE(c.assessments.size() == 1);
+  CHECK_FALSE(c.assessments[0].inputs.has_value());
+  CHECK(c.assessments[0].outcome == Outcome::Eligible);
+  CHECK(c.assessments[0].reasons == Reasons{Reason::ImminentRiskOfDestitution});
+}
+
+}  // namespace
+}  // namespace nrpf::test
