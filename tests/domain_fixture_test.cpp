@@ -1,13 +1,14 @@
-// Folds the NRPF caseload written by an earlier version
-// (tests/fixtures/domain-v1): every stored body passes its verifier and the
-// projections come out exactly as that version folded them, apart from what
-// later versions fold in addition. Stored events are never rewritten; only
+// Folds the NRPF caseloads written by earlier versions
+// (tests/fixtures/domain-v1, domain-v2): every stored body passes its
+// verifier and the projections come out exactly as that version folded
+// them, apart from what later versions fold in addition. Stored events are never rewritten; only
 // the fold may grow.
 
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "domain/decide.h"
@@ -89,27 +90,34 @@ std::string WithoutLaterFields(const std::string& dump, Additions* added) {
   return out;
 }
 
-TEST_CASE("a caseload written by version 1 folds to the same projections", "[domain][fixture]") {
-  TempDir dir;
-  const std::filesystem::path src = std::filesystem::path(NRPF_FIXTURES) / "domain-v1";
-  std::filesystem::copy(src, dir.path() / "domain-v1", std::filesystem::copy_options::recursive);
+// A fixture's log, opened read-only from a copy in `dir`, and the dump
+// its version wrote when it folded that log.
+struct Fixture {
+  std::unique_ptr<ledger::Ledger> ledger;
+  std::string expected_dump;
+};
+
+Fixture OpenFixture(const TempDir& dir, const std::string& name) {
+  const std::filesystem::path src = std::filesystem::path(NRPF_FIXTURES) / name;
+  std::filesystem::copy(src, dir.path() / name, std::filesystem::copy_options::recursive);
   ledger::LedgerOptions o;
-  o.db_path = dir.Sub("domain-v1/ledger");
-  o.master_key_path = dir.Sub("domain-v1/master.key");
-  o.signing_key_dir = dir.Sub("domain-v1/keys");
+  o.db_path = dir.Sub(name + "/ledger");
+  o.master_key_path = dir.Sub(name + "/master.key");
+  o.signing_key_dir = dir.Sub(name + "/keys");
   o.origin = "fixture.nrpf-ledger.local/log";
   o.read_only = true;
   ::chmod(o.master_key_path.c_str(), 0600);
-  auto ledger = OpenOrDie(o);
-
+  Fixture f;
+  f.ledger = OpenOrDie(o);
   std::ifstream in(src / "expected-dump.txt", std::ios::binary);
   std::stringstream expected;
   expected << in.rdbuf();
-  REQUIRE(expected.str().size() > 1000);
-
+  f.expected_dump = expected.str();
+  REQUIRE(f.expected_dump.size() > 1000);
+  // Every stored body passes its verifier.
   std::size_t decoded = 0;
-  for (std::uint64_t p = 0; p < ledger->Size(); p += 512) {
-    auto batch = ledger->ReadRange(p, 512);
+  for (std::uint64_t p = 0; p < f.ledger->Size(); p += 512) {
+    auto batch = f.ledger->ReadRange(p, 512);
     REQUIRE(batch.ok());
     for (const auto& e : *batch) {
       auto view = domain::DecodeEvent(e, {});
@@ -117,14 +125,19 @@ TEST_CASE("a caseload written by version 1 folds to the same projections", "[dom
       decoded += view->body != nullptr ? 1 : 0;
     }
   }
-  CHECK(decoded + 1 >= ledger->Size());  // all but the ledger's own genesis
+  CHECK(decoded + 1 >= f.ledger->Size());  // all but the ledger's own genesis
+  return f;
+}
 
-  auto rebuilt = projections::Rebuild(*ledger);
+TEST_CASE("a caseload written by version 1 folds to the same projections", "[domain][fixture]") {
+  TempDir dir;
+  Fixture f = OpenFixture(dir, "domain-v1");
+  auto rebuilt = projections::Rebuild(*f.ledger);
   REQUIRE(rebuilt.ok());
   Additions added;
   const std::string dump = WithoutLaterFields((*rebuilt)->Dump(), &added);
-  CHECK(dump.size() == expected.str().size());
-  CHECK(dump == expected.str());
+  CHECK(dump.size() == f.expected_dump.size());
+  CHECK(dump == f.expected_dump);
   // The fixture holds every kind of addition (counted when it was first
   // folded with them).
   CHECK(added.advice_notes == 202);
@@ -133,7 +146,30 @@ TEST_CASE("a caseload written by version 1 folds to the same projections", "[dom
   CHECK(added.reopened_on == 14);  // every reopened case's latest reopening
   CHECK(added.finance_rates == 246);
   CHECK(added.inconsistent == 0);
-  CHECK(ledger->Verify({}).ok);
+  CHECK(f.ledger->Verify({}).ok);
+}
+
+TEST_CASE("a caseload written by version 2, with assessments, folds to the same projections", "[domain][fixture]") {
+  TempDir dir;
+  Fixture f = OpenFixture(dir, "domain-v2");
+  auto rebuilt = projections::Rebuild(*f.ledger);
+  REQUIRE(rebuilt.ok());
+  const std::string dump = (*rebuilt)->Dump();
+  CHECK(dump.size() == f.expected_dump.size());
+  CHECK(dump == f.expected_dump);
+  // It holds assessments of both kinds, their answers sealed.
+  std::size_t early_education = 0, change_of_conditions = 0, with_answers = 0;
+  std::istringstream lines(dump);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("assessment|", 0) != 0) continue;
+    early_education += line.find("|kind=0|") != std::string::npos ? 1 : 0;
+    change_of_conditions += line.find("|kind=1|") != std::string::npos ? 1 : 0;
+    with_answers += line.find("|inputs=") != std::string::npos ? 1 : 0;
+  }
+  CHECK(early_education == 7);
+  CHECK(change_of_conditions == 10);
+  CHECK(with_answers == 17);
+  CHECK(f.ledger->Verify({}).ok);
 }
 
 TEST_CASE("a command id stored by version 1 is never answered as a retry of a request it cannot be compared with", "[domain][fixture][idempotency]") {

@@ -1,7 +1,7 @@
 // Writes a small synthetic caseload of every NRPF event shape this version
 // stores, for domain_fixture_test to fold with every later version. Run once
 // per schema change (fixtures are never rewritten):
-//   make_domain_fixture tests/fixtures/domain-v1
+//   make_domain_fixture tests/fixtures/domain-v<n>   (domain-v1, domain-v2 so far)
 // expected-dump.txt is the projections' canonical dump of the fixture as this
 // version folds it.
 
