@@ -1,9 +1,10 @@
 // Decision support: the rules of seed 004 (the early education entitlement
 // for 2-year-olds in households with no recourse to public funds) and of
 // seed 003 (the Home Office's criteria for lifting the NRPF condition),
-// applied to a caseworker's answers. Pure functions of their inputs: the
-// outcome, every reason for it, and the version of the rules applied.
-// docs/domain.md "Assessments" states each rule in the users' words.
+// applied to a caseworker's answers and the case's facts. Pure functions of
+// their inputs: the outcome, every reason for it, and the version of the
+// rules applied. docs/domain.md "Assessments" states each rule in the
+// users' words.
 
 #ifndef NRPF_DOMAIN_ASSESSMENT_H_
 #define NRPF_DOMAIN_ASSESSMENT_H_
@@ -30,17 +31,19 @@ inline constexpr std::int64_t kEarlyEducationSavingsLimitPence = 1'600'000;
 
 struct EarlyEducationFacts {
   bool lives_in_england = false;
+  bool council_in_england = true;  // the council's nation is England and Wales
   bool in_london = false;
   std::int64_t household_income_after_tax_pence = 0;  // a year
   std::uint32_t children_in_household = 0;
   std::int64_t savings_pence = 0;
   bool parent_with_recourse = false;
-  std::string child_date_of_birth;  // YYYY-MM-DD
-  std::string assessed_on;          // YYYY-MM-DD
+  std::uint32_t child_age_months = 0;  // on the day assessed
+  std::string assessed_on;             // YYYY-MM-DD
+  std::string universal_from;          // YYYY-MM-DD: the term after the third birthday
 };
 
 struct ChangeOfConditionsFacts {
-  fb::PermissionRoute route = fb::PermissionRoute::Other;
+  fb::PermissionRoute route = fb::PermissionRoute::Unknown;
   bool has_accommodation = false;
   bool accommodation_adequate = false;
   bool can_meet_living_needs = false;
@@ -50,39 +53,50 @@ struct ChangeOfConditionsFacts {
   std::optional<bool> income_meets_childrens_needs;  // nullopt: no dependent children
   bool exceptional_circumstances = false;
   bool evidence_complete = false;
+  std::optional<bool> particularly_compelling_circumstances;  // route Other
   bool council_supporting = false;  // the case's finance is active
 };
 
 struct AssessmentResult {
-  fb::AssessmentOutcome outcome = fb::AssessmentOutcome::NotEligible;
+  fb::AssessmentOutcome outcome = fb::AssessmentOutcome::Unknown;
   std::vector<fb::AssessmentReason> reasons;
   std::string_view rule_version;
-  std::int64_t income_threshold_pence = 0;  // early education
+  std::optional<std::int64_t> income_threshold_pence;  // early education
 };
 
 // The most household income after tax, a year, for the entitlement:
 // outside London 26,500 pounds for one child and 30,600 for two or more
 // (seed 004); in London 34,500 and 38,600 (the Department for Education's
-// published London thresholds, which seed 004 does not list).
+// London thresholds, which seed 004 does not list).
 std::int64_t EarlyEducationIncomeThresholdPence(bool in_london, std::uint32_t children_in_household);
 
-// REQUIRES: both dates are valid YYYY-MM-DD dates, children_in_household >= 1.
+// REQUIRES: children_in_household >= 1; dates valid YYYY-MM-DD.
 AssessmentResult EarlyEducationRules(const EarlyEducationFacts& facts);
+// REQUIRES: route is not Unknown; particularly_compelling_circumstances is
+// given for route Other.
 AssessmentResult ChangeOfConditionsRules(const ChangeOfConditionsFacts& facts);
 
-// The answers as an "assessment" section holds them (AssessmentInputs),
-// and back. What is not an answer stays out: the day assessed, and whether
-// the council supports the household (the case says).
+// The answers and facts as a sealed assessment holds them, and back.
 flatbuffers::Offset<fb::EarlyEducationInputs> CreateInputs(flatbuffers::FlatBufferBuilder& fbb,
-                                                           const EarlyEducationFacts& facts);
+                                                           const EarlyEducationFacts& facts,
+                                                           const std::string& place_from);
 flatbuffers::Offset<fb::ChangeOfConditionsInputs> CreateInputs(flatbuffers::FlatBufferBuilder& fbb,
                                                                const ChangeOfConditionsFacts& facts);
-EarlyEducationFacts FactsOf(const fb::EarlyEducationInputs& inputs);
-ChangeOfConditionsFacts FactsOf(const fb::ChangeOfConditionsInputs& inputs);
 
-// Whole years from `date_of_birth` to `on` (both YYYY-MM-DD); a birthday on
-// 29 February counts as reached on 1 March in other years.
-int AgeInYears(std::string_view date_of_birth, std::string_view on);
+// Whole months from `date_of_birth` to `on` (both YYYY-MM-DD), nullopt
+// unless both are dates and `on` is not before the birth. A month is
+// complete on the same day of the month, or on the 1st of the next when
+// the month has no such day (born 31 January: one month on 1 March).
+std::optional<std::uint32_t> AgeInMonths(std::string_view date_of_birth, std::string_view on);
+// The first day of the funded term after `birthday` (YYYY-MM-DD): terms
+// start on 1 January, 1 April and 1 September, and a birthday in
+// September to December is followed by the January term, in January to
+// March by the April term, in April to August by the September term.
+// Empty unless `birthday` is a date.
+std::string TermAfter(std::string_view birthday);
+// The day a person born on `date_of_birth` turns `years`, YYYY-MM-DD (29
+// February: 1 March in other years). Empty unless it is a date.
+std::string Birthday(std::string_view date_of_birth, int years);
 
 }  // namespace nrpf::domain
 

@@ -158,8 +158,9 @@ struct RemoveDuplicate { std::string case_id; };
 // Decision support (assessment.h): the answers a caseworker gives; the
 // outcome is worked out by the rules, never given. Optional answers are
 // ones the caller must give (a missing one is refused, naming it), except
-// income_meets_childrens_needs, left out when there are no dependent
-// children.
+// income_meets_childrens_needs, needed only when the household has a
+// child under 18, and particularly_compelling_circumstances, needed only
+// for route Other.
 struct AssessEarlyEducation {
   std::string case_id;
   std::string dependant;  // the child's subject
@@ -183,6 +184,7 @@ struct AssessChangeOfConditions {
   std::optional<bool> income_meets_childrens_needs;
   std::optional<bool> exceptional_circumstances;
   std::optional<bool> evidence_complete;
+  std::optional<bool> particularly_compelling_circumstances;
   std::string note;
 };
 struct ChangeSlaPolicy {

@@ -655,19 +655,33 @@ class Decider {
     return Status::Ok();
   }
 
-  // Records an assessment of the case loaded: the outcome the rules gave,
-  // and the answers sealed under the applicant's subject.
-  // `inputs` holds the finished AssessmentInputs.
+  // Records an assessment of the case loaded: in the clear only its kind,
+  // the person assessed and the rules; the rest sealed under the applicant.
+  // `sealed` holds the answers (one of the two offsets), not yet finished.
   void AssessmentEvent(fb::AssessmentKind kind, const std::string& subject, const AssessmentResult& result,
-                       const flatbuffers::FlatBufferBuilder& inputs) {
+                       flatbuffers::FlatBufferBuilder& sealed,
+                       flatbuffers::Offset<fb::EarlyEducationInputs> early_education,
+                       flatbuffers::Offset<fb::ChangeOfConditionsInputs> change_of_conditions,
+                       const std::string& note) {
     const std::string id = "AS" + std::to_string(case_->assessments.size() + 1);
+    auto assessed_on = sealed.CreateString(Today());
+    auto reasons = sealed.CreateVector(result.reasons);
+    auto note_text = note.empty() ? flatbuffers::Offset<flatbuffers::String>() : sealed.CreateString(note);
+    fb::SealedAssessmentBuilder b(sealed);
+    b.add_assessed_on(assessed_on);
+    b.add_outcome(result.outcome);
+    b.add_reasons(reasons);
+    if (result.income_threshold_pence) b.add_income_threshold_pence(*result.income_threshold_pence);
+    b.add_early_education(early_education);
+    b.add_change_of_conditions(change_of_conditions);
+    b.add_note(note_text);
+    sealed.Finish(b.Finish());
     flatbuffers::FlatBufferBuilder fbb(128);
     fbb.Finish(fb::CreateAssessmentRecordedDirect(fbb, case_->case_id.c_str(), id.c_str(), kind, subject.c_str(),
-                                                  result.outcome, &result.reasons, std::string(result.rule_version).c_str(),
-                                                  result.income_threshold_pence));
+                                                  std::string(result.rule_version).c_str()));
     AddSection(Emit(CaseStream(case_->case_id), t::kAssessmentRecorded, fbb), case_->applicant.subject,
                section_label::kAssessment,
-               std::string(reinterpret_cast<const char*>(inputs.GetBufferPointer()), inputs.GetSize()));
+               std::string(reinterpret_cast<const char*>(sealed.GetBufferPointer()), sealed.GetSize()));
   }
 
   Status Decide(const AssessEarlyEducation& c) {
@@ -691,44 +705,63 @@ class Decider {
     if (child == case_->dependants.end()) {
       return MissingField("dependant", "dependant_not_found", "no dependant " + c.dependant + " in the household");
     }
-    if (!child->details || !ParseIsoDate(child->details->date_of_birth)) {
-      return Refuse("date_of_birth_unknown", "the child's date of birth is not on record; amend it first");
-    }
+    const std::string birth = child->details ? child->details->date_of_birth : std::string();
+    const std::optional<std::uint32_t> age = AgeInMonths(birth, Today());
+    if (!age) return Refuse("date_of_birth_unknown", "the child's date of birth is not on record; amend it first");
     EarlyEducationFacts f;
-    // A council in Scotland or Northern Ireland supports no one living in England.
-    f.lives_in_england = *c.lives_in_england && case_->nation == fb::Nation::EnglandAndWales;
+    f.lives_in_england = *c.lives_in_england;
+    f.council_in_england = case_->nation == fb::Nation::EnglandAndWales;
     f.in_london = *c.in_london;
     f.household_income_after_tax_pence = *c.household_income_after_tax_pence;
     f.children_in_household = *c.children_in_household;
     f.savings_pence = *c.savings_pence;
     f.parent_with_recourse = *c.parent_with_recourse;
-    f.child_date_of_birth = child->details->date_of_birth;
+    f.child_age_months = *age;
     f.assessed_on = Today();
-    flatbuffers::FlatBufferBuilder inputs(256);
-    const auto ee = CreateInputs(inputs, f);
-    inputs.Finish(fb::CreateAssessmentInputsDirect(inputs, ee, 0, c.note.empty() ? nullptr : c.note.c_str()));
-    AssessmentEvent(fb::AssessmentKind::EarlyEducationTwoYearOld, c.dependant, EarlyEducationRules(f), inputs);
+    f.universal_from = TermAfter(Birthday(birth, 3));
+    const std::string place_from = TermAfter(Birthday(birth, 2));
+    flatbuffers::FlatBufferBuilder sealed(256);
+    const auto inputs = CreateInputs(sealed, f, place_from);
+    AssessmentEvent(fb::AssessmentKind::EarlyEducationTwoYearOld, c.dependant, EarlyEducationRules(f), sealed, inputs,
+                    {}, c.note);
     return Status::Ok();
+  }
+
+  // Whether the household has a child: a current dependant under 18 today.
+  bool HasDependentChild() {
+    return std::any_of(case_->dependants.begin(), case_->dependants.end(), [&](const PersonState& d) {
+      if (d.removed || !d.details) return false;
+      const std::optional<std::uint32_t> months = AgeInMonths(d.details->date_of_birth, Today());
+      return months && *months < 18 * 12;
+    });
   }
 
   Status Decide(const AssessChangeOfConditions& c) {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
     NRPF_RETURN_IF_ERROR(RequireOpen());
     Problems problems;
-    problems.Add(CheckEnum("route", c.route, fb::PermissionRoute::MAX, fb::EnumNamesPermissionRoute(),
-                           "unknown route"));
+    const auto route = c.route == fb::PermissionRoute::Unknown ? std::nullopt : c.route;
+    problems.Add(CheckEnum("route", route, fb::PermissionRoute::MAX, fb::EnumNamesPermissionRoute(), "unknown route"));
     problems.Add(Answered("has_accommodation", c.has_accommodation));
     problems.Add(Answered("accommodation_adequate", c.accommodation_adequate));
     problems.Add(Answered("can_meet_living_needs", c.can_meet_living_needs));
     problems.Add(Answered("has_accommodation_in_3_months", c.has_accommodation_in_3_months));
     problems.Add(Answered("accommodation_adequate_in_3_months", c.accommodation_adequate_in_3_months));
     problems.Add(Answered("can_meet_living_needs_in_3_months", c.can_meet_living_needs_in_3_months));
+    if (HasDependentChild() && !c.income_meets_childrens_needs) {
+      problems.Add(Invalid("income_meets_childrens_needs",
+                           "income_meets_childrens_needs is required: the household has a child under 18"));
+    }
     problems.Add(Answered("exceptional_circumstances", c.exceptional_circumstances));
     problems.Add(Answered("evidence_complete", c.evidence_complete));
+    if (route == fb::PermissionRoute::Other && !c.particularly_compelling_circumstances) {
+      problems.Add(Invalid("particularly_compelling_circumstances",
+                           "particularly_compelling_circumstances is required for a route outside the guidance's"));
+    }
     problems.Add(CheckText("note", c.note, kMaxText));
     NRPF_RETURN_IF_ERROR(std::move(problems).Done());
     ChangeOfConditionsFacts f;
-    f.route = *c.route;
+    f.route = *route;
     f.has_accommodation = *c.has_accommodation;
     f.accommodation_adequate = *c.accommodation_adequate;
     f.can_meet_living_needs = *c.can_meet_living_needs;
@@ -738,12 +771,12 @@ class Decider {
     f.income_meets_childrens_needs = c.income_meets_childrens_needs;
     f.exceptional_circumstances = *c.exceptional_circumstances;
     f.evidence_complete = *c.evidence_complete;
+    if (*route == fb::PermissionRoute::Other) f.particularly_compelling_circumstances = c.particularly_compelling_circumstances;
     f.council_supporting = case_->finance.active;
-    flatbuffers::FlatBufferBuilder inputs(256);
-    const auto coc = CreateInputs(inputs, f);
-    inputs.Finish(fb::CreateAssessmentInputsDirect(inputs, 0, coc, c.note.empty() ? nullptr : c.note.c_str()));
+    flatbuffers::FlatBufferBuilder sealed(256);
+    const auto inputs = CreateInputs(sealed, f);
     AssessmentEvent(fb::AssessmentKind::ChangeOfConditions, case_->applicant.subject, ChangeOfConditionsRules(f),
-                    inputs);
+                    sealed, {}, inputs, c.note);
     return Status::Ok();
   }
 

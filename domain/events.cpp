@@ -213,10 +213,10 @@ std::optional<std::string> DecodeNote(std::string_view plaintext) {
   return Str(flatbuffers::GetRoot<fb::Note>(data)->text());
 }
 
-const fb::AssessmentInputs* DecodeAssessmentInputs(std::string_view plaintext) {
+const fb::SealedAssessment* DecodeSealedAssessment(std::string_view plaintext) {
   const auto* data = reinterpret_cast<const std::uint8_t*>(plaintext.data());
-  if (!VerifyTable<fb::AssessmentInputs>(data, plaintext.size())) return nullptr;
-  return flatbuffers::GetRoot<fb::AssessmentInputs>(data);
+  if (!VerifyTable<fb::SealedAssessment>(data, plaintext.size())) return nullptr;
+  return flatbuffers::GetRoot<fb::SealedAssessment>(data);
 }
 
 }  // namespace nrpf::domain

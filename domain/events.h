@@ -66,7 +66,7 @@ inline constexpr std::string_view kPerson = "person";         // PersonDetails
 inline constexpr std::string_view kStaff = "staff";           // StaffDetails
 inline constexpr std::string_view kNote = "note";             // Note
 inline constexpr std::string_view kRtpfInputs = "rtpf_inputs";  // RtpfInputs
-inline constexpr std::string_view kAssessment = "assessment";   // AssessmentInputs
+inline constexpr std::string_view kAssessment = "assessment";   // SealedAssessment
 }  // namespace section_label
 
 // Stream ids.
@@ -137,7 +137,7 @@ Person PersonFrom(const fb::PersonDetails& details);
 std::optional<std::pair<std::string, std::string>> DecodeStaff(std::string_view plaintext);
 std::optional<std::string> DecodeNote(std::string_view plaintext);
 // An "assessment" section's table, verified; nullptr when the bytes are not one.
-const fb::AssessmentInputs* DecodeAssessmentInputs(std::string_view plaintext);
+const fb::SealedAssessment* DecodeSealedAssessment(std::string_view plaintext);
 
 }  // namespace nrpf::domain
 

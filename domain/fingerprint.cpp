@@ -269,7 +269,7 @@ void Fields(Writer& w, const AssessChangeOfConditions& c) {
        {&c.has_accommodation, &c.accommodation_adequate, &c.can_meet_living_needs,
         &c.has_accommodation_in_3_months, &c.accommodation_adequate_in_3_months,
         &c.can_meet_living_needs_in_3_months, &c.income_meets_childrens_needs, &c.exceptional_circumstances,
-        &c.evidence_complete}) {
+        &c.evidence_complete, &c.particularly_compelling_circumstances}) {
     w.PersonalOptValue(*answer);
   }
   w.PersonalStr(c.note);

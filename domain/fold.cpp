@@ -232,15 +232,10 @@ void ApplyToCase(CaseState& c, const EventView& e) {
     a.assessment_id = Str(b->assessment_id());
     a.kind = b->kind();
     a.subject = Str(b->subject());
-    a.outcome = b->outcome();
-    if (b->reasons() != nullptr) {
-      for (auto r : *b->reasons()) a.reasons.push_back(static_cast<fb::AssessmentReason>(r));
-    }
     a.rule_version = Str(b->rule_version());
-    a.income_threshold_pence = b->income_threshold_pence();
     a.assessed_at_us = e.recorded_at_us;
     a.assessed_by = actor;
-    if (const std::string* inputs = e.Section(section_label::kAssessment)) a.inputs = *inputs;
+    if (const std::string* sealed = e.Section(section_label::kAssessment)) a.sealed = *sealed;
     c.assessments.push_back(std::move(a));
   } else if (e.type == t::kStatusCheckCompleted) {
     const auto* b = e.Body<fb::StatusCheckCompleted>();

@@ -41,7 +41,7 @@ void CaseState::DropPersonalData() {
   immigration.note.reset();
   closure_note.reset();
   for (AdviceRecord& a : advice) a.note.reset();
-  for (AssessmentRecord& a : assessments) a.inputs.reset();
+  for (AssessmentRecord& a : assessments) a.sealed.reset();
   for (QueryState& q : queries) {
     q.question.reset();
     q.answer.reset();

@@ -154,17 +154,15 @@ struct AdviceRecord {
 // A decision-support assessment (assessment.h) as recorded.
 struct AssessmentRecord {
   std::string assessment_id;
-  fb::AssessmentKind kind = fb::AssessmentKind::EarlyEducationTwoYearOld;
+  fb::AssessmentKind kind = fb::AssessmentKind::Unknown;
   std::string subject;  // the person assessed
-  fb::AssessmentOutcome outcome = fb::AssessmentOutcome::NotEligible;
-  std::vector<fb::AssessmentReason> reasons;
   std::string rule_version;
-  std::int64_t income_threshold_pence = 0;  // early education
   std::int64_t assessed_at_us = 0;
   std::string assessed_by;
-  // The answers given: the sealed "assessment" section's plaintext (an
-  // AssessmentInputs table); nullopt when erased or not opened.
-  std::optional<std::string> inputs;
+  // The rest, sealed: the plaintext of the "assessment" section (a
+  // SealedAssessment table: answers, facts, outcome, reasons); nullopt when
+  // erased or not opened.
+  std::optional<std::string> sealed;
 };
 
 struct CaseState {

@@ -138,10 +138,9 @@ void DumpCase(std::string* out, const CaseState& c) {
   }
   for (const domain::AssessmentRecord& a : c.assessments) {
     Line line(out, "assessment");
-    line("case", c.case_id)("id", a.assessment_id)("kind", a.kind)("subject", a.subject)("outcome", a.outcome)(
-        "rules", a.rule_version)("threshold", a.income_threshold_pence)("at", a.assessed_at_us)("by", a.assessed_by);
-    for (domain::fb::AssessmentReason r : a.reasons) line("reason", r);
-    if (a.inputs) line("inputs", ledger::ToHex(*a.inputs));
+    line("case", c.case_id)("id", a.assessment_id)("kind", a.kind)("subject", a.subject)("rules", a.rule_version)(
+        "at", a.assessed_at_us)("by", a.assessed_by);
+    if (a.sealed) line("sealed", ledger::ToHex(*a.sealed));
   }
 }
 

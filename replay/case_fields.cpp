@@ -171,46 +171,56 @@ void FlattenAssessment(const domain::AssessmentRecord& a, bool erased, Fields* o
   const std::string p = "assessment[" + a.assessment_id + "]";
   Put(out, p + ".kind", EnumText(a.kind, fb::EnumNameAssessmentKind(a.kind)));
   Put(out, p + ".subject", a.subject);
-  Put(out, p + ".outcome", EnumText(a.outcome, fb::EnumNameAssessmentOutcome(a.outcome)));
-  std::string reasons;
-  for (fb::AssessmentReason r : a.reasons) {
-    reasons += (reasons.empty() ? "" : ", ") + EnumText(r, fb::EnumNameAssessmentReason(r));
-  }
-  Put(out, p + ".reasons", reasons);
   Put(out, p + ".rule_version", a.rule_version);
-  if (a.kind == fb::AssessmentKind::EarlyEducationTwoYearOld) {
-    Put(out, p + ".income_threshold", Pence(a.income_threshold_pence));
-  }
   Put(out, p + ".assessed_by", a.assessed_by);
-  // The answers: the applicant's personal data.
-  const std::string q = p + ".answers";
-  const fb::AssessmentInputs* in = a.inputs ? domain::DecodeAssessmentInputs(*a.inputs) : nullptr;
+  // The rest is sealed under the applicant: the household's circumstances.
+  const std::string q = p + ".sealed";
+  const fb::SealedAssessment* in = a.sealed ? domain::DecodeSealedAssessment(*a.sealed) : nullptr;
   if (in == nullptr) {
     Put(out, q, Text(std::nullopt, erased));
     return;
   }
+  const auto yes_no = [](const flatbuffers::Optional<bool>& v) { return v ? Bool(*v) : std::string(); };
+  const auto pence = [](const flatbuffers::Optional<std::int64_t>& v) { return v ? Pence(*v) : std::string(); };
+  Put(out, q + ".assessed_on", in->assessed_on() != nullptr ? in->assessed_on()->str() : "");
+  Put(out, q + ".outcome", EnumText(in->outcome(), fb::EnumNameAssessmentOutcome(in->outcome())));
+  std::string reasons;
+  if (in->reasons() != nullptr) {
+    for (const fb::AssessmentReason reason : *in->reasons()) {
+      reasons += (reasons.empty() ? "" : ", ") + EnumText(reason, fb::EnumNameAssessmentReason(reason));
+    }
+  }
+  Put(out, q + ".reasons", reasons);
+  if (in->income_threshold_pence()) Put(out, q + ".income_threshold", pence(in->income_threshold_pence()));
   if (const fb::EarlyEducationInputs* e = in->early_education()) {
-    Put(out, q + ".lives_in_england", Bool(e->lives_in_england()));
-    Put(out, q + ".in_london", Bool(e->in_london()));
-    Put(out, q + ".household_income_after_tax", Pence(e->household_income_after_tax_pence()));
-    Put(out, q + ".children_in_household", std::to_string(e->children_in_household()));
-    Put(out, q + ".savings", Pence(e->savings_pence()));
-    Put(out, q + ".parent_with_recourse", Bool(e->parent_with_recourse()));
-    Put(out, q + ".child_date_of_birth", e->child_date_of_birth() != nullptr ? e->child_date_of_birth()->str() : "");
+    Put(out, q + ".lives_in_england", yes_no(e->lives_in_england()));
+    Put(out, q + ".in_london", yes_no(e->in_london()));
+    Put(out, q + ".household_income_after_tax", pence(e->household_income_after_tax_pence()));
+    Put(out, q + ".children_in_household",
+        e->children_in_household() ? std::to_string(*e->children_in_household()) : std::string());
+    Put(out, q + ".savings", pence(e->savings_pence()));
+    Put(out, q + ".parent_with_recourse", yes_no(e->parent_with_recourse()));
+    Put(out, q + ".child_age_months", e->child_age_months() ? std::to_string(*e->child_age_months()) : std::string());
+    Put(out, q + ".place_from", e->place_from() != nullptr ? e->place_from()->str() : "");
+    Put(out, q + ".universal_from", e->universal_from() != nullptr ? e->universal_from()->str() : "");
   }
   if (const fb::ChangeOfConditionsInputs* c = in->change_of_conditions()) {
     Put(out, q + ".route", EnumText(c->route(), fb::EnumNamePermissionRoute(c->route())));
-    Put(out, q + ".has_accommodation", Bool(c->has_accommodation()));
-    Put(out, q + ".accommodation_adequate", Bool(c->accommodation_adequate()));
-    Put(out, q + ".can_meet_living_needs", Bool(c->can_meet_living_needs()));
-    Put(out, q + ".has_accommodation_in_3_months", Bool(c->has_accommodation_in_3_months()));
-    Put(out, q + ".accommodation_adequate_in_3_months", Bool(c->accommodation_adequate_in_3_months()));
-    Put(out, q + ".can_meet_living_needs_in_3_months", Bool(c->can_meet_living_needs_in_3_months()));
+    Put(out, q + ".has_accommodation", yes_no(c->has_accommodation()));
+    Put(out, q + ".accommodation_adequate", yes_no(c->accommodation_adequate()));
+    Put(out, q + ".can_meet_living_needs", yes_no(c->can_meet_living_needs()));
+    Put(out, q + ".has_accommodation_in_3_months", yes_no(c->has_accommodation_in_3_months()));
+    Put(out, q + ".accommodation_adequate_in_3_months", yes_no(c->accommodation_adequate_in_3_months()));
+    Put(out, q + ".can_meet_living_needs_in_3_months", yes_no(c->can_meet_living_needs_in_3_months()));
     if (c->income_meets_childrens_needs()) {
-      Put(out, q + ".income_meets_childrens_needs", Bool(*c->income_meets_childrens_needs()));
+      Put(out, q + ".income_meets_childrens_needs", yes_no(c->income_meets_childrens_needs()));
     }
-    Put(out, q + ".exceptional_circumstances", Bool(c->exceptional_circumstances()));
-    Put(out, q + ".evidence_complete", Bool(c->evidence_complete()));
+    Put(out, q + ".exceptional_circumstances", yes_no(c->exceptional_circumstances()));
+    Put(out, q + ".evidence_complete", yes_no(c->evidence_complete()));
+    if (c->particularly_compelling_circumstances()) {
+      Put(out, q + ".particularly_compelling_circumstances", yes_no(c->particularly_compelling_circumstances()));
+    }
+    Put(out, q + ".council_supporting", yes_no(c->council_supporting()));
   }
   if (in->note() != nullptr) Put(out, q + ".note", in->note()->str());
 }

@@ -51,8 +51,9 @@ void FlattenPeople(const domain::CaseState& c, Fields* out);
 void FlattenAlert(const domain::AlertState& a, Fields* out);
 void FlattenQuery(const domain::CaseState& c, const domain::QueryState& q, Fields* out);
 void FlattenAdvice(const domain::AdviceRecord& a, std::size_t index, Fields* out);
-// The answers ("assessment[AS1].answers.*") are the applicant's personal
-// data; `erased` says how to show them when they cannot be read.
+// What is sealed ("assessment[AS1].sealed.*": the answers, the outcome and
+// its reasons) is the applicant's personal data; `erased` says how to show
+// it when it cannot be read.
 void FlattenAssessment(const domain::AssessmentRecord& a, bool erased, Fields* out);
 // Every field of the case.
 Fields FlattenCase(const domain::CaseState& c);

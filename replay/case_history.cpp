@@ -56,7 +56,11 @@ Fields Touched(const domain::CaseState& c, unsigned sections, const std::string&
     for (std::size_t i = from.advice; i < c.advice.size(); ++i) FlattenAdvice(c.advice[i], i, &f);
   }
   if (sections & kAssessmentItems) {
-    for (std::size_t i = from.assessments; i < c.assessments.size(); ++i) FlattenAssessment(c.assessments[i], c.personal_data_erased, &f);
+    // An erasure (every section) shows each assessment's sealed part go.
+    const std::size_t first = sections == kAllSections ? 0 : from.assessments;
+    for (std::size_t i = first; i < c.assessments.size(); ++i) {
+      FlattenAssessment(c.assessments[i], c.personal_data_erased, &f);
+    }
   }
   return f;
 }

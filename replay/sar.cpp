@@ -24,12 +24,25 @@ std::string CaseOfSubject(const std::string& subject) {
   return slash == std::string::npos ? std::string() : subject.substr(5, slash - 5);
 }
 
-// Whether a field describes a person who is not the requester.
-bool OtherPerson(std::string_view field, const std::string& applicant_subject, const std::set<std::string>& mine) {
-  // An assessment's answers are sealed under the applicant: the household's
-  // circumstances as the applicant gave them.
-  const bool answers = field.rfind("assessment[", 0) == 0 && field.find("].answers") != std::string_view::npos;
-  if (field.rfind("applicant.", 0) == 0 || answers) return mine.count(applicant_subject) == 0;
+// Whether a field describes a person who is not the requester. An
+// assessment ("assessment[AS1].*") is of its subject, and what is sealed of
+// it (answers, outcome, reasons: "assessment[AS1].sealed*") is the
+// household's circumstances as the applicant gave them, under the
+// applicant's subject: the applicant sees their assessments and those of
+// their children, a dependant only that one of them was made.
+bool OtherPerson(std::string_view field, const domain::CaseState& c, const std::set<std::string>& mine) {
+  const std::string& applicant_subject = c.applicant.subject;
+  if (field.rfind("assessment[", 0) == 0) {
+    if (mine.count(applicant_subject) != 0) return false;
+    const std::size_t end = field.find(']');
+    if (end == std::string_view::npos || field.substr(end).rfind("].sealed", 0) == 0) return true;
+    const std::string_view id = field.substr(11, end - 11);
+    for (const domain::AssessmentRecord& a : c.assessments) {
+      if (a.assessment_id == id) return mine.count(a.subject) == 0;
+    }
+    return true;
+  }
+  if (field.rfind("applicant.", 0) == 0) return mine.count(applicant_subject) == 0;
   if (field.rfind("dependant[", 0) == 0) {
     const std::size_t end = field.find(']');
     return end == std::string_view::npos || mine.count(std::string(field.substr(10, end - 10))) == 0;
@@ -37,9 +50,9 @@ bool OtherPerson(std::string_view field, const std::string& applicant_subject, c
   return false;
 }
 
-void Redact(std::vector<Change>* changes, const std::string& applicant, const std::set<std::string>& mine) {
+void Redact(std::vector<Change>* changes, const domain::CaseState& c, const std::set<std::string>& mine) {
   changes->erase(std::remove_if(changes->begin(), changes->end(),
-                                [&](const Change& c) { return OtherPerson(c.field, applicant, mine); }),
+                                [&](const Change& change) { return OtherPerson(change.field, c, mine); }),
                  changes->end());
 }
 
@@ -117,12 +130,12 @@ Result<SubjectAccessReport> BuildSubjectAccessReport(const ledger::Ledger& ledge
     sc.case_id = case_id;
     sc.organisation_id = c.organisation_id;
     sc.subjects.assign(mine.begin(), mine.end());
-    for (TimelineEntry& e : h->entries) Redact(&e.changes, c.applicant.subject, mine);
+    for (TimelineEntry& e : h->entries) Redact(&e.changes, c, mine);
     for (ledger::StoredEvent& e : h->records) cited.emplace(e.position, std::move(e.bytes));
     h->records.clear();
     Fields state = FlattenCase(c);
     state.erase(std::remove_if(state.begin(), state.end(),
-                               [&](const auto& f) { return OtherPerson(f.first, c.applicant.subject, mine); }),
+                               [&](const auto& f) { return OtherPerson(f.first, c, mine); }),
                 state.end());
     sc.state = std::move(state);
     // The look-up the case was created from holds the person's document

@@ -213,6 +213,7 @@ std::optional<domain::Command> ToCommand(fb::Op op, const void* table) {
                                          Given(t->income_meets_childrens_needs()),
                                          Given(t->exceptional_circumstances()),
                                          Given(t->evidence_complete()),
+                                         Given(t->particularly_compelling_circumstances()),
                                          S(t->note())};
     }
     default:

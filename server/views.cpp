@@ -1,6 +1,5 @@
 #include "server/views.h"
 
-#include "domain/assessment.h"
 #include "domain/events.h"
 #include "domain/sla.h"
 #include "server/api_codec.h"
@@ -91,38 +90,91 @@ Offset<fb::QueryView> BuildQuery(Builder& fbb, const domain::QueryState& q, bool
 }
 
 // The answers of an assessment, copied from its sealed "assessment" section.
-template <typename Inputs>
-auto CopyInputs(Builder& fbb, const Inputs* in) -> decltype(domain::CreateInputs(fbb, domain::FactsOf(*in))) {
+Offset<domain::fb::EarlyEducationInputs> CopyInputs(Builder& fbb, const domain::fb::EarlyEducationInputs* in) {
   if (in == nullptr) return {};
-  return domain::CreateInputs(fbb, domain::FactsOf(*in));
+  auto place_from = OptionalText(fbb, in->place_from() ? std::optional(in->place_from()->str()) : std::nullopt);
+  auto universal_from =
+      OptionalText(fbb, in->universal_from() ? std::optional(in->universal_from()->str()) : std::nullopt);
+  domain::fb::EarlyEducationInputsBuilder b(fbb);
+  if (in->lives_in_england()) b.add_lives_in_england(*in->lives_in_england());
+  if (in->in_london()) b.add_in_london(*in->in_london());
+  if (in->household_income_after_tax_pence()) {
+    b.add_household_income_after_tax_pence(*in->household_income_after_tax_pence());
+  }
+  if (in->children_in_household()) b.add_children_in_household(*in->children_in_household());
+  if (in->savings_pence()) b.add_savings_pence(*in->savings_pence());
+  if (in->parent_with_recourse()) b.add_parent_with_recourse(*in->parent_with_recourse());
+  if (in->child_age_months()) b.add_child_age_months(*in->child_age_months());
+  b.add_place_from(place_from);
+  b.add_universal_from(universal_from);
+  return b.Finish();
 }
 
-Offset<fb::AssessmentView> BuildAssessment(Builder& fbb, const domain::AssessmentRecord& a) {
-  const domain::fb::AssessmentInputs* inputs = a.inputs ? domain::DecodeAssessmentInputs(*a.inputs) : nullptr;
+Offset<domain::fb::ChangeOfConditionsInputs> CopyInputs(Builder& fbb,
+                                                        const domain::fb::ChangeOfConditionsInputs* in) {
+  if (in == nullptr) return {};
+  domain::fb::ChangeOfConditionsInputsBuilder b(fbb);
+  b.add_route(in->route());
+  using In = domain::fb::ChangeOfConditionsInputs;
+  using Out = domain::fb::ChangeOfConditionsInputsBuilder;
+  const std::pair<flatbuffers::Optional<bool> (In::*)() const, void (Out::*)(bool)> answers[] = {
+      {&In::has_accommodation, &Out::add_has_accommodation},
+      {&In::accommodation_adequate, &Out::add_accommodation_adequate},
+      {&In::can_meet_living_needs, &Out::add_can_meet_living_needs},
+      {&In::has_accommodation_in_3_months, &Out::add_has_accommodation_in_3_months},
+      {&In::accommodation_adequate_in_3_months, &Out::add_accommodation_adequate_in_3_months},
+      {&In::can_meet_living_needs_in_3_months, &Out::add_can_meet_living_needs_in_3_months},
+      {&In::income_meets_childrens_needs, &Out::add_income_meets_childrens_needs},
+      {&In::exceptional_circumstances, &Out::add_exceptional_circumstances},
+      {&In::evidence_complete, &Out::add_evidence_complete},
+      {&In::particularly_compelling_circumstances, &Out::add_particularly_compelling_circumstances},
+      {&In::council_supporting, &Out::add_council_supporting},
+  };
+  for (const auto& [get, add] : answers) {
+    if (const auto v = (in->*get)()) (b.*add)(*v);
+  }
+  return b.Finish();
+}
+
+// `erased`: the case's personal data was erased (else an unreadable
+// section was not opened).
+Offset<fb::AssessmentView> BuildAssessment(Builder& fbb, const domain::AssessmentRecord& a, bool erased) {
+  const domain::fb::SealedAssessment* sealed = a.sealed ? domain::DecodeSealedAssessment(*a.sealed) : nullptr;
   auto id = fbb.CreateString(a.assessment_id);
   auto subject = fbb.CreateString(a.subject);
-  auto reasons = fbb.CreateVector(a.reasons);
   auto rule_version = fbb.CreateString(a.rule_version);
   auto assessed_by = fbb.CreateString(a.assessed_by);
-  auto early_education = CopyInputs(fbb, inputs != nullptr ? inputs->early_education() : nullptr);
-  auto change_of_conditions = CopyInputs(fbb, inputs != nullptr ? inputs->change_of_conditions() : nullptr);
-  auto note = inputs != nullptr && inputs->note() != nullptr ? fbb.CreateString(inputs->note()->str())
-                                                             : Offset<flatbuffers::String>();
+  Offset<flatbuffers::String> assessed_on, note;
+  Offset<flatbuffers::Vector<domain::fb::AssessmentReason>> reasons;
+  Offset<domain::fb::EarlyEducationInputs> early_education;
+  Offset<domain::fb::ChangeOfConditionsInputs> change_of_conditions;
+  if (sealed != nullptr) {
+    if (sealed->assessed_on() != nullptr) assessed_on = fbb.CreateString(sealed->assessed_on()->str());
+    if (sealed->reasons() != nullptr) {
+      reasons = fbb.CreateVector(reinterpret_cast<const domain::fb::AssessmentReason*>(sealed->reasons()->data()),
+                                 sealed->reasons()->size());
+    }
+    early_education = CopyInputs(fbb, sealed->early_education());
+    change_of_conditions = CopyInputs(fbb, sealed->change_of_conditions());
+    if (sealed->note() != nullptr) note = fbb.CreateString(sealed->note()->str());
+  }
   fb::AssessmentViewBuilder b(fbb);
   b.add_assessment_id(id);
   b.add_kind(a.kind);
   b.add_subject(subject);
-  b.add_outcome(a.outcome);
-  b.add_reasons(reasons);
   b.add_rule_version(rule_version);
-  if (a.kind == domain::fb::AssessmentKind::EarlyEducationTwoYearOld) {
-    b.add_income_threshold_pence(a.income_threshold_pence);
-  }
   b.add_assessed_at_us(a.assessed_at_us);
   b.add_assessed_by(assessed_by);
-  b.add_early_education(early_education);
-  b.add_change_of_conditions(change_of_conditions);
-  b.add_note(note);
+  if (sealed != nullptr) {
+    b.add_assessed_on(assessed_on);
+    b.add_outcome(sealed->outcome());
+    b.add_reasons(reasons);
+    if (sealed->income_threshold_pence()) b.add_income_threshold_pence(*sealed->income_threshold_pence());
+    b.add_early_education(early_education);
+    b.add_change_of_conditions(change_of_conditions);
+    b.add_note(note);
+  }
+  b.add_erased(erased && sealed == nullptr);
   return b.Finish();
 }
 
@@ -165,8 +217,12 @@ Offset<fb::CaseView> BuildCaseView(Builder& fbb, const domain::RecordedCaseRead&
     return fb::CreateAdviceViewDirect(b, a.advised_on.c_str(), a.of, a.recorded_at_us, a.recorded_by.c_str(),
                                       a.note ? a.note->c_str() : nullptr);
   });
-  auto assessments = full ? Vector(fbb, c.assessments, BuildAssessment)
-                          : Offset<flatbuffers::Vector<Offset<fb::AssessmentView>>>();
+  auto assessments =
+      full ? Vector(fbb, c.assessments,
+                    [&c](Builder& b, const domain::AssessmentRecord& a) {
+                      return BuildAssessment(b, a, c.personal_data_erased);
+                    })
+           : Offset<flatbuffers::Vector<Offset<fb::AssessmentView>>>();
   auto closure_date = fbb.CreateString(c.closure_date);
   auto closure_note = OptionalText(fbb, c.closure_note);
   auto duplicate_of = fbb.CreateString(c.duplicate_of);

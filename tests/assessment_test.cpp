@@ -18,18 +18,20 @@ using Reasons = std::vector<Reason>;
 EarlyEducationFacts Household() {
   EarlyEducationFacts f;
   f.lives_in_england = true;
+  f.council_in_england = true;
   f.in_london = false;
   f.household_income_after_tax_pence = 2'000'000;
   f.children_in_household = 1;
   f.savings_pence = 50'000;
   f.parent_with_recourse = false;
-  f.child_date_of_birth = "2023-01-10";
+  f.child_age_months = 25;
   f.assessed_on = "2025-03-03";
+  f.universal_from = "2026-04-01";
   return f;
 }
 
-// Somebody with somewhere adequate to live who can meet their needs, now
-// and in three months: none of seed 003's criteria.
+// Somebody on a family route with somewhere adequate to live who can meet
+// their needs, now and in three months: none of seed 003's criteria.
 ChangeOfConditionsFacts Secure() {
   ChangeOfConditionsFacts f;
   f.route = fb::PermissionRoute::PrivateLife;
@@ -86,10 +88,12 @@ TEST_CASE("early education: savings of at most 16,000 pounds, in England, a pare
 
   // Every reason is given, not just the first.
   f.lives_in_england = false;
+  f.council_in_england = false;
   f.household_income_after_tax_pence = 5'000'000;
   AssessmentResult all = EarlyEducationRules(f);
   CHECK(all.outcome == Outcome::NotEligible);
-  CHECK(all.reasons == Reasons{Reason::NotLivingInEngland, Reason::IncomeAboveThreshold, Reason::SavingsAboveLimit});
+  CHECK(all.reasons == Reasons{Reason::CouncilOutsideEngland, Reason::NotLivingInEngland,
+                               Reason::IncomeAboveThreshold, Reason::SavingsAboveLimit});
 
   // A parent with recourse to public funds applies by the usual route,
   // whatever the income.
@@ -101,31 +105,56 @@ TEST_CASE("early education: savings of at most 16,000 pounds, in England, a pare
   CHECK(recourse.reasons == Reasons{Reason::HouseholdHasRecourse});
 }
 
-TEST_CASE("early education: the child's age on the day decides between not yet, eligible and universal",
+TEST_CASE("early education: not yet two, two, and from the term after the third birthday the universal hours",
           "[assessment]") {
   EarlyEducationFacts f = Household();
-  f.child_date_of_birth = "2023-03-04";  // two tomorrow
+  f.child_age_months = 23;
   AssessmentResult young = EarlyEducationRules(f);
   CHECK(young.outcome == Outcome::NotYetEligible);
   CHECK(young.reasons == Reasons{Reason::IncomeWithinThreshold, Reason::SavingsWithinLimit, Reason::ChildUnderTwo});
-  f.child_date_of_birth = "2023-03-03";  // two today
+  f.child_age_months = 24;
   CHECK(EarlyEducationRules(f).outcome == Outcome::Eligible);
-  f.child_date_of_birth = "2022-03-03";  // three today: the universal 15 hours
+  // Three, but the term after the birthday has not begun: still the
+  // 2-year-old entitlement.
+  f.child_age_months = 37;
+  f.universal_from = "2025-04-01";
+  CHECK(EarlyEducationRules(f).outcome == Outcome::Eligible);
+  f.assessed_on = "2025-04-01";
   AssessmentResult three = EarlyEducationRules(f);
   CHECK(three.outcome == Outcome::OtherRoute);
   CHECK(three.reasons == Reasons{Reason::ChildThreeOrOver});
   // Under two and over the threshold: not eligible, both said.
-  f.child_date_of_birth = "2024-01-01";
+  f = Household();
+  f.child_age_months = 10;
   f.household_income_after_tax_pence = 3'000'000;
   AssessmentResult both = EarlyEducationRules(f);
   CHECK(both.outcome == Outcome::NotEligible);
   CHECK(both.reasons == Reasons{Reason::IncomeAboveThreshold, Reason::SavingsWithinLimit, Reason::ChildUnderTwo});
+}
 
-  CHECK(AgeInYears("2020-02-29", "2022-02-28") == 1);
-  CHECK(AgeInYears("2020-02-29", "2022-03-01") == 2);
-  CHECK(AgeInYears("2020-02-29", "2024-02-29") == 4);
-  CHECK(AgeInYears("2023-12-31", "2024-12-30") == 0);
-  CHECK(AgeInYears("2023-12-31", "2024-12-31") == 1);
+TEST_CASE("ages in months, birthdays and the funded terms after them", "[assessment]") {
+  CHECK(AgeInMonths("2023-01-10", "2025-01-09") == 23u);
+  CHECK(AgeInMonths("2023-01-10", "2025-01-10") == 24u);
+  CHECK(AgeInMonths("2023-01-31", "2023-02-28") == 0u);
+  CHECK(AgeInMonths("2023-01-31", "2023-03-01") == 1u);
+  CHECK(AgeInMonths("2020-02-29", "2022-02-28") == 23u);
+  CHECK(AgeInMonths("2020-02-29", "2022-03-01") == 24u);
+  CHECK_FALSE(AgeInMonths("2025-03-04", "2025-03-03").has_value());  // not yet born
+  CHECK_FALSE(AgeInMonths("", "2025-03-03").has_value());
+  CHECK_FALSE(AgeInMonths("2025-02-30", "2025-03-03").has_value());
+
+  CHECK(Birthday("2022-06-15", 3) == "2025-06-15");
+  CHECK(Birthday("2020-02-29", 3) == "2023-03-01");
+  CHECK(Birthday("2020-02-29", 4) == "2024-02-29");
+  CHECK(Birthday("", 3).empty());
+
+  CHECK(TermAfter("2025-01-01") == "2025-04-01");
+  CHECK(TermAfter("2025-03-31") == "2025-04-01");
+  CHECK(TermAfter("2025-04-01") == "2025-09-01");
+  CHECK(TermAfter("2025-08-31") == "2025-09-01");
+  CHECK(TermAfter("2025-09-01") == "2026-01-01");
+  CHECK(TermAfter("2025-12-31") == "2026-01-01");
+  CHECK(TermAfter("no date").empty());
 }
 
 TEST_CASE("change of conditions: any 'no' to the guidance's bold questions means destitution, now or within "
@@ -134,6 +163,7 @@ TEST_CASE("change of conditions: any 'no' to the guidance's bold questions means
   CHECK(ChangeOfConditionsRules(Secure()).outcome == Outcome::NotEligible);
   CHECK(ChangeOfConditionsRules(Secure()).reasons == Reasons{Reason::NoCriterionMet});
   CHECK(ChangeOfConditionsRules(Secure()).rule_version == "change-of-conditions/4.0");
+  CHECK_FALSE(ChangeOfConditionsRules(Secure()).income_threshold_pence.has_value());
 
   for (bool ChangeOfConditionsFacts::*now : {&ChangeOfConditionsFacts::has_accommodation,
                                              &ChangeOfConditionsFacts::accommodation_adequate,
@@ -159,17 +189,24 @@ TEST_CASE("change of conditions: any 'no' to the guidance's bold questions means
   both.can_meet_living_needs_in_3_months = false;
   CHECK(ChangeOfConditionsRules(both).reasons == Reasons{Reason::Destitute});
 
-  // Someone a council supports is generally considered destitute.
+  // The 5-year partner route may ask for the condition to be lifted too.
+  ChangeOfConditionsFacts five = Secure();
+  five.route = fb::PermissionRoute::FamilyPartnerOrParentFiveYear;
+  five.has_accommodation = false;
+  CHECK(ChangeOfConditionsRules(five).outcome == Outcome::Eligible);
+}
+
+TEST_CASE("change of conditions: council support, a child's welfare and exceptional circumstances are for the "
+          "decision-maker to weigh",
+          "[assessment]") {
+  // Someone a council supports is generally considered destitute, but the
+  // decision-maker need not agree.
   ChangeOfConditionsFacts supported = Secure();
   supported.council_supporting = true;
   AssessmentResult s = ChangeOfConditionsRules(supported);
-  CHECK(s.outcome == Outcome::Eligible);
+  CHECK(s.outcome == Outcome::ForConsideration);
   CHECK(s.reasons == Reasons{Reason::LocalAuthoritySupport});
-}
 
-TEST_CASE("change of conditions: a child's welfare and exceptional circumstances are for the decision-maker, "
-          "other routes are not covered",
-          "[assessment]") {
   ChangeOfConditionsFacts f = Secure();
   f.income_meets_childrens_needs = true;
   CHECK(ChangeOfConditionsRules(f).outcome == Outcome::NotEligible);
@@ -180,26 +217,54 @@ TEST_CASE("change of conditions: a child's welfare and exceptional circumstances
 
   f = Secure();
   f.exceptional_circumstances = true;
-  f.evidence_complete = false;
   AssessmentResult exceptional = ChangeOfConditionsRules(f);
   CHECK(exceptional.outcome == Outcome::ForConsideration);
-  CHECK(exceptional.reasons == Reasons{Reason::ExceptionalCircumstances, Reason::EvidenceIncomplete});
+  CHECK(exceptional.reasons == Reasons{Reason::ExceptionalCircumstances});
 
   // Destitution with a child whose needs go unmet: every reason, the
   // strongest outcome.
   f = Secure();
   f.has_accommodation = false;
   f.income_meets_childrens_needs = false;
+  f.council_supporting = true;
   AssessmentResult many = ChangeOfConditionsRules(f);
   CHECK(many.outcome == Outcome::Eligible);
-  CHECK(many.reasons == Reasons{Reason::Destitute, Reason::ChildWelfare});
+  CHECK(many.reasons == Reasons{Reason::Destitute, Reason::LocalAuthoritySupport, Reason::ChildWelfare});
+}
 
+TEST_CASE("change of conditions: incomplete evidence and routes outside the guidance's are never more than a case "
+          "to consider",
+          "[assessment]") {
+  ChangeOfConditionsFacts f = Secure();
+  f.has_accommodation = false;
+  f.evidence_complete = false;
+  AssessmentResult incomplete = ChangeOfConditionsRules(f);
+  CHECK(incomplete.outcome == Outcome::ForConsideration);
+  CHECK(incomplete.reasons == Reasons{Reason::Destitute, Reason::EvidenceIncomplete});
+  f.has_accommodation = true;
+  AssessmentResult none = ChangeOfConditionsRules(f);
+  CHECK(none.outcome == Outcome::NotEligible);
+  CHECK(none.reasons == Reasons{Reason::NoCriterionMet, Reason::EvidenceIncomplete});
+
+  // Outside the routes: without particularly compelling circumstances,
+  // destitution is not considered at all.
   f = Secure();
   f.route = fb::PermissionRoute::Other;
   f.has_accommodation = false;
-  AssessmentResult other = ChangeOfConditionsRules(f);
-  CHECK(other.outcome == Outcome::OtherRoute);
-  CHECK(other.reasons == Reasons{Reason::RouteNotCovered});
+  f.particularly_compelling_circumstances = false;
+  AssessmentResult no_discretion = ChangeOfConditionsRules(f);
+  CHECK(no_discretion.outcome == Outcome::NotEligible);
+  CHECK(no_discretion.reasons == Reasons{Reason::NoParticularlyCompellingCircumstances});
+  // With them, and a criterion met: discretion, for the decision-maker.
+  f.particularly_compelling_circumstances = true;
+  AssessmentResult discretion = ChangeOfConditionsRules(f);
+  CHECK(discretion.outcome == Outcome::ForConsideration);
+  CHECK(discretion.reasons == Reasons{Reason::Destitute, Reason::DiscretionOutsideRoutes});
+  // With them but no criterion: not eligible.
+  f.has_accommodation = true;
+  AssessmentResult nothing = ChangeOfConditionsRules(f);
+  CHECK(nothing.outcome == Outcome::NotEligible);
+  CHECK(nothing.reasons == Reasons{Reason::NoCriterionMet});
 }
 
 // ---- through the service ----
@@ -228,12 +293,14 @@ AssessChangeOfConditions ChangeOfConditionsOn(const std::string& case_id) {
   a.has_accommodation_in_3_months = true;
   a.accommodation_adequate_in_3_months = true;
   a.can_meet_living_needs_in_3_months = false;  // the job ends next month
+  a.income_meets_childrens_needs = true;
   a.exceptional_circumstances = false;
   a.evidence_complete = true;
   return a;
 }
 
-// A case of `council` with a 2-year-old besides the 9-year-old every test case has.
+// A case of `council` with a 2-year-old (born 2023-01-10) besides the
+// 9-year-old every test case has.
 std::string CaseWithToddler(World& w, const std::string& council) {
   const std::string id = w.NewCase(council);
   Person child = SamplePerson("Ada", "Okafor", "2023-01-10");
@@ -242,11 +309,27 @@ std::string CaseWithToddler(World& w, const std::string& council) {
   return id;
 }
 
-TEST_CASE("an assessment is recorded with its outcome, reasons and rules, its answers sealed", "[assessment]") {
+// What an assessment sealed, as the projections opened it.
+const fb::SealedAssessment& Sealed(const AssessmentRecord& a) {
+  REQUIRE(a.sealed.has_value());
+  const fb::SealedAssessment* s = DecodeSealedAssessment(*a.sealed);
+  REQUIRE(s != nullptr);
+  return *s;
+}
+
+Reasons ReasonsOf(const fb::SealedAssessment& s) {
+  Reasons out;
+  if (s.reasons() != nullptr) {
+    for (fb::AssessmentReason r : *s.reasons()) out.push_back(r);
+  }
+  return out;
+}
+
+TEST_CASE("an assessment is recorded with its rules in the clear, everything else sealed", "[assessment]") {
   World w;
   const std::string id = CaseWithToddler(w, "camden");
   const std::string toddler = DependantSubject(id, 2);
-  CommandOutcome out = w.Do("camden-cw1", EarlyEducationOn(id, toddler));
+  CommandOutcome out = w.Do("camden-cw1", EarlyEducationOn(id, toddler), std::nullopt);
   CHECK(out.case_id == id);
 
   CaseState c = w.Case(id);
@@ -255,32 +338,40 @@ TEST_CASE("an assessment is recorded with its outcome, reasons and rules, its an
   CHECK(a.assessment_id == "AS1");
   CHECK(a.kind == fb::AssessmentKind::EarlyEducationTwoYearOld);
   CHECK(a.subject == toddler);
-  CHECK(a.outcome == Outcome::Eligible);  // 30,000 within London's 38,600 for two children
-  CHECK(a.reasons == Reasons{Reason::IncomeWithinThreshold, Reason::SavingsWithinLimit});
   CHECK(a.rule_version == "early-education-2yo/1");
-  CHECK(a.income_threshold_pence == 3'860'000);
   CHECK(a.assessed_by == "camden-cw1");
   CHECK(a.assessed_at_us == w.clock.NowMicros());
-  REQUIRE(a.inputs.has_value());
-  const fb::AssessmentInputs* inputs = DecodeAssessmentInputs(*a.inputs);
-  REQUIRE(inputs != nullptr);
-  REQUIRE(inputs->early_education() != nullptr);
-  CHECK(inputs->early_education()->household_income_after_tax_pence() == 3'000'000);
-  CHECK(inputs->early_education()->child_date_of_birth()->str() == "2023-01-10");
-  CHECK(inputs->note()->str() == "payslips seen");
-  CHECK(inputs->change_of_conditions() == nullptr);
+  const fb::SealedAssessment& s = Sealed(a);
+  CHECK(s.assessed_on()->str() == "2025-03-03");
+  CHECK(s.outcome() == Outcome::Eligible);  // 30,000 within London's 38,600 for two children
+  CHECK(ReasonsOf(s) == Reasons{Reason::IncomeWithinThreshold, Reason::SavingsWithinLimit});
+  CHECK(s.income_threshold_pence() == 3'860'000);
+  REQUIRE(s.early_education() != nullptr);
+  CHECK(s.early_education()->household_income_after_tax_pence() == 3'000'000);
+  CHECK(s.early_education()->child_age_months() == 25u);  // born 2023-01-10, assessed 2025-03-03
+  CHECK(s.early_education()->place_from()->str() == "2025-04-01");
+  CHECK(s.early_education()->universal_from()->str() == "2026-04-01");
+  CHECK(s.note()->str() == "payslips seen");
+  CHECK(s.change_of_conditions() == nullptr);
 
-  // The stored event holds the answers only in its sealed section: no
-  // income figure or note in the clear.
+  // The stored event's body says only which assessment of whom under which
+  // rules; the rest is in its one sealed section, under the applicant.
   auto events = w.ledger->ReadStream(CaseStream(id), 1, 100);
   REQUIRE(events.ok());
   const ledger::StoredEvent& e = events->back();
   REQUIRE(e.record()->event_type()->str() == event_type::kAssessmentRecorded);
+  const auto* body = flatbuffers::GetRoot<fb::AssessmentRecorded>(e.record()->body()->data());
+  CHECK(body->case_id()->str() == id);
+  CHECK(body->assessment_id()->str() == "AS1");
+  CHECK(body->kind() == fb::AssessmentKind::EarlyEducationTwoYearOld);
+  CHECK(body->subject()->str() == toddler);
+  CHECK(body->rule_version()->str() == "early-education-2yo/1");
   REQUIRE(e.record()->sealed() != nullptr);
   CHECK(e.record()->sealed()->size() == 1);
   CHECK(e.record()->sealed()->Get(0)->label()->str() == section_label::kAssessment);
   CHECK(e.record()->sealed()->Get(0)->subject_id()->str() == ApplicantSubject(id));
   CHECK(e.bytes.find("payslips seen") == std::string::npos);
+  CHECK(e.bytes.find("2025-04-01") == std::string::npos);
 
   // A change of conditions assessment numbers on, and weighs the case's own
   // facts: once the council supports the household, that is a reason too.
@@ -291,10 +382,30 @@ TEST_CASE("an assessment is recorded with its outcome, reasons and rules, its an
   REQUIRE(c.assessments.size() == 3);
   CHECK(c.assessments[1].assessment_id == "AS2");
   CHECK(c.assessments[1].subject == ApplicantSubject(id));
-  CHECK(c.assessments[1].outcome == Outcome::Eligible);
-  CHECK(c.assessments[1].reasons == Reasons{Reason::ImminentRiskOfDestitution});
   CHECK(c.assessments[1].rule_version == "change-of-conditions/4.0");
-  CHECK(c.assessments[2].reasons == Reasons{Reason::ImminentRiskOfDestitution, Reason::LocalAuthoritySupport});
+  CHECK(Sealed(c.assessments[1]).outcome() == Outcome::Eligible);
+  CHECK(ReasonsOf(Sealed(c.assessments[1])) == Reasons{Reason::ImminentRiskOfDestitution});
+  CHECK_FALSE(Sealed(c.assessments[1]).income_threshold_pence().has_value());
+  CHECK(Sealed(c.assessments[1]).change_of_conditions()->council_supporting() == false);
+  CHECK(ReasonsOf(Sealed(c.assessments[2])) ==
+        Reasons{Reason::ImminentRiskOfDestitution, Reason::LocalAuthoritySupport});
+  CHECK(Sealed(c.assessments[2]).change_of_conditions()->council_supporting() == true);
+}
+
+TEST_CASE("an assessment retried under its command id is answered once, and other answers under it are refused",
+          "[assessment]") {
+  World w;
+  const std::string id = w.NewCase("camden");
+  Result<CommandOutcome> first = w.Try("camden-cw1", ChangeOfConditionsOn(id), std::nullopt, "assess-1");
+  REQUIRE(first.ok());
+  Result<CommandOutcome> again = w.Try("camden-cw1", ChangeOfConditionsOn(id), std::nullopt, "assess-1");
+  REQUIRE(again.ok());
+  CHECK(again->duplicate);
+  CHECK(again->first_position == first->first_position);
+  AssessChangeOfConditions changed = ChangeOfConditionsOn(id);
+  changed.evidence_complete = false;
+  CHECK(w.Try("camden-cw1", changed, std::nullopt, "assess-1").status().code() == Code::kCommandIdReused);
+  CHECK(w.Case(id).assessments.size() == 1);
 }
 
 TEST_CASE("an assessment is refused, naming what is wrong, and only a council's own users make one",
@@ -316,12 +427,20 @@ TEST_CASE("an assessment is refused, naming what is wrong, and only a council's 
   AssessChangeOfConditions unanswered = ChangeOfConditionsOn(id);
   unanswered.route.reset();
   unanswered.evidence_complete.reset();
+  unanswered.income_meets_childrens_needs.reset();  // the household has children under 18
   r = w.Try("camden-cw1", unanswered);
   CHECK(Refusal(r) == "invalid_argument/route_invalid");
-  CHECK(r.status().fields().size() == 2);
+  fields.clear();
+  for (const auto& f : r.status().fields()) fields.push_back(f.field);
+  CHECK(fields == std::vector<std::string>{"route", "income_meets_childrens_needs", "evidence_complete"});
+  for (const auto route : {fb::PermissionRoute::Unknown, static_cast<fb::PermissionRoute>(99)}) {
+    unanswered = ChangeOfConditionsOn(id);
+    unanswered.route = route;
+    CHECK(Refusal(w.Try("camden-cw1", unanswered)) == "invalid_argument/route_invalid");
+  }
   unanswered = ChangeOfConditionsOn(id);
-  unanswered.route = static_cast<fb::PermissionRoute>(99);
-  CHECK(Refusal(w.Try("camden-cw1", unanswered)) == "invalid_argument/route_invalid");
+  unanswered.route = fb::PermissionRoute::Other;
+  CHECK(Refusal(w.Try("camden-cw1", unanswered)) == "invalid_argument/particularly_compelling_circumstances_invalid");
 
   CHECK(Refusal(w.Try("camden-cw1", EarlyEducationOn(id, "case-" + id + "/dependant-9"))) ==
         "not_found/dependant_not_found");
@@ -342,7 +461,19 @@ TEST_CASE("an assessment is refused, naming what is wrong, and only a council's 
   CHECK(w.Case(id).assessments.size() == 1);
 }
 
-TEST_CASE("a council in Scotland or Northern Ireland supports no one living in England", "[assessment]") {
+TEST_CASE("a household without children under 18 leaves the children's needs out", "[assessment]") {
+  World w;
+  const std::string id = w.Do("camden-cw1", MinimalCase(SamplePerson("Kemi", "Bello", "1992-01-01"))).case_id;
+  AssessChangeOfConditions a = ChangeOfConditionsOn(id);
+  a.income_meets_childrens_needs.reset();
+  w.Do("camden-cw1", a);
+  const CaseState c = w.Case(id);
+  REQUIRE(c.assessments.size() == 1);
+  CHECK_FALSE(Sealed(c.assessments[0]).change_of_conditions()->income_meets_childrens_needs().has_value());
+}
+
+TEST_CASE("a council in Scotland records the answer given, and the rules refuse it for England's entitlement",
+          "[assessment]") {
   World w;
   const std::string id = CaseWithToddler(w, "glasgow");
   AssessEarlyEducation a = EarlyEducationOn(id, DependantSubject(id, 2));
@@ -351,12 +482,32 @@ TEST_CASE("a council in Scotland or Northern Ireland supports no one living in E
   w.Do("glasgow-cw1", a);
   const CaseState c = w.Case(id);
   REQUIRE(c.assessments.size() == 1);
-  CHECK(c.assessments[0].outcome == Outcome::NotEligible);
-  CHECK(c.assessments[0].reasons ==
-        Reasons{Reason::NotLivingInEngland, Reason::IncomeWithinThreshold, Reason::SavingsWithinLimit});
+  const fb::SealedAssessment& s = Sealed(c.assessments[0]);
+  CHECK(s.outcome() == Outcome::NotEligible);
+  CHECK(ReasonsOf(s) == Reasons{Reason::CouncilOutsideEngland, Reason::IncomeWithinThreshold, Reason::SavingsWithinLimit});
+  CHECK(s.early_education()->lives_in_england() == true);  // as answered
 }
 
-TEST_CASE("an assessment's answers go with the household's erasure, its outcome stays", "[assessment]") {
+TEST_CASE("the Home Office reads a case's change of conditions assessments, not its children's early education",
+          "[assessment]") {
+  World w;
+  const std::string id = CaseWithToddler(w, "camden");
+  w.Do("camden-cw1", EarlyEducationOn(id, DependantSubject(id, 2)));
+  w.Do("camden-cw1", ChangeOfConditionsOn(id));
+  Result<CaseState> ho = w.service->ReadCase("ho-1", id);
+  REQUIRE(ho.ok());
+  REQUIRE(ho->assessments.size() == 1);
+  CHECK(ho->assessments[0].kind == fb::AssessmentKind::ChangeOfConditions);
+  CHECK(ho->assessments[0].sealed.has_value());
+  Result<CaseState> auditor = w.service->ReadCase("camden-auditor", id);
+  REQUIRE(auditor.ok());
+  CHECK(auditor->assessments.size() == 2);
+  Result<CaseState> support = w.service->ReadCase("ns-admin", id);
+  REQUIRE(support.ok());
+  CHECK(support->assessments.empty());
+}
+
+TEST_CASE("an assessment's sealed part goes with the household's erasure, its kind and rules stay", "[assessment]") {
   World w;
   const std::string keep = w.NewCase("camden");
   const std::string dup = w.NewCase("camden", SamplePerson("Amina", "Okafor", "1990-05-17"));
@@ -365,9 +516,9 @@ TEST_CASE("an assessment's answers go with the household's erasure, its outcome 
   w.Do("ns-admin", RemoveDuplicate{dup});
   const CaseState c = w.Case(dup);
   REQUIRE(c.assessments.size() == 1);
-  CHECK_FALSE(c.assessments[0].inputs.has_value());
-  CHECK(c.assessments[0].outcome == Outcome::Eligible);
-  CHECK(c.assessments[0].reasons == Reasons{Reason::ImminentRiskOfDestitution});
+  CHECK_FALSE(c.assessments[0].sealed.has_value());
+  CHECK(c.assessments[0].kind == fb::AssessmentKind::ChangeOfConditions);
+  CHECK(c.assessments[0].rule_version == "change-of-conditions/4.0");
 }
 
 }  // namespace

@@ -47,10 +47,14 @@ TEST_CASE("a subject-access report holds the person's data and who read it, and 
   assessment.can_meet_living_needs = false;
   assessment.has_accommodation_in_3_months = assessment.accommodation_adequate_in_3_months = true;
   assessment.can_meet_living_needs_in_3_months = false;
+  assessment.income_meets_childrens_needs = true;
   assessment.exceptional_circumstances = false;
   assessment.evidence_complete = true;
   assessment.note = "rent arrears since May";
   w.Do("camden-cw1", assessment);
+  // And one of Tobi's early education (he is nine: the universal hours).
+  AssessEarlyEducation tobi{id, DependantSubject(id, 1), true, false, 2'000'000, 1, 0, false, "nursery asked"};
+  w.Do("camden-cw1", tobi);
   w.clock.Advance(kHourUs);
   REQUIRE(w.service->ReadCaseRecorded("camden-cw2", id, {"summary", "people"}).ok());
   w.clock.Advance(kHourUs);
@@ -67,9 +71,16 @@ TEST_CASE("a subject-access report holds the person's data and who read it, and 
   CHECK(j.find("Tobi Okafor") != std::string::npos);
   CHECK(j.find("Amina") == std::string::npos);   // the applicant is another person
   CHECK(j.find("Kemi") == std::string::npos);    // another case entirely
-  CHECK(j.find("rent arrears since May") == std::string::npos);  // the applicant's answers
+  // The applicant's assessment: neither its answers nor what it found.
+  CHECK(j.find("rent arrears since May") == std::string::npos);
   CHECK(j.find("can_meet_living_needs") == std::string::npos);
-  CHECK(j.find("\"Destitute\"") != std::string::npos);  // the outcome is the case's
+  CHECK(j.find("Destitute") == std::string::npos);
+  CHECK(j.find("assessment[AS1]") == std::string::npos);
+  // His own: that it was made, of him, under which rules; what it found and
+  // the household's answers are the applicant's.
+  CHECK(j.find("assessment[AS2].kind") != std::string::npos);
+  CHECK(j.find("assessment[AS2].sealed") == std::string::npos);
+  CHECK(j.find("nursery asked") == std::string::npos);
   const json report = json::parse(j);
   const json& reads = report["cases"][0]["accessed_by"];
   REQUIRE(reads.size() == 2);
@@ -99,7 +110,9 @@ TEST_CASE("a subject-access report holds the person's data and who read it, and 
   CHECK(aj.find("case.person_advised") != std::string::npos);
   CHECK(aj.find("case.assessment_recorded") != std::string::npos);
   CHECK(aj.find("rent arrears since May") != std::string::npos);
-  CHECK(aj.find("assessment[AS1].answers.can_meet_living_needs") != std::string::npos);
+  CHECK(aj.find("assessment[AS1].sealed.can_meet_living_needs") != std::string::npos);
+  CHECK(aj.find("Destitute") != std::string::npos);
+  CHECK(aj.find("nursery asked") != std::string::npos);  // the household's answers about her son
 
   // Not decrypted: the same report, sealed.
   replay::SarOptions sealed = Decrypted();

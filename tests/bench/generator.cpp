@@ -2,6 +2,7 @@
 
 #include "domain/calendar.h"
 
+#include <algorithm>
 #include <functional>
 #include <queue>
 #include <random>
@@ -397,18 +398,23 @@ class Simulation {
 
   // Decision support: the answers a caseworker might give.
   void ChangeOfConditions(const std::string& id, const std::string& worker) {
+    Result<CaseState> c = svc_.ReadCase(worker, id);
+    if (!c.ok()) return;
     AssessChangeOfConditions a;
     a.case_id = id;
-    a.route = static_cast<fb::PermissionRoute>(Uniform(0, 5));
+    a.route = static_cast<fb::PermissionRoute>(Uniform(1, 7));
     a.has_accommodation = Chance(0.7);
     a.accommodation_adequate = Chance(0.8);
     a.can_meet_living_needs = Chance(0.3);
     a.has_accommodation_in_3_months = Chance(0.6);
     a.accommodation_adequate_in_3_months = Chance(0.8);
     a.can_meet_living_needs_in_3_months = Chance(0.4);
-    if (Chance(0.7)) a.income_meets_childrens_needs = Chance(0.3);
+    const bool children = std::any_of(c->dependants.begin(), c->dependants.end(),
+                                      [](const PersonState& d) { return !d.removed; });
+    if (children) a.income_meets_childrens_needs = Chance(0.3);
     a.exceptional_circumstances = Chance(0.1);
     a.evidence_complete = Chance(0.8);
+    if (a.route == fb::PermissionRoute::Other) a.particularly_compelling_circumstances = Chance(0.3);
     a.note = "[synthetic] assessed with the family";
     Exec(worker, a);
   }
