@@ -141,6 +141,17 @@ TEST_CASE("a removed duplicate is erased: timeline, export and report show it, n
   const std::string dup = w.Do("camden-cw1", dup_case).case_id;
   w.Do("camden-cw1", RaiseQuery{dup, fb::QueryTopic::StatusUpdate, false, fb::UrgentReason::None,
                                 "Zanele asked about her status"});
+  AssessChangeOfConditions assessment;
+  assessment.case_id = dup;
+  assessment.route = fb::PermissionRoute::PrivateLife;
+  assessment.has_accommodation = false;
+  assessment.accommodation_adequate = assessment.can_meet_living_needs = true;
+  assessment.has_accommodation_in_3_months = assessment.accommodation_adequate_in_3_months = true;
+  assessment.can_meet_living_needs_in_3_months = true;
+  assessment.exceptional_circumstances = false;
+  assessment.evidence_complete = true;
+  assessment.note = "sleeps on a friend's sofa";
+  w.Do("camden-cw1", assessment);
   REQUIRE(w.service->ReadCaseRecorded("camden-cw1", dup, {"summary"}).ok());
   const std::uint64_t size_before = w.ledger->Size();
   const ledger::Hash root_before = *w.ledger->RootAt(size_before);
@@ -151,6 +162,9 @@ TEST_CASE("a removed duplicate is erased: timeline, export and report show it, n
   const replay::Fields fields_before = replay::FlattenCase(before->state);
   CHECK(std::find(fields_before.begin(), fields_before.end(),
                   std::pair<std::string, std::string>{"applicant.name", name_given + " " + name_family}) !=
+        fields_before.end());
+  CHECK(std::find(fields_before.begin(), fields_before.end(),
+                  std::pair<std::string, std::string>{"assessment[AS1].sealed.note", "sleeps on a friend's sofa"}) !=
         fields_before.end());
 
   w.Do("camden-cw1", FlagDuplicate{dup, keep});
@@ -174,6 +188,9 @@ TEST_CASE("a removed duplicate is erased: timeline, export and report show it, n
   }();
   CHECK(timeline_text.find(name_family) == std::string::npos);
   CHECK(timeline_text.find("applicant.details=[erased]") != std::string::npos);
+  CHECK(timeline_text.find("sofa") == std::string::npos);
+  CHECK(timeline_text.find("assessment[AS1].sealed=[erased]") != std::string::npos);
+  CHECK(timeline_text.find("assessment[AS1].rule_version=change-of-conditions/4.0") != std::string::npos);
   CHECK(timeline_text.find("removed_as_duplicate=") != std::string::npos);
 
   // The export still verifies: erasure changed no hashed byte.
@@ -203,7 +220,8 @@ TEST_CASE("a removed duplicate is erased: timeline, export and report show it, n
   w.ledger.reset();
   const std::string db = w.dir.Sub("ledger");
   for (const std::string& plaintext : {name_family, name_given, passport, std::string("Z7654321"),
-                                       std::string("Zanele asked about her status")}) {
+                                       std::string("Zanele asked about her status"),
+                                       std::string("sleeps on a friend's sofa")}) {
     INFO(plaintext);
     CHECK_FALSE(AnyFileHolds(db, plaintext));
   }
