@@ -54,6 +54,8 @@ std::optional<std::string> Cell(const Table& t, const reflection::Field& f) {
     if (s == nullptr || s->size() == 0) return std::nullopt;
     return s->str();
   }
+  // An optional scalar left out is absent, never its default.
+  if (IsScalar(base) && f.optional() && !t.CheckField(f.offset())) return std::nullopt;
   if (base == reflection::Bool) return flatbuffers::GetFieldI<std::uint8_t>(t, f) ? "yes" : "no";
   if (base == reflection::Float || base == reflection::Double) {
     char buf[32];
@@ -61,7 +63,6 @@ std::optional<std::string> Cell(const Table& t, const reflection::Field& f) {
     return std::string(buf);
   }
   if (IsScalar(base)) {
-    if (f.optional() && !t.CheckField(f.offset())) return std::nullopt;
     const std::int64_t v = flatbuffers::GetAnyFieldI(t, f);
     if (IsTime(f)) return Time(v);
     // A written case is at version 1 or more; 0 is a command on no case.
@@ -78,6 +79,11 @@ std::optional<std::string> Cell(const Table& t, const reflection::Field& f) {
   if (base == reflection::Vector && type.element() == reflection::UByte) {
     const auto* v = flatbuffers::GetFieldV<std::uint8_t>(t, f);
     if (v == nullptr || v->size() == 0) return std::nullopt;
+    if (type.index() >= 0) {  // a list of an enum's values: their names
+      std::string out;
+      for (const std::uint8_t e : *v) out += (out.empty() ? "" : ", ") + EnumName(type.index(), e);
+      return out;
+    }
     return ledger::Base64Encode(std::string_view(reinterpret_cast<const char*>(v->data()), v->size()));
   }
   return std::nullopt;

@@ -60,8 +60,13 @@ std::int64_t EarlyEducationIncomeThresholdPence(bool in_london, std::uint32_t ch
 AssessmentResult EarlyEducationRules(const EarlyEducationFacts& f) {
   AssessmentResult r;
   r.rule_version = kEarlyEducationRules;
-  const std::int64_t threshold = EarlyEducationIncomeThresholdPence(f.in_london, f.children_in_household);
-  r.income_threshold_pence = threshold;
+  // The early years end at five: the universal hours are for 3- and
+  // 4-year-olds, and a child of five is of school age.
+  if (f.child_age_months >= 60) {
+    r.outcome = Outcome::NotEligible;
+    r.reasons = {Reason::ChildOverEarlyYears};
+    return r;
+  }
   // A parent with recourse to public funds takes precedence: the family
   // applies by the usual route, whatever its income.
   if (f.parent_with_recourse) {
@@ -76,6 +81,8 @@ AssessmentResult EarlyEducationRules(const EarlyEducationFacts& f) {
     r.reasons = {Reason::ChildThreeOrOver};
     return r;
   }
+  const std::int64_t threshold = EarlyEducationIncomeThresholdPence(f.in_london, f.children_in_household);
+  r.income_threshold_pence = threshold;
   bool fails = false;
   if (!f.council_in_england) {
     r.reasons.push_back(Reason::CouncilOutsideEngland);

@@ -61,7 +61,7 @@ struct AssessmentResult {
   fb::AssessmentOutcome outcome = fb::AssessmentOutcome::Unknown;
   std::vector<fb::AssessmentReason> reasons;
   std::string_view rule_version;
-  std::optional<std::int64_t> income_threshold_pence;  // early education
+  std::optional<std::int64_t> income_threshold_pence;  // early education, when income was tested
 };
 
 // The most household income after tax, a year, for the entitlement:

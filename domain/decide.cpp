@@ -689,7 +689,11 @@ class Decider {
     NRPF_RETURN_IF_ERROR(RequireOpen());
     Problems problems;
     problems.Add(Answered("lives_in_england", c.lives_in_england));
-    problems.Add(Answered("in_london", c.in_london));
+    if (c.in_london && *c.in_london && c.lives_in_england && !*c.lives_in_england) {
+      problems.Add(Invalid("in_london", "London is in England: in_london and not lives_in_england cannot both be"));
+    } else {
+      problems.Add(Answered("in_london", c.in_london));
+    }
     problems.Add(CheckPence("household_income_after_tax_pence", c.household_income_after_tax_pence));
     if (!c.children_in_household) {
       problems.Add(Answered("children_in_household", c.children_in_household));
@@ -707,7 +711,7 @@ class Decider {
     }
     const std::string birth = child->details ? child->details->date_of_birth : std::string();
     const std::optional<std::uint32_t> age = AgeInMonths(birth, Today());
-    if (!age) return Refuse("date_of_birth_unknown", "the child's date of birth is not on record; amend it first");
+    if (!age) return Refuse("date_of_birth_unknown", "the child's date of birth on record cannot be read");
     EarlyEducationFacts f;
     f.lives_in_england = *c.lives_in_england;
     f.council_in_england = case_->nation == fb::Nation::EnglandAndWales;
@@ -740,23 +744,38 @@ class Decider {
     NRPF_RETURN_IF_ERROR(LoadCase(c.case_id, Action::kEditCase));
     NRPF_RETURN_IF_ERROR(RequireOpen());
     Problems problems;
+    // Unknown is what a missing route reads as: it is no answer.
     const auto route = c.route == fb::PermissionRoute::Unknown ? std::nullopt : c.route;
-    problems.Add(CheckEnum("route", route, fb::PermissionRoute::MAX, fb::EnumNamesPermissionRoute(), "unknown route"));
+    if (!route || !InRange(*route, fb::PermissionRoute::MAX)) {
+      std::string one_of;
+      for (unsigned i = 1; i <= static_cast<unsigned>(fb::PermissionRoute::MAX); ++i) {
+        one_of += (i == 1 ? "" : ", ") + std::string(fb::EnumNamesPermissionRoute()[i]);
+      }
+      problems.Add(Invalid("route", std::string(route ? "unknown route" : "route is required") + ": one of " + one_of));
+    }
     problems.Add(Answered("has_accommodation", c.has_accommodation));
     problems.Add(Answered("accommodation_adequate", c.accommodation_adequate));
     problems.Add(Answered("can_meet_living_needs", c.can_meet_living_needs));
     problems.Add(Answered("has_accommodation_in_3_months", c.has_accommodation_in_3_months));
     problems.Add(Answered("accommodation_adequate_in_3_months", c.accommodation_adequate_in_3_months));
     problems.Add(Answered("can_meet_living_needs_in_3_months", c.can_meet_living_needs_in_3_months));
-    if (HasDependentChild() && !c.income_meets_childrens_needs) {
+    // Asked only of a household with a child, and then always.
+    const bool children = HasDependentChild();
+    if (children && !c.income_meets_childrens_needs) {
       problems.Add(Invalid("income_meets_childrens_needs",
                            "income_meets_childrens_needs is required: the household has a child under 18"));
+    } else if (!children && c.income_meets_childrens_needs) {
+      problems.Add(Invalid("income_meets_childrens_needs",
+                           "income_meets_childrens_needs is only for a household with a child under 18; leave it out"));
     }
     problems.Add(Answered("exceptional_circumstances", c.exceptional_circumstances));
     problems.Add(Answered("evidence_complete", c.evidence_complete));
-    if (route == fb::PermissionRoute::Other && !c.particularly_compelling_circumstances) {
+    // Asked only for a route outside the guidance's, and then always.
+    const bool outside = route == fb::PermissionRoute::Other;
+    if (outside != c.particularly_compelling_circumstances.has_value()) {
       problems.Add(Invalid("particularly_compelling_circumstances",
-                           "particularly_compelling_circumstances is required for a route outside the guidance's"));
+                           outside ? "particularly_compelling_circumstances is required for route Other"
+                                   : "particularly_compelling_circumstances is only for route Other; leave it out"));
     }
     problems.Add(CheckText("note", c.note, kMaxText));
     NRPF_RETURN_IF_ERROR(std::move(problems).Done());
@@ -771,7 +790,7 @@ class Decider {
     f.income_meets_childrens_needs = c.income_meets_childrens_needs;
     f.exceptional_circumstances = *c.exceptional_circumstances;
     f.evidence_complete = *c.evidence_complete;
-    if (*route == fb::PermissionRoute::Other) f.particularly_compelling_circumstances = c.particularly_compelling_circumstances;
+    f.particularly_compelling_circumstances = c.particularly_compelling_circumstances;
     f.council_supporting = case_->finance.active;
     flatbuffers::FlatBufferBuilder sealed(256);
     const auto inputs = CreateInputs(sealed, f);

@@ -103,6 +103,7 @@ TEST_CASE("early education: savings of at most 16,000 pounds, in England, a pare
   AssessmentResult recourse = EarlyEducationRules(f);
   CHECK(recourse.outcome == Outcome::OtherRoute);
   CHECK(recourse.reasons == Reasons{Reason::HouseholdHasRecourse});
+  CHECK_FALSE(recourse.income_threshold_pence.has_value());  // no income test was applied
 }
 
 TEST_CASE("early education: not yet two, two, and from the term after the third birthday the universal hours",
@@ -123,6 +124,15 @@ TEST_CASE("early education: not yet two, two, and from the term after the third 
   AssessmentResult three = EarlyEducationRules(f);
   CHECK(three.outcome == Outcome::OtherRoute);
   CHECK(three.reasons == Reasons{Reason::ChildThreeOrOver});
+  CHECK_FALSE(three.income_threshold_pence.has_value());
+  f.child_age_months = 59;  // four: still the universal hours
+  CHECK(EarlyEducationRules(f).outcome == Outcome::OtherRoute);
+  // Five or more: past the early years, whatever else is true.
+  f.child_age_months = 60;
+  f.parent_with_recourse = true;
+  AssessmentResult five = EarlyEducationRules(f);
+  CHECK(five.outcome == Outcome::NotEligible);
+  CHECK(five.reasons == Reasons{Reason::ChildOverEarlyYears});
   // Under two and over the threshold: not eligible, both said.
   f = Household();
   f.child_age_months = 10;
@@ -442,6 +452,15 @@ TEST_CASE("an assessment is refused, naming what is wrong, and only a council's 
   unanswered.route = fb::PermissionRoute::Other;
   CHECK(Refusal(w.Try("camden-cw1", unanswered)) == "invalid_argument/particularly_compelling_circumstances_invalid");
 
+  // A question that does not apply is refused rather than ignored.
+  AssessEarlyEducation london = EarlyEducationOn(id, toddler);
+  london.lives_in_england = false;
+  CHECK(Refusal(w.Try("camden-cw1", london)) == "invalid_argument/in_london_invalid");
+  AssessChangeOfConditions compelling = ChangeOfConditionsOn(id);
+  compelling.particularly_compelling_circumstances = true;  // the route is a family route
+  CHECK(Refusal(w.Try("camden-cw1", compelling)) ==
+        "invalid_argument/particularly_compelling_circumstances_invalid");
+
   CHECK(Refusal(w.Try("camden-cw1", EarlyEducationOn(id, "case-" + id + "/dependant-9"))) ==
         "not_found/dependant_not_found");
   w.Do("camden-cw1", RemoveDependant{id, toddler});
@@ -461,10 +480,11 @@ TEST_CASE("an assessment is refused, naming what is wrong, and only a council's 
   CHECK(w.Case(id).assessments.size() == 1);
 }
 
-TEST_CASE("a household without children under 18 leaves the children's needs out", "[assessment]") {
+TEST_CASE("a household without children under 18 is not asked about children's needs", "[assessment]") {
   World w;
   const std::string id = w.Do("camden-cw1", MinimalCase(SamplePerson("Kemi", "Bello", "1992-01-01"))).case_id;
-  AssessChangeOfConditions a = ChangeOfConditionsOn(id);
+  AssessChangeOfConditions a = ChangeOfConditionsOn(id);  // it answers the children's needs
+  CHECK(Refusal(w.Try("camden-cw1", a)) == "invalid_argument/income_meets_childrens_needs_invalid");
   a.income_meets_childrens_needs.reset();
   w.Do("camden-cw1", a);
   const CaseState c = w.Case(id);
@@ -484,7 +504,8 @@ TEST_CASE("a council in Scotland records the answer given, and the rules refuse 
   REQUIRE(c.assessments.size() == 1);
   const fb::SealedAssessment& s = Sealed(c.assessments[0]);
   CHECK(s.outcome() == Outcome::NotEligible);
-  CHECK(ReasonsOf(s) == Reasons{Reason::CouncilOutsideEngland, Reason::IncomeWithinThreshold, Reason::SavingsWithinLimit});
+  CHECK(ReasonsOf(s) ==
+        Reasons{Reason::CouncilOutsideEngland, Reason::IncomeWithinThreshold, Reason::SavingsWithinLimit});
   CHECK(s.early_education()->lives_in_england() == true);  // as answered
 }
 

@@ -405,6 +405,15 @@ TEST_CASE("assessments over HTTP and nrpf: the outcome worked out, the answers s
   REQUIRE(coc->change_of_conditions() != nullptr);
   CHECK(coc->change_of_conditions()->income_meets_childrens_needs() == false);
 
+  // nrpf's text names the reasons, and shows no answer to a question that
+  // was not asked.
+  const CliResult text = w.User("camden-cw1").Run({"get-case", "case_id=" + id});
+  REQUIRE(text.code == 0);
+  INFO(text.out);
+  CHECK(text.out.find("IncomeAboveThreshold, SavingsWithinLimit") != std::string::npos);
+  CHECK(text.out.find("Destitute, ChildWelfare") != std::string::npos);
+  CHECK(text.out.find("particularly_compelling_circumstances") == std::string::npos);
+
   HttpResult json = HttpAs(token, at, "GET", "/v1/get_case?case_id=" + id);
   REQUIRE(json.status == 200);
   INFO(json.body);

@@ -1,5 +1,6 @@
 #include "tests/bench/generator.h"
 
+#include "domain/assessment.h"
 #include "domain/calendar.h"
 
 #include <algorithm>
@@ -409,8 +410,13 @@ class Simulation {
     a.has_accommodation_in_3_months = Chance(0.6);
     a.accommodation_adequate_in_3_months = Chance(0.8);
     a.can_meet_living_needs_in_3_months = Chance(0.4);
-    const bool children = std::any_of(c->dependants.begin(), c->dependants.end(),
-                                      [](const PersonState& d) { return !d.removed; });
+    // A child under 18 on the service's day, as the rules ask.
+    const std::string today = IsoDate(LondonDate(clock_.NowMicros()));
+    const bool children = std::any_of(c->dependants.begin(), c->dependants.end(), [&](const PersonState& d) {
+      if (d.removed || !d.details) return false;
+      const std::optional<std::uint32_t> months = AgeInMonths(d.details->date_of_birth, today);
+      return months && *months < 18 * 12;
+    });
     if (children) a.income_meets_childrens_needs = Chance(0.3);
     a.exceptional_circumstances = Chance(0.1);
     a.evidence_complete = Chance(0.8);
