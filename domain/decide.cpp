@@ -664,6 +664,7 @@ class Decider {
                        flatbuffers::Offset<fb::ChangeOfConditionsInputs> change_of_conditions,
                        const std::string& note) {
     const std::string id = "AS" + std::to_string(case_->assessments.size() + 1);
+    out_.assessment_id = id;
     auto assessed_on = sealed.CreateString(Today());
     auto reasons = sealed.CreateVector(result.reasons);
     auto note_text = note.empty() ? flatbuffers::Offset<flatbuffers::String>() : sealed.CreateString(note);

@@ -74,6 +74,7 @@ struct Decision {
   std::vector<ledger::StreamExpectation> expectations;
   std::string case_id;                     // the case acted on or created
   std::vector<std::string> shred_subjects;  // erase after the append is durable
+  std::string assessment_id;               // an assessment recorded
 };
 
 Result<Decision> Decide(const Command& command, const DecideInput& input,

@@ -469,6 +469,10 @@ Result<CaseService::Decided> CaseService::DecideOnce(const CommandRequest& reque
   outcome.case_id = decision->case_id;
   outcome.lookup_id = in.new_lookup_id;
   outcome.rtpf = in.rtpf;
+  if (!decision->assessment_id.empty()) {
+    outcome.assessment.emplace();
+    outcome.assessment->assessment_id = decision->assessment_id;
+  }
   return decided;
 }
 
@@ -477,7 +481,20 @@ CommandOutcome CaseService::Landed(const Decided& decided, const ledger::AppendR
   outcome.first_position = written.first_position;
   outcome.events = written.count;
   if (!outcome.case_id.empty()) outcome.case_version = CaseVersion(*projector_, outcome.case_id);
+  if (outcome.assessment) outcome.assessment = AssessmentOf(outcome.case_id, outcome.assessment->assessment_id);
   return outcome;
+}
+
+std::optional<AssessmentRecord> CaseService::AssessmentOf(const std::string& case_id,
+                                                          const std::string& assessment_id) const {
+  return projector_->Read([&](const projections::Projections& state) -> std::optional<AssessmentRecord> {
+    const CaseState* c = state.Case(case_id);
+    if (c == nullptr) return std::nullopt;
+    for (const AssessmentRecord& a : c->assessments) {
+      if (a.assessment_id == assessment_id) return a;
+    }
+    return std::nullopt;
+  });
 }
 
 Result<CommandOutcome> CaseService::ExecuteOnce(const CommandRequest& request,
@@ -534,6 +551,11 @@ Result<CommandOutcome> CaseService::Replay(const ledger::AppendResult& stored) {
     outcome.rtpf.recourse_to_public_funds = b->recourse_to_public_funds();
     outcome.rtpf.matched_case_id = b->matched_case_id() ? b->matched_case_id()->str() : std::string();
     if (b->current_status()) outcome.rtpf.current_status = *b->current_status();
+  }
+  // So does a retried assessment, with what it found.
+  if (view->type == event_type::kAssessmentRecorded && view->body != nullptr) {
+    const fb::AssessmentRecorded* b = view->Body<fb::AssessmentRecorded>();
+    outcome.assessment = AssessmentOf(outcome.case_id, b->assessment_id() ? b->assessment_id()->str() : "");
   }
   return outcome;
 }

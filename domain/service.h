@@ -78,6 +78,9 @@ struct CommandOutcome {
   RtpfResult rtpf;                   // RTPF look-ups
   // Create case: existing cases of the council that look like the same person.
   std::vector<projections::SearchHit> possible_duplicates;
+  // Assessments: the assessment as recorded, what it found included, for
+  // the user who made it (a retry answers with the one first recorded).
+  std::optional<AssessmentRecord> assessment;
 };
 
 // The answer to a command, called once.
@@ -234,6 +237,8 @@ class CaseService {
                              std::string* new_case_id);
   // The outcome of `decided` once `written` is durable and in the projections.
   CommandOutcome Landed(const Decided& decided, const ledger::AppendResult& written) const;
+  // Assessment `assessment_id` of the case, as the projections hold it.
+  std::optional<AssessmentRecord> AssessmentOf(const std::string& case_id, const std::string& assessment_id) const;
   Result<CommandOutcome> ExecuteOnce(const CommandRequest& request,
                                      const std::optional<ledger::CommandFingerprint>& fingerprint,
                                      std::string* new_case_id, bool* retry);

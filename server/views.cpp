@@ -357,6 +357,9 @@ Offset<fb::CommandResult> BuildCommandResult(Builder& fbb, const domain::Command
   auto duplicates = Vector(fbb, o.possible_duplicates, BuildHit);
   Offset<flatbuffers::String> otp;
   if (!one_time_password.empty()) otp = fbb.CreateString(one_time_password);
+  // The case's data cannot have been erased since: the assessment was just
+  // recorded on an open case (or, retried, it is as the projections hold it).
+  auto assessment = o.assessment ? BuildAssessment(fbb, *o.assessment, false) : Offset<fb::AssessmentView>();
   fb::CommandResultBuilder b(fbb);
   b.add_position(o.first_position);
   b.add_events(o.events);
@@ -367,6 +370,7 @@ Offset<fb::CommandResult> BuildCommandResult(Builder& fbb, const domain::Command
   b.add_rtpf(rtpf);
   b.add_possible_duplicates(duplicates);
   b.add_one_time_password(otp);
+  b.add_assessment(assessment);
   return b.Finish();
 }
 

@@ -408,10 +408,21 @@ TEST_CASE("an assessment retried under its command id is answered once, and othe
   const std::string id = w.NewCase("camden");
   Result<CommandOutcome> first = w.Try("camden-cw1", ChangeOfConditionsOn(id), std::nullopt, "assess-1");
   REQUIRE(first.ok());
+  // The answer says what the assessment found, for the form that asked.
+  REQUIRE(first->assessment.has_value());
+  CHECK(first->assessment->assessment_id == "AS1");
+  CHECK(Sealed(*first->assessment).outcome() == Outcome::Eligible);
+  CHECK(ReasonsOf(Sealed(*first->assessment)) == Reasons{Reason::ImminentRiskOfDestitution});
   Result<CommandOutcome> again = w.Try("camden-cw1", ChangeOfConditionsOn(id), std::nullopt, "assess-1");
   REQUIRE(again.ok());
   CHECK(again->duplicate);
   CHECK(again->first_position == first->first_position);
+  REQUIRE(again->assessment.has_value());
+  CHECK(again->assessment->assessment_id == "AS1");
+  CHECK(again->assessment->sealed == first->assessment->sealed);
+  // Other commands answer with none.
+  CHECK_FALSE(w.Do("camden-cw1", RecordAdvice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""})
+                  .assessment.has_value());
   AssessChangeOfConditions changed = ChangeOfConditionsOn(id);
   changed.evidence_complete = false;
   CHECK(w.Try("camden-cw1", changed, std::nullopt, "assess-1").status().code() == Code::kCommandIdReused);

@@ -381,6 +381,9 @@ TEST_CASE("assessments over HTTP and nrpf: the outcome worked out, the answers s
                                    R"("savings_pence":0,"parent_with_recourse":false,"note":"payslips seen"})");
   INFO(assessed.body);
   REQUIRE(assessed.status == 200);
+  // The answer carries the assessment as recorded, what it found included.
+  CHECK(assessed.body.find(R"("assessment_id": "AS1")") != std::string::npos);
+  CHECK(assessed.body.find(R"("outcome": "NotEligible")") != std::string::npos);
   w.Ok("camden-cw1", {"assess-change-of-conditions", "case_id=" + id, "route=PrivateLife", "has_accommodation=false",
                       "accommodation_adequate=true", "can_meet_living_needs=false",
                       "has_accommodation_in_3_months=false", "accommodation_adequate_in_3_months=true",
