@@ -220,6 +220,17 @@ Status JsonRefusal(std::string_view table, std::string_view json, const std::str
     for (flatbuffers::uoffset_t i = 0; i < e->values()->size(); ++i) {
       what += (i == 0 ? " " : ", ") + e->values()->Get(i)->name()->str();
     }
+  } else if (field != nullptr) {
+    // The parser's words are its own ("invalid number"): say what the
+    // field takes, for a form to show.
+    const reflection::BaseType base = field->type()->base_type();
+    if (base == reflection::Bool) {
+      what += " (" + field->name()->str() + " takes true or false)";
+    } else if (flatbuffers::IsInteger(static_cast<flatbuffers::BaseType>(base))) {
+      what += " (" + field->name()->str() + " takes a whole number)";
+    } else if (base == reflection::String) {
+      what += " (" + field->name()->str() + " takes text in quotes)";
+    }
   }
   std::string message = "not JSON of " + std::string(table) + ": " + (path.empty() ? "" : path + ": ") + what;
   Status refused = Status::InvalidArgument(std::move(message)).WithReason("invalid_json");

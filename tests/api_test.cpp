@@ -145,6 +145,14 @@ TEST_CASE("JSON that does not fit the op's table is refused naming the field, an
         std::vector<std::string>{"zzz invalid_json"});
   CHECK(FieldsOf(api::JsonToTable("CreateCase", R"({"urgent":"yes"})").status()) ==
         std::vector<std::string>{"urgent invalid_json"});
+  // The message says what the field takes, in words a form can show.
+  CHECK(api::JsonToTable("CreateCase", R"({"urgent":"yes"})").status().message().find("(urgent takes true or false)") !=
+        std::string::npos);
+  const Status lots = api::JsonToTable("AssessEarlyEducation", R"({"case_id":"1","savings_pence":"lots"})").status();
+  CHECK(FieldsOf(lots) == std::vector<std::string>{"savings_pence invalid_json"});
+  CHECK(lots.message().find("(savings_pence takes a whole number)") != std::string::npos);
+  CHECK(api::JsonToTable("CreateCase", R"({"team_id":"a","referral_date":20250301})").status().message().find(
+            "(referral_date takes text in quotes)") != std::string::npos);
   // Such an error is placed by its value; a value that stands twice is not
   // guessed at.
   CHECK(FieldsOf(api::JsonToTable("CreateCase", R"({"advised_details_shared":"yes","urgent":"yes"})").status()).empty());
