@@ -1,5 +1,6 @@
 #include "domain/assessment.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -78,14 +79,14 @@ AssessmentResult EarlyEducationRules(const EarlyEducationFacts& f) {
   // 15 hours, without applying.
   if (!f.universal_from.empty() && f.assessed_on >= f.universal_from) {
     r.outcome = Outcome::OtherRoute;
-    r.reasons = {Reason::ChildThreeOrOver};
+    r.reasons = {Reason::UniversalHoursApply};
     return r;
   }
   const std::int64_t threshold = EarlyEducationIncomeThresholdPence(f.in_london, f.children_in_household);
   r.income_threshold_pence = threshold;
   bool fails = false;
-  if (!f.council_in_england) {
-    r.reasons.push_back(Reason::CouncilOutsideEngland);
+  if (f.council_nation != fb::Nation::EnglandAndWales) {
+    r.reasons.push_back(Reason::CouncilInScotlandOrNorthernIreland);
     fails = true;
   }
   if (!f.lives_in_england) {
@@ -120,6 +121,9 @@ AssessmentResult ChangeOfConditionsRules(const ChangeOfConditionsFacts& f) {
   if (outside_routes && !f.particularly_compelling_circumstances.value_or(false)) {
     r.outcome = Outcome::NotEligible;
     r.reasons = {Reason::NoParticularlyCompellingCircumstances};
+    // "If evidence has not been provided to show particularly compelling
+    // circumstances ... contact the applicant to ask them to provide it."
+    if (!f.evidence_complete) r.reasons.push_back(Reason::EvidenceIncomplete);
     return r;
   }
   // "If the answer to any of the questions in bold is no, you must grant
@@ -160,13 +164,23 @@ AssessmentResult ChangeOfConditionsRules(const ChangeOfConditionsFacts& f) {
   return r;
 }
 
+bool ConcernsAChild(const CaseState& c, std::optional<fb::PermissionRoute> route, std::string_view today) {
+  const auto child = [&](const PersonState& p) {
+    if (p.removed || !p.details) return false;
+    const std::optional<std::uint32_t> months = AgeInMonths(p.details->date_of_birth, today);
+    return months && *months < 18 * 12;
+  };
+  return route == fb::PermissionRoute::FamilyChild || route == fb::PermissionRoute::ChildWithNonParentRelative ||
+         child(c.applicant) || std::any_of(c.dependants.begin(), c.dependants.end(), child);
+}
+
 flatbuffers::Offset<fb::EarlyEducationInputs> CreateInputs(flatbuffers::FlatBufferBuilder& fbb,
                                                            const EarlyEducationFacts& f,
                                                            const std::string& place_from) {
   return fb::CreateEarlyEducationInputsDirect(fbb, f.lives_in_england, f.in_london,
                                               f.household_income_after_tax_pence, f.children_in_household,
-                                              f.savings_pence, f.parent_with_recourse, f.child_age_months,
-                                              place_from.c_str(), f.universal_from.c_str());
+                                              f.savings_pence, f.parent_with_recourse, f.council_nation,
+                                              f.child_age_months, place_from.c_str(), f.universal_from.c_str());
 }
 
 flatbuffers::Offset<fb::ChangeOfConditionsInputs> CreateInputs(flatbuffers::FlatBufferBuilder& fbb,

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/model.h"
 #include "schema/nrpf_events_generated.h"
 
 namespace nrpf::domain {
@@ -31,7 +32,10 @@ inline constexpr std::int64_t kEarlyEducationSavingsLimitPence = 1'600'000;
 
 struct EarlyEducationFacts {
   bool lives_in_england = false;
-  bool council_in_england = true;  // the council's nation is England and Wales
+  // The council's: England and Wales share bank holidays, so a Welsh
+  // council cannot be told from an English one; Scotland and Northern
+  // Ireland can.
+  fb::Nation council_nation = fb::Nation::EnglandAndWales;
   bool in_london = false;
   std::int64_t household_income_after_tax_pence = 0;  // a year
   std::uint32_t children_in_household = 0;
@@ -76,7 +80,13 @@ AssessmentResult EarlyEducationRules(const EarlyEducationFacts& facts);
 // given for route Other.
 AssessmentResult ChangeOfConditionsRules(const ChangeOfConditionsFacts& facts);
 
-// The answers and facts as a sealed assessment holds them, and back.
+// Whether a change of conditions assessment of case `c` asks about a
+// child's needs: an applicant or current dependant under 18 on `today`
+// (YYYY-MM-DD), or a route on which the applicant is a child (Appendix
+// FM's child route, Appendix CNP).
+bool ConcernsAChild(const CaseState& c, std::optional<fb::PermissionRoute> route, std::string_view today);
+
+// The answers and facts as a sealed assessment holds them.
 flatbuffers::Offset<fb::EarlyEducationInputs> CreateInputs(flatbuffers::FlatBufferBuilder& fbb,
                                                            const EarlyEducationFacts& facts,
                                                            const std::string& place_from);

@@ -715,7 +715,7 @@ class Decider {
     if (!age) return Refuse("date_of_birth_unknown", "the child's date of birth on record cannot be read");
     EarlyEducationFacts f;
     f.lives_in_england = *c.lives_in_england;
-    f.council_in_england = case_->nation == fb::Nation::EnglandAndWales;
+    f.council_nation = case_->nation;
     f.in_london = *c.in_london;
     f.household_income_after_tax_pence = *c.household_income_after_tax_pence;
     f.children_in_household = *c.children_in_household;
@@ -730,15 +730,6 @@ class Decider {
     AssessmentEvent(fb::AssessmentKind::EarlyEducationTwoYearOld, c.dependant, EarlyEducationRules(f), sealed, inputs,
                     {}, c.note);
     return Status::Ok();
-  }
-
-  // Whether the household has a child: a current dependant under 18 today.
-  bool HasDependentChild() {
-    return std::any_of(case_->dependants.begin(), case_->dependants.end(), [&](const PersonState& d) {
-      if (d.removed || !d.details) return false;
-      const std::optional<std::uint32_t> months = AgeInMonths(d.details->date_of_birth, Today());
-      return months && *months < 18 * 12;
-    });
   }
 
   Status Decide(const AssessChangeOfConditions& c) {
@@ -760,14 +751,15 @@ class Decider {
     problems.Add(Answered("has_accommodation_in_3_months", c.has_accommodation_in_3_months));
     problems.Add(Answered("accommodation_adequate_in_3_months", c.accommodation_adequate_in_3_months));
     problems.Add(Answered("can_meet_living_needs_in_3_months", c.can_meet_living_needs_in_3_months));
-    // Asked only of a household with a child, and then always.
-    const bool children = HasDependentChild();
+    // Asked only where a child's welfare is in question, and then always.
+    const bool children = ConcernsAChild(*case_, route, Today());
     if (children && !c.income_meets_childrens_needs) {
       problems.Add(Invalid("income_meets_childrens_needs",
-                           "income_meets_childrens_needs is required: the household has a child under 18"));
+                           "income_meets_childrens_needs is required: the applicant or a dependant is under 18, "
+                           "or the route is a child's"));
     } else if (!children && c.income_meets_childrens_needs) {
       problems.Add(Invalid("income_meets_childrens_needs",
-                           "income_meets_childrens_needs is only for a household with a child under 18; leave it out"));
+                           "income_meets_childrens_needs is only for a household with a child; leave it out"));
     }
     problems.Add(Answered("exceptional_circumstances", c.exceptional_circumstances));
     problems.Add(Answered("evidence_complete", c.evidence_complete));

@@ -122,6 +122,10 @@ bool IsCouncilRole(fb::Role role) {
 bool IsHomeOfficeRole(fb::Role role) {
   return role == fb::Role::HomeOffice || role == fb::Role::HomeOfficeAdmin;
 }
+bool MaySeeAssessment(fb::Role role, fb::AssessmentKind kind) {
+  return !(IsHomeOfficeRole(role) && kind == fb::AssessmentKind::EarlyEducationTwoYearOld);
+}
+
 bool IsAdminRole(fb::Role role) {
   return role == fb::Role::CouncilAdmin || role == fb::Role::HomeOfficeAdmin ||
          role == fb::Role::NetworkSupport;

@@ -94,6 +94,11 @@ bool IsCouncilRole(fb::Role role);
 bool ScopedToOwnOrganisation(const UserState& actor, const OrganisationState& actor_org);
 bool IsHomeOfficeRole(fb::Role role);
 bool IsAdminRole(fb::Role role);
+// Whether a reader of a case's personal data in `role` sees its assessments
+// of `kind`: a child's early education is the council's and the family's
+// business, not the Home Office's. Every read that shows what an
+// assessment asked or found goes through this.
+bool MaySeeAssessment(fb::Role role, fb::AssessmentKind kind);
 
 }  // namespace nrpf::domain
 

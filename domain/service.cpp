@@ -632,14 +632,15 @@ Result<RecordedCaseRead> CaseService::ReadVisible(const std::string& actor_user_
     RecordedCaseRead read;
     read.visibility = *visibility;
     read.state = *visibility == CaseVisibility::kFull ? *c : c->MetadataOnly();
-    // A child's early education is the council's and the family's business,
-    // not the Home Office's: its assessments are left out of its reads.
-    const UserState* reader = state.User(actor_user_id);
-    if (reader != nullptr && IsHomeOfficeRole(reader->role)) {
-      std::erase_if(read.state.assessments, [](const AssessmentRecord& a) {
-        return a.kind == fb::AssessmentKind::EarlyEducationTwoYearOld;
-      });
+    if (const UserState* reader = state.User(actor_user_id)) {
+      for (const auto kind : {fb::AssessmentKind::EarlyEducationTwoYearOld, fb::AssessmentKind::ChangeOfConditions}) {
+        if (!MaySeeAssessment(reader->role, kind)) read.hidden_assessments.push_back(kind);
+      }
     }
+    std::erase_if(read.state.assessments, [&](const AssessmentRecord& a) {
+      return std::find(read.hidden_assessments.begin(), read.hidden_assessments.end(), a.kind) !=
+             read.hidden_assessments.end();
+    });
     return read;
   });
 }

@@ -95,6 +95,9 @@ struct RecordedCaseRead {
   CaseVisibility visibility = CaseVisibility::kMetadataOnly;
   // kFull: the case.accessed event that recorded the read.
   std::uint64_t access_position = 0;
+  // The kinds of assessment this reader may not see (MaySeeAssessment),
+  // already left out of `state`: any other view of the case leaves them out too.
+  std::vector<fb::AssessmentKind> hidden_assessments;
 };
 
 // The answer to a recorded case read, called once.

@@ -65,6 +65,24 @@ Fields Touched(const domain::CaseState& c, unsigned sections, const std::string&
   return f;
 }
 
+// Leaves out the assessments of `kinds`: from the state, and what their
+// events changed ("assessment[<id>]..." fields) from every entry.
+void HideAssessments(const std::vector<domain::fb::AssessmentKind>& kinds, CaseHistory* h) {
+  if (kinds.empty()) return;
+  std::vector<std::string> prefixes;
+  std::erase_if(h->state.assessments, [&](const domain::AssessmentRecord& a) {
+    if (std::find(kinds.begin(), kinds.end(), a.kind) == kinds.end()) return false;
+    prefixes.push_back("assessment[" + a.assessment_id + "]");
+    return true;
+  });
+  for (TimelineEntry& e : h->entries) {
+    std::erase_if(e.changes, [&](const Change& c) {
+      return std::any_of(prefixes.begin(), prefixes.end(),
+                         [&](const std::string& p) { return c.field.rfind(p, 0) == 0; });
+    });
+  }
+}
+
 }  // namespace
 
 Result<std::vector<ledger::StoredEvent>> ReadCaseEvents(const ledger::Ledger& ledger, const std::string& case_id,
@@ -156,6 +174,7 @@ Result<CaseHistory> ReadCaseHistory(const ledger::Ledger& ledger, const std::str
     if (options.keep_records) h.records.push_back(e);
   }
   if (h.entries.empty()) return Status::NotFound("the log has no event of case " + case_id).WithReason("case_not_found");
+  HideAssessments(options.hidden_assessments, &h);
   return h;
 }
 

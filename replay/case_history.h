@@ -43,6 +43,11 @@ struct HistoryOptions {
   // and what a case.accessed read), without what it changed or which
   // subjects were erased, and the history holds no state. Default: false.
   bool metadata_only = false;
+  // Assessments of these kinds are left out of the state, and what their
+  // events changed out of the entries (the entries stay, with the event's
+  // type, time and actor): RecordedCaseRead::hidden_assessments. Default:
+  // none.
+  std::vector<domain::fb::AssessmentKind> hidden_assessments;
   // Most events read. Default: 1,000,000.
   std::size_t max_events = 1'000'000;
   // Keep the stored events of the entries (CaseHistory::records), for

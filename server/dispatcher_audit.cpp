@@ -396,6 +396,7 @@ bool Dispatcher::Audit(const Call& call, const Session& session, const AnswerFn&
         options.as_of_us = as_of;
         options.metadata_only = read->visibility != domain::CaseVisibility::kFull;
         options.open_sealed = !options.metadata_only;
+        options.hidden_assessments = read->hidden_assessments;
         Result<replay::CaseHistory> history = replay::ReadCaseHistory(ledger, case_id, options);
         if (!history.ok()) return Failed(id, history.status());
         return DocumentAnswer(id, "application/json", replay::CaseHistoryJson(*history).dump());

@@ -5,6 +5,8 @@
 
 #include "domain/assessment.h"
 #include "domain/events.h"
+#include "replay/case_fields.h"
+#include "replay/case_history.h"
 #include "tests/domain_world.h"
 
 namespace nrpf::test {
@@ -18,7 +20,7 @@ using Reasons = std::vector<Reason>;
 EarlyEducationFacts Household() {
   EarlyEducationFacts f;
   f.lives_in_england = true;
-  f.council_in_england = true;
+  f.council_nation = fb::Nation::EnglandAndWales;
   f.in_london = false;
   f.household_income_after_tax_pence = 2'000'000;
   f.children_in_household = 1;
@@ -88,11 +90,11 @@ TEST_CASE("early education: savings of at most 16,000 pounds, in England, a pare
 
   // Every reason is given, not just the first.
   f.lives_in_england = false;
-  f.council_in_england = false;
+  f.council_nation = fb::Nation::Scotland;
   f.household_income_after_tax_pence = 5'000'000;
   AssessmentResult all = EarlyEducationRules(f);
   CHECK(all.outcome == Outcome::NotEligible);
-  CHECK(all.reasons == Reasons{Reason::CouncilOutsideEngland, Reason::NotLivingInEngland,
+  CHECK(all.reasons == Reasons{Reason::CouncilInScotlandOrNorthernIreland, Reason::NotLivingInEngland,
                                Reason::IncomeAboveThreshold, Reason::SavingsAboveLimit});
 
   // A parent with recourse to public funds applies by the usual route,
@@ -123,7 +125,7 @@ TEST_CASE("early education: not yet two, two, and from the term after the third 
   f.assessed_on = "2025-04-01";
   AssessmentResult three = EarlyEducationRules(f);
   CHECK(three.outcome == Outcome::OtherRoute);
-  CHECK(three.reasons == Reasons{Reason::ChildThreeOrOver});
+  CHECK(three.reasons == Reasons{Reason::UniversalHoursApply});
   CHECK_FALSE(three.income_threshold_pence.has_value());
   f.child_age_months = 59;  // four: still the universal hours
   CHECK(EarlyEducationRules(f).outcome == Outcome::OtherRoute);
@@ -265,6 +267,10 @@ TEST_CASE("change of conditions: incomplete evidence and routes outside the guid
   AssessmentResult no_discretion = ChangeOfConditionsRules(f);
   CHECK(no_discretion.outcome == Outcome::NotEligible);
   CHECK(no_discretion.reasons == Reasons{Reason::NoParticularlyCompellingCircumstances});
+  f.evidence_complete = false;  // the applicant is asked for it
+  CHECK(ChangeOfConditionsRules(f).reasons ==
+        Reasons{Reason::NoParticularlyCompellingCircumstances, Reason::EvidenceIncomplete});
+  f.evidence_complete = true;
   // With them, and a criterion met: discretion, for the decision-maker.
   f.particularly_compelling_circumstances = true;
   AssessmentResult discretion = ChangeOfConditionsRules(f);
@@ -413,20 +419,24 @@ TEST_CASE("an assessment retried under its command id is answered once, and othe
   CHECK(first->assessment->assessment_id == "AS1");
   CHECK(Sealed(*first->assessment).outcome() == Outcome::Eligible);
   CHECK(ReasonsOf(Sealed(*first->assessment)) == Reasons{Reason::ImminentRiskOfDestitution});
+  // A later assessment does not stand in for it.
+  AssessChangeOfConditions later = ChangeOfConditionsOn(id);
+  later.has_accommodation = false;
+  CHECK(w.Do("camden-cw1", later).assessment->assessment_id == "AS2");
   Result<CommandOutcome> again = w.Try("camden-cw1", ChangeOfConditionsOn(id), std::nullopt, "assess-1");
   REQUIRE(again.ok());
   CHECK(again->duplicate);
   CHECK(again->first_position == first->first_position);
   REQUIRE(again->assessment.has_value());
   CHECK(again->assessment->assessment_id == "AS1");
-  CHECK(again->assessment->sealed == first->assessment->sealed);
+  CHECK(ReasonsOf(Sealed(*again->assessment)) == Reasons{Reason::ImminentRiskOfDestitution});
   // Other commands answer with none.
   CHECK_FALSE(w.Do("camden-cw1", RecordAdvice{id, "2025-03-03", fb::AdvisedOf::DetailsSharedWithHomeOffice, ""})
                   .assessment.has_value());
   AssessChangeOfConditions changed = ChangeOfConditionsOn(id);
   changed.evidence_complete = false;
   CHECK(w.Try("camden-cw1", changed, std::nullopt, "assess-1").status().code() == Code::kCommandIdReused);
-  CHECK(w.Case(id).assessments.size() == 1);
+  CHECK(w.Case(id).assessments.size() == 2);
 }
 
 TEST_CASE("an assessment is refused, naming what is wrong, and only a council's own users make one",
@@ -491,7 +501,7 @@ TEST_CASE("an assessment is refused, naming what is wrong, and only a council's 
   CHECK(w.Case(id).assessments.size() == 1);
 }
 
-TEST_CASE("a household without children under 18 is not asked about children's needs", "[assessment]") {
+TEST_CASE("children's needs are asked where a child's welfare is in question, and only there", "[assessment]") {
   World w;
   const std::string id = w.Do("camden-cw1", MinimalCase(SamplePerson("Kemi", "Bello", "1992-01-01"))).case_id;
   AssessChangeOfConditions a = ChangeOfConditionsOn(id);  // it answers the children's needs
@@ -501,6 +511,18 @@ TEST_CASE("a household without children under 18 is not asked about children's n
   const CaseState c = w.Case(id);
   REQUIRE(c.assessments.size() == 1);
   CHECK_FALSE(Sealed(c.assessments[0]).change_of_conditions()->income_meets_childrens_needs().has_value());
+  // On a child's route the applicant is the child: asked.
+  a.route = fb::PermissionRoute::ChildWithNonParentRelative;
+  CHECK(Refusal(w.Try("camden-cw1", a)) == "invalid_argument/income_meets_childrens_needs_invalid");
+  // So with an applicant under 18, whatever the route.
+  const std::string young = w.Do("camden-cw1", MinimalCase(SamplePerson("Femi", "Ade", "2009-06-01"))).case_id;
+  AssessChangeOfConditions b = ChangeOfConditionsOn(young);
+  b.income_meets_childrens_needs.reset();
+  CHECK(Refusal(w.Try("camden-cw1", b)) == "invalid_argument/income_meets_childrens_needs_invalid");
+  b.income_meets_childrens_needs = false;
+  w.Do("camden-cw1", b);
+  CHECK(ReasonsOf(Sealed(w.Case(young).assessments[0])) ==
+        Reasons{Reason::ImminentRiskOfDestitution, Reason::ChildWelfare});
 }
 
 TEST_CASE("a council in Scotland records the answer given, and the rules refuse it for England's entitlement",
@@ -516,7 +538,7 @@ TEST_CASE("a council in Scotland records the answer given, and the rules refuse 
   const fb::SealedAssessment& s = Sealed(c.assessments[0]);
   CHECK(s.outcome() == Outcome::NotEligible);
   CHECK(ReasonsOf(s) ==
-        Reasons{Reason::CouncilOutsideEngland, Reason::IncomeWithinThreshold, Reason::SavingsWithinLimit});
+        Reasons{Reason::CouncilInScotlandOrNorthernIreland, Reason::IncomeWithinThreshold, Reason::SavingsWithinLimit});
   CHECK(s.early_education()->lives_in_england() == true);  // as answered
 }
 
@@ -531,6 +553,28 @@ TEST_CASE("the Home Office reads a case's change of conditions assessments, not 
   REQUIRE(ho->assessments.size() == 1);
   CHECK(ho->assessments[0].kind == fb::AssessmentKind::ChangeOfConditions);
   CHECK(ho->assessments[0].sealed.has_value());
+  // Nor in its timeline: the event is there, not what it asked or found.
+  Result<RecordedCaseRead> read = w.service->ReadCaseRecorded("ho-1", id, {"case_timeline"});
+  REQUIRE(read.ok());
+  CHECK(read->hidden_assessments == std::vector<fb::AssessmentKind>{fb::AssessmentKind::EarlyEducationTwoYearOld});
+  replay::HistoryOptions options;
+  options.hidden_assessments = read->hidden_assessments;
+  Result<replay::CaseHistory> history = replay::ReadCaseHistory(*w.ledger, id, options);
+  REQUIRE(history.ok());
+  std::size_t events = 0;
+  for (const replay::TimelineEntry& e : history->entries) {
+    if (e.type != event_type::kAssessmentRecorded) continue;
+    ++events;
+    for (const replay::Change& change : e.changes) {
+      INFO(change.field);
+      CHECK(change.field.rfind("assessment[AS1]", 0) != 0);
+    }
+  }
+  CHECK(events == 2);
+  REQUIRE(history->state.assessments.size() == 1);
+  CHECK(history->state.assessments[0].assessment_id == "AS2");
+  const replay::Fields fields = replay::FlattenCase(history->state);
+  CHECK(std::none_of(fields.begin(), fields.end(), [](const auto& f) { return f.first.rfind("assessment[AS1]", 0) == 0; }));
   Result<CaseState> auditor = w.service->ReadCase("camden-auditor", id);
   REQUIRE(auditor.ok());
   CHECK(auditor->assessments.size() == 2);

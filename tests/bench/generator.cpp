@@ -410,13 +410,8 @@ class Simulation {
     a.has_accommodation_in_3_months = Chance(0.6);
     a.accommodation_adequate_in_3_months = Chance(0.8);
     a.can_meet_living_needs_in_3_months = Chance(0.4);
-    // A child under 18 on the service's day, as the rules ask.
-    const std::string today = IsoDate(LondonDate(clock_.NowMicros()));
-    const bool children = std::any_of(c->dependants.begin(), c->dependants.end(), [&](const PersonState& d) {
-      if (d.removed || !d.details) return false;
-      const std::optional<std::uint32_t> months = AgeInMonths(d.details->date_of_birth, today);
-      return months && *months < 18 * 12;
-    });
+    // Asked only where a child's welfare is in question, as the rules ask.
+    const bool children = ConcernsAChild(*c, a.route, IsoDate(LondonDate(clock_.NowMicros())));
     if (children) a.income_meets_childrens_needs = Chance(0.3);
     a.exceptional_circumstances = Chance(0.1);
     a.evidence_complete = Chance(0.8);
@@ -432,7 +427,7 @@ class Simulation {
     a.case_id = id;
     a.dependant = c->dependants.front().subject;
     a.lives_in_england = Chance(0.95);
-    a.in_london = Chance(0.4);
+    a.in_london = *a.lives_in_england && Chance(0.4);
     a.household_income_after_tax_pence = Uniform(0, 4'000'000);
     a.children_in_household = static_cast<std::uint32_t>(c->dependants.size());
     a.savings_pence = Chance(0.9) ? Uniform(0, 300'000) : Uniform(1'600'000, 3'000'000);
