@@ -758,8 +758,8 @@ class Decider {
                            "income_meets_childrens_needs is required: the applicant or a dependant is under 18, "
                            "or the route is a child's"));
     } else if (!children && c.income_meets_childrens_needs) {
-      problems.Add(Invalid("income_meets_childrens_needs",
-                           "income_meets_childrens_needs is only for a household with a child; leave it out"));
+      problems.Add(Invalid("income_meets_childrens_needs", "income_meets_childrens_needs is only asked where a "
+                                                           "child's welfare is in question; leave it out"));
     }
     problems.Add(Answered("exceptional_circumstances", c.exceptional_circumstances));
     problems.Add(Answered("evidence_complete", c.evidence_complete));

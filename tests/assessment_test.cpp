@@ -6,6 +6,7 @@
 #include "domain/assessment.h"
 #include "domain/events.h"
 #include "replay/case_fields.h"
+#include "server/views.h"
 #include "replay/case_history.h"
 #include "tests/domain_world.h"
 
@@ -574,7 +575,8 @@ TEST_CASE("the Home Office reads a case's change of conditions assessments, not 
   REQUIRE(history->state.assessments.size() == 1);
   CHECK(history->state.assessments[0].assessment_id == "AS2");
   const replay::Fields fields = replay::FlattenCase(history->state);
-  CHECK(std::none_of(fields.begin(), fields.end(), [](const auto& f) { return f.first.rfind("assessment[AS1]", 0) == 0; }));
+  CHECK(std::none_of(fields.begin(), fields.end(),
+                     [](const auto& f) { return f.first.rfind("assessment[AS1]", 0) == 0; }));
   Result<CaseState> auditor = w.service->ReadCase("camden-auditor", id);
   REQUIRE(auditor.ok());
   CHECK(auditor->assessments.size() == 2);
@@ -595,6 +597,24 @@ TEST_CASE("an assessment's sealed part goes with the household's erasure, its ki
   CHECK_FALSE(c.assessments[0].sealed.has_value());
   CHECK(c.assessments[0].kind == fb::AssessmentKind::ChangeOfConditions);
   CHECK(c.assessments[0].rule_version == "change-of-conditions/4.0");
+
+  // The case view says so: erased, and nothing of what was sealed.
+  RecordedCaseRead read;
+  read.state = c;
+  read.visibility = CaseVisibility::kFull;
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(server::BuildCaseView(fbb, read));
+  const auto* view = flatbuffers::GetRoot<api::fb::CaseView>(fbb.GetBufferPointer());
+  REQUIRE(view->assessments() != nullptr);
+  REQUIRE(view->assessments()->size() == 1);
+  const api::fb::AssessmentView* a = view->assessments()->Get(0);
+  CHECK(a->erased());
+  CHECK(a->kind() == fb::AssessmentKind::ChangeOfConditions);
+  CHECK(a->rule_version()->str() == "change-of-conditions/4.0");
+  CHECK_FALSE(a->outcome().has_value());
+  CHECK(a->reasons() == nullptr);
+  CHECK(a->change_of_conditions() == nullptr);
+  CHECK(a->note() == nullptr);
 }
 
 }  // namespace
