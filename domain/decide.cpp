@@ -738,13 +738,8 @@ class Decider {
     Problems problems;
     // Unknown is what a missing route reads as: it is no answer.
     const auto route = c.route == fb::PermissionRoute::Unknown ? std::nullopt : c.route;
-    if (!route || !InRange(*route, fb::PermissionRoute::MAX)) {
-      std::string one_of;
-      for (unsigned i = 1; i <= static_cast<unsigned>(fb::PermissionRoute::MAX); ++i) {
-        one_of += (i == 1 ? "" : ", ") + std::string(fb::EnumNamesPermissionRoute()[i]);
-      }
-      problems.Add(Invalid("route", std::string(route ? "unknown route" : "route is required") + ": one of " + one_of));
-    }
+    problems.Add(CheckEnum("route", route, fb::PermissionRoute::MAX, fb::EnumNamesPermissionRoute(), "unknown route",
+                           fb::PermissionRoute::FamilyPartnerOrParentTenYear));
     problems.Add(Answered("has_accommodation", c.has_accommodation));
     problems.Add(Answered("accommodation_adequate", c.accommodation_adequate));
     problems.Add(Answered("can_meet_living_needs", c.can_meet_living_needs));

@@ -71,15 +71,17 @@ bool InRange(E value, E max) {
 // An enum a command cannot do without. Refused, naming the field, when the
 // caller left it out (no value of an enum is a safe guess: the first one
 // would be recorded as if chosen) or sent a value this build does not know.
+// Values below `first` (an enum's Unknown) count as left out.
 template <typename E>
 Status CheckEnum(const Field& field, const std::optional<E>& value, E max, const char* const* names,
-                 const std::string& unknown) {
-  if (value && InRange(*value, max)) return Status::Ok();
+                 const std::string& unknown, E first = E(0)) {
+  const bool given = value && static_cast<unsigned>(*value) >= static_cast<unsigned>(first);
+  if (given && InRange(*value, max)) return Status::Ok();
   std::string one_of;
-  for (unsigned i = 0; i <= static_cast<unsigned>(max); ++i) {
-    one_of += (i == 0 ? "" : ", ") + std::string(names[i]);
+  for (unsigned i = static_cast<unsigned>(first); i <= static_cast<unsigned>(max); ++i) {
+    one_of += (i == static_cast<unsigned>(first) ? "" : ", ") + std::string(names[i]);
   }
-  return Invalid(field, (value ? unknown : field.path + " is required") + ": one of " + one_of);
+  return Invalid(field, (given ? unknown : field.path + " is required") + ": one of " + one_of);
 }
 
 // Longest text a field may hold; beyond it the input is refused rather than cut.

@@ -1,5 +1,7 @@
 #include "server/views.h"
 
+#include <flatbuffers/reflection.h>
+
 #include "domain/events.h"
 #include "domain/sla.h"
 #include "server/api_codec.h"
@@ -89,51 +91,15 @@ Offset<fb::QueryView> BuildQuery(Builder& fbb, const domain::QueryState& q, bool
   return b.Finish();
 }
 
-// The answers of an assessment, copied from its sealed "assessment" section.
-Offset<domain::fb::EarlyEducationInputs> CopyInputs(Builder& fbb, const domain::fb::EarlyEducationInputs* in) {
-  if (in == nullptr) return {};
-  auto place_from = OptionalText(fbb, in->place_from() ? std::optional(in->place_from()->str()) : std::nullopt);
-  auto universal_from =
-      OptionalText(fbb, in->universal_from() ? std::optional(in->universal_from()->str()) : std::nullopt);
-  domain::fb::EarlyEducationInputsBuilder b(fbb);
-  if (in->lives_in_england()) b.add_lives_in_england(*in->lives_in_england());
-  if (in->in_london()) b.add_in_london(*in->in_london());
-  if (in->household_income_after_tax_pence()) {
-    b.add_household_income_after_tax_pence(*in->household_income_after_tax_pence());
-  }
-  if (in->children_in_household()) b.add_children_in_household(*in->children_in_household());
-  if (in->savings_pence()) b.add_savings_pence(*in->savings_pence());
-  if (in->parent_with_recourse()) b.add_parent_with_recourse(*in->parent_with_recourse());
-  if (in->child_age_months()) b.add_child_age_months(*in->child_age_months());
-  b.add_place_from(place_from);
-  b.add_universal_from(universal_from);
-  return b.Finish();
-}
-
-Offset<domain::fb::ChangeOfConditionsInputs> CopyInputs(Builder& fbb,
-                                                        const domain::fb::ChangeOfConditionsInputs* in) {
-  if (in == nullptr) return {};
-  domain::fb::ChangeOfConditionsInputsBuilder b(fbb);
-  b.add_route(in->route());
-  using In = domain::fb::ChangeOfConditionsInputs;
-  using Out = domain::fb::ChangeOfConditionsInputsBuilder;
-  const std::pair<flatbuffers::Optional<bool> (In::*)() const, void (Out::*)(bool)> answers[] = {
-      {&In::has_accommodation, &Out::add_has_accommodation},
-      {&In::accommodation_adequate, &Out::add_accommodation_adequate},
-      {&In::can_meet_living_needs, &Out::add_can_meet_living_needs},
-      {&In::has_accommodation_in_3_months, &Out::add_has_accommodation_in_3_months},
-      {&In::accommodation_adequate_in_3_months, &Out::add_accommodation_adequate_in_3_months},
-      {&In::can_meet_living_needs_in_3_months, &Out::add_can_meet_living_needs_in_3_months},
-      {&In::income_meets_childrens_needs, &Out::add_income_meets_childrens_needs},
-      {&In::exceptional_circumstances, &Out::add_exceptional_circumstances},
-      {&In::evidence_complete, &Out::add_evidence_complete},
-      {&In::particularly_compelling_circumstances, &Out::add_particularly_compelling_circumstances},
-      {&In::council_supporting, &Out::add_council_supporting},
-  };
-  for (const auto& [get, add] : answers) {
-    if (const auto v = (in->*get)()) (b.*add)(*v);
-  }
-  return b.Finish();
+// A table of the sealed "assessment" section (its answers), copied into
+// the view as it stands, by the schema: fields it leaves out stay out.
+template <typename T>
+Offset<T> CopySealed(Builder& fbb, const T* table, std::string_view name) {
+  if (table == nullptr) return {};
+  const reflection::Object* object = api::FindObject(name);
+  return Offset<T>(flatbuffers::CopyTable(fbb, api::Schema(), *object,
+                                          *reinterpret_cast<const flatbuffers::Table*>(table))
+                       .o);
 }
 
 // `erased`: the case's personal data was erased (else an unreadable
@@ -154,8 +120,9 @@ Offset<fb::AssessmentView> BuildAssessment(Builder& fbb, const domain::Assessmen
       reasons = fbb.CreateVector(reinterpret_cast<const domain::fb::AssessmentReason*>(sealed->reasons()->data()),
                                  sealed->reasons()->size());
     }
-    early_education = CopyInputs(fbb, sealed->early_education());
-    change_of_conditions = CopyInputs(fbb, sealed->change_of_conditions());
+    early_education = CopySealed(fbb, sealed->early_education(), "nrpf.domain.fb.EarlyEducationInputs");
+    change_of_conditions =
+        CopySealed(fbb, sealed->change_of_conditions(), "nrpf.domain.fb.ChangeOfConditionsInputs");
     if (sealed->note() != nullptr) note = fbb.CreateString(sealed->note()->str());
   }
   fb::AssessmentViewBuilder b(fbb);

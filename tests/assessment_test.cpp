@@ -468,7 +468,11 @@ TEST_CASE("an assessment is refused, naming what is wrong, and only a council's 
   for (const auto route : {fb::PermissionRoute::Unknown, static_cast<fb::PermissionRoute>(99)}) {
     unanswered = ChangeOfConditionsOn(id);
     unanswered.route = route;
-    CHECK(Refusal(w.Try("camden-cw1", unanswered)) == "invalid_argument/route_invalid");
+    const Result<CommandOutcome> refused = w.Try("camden-cw1", unanswered);
+    CHECK(Refusal(refused) == "invalid_argument/route_invalid");
+    // The routes it takes, not the Unknown it refuses.
+    CHECK(refused.status().message().find(": one of FamilyPartnerOrParentTenYear, ") != std::string::npos);
+    CHECK(refused.status().message().find("Unknown") == std::string::npos);
   }
   unanswered = ChangeOfConditionsOn(id);
   unanswered.route = fb::PermissionRoute::Other;
